@@ -1,0 +1,225 @@
+//! The command line as typed: clap types only, no logic. [`crate::config`]
+//! turns it into a validated configuration.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every requested provider succeeded (providers skipped for a missing key included)
+  1  runtime error: e.g. the output could not be written
+  2  usage error: bad flag, unknown provider, unwritable output, missing key
+  3  partial: at least one provider failed; the others' records were written";
+
+/// Harvest the model catalogs of AI providers into one normalized list.
+#[derive(Debug, Parser)]
+#[command(
+    name = "catalog",
+    version,
+    about,
+    after_help = EXIT_CODES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// More diagnostics on stderr: -v requests and retries, -vv everything (RUST_LOG also works).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch providers' model lists and write them as JSON, NDJSON or CSV.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  catalog fetch -p hug --limit 1000 -o hf.json\n",
+        "  catalog fetch --all -f ndjson | jq -c 'select(.price_input == 0)'\n",
+        "  catalog fetch -p openrouter,groq -o models.csv\n\n",
+        "Exit codes:\n",
+        "  0 ok, 1 runtime error, 2 usage error, 3 partial (a provider failed, the rest were written)"
+    ))]
+    Fetch(FetchArgs),
+    /// Count the models of each provider, and the distinct total.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  catalog count --all\n",
+        "  catalog count -p hug --limit 5000 -f json\n\n",
+        "Exit codes:\n",
+        "  0 ok, 1 runtime error, 2 usage error, 3 partial (a provider failed)"
+    ))]
+    Count(CountArgs),
+    /// List the known providers, their endpoints and key variables.
+    #[command(
+        after_help = "Examples:\n  catalog providers\n  catalog providers -f json | jq '.[] | select(.key_set)'"
+    )]
+    Providers(ProvidersArgs),
+}
+
+/// Which providers to ask.
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// Provider(s) to fetch; repeat or separate with commas (see `catalog providers`).
+    #[arg(short, long = "provider", value_name = "NAME", value_delimiter = ',')]
+    pub providers: Vec<String>,
+
+    /// Every known provider (those needing a key are skipped when it is not set).
+    #[arg(long, conflicts_with = "providers")]
+    pub all: bool,
+}
+
+/// How to harvest.
+#[derive(Debug, Args)]
+pub struct Harvest {
+    /// Maximum models per provider [default: 50000 for hug, all for the others].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+
+    /// Page size for paginated listings, 1..=1000 [default: 100 for hug].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub batch_size: Option<u32>,
+
+    /// Minimum milliseconds between the starts of anonymous requests [default: 500 for hug].
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub delay_ms: Option<u64>,
+
+    /// Retries of a request after a transient failure (timeouts, 408, 429, 5xx).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub retries: u32,
+
+    /// Connect and read timeout of one request, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Longest wait accepted for a rate-limit window, in seconds; longer fails the provider.
+    #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub max_wait: u64,
+
+    /// Hugging Face: only models whose id contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+
+    /// Hugging Face: only models of this user or organization.
+    #[arg(long, value_name = "NAME")]
+    pub author: Option<String>,
+
+    /// Hugging Face: sort key (descending).
+    #[arg(long, value_enum, value_name = "KEY")]
+    pub sort: Option<HubSort>,
+
+    /// Hugging Face: only models of this task, e.g. text-generation.
+    #[arg(long, value_name = "TAG")]
+    pub pipeline_tag: Option<String>,
+}
+
+/// Hugging Face sort keys.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "verbatim")]
+pub enum HubSort {
+    /// Downloads in the last 30 days.
+    #[value(name = "downloads")]
+    Downloads,
+    /// Likes.
+    #[value(name = "likes")]
+    Likes,
+    /// Last modification.
+    #[value(name = "lastModified")]
+    LastModified,
+    /// Creation.
+    #[value(name = "createdAt")]
+    CreatedAt,
+    /// Trending score.
+    #[value(name = "trendingScore")]
+    TrendingScore,
+}
+
+/// How people-facing output behaves.
+#[derive(Debug, Args)]
+pub struct Display {
+    /// No progress bars.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// No progress bars and no summary; only errors on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `catalog fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Provider selection.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Harvest settings.
+    #[command(flatten)]
+    pub harvest: Harvest,
+
+    /// Output format [default: from the -o extension, else json].
+    #[arg(short, long, value_enum)]
+    pub format: Option<DataFormat>,
+
+    /// Output file, written atomically; `-` or absent for stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Add each provider's original object as `raw` (JSON and NDJSON only).
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Progress and summary.
+    #[command(flatten)]
+    pub display: Display,
+}
+
+/// `catalog count`.
+#[derive(Debug, Args)]
+pub struct CountArgs {
+    /// Provider selection.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Harvest settings.
+    #[command(flatten)]
+    pub harvest: Harvest,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub format: SummaryFormat,
+
+    /// Progress and summary.
+    #[command(flatten)]
+    pub display: Display,
+}
+
+/// `catalog providers`.
+#[derive(Debug, Args)]
+pub struct ProvidersArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub format: SummaryFormat,
+}
+
+/// Data formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DataFormat {
+    /// One JSON array.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// Summary formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SummaryFormat {
+    /// Aligned columns for people.
+    Table,
+    /// JSON for scripts.
+    Json,
+}

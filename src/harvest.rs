@@ -1,0 +1,455 @@
+//! One provider's harvest: request pages, follow its pagination, normalize,
+//! de-duplicate, stop at the limit, and hand records on page by page.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, LINK};
+use url::Url;
+
+use crate::error::FetchError;
+use crate::http::{display_url, Credential, Http, Notify, Pacer, Wait};
+use crate::providers::{PageHints, Paging, ParseCtx, ProviderSpec};
+use crate::record::{Record, Timestamp};
+
+/// Hugging Face Hub query filters (sent only to `huggingface`-shape providers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HubFilters {
+    /// `search`: substring of the repo id.
+    pub search: Option<String>,
+    /// `author`: user or organization.
+    pub author: Option<String>,
+    /// `sort` key (always descending on the Hub).
+    pub sort: Option<String>,
+    /// `pipeline_tag`: task.
+    pub pipeline_tag: Option<String>,
+}
+
+/// A provider ready to harvest: its table entry, resolved URL and key.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The table entry.
+    pub spec: ProviderSpec,
+    /// The listing URL after overrides.
+    pub url: Url,
+    /// The key, when one is set.
+    pub credential: Option<Credential>,
+    /// The env var the key came from.
+    pub key_source: Option<String>,
+}
+
+/// Settings of one harvest.
+#[derive(Debug, Clone)]
+pub struct HarvestOptions {
+    /// Maximum models (`None`: the provider's default, else unlimited).
+    pub limit: Option<u64>,
+    /// Page size (`None`: the provider's default).
+    pub batch_size: Option<u32>,
+    /// Minimum spacing of anonymous requests (`None`: the provider's default).
+    pub delay: Option<Duration>,
+    /// Hub filters.
+    pub hub: HubFilters,
+    /// Keep each provider's original object.
+    pub raw: bool,
+}
+
+/// How a harvest ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Provider name.
+    pub provider: String,
+    /// Models handed on (after de-duplication and the limit).
+    pub models: u64,
+    /// Pages fetched.
+    pub pages: u64,
+    /// Malformed models skipped.
+    pub skipped: u64,
+    /// Duplicate ids dropped.
+    pub duplicates: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// What happened.
+    pub status: Status,
+}
+
+/// The result of one provider.
+#[derive(Debug)]
+pub enum Status {
+    /// Every page was fetched (or the limit was reached).
+    Ok,
+    /// Not attempted: its listing needs a key and none is set.
+    Skipped {
+        /// The env vars any of which would enable it.
+        key_env: Vec<String>,
+    },
+    /// Failed; records handed on before the failure stay handed on.
+    Failed(String),
+}
+
+impl Outcome {
+    /// Whether the provider failed.
+    #[must_use]
+    pub fn failed(&self) -> bool {
+        matches!(self.status, Status::Failed(_))
+    }
+
+    /// An outcome for a provider that was not attempted.
+    #[must_use]
+    pub fn skipped(target: &Target) -> Outcome {
+        Outcome {
+            provider: target.spec.name.clone(),
+            models: 0,
+            pages: 0,
+            skipped: 0,
+            duplicates: 0,
+            elapsed: Duration::ZERO,
+            status: Status::Skipped {
+                key_env: target.spec.key_env.clone(),
+            },
+        }
+    }
+}
+
+/// Progress of a harvest, as it goes.
+pub trait Observer: Notify {
+    /// A page was fetched; totals so far.
+    fn page(&self, models: u64, pages: u64);
+}
+
+impl Target {
+    /// The effective limit: the option, else the provider's default.
+    #[must_use]
+    pub fn limit(&self, opts: &HarvestOptions) -> Option<u64> {
+        opts.limit.or(self.spec.limit)
+    }
+
+    /// The page size of the first request.
+    #[must_use]
+    pub fn page_size(&self, opts: &HarvestOptions) -> Option<u64> {
+        if self.spec.paging == Paging::None {
+            return None;
+        }
+        let size = u64::from(opts.batch_size.or(self.spec.page_size).unwrap_or(100));
+        Some(match (self.spec.paging, self.limit(opts)) {
+            // The Link cursor keeps the first page's size, so a small limit
+            // asks for no more than it needs.
+            (Paging::Link, Some(limit)) => size.min(limit),
+            _ => size,
+        })
+    }
+
+    /// The first page's URL: the listing URL plus page size and filters.
+    #[must_use]
+    pub fn first_url(&self, opts: &HarvestOptions) -> Url {
+        let mut url = self.url.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(size) = self.page_size(opts) {
+                q.append_pair(self.spec.size_param(), &size.to_string());
+            }
+            match self.spec.paging {
+                Paging::Offset => {
+                    q.append_pair("offset", "0");
+                }
+                Paging::Page => {
+                    q.append_pair("page", "1");
+                }
+                _ => {}
+            }
+            if self.spec.shape == crate::providers::Shape::Huggingface {
+                let hub = &opts.hub;
+                for (k, v) in [
+                    ("search", &hub.search),
+                    ("author", &hub.author),
+                    ("pipeline_tag", &hub.pipeline_tag),
+                ] {
+                    if let Some(v) = v {
+                        q.append_pair(k, v);
+                    }
+                }
+                q.append_pair("sort", hub.sort.as_deref().unwrap_or("downloads"));
+                for field in HUB_FIELDS {
+                    q.append_pair("expand[]", field);
+                }
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        url
+    }
+}
+
+/// The Hub fields asked for: what the record uses, nothing heavier.
+const HUB_FIELDS: [&str; 8] = [
+    "author",
+    "createdAt",
+    "downloads",
+    "lastModified",
+    "library_name",
+    "likes",
+    "pipeline_tag",
+    "tags",
+];
+
+/// Harvests one provider, handing each page's new records to `emit` in the
+/// provider's order. Never panics on bad data; failures end up in the outcome.
+pub async fn harvest<F>(
+    http: &Http,
+    target: &Target,
+    opts: &HarvestOptions,
+    observer: &dyn Observer,
+    mut emit: F,
+) -> Outcome
+where
+    F: FnMut(Vec<Record>) -> bool,
+{
+    let started = Instant::now();
+    let spec = &target.spec;
+    let mut out = Outcome {
+        provider: spec.name.clone(),
+        models: 0,
+        pages: 0,
+        skipped: 0,
+        duplicates: 0,
+        elapsed: Duration::ZERO,
+        status: Status::Ok,
+    };
+    let limit = target.limit(opts);
+    let page_size = target.page_size(opts);
+    let delay = if target.credential.is_some() {
+        Duration::ZERO
+    } else {
+        opts.delay
+            .or(spec.delay_ms.map(Duration::from_millis))
+            .unwrap_or(Duration::ZERO)
+    };
+    let mut pacer = Pacer::new(delay);
+    let hinting = TokenHint {
+        inner: observer,
+        target,
+        said: std::sync::atomic::AtomicBool::new(false),
+    };
+    let ctx = ParseCtx {
+        provider: Arc::from(spec.name.as_str()),
+        source: Arc::from(display_url(&target.url)),
+        fetched_at: Timestamp::now(),
+        raw: opts.raw,
+        price_unit: spec.price_unit,
+        hf_ids: spec.hf_ids,
+    };
+    let mut seen_ids: HashSet<u64, BuildHasherDefault<DefaultHasher>> = HashSet::default();
+    let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    let mut seen_urls: HashSet<String> = HashSet::new();
+    let mut url = target.first_url(opts);
+    let mut fetched_items: u64 = 0;
+
+    let result: Result<(), FetchError> = async {
+        loop {
+            let pages_left = match (limit, page_size) {
+                (Some(l), Some(s)) if s > 0 => Some(l.saturating_sub(out.models).div_ceil(s)),
+                _ => None,
+            };
+            let page = http
+                .get(&url, target.credential.as_ref(), &mut pacer, pages_left, &hinting)
+                .await?;
+            out.pages += 1;
+            let parsed = spec
+                .shape
+                .parse(&page.body, &ctx)
+                .map_err(|reason| FetchError::Decode {
+                    page: out.pages,
+                    url: display_url(&url),
+                    shape: spec.shape.name(),
+                    reason,
+                })?;
+            out.skipped += parsed.skipped as u64;
+            fetched_items += parsed.items as u64;
+            let mut fresh = Vec::with_capacity(parsed.records.len());
+            for record in parsed.records {
+                if limit.is_some_and(|l| out.models >= l) {
+                    break;
+                }
+                if seen_ids.insert(hasher.hash_one(record.id.as_str())) {
+                    out.models += 1;
+                    fresh.push(record);
+                } else {
+                    out.duplicates += 1;
+                }
+            }
+            observer.page(out.models, out.pages);
+            if !fresh.is_empty() && !emit(fresh) {
+                // The consumer is gone (closed pipe, cancelled run).
+                return Ok(());
+            }
+            if limit.is_some_and(|l| out.models >= l) || parsed.items == 0 {
+                return Ok(());
+            }
+            let Some(next) = next_url(
+                spec,
+                &url,
+                &page.headers,
+                &parsed.hints,
+                out.pages,
+                fetched_items,
+                page_size,
+            )?
+            else {
+                return Ok(());
+            };
+            if !seen_urls.insert(url.to_string()) || seen_urls.contains(next.as_str()) {
+                return Err(FetchError::Pagination {
+                    url: display_url(&next),
+                    reason: "the next page was already fetched".into(),
+                });
+            }
+            if out.duplicates > 0 && out.duplicates > fetched_items.saturating_sub(out.skipped) / 2 {
+                return Err(FetchError::Pagination {
+                    url: display_url(&url),
+                    reason: format!(
+                        "{} of {fetched_items} models were repeats: the server is not advancing",
+                        out.duplicates
+                    ),
+                });
+            }
+            url = next;
+        }
+    }
+    .await;
+
+    if out.skipped > 0 {
+        tracing::warn!(provider = %spec.name, "skipped {} malformed model(s)", out.skipped);
+    }
+    if let Err(e) = result {
+        let msg = e.to_string();
+        let msg = match &target.credential {
+            Some(c) => c.key.redact(&msg),
+            None => msg,
+        };
+        out.status = Status::Failed(msg);
+    }
+    out.elapsed = started.elapsed();
+    out
+}
+
+/// Works out the next page's URL, or `None` when the listing is complete.
+fn next_url(
+    spec: &ProviderSpec,
+    current: &Url,
+    headers: &HeaderMap,
+    hints: &PageHints,
+    pages: u64,
+    items_so_far: u64,
+    page_size: Option<u64>,
+) -> Result<Option<Url>, FetchError> {
+    let with_param = |name: &str, value: &str| {
+        let mut next = current.clone();
+        let pairs: Vec<(String, String)> = current
+            .query_pairs()
+            .filter(|(k, _)| k != name)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        next.query_pairs_mut()
+            .clear()
+            .extend_pairs(pairs)
+            .append_pair(name, value);
+        next
+    };
+    Ok(match spec.paging {
+        Paging::None => None,
+        Paging::Link => match link_next(headers) {
+            Some(link) => Some(current.join(&link).map_err(|e| FetchError::Pagination {
+                url: display_url(current),
+                reason: format!("unusable Link URL: {e}"),
+            })?),
+            None => None,
+        },
+        Paging::Offset => match hints.total {
+            Some(total) if items_so_far < total => Some(with_param("offset", &items_so_far.to_string())),
+            // Without a total, a full page suggests more.
+            None if page_size.is_some_and(|s| items_so_far == s * pages) => {
+                Some(with_param("offset", &items_so_far.to_string()))
+            }
+            _ => None,
+        },
+        Paging::Page => match hints.total_pages {
+            Some(total) if pages < total => Some(with_param("page", &(pages + 1).to_string())),
+            None if page_size.is_some_and(|s| items_so_far == s * pages) => {
+                Some(with_param("page", &(pages + 1).to_string()))
+            }
+            _ => None,
+        },
+        Paging::Token => hints.next_token.as_deref().map(|t| with_param("pageToken", t)),
+    })
+}
+
+/// The `rel="next"` target of an RFC 8288 `Link` header.
+#[must_use]
+pub fn link_next(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|value| {
+            value.split(',').find_map(|entry| {
+                let (target, params) = entry.trim().split_once(';')?;
+                let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+                params
+                    .split(';')
+                    .any(|p| {
+                        let p = p.trim().replace(' ', "");
+                        p == "rel=\"next\"" || p == "rel=next"
+                    })
+                    .then(|| target.to_owned())
+            })
+        })
+}
+
+/// Adds, once, a hint that a key raises the quota when anonymous requests wait.
+struct TokenHint<'a> {
+    inner: &'a dyn Observer,
+    target: &'a Target,
+    said: std::sync::atomic::AtomicBool,
+}
+
+impl Notify for TokenHint<'_> {
+    fn waiting(&self, wait: Duration, why: Wait) {
+        self.inner.waiting(wait, why);
+        if why == Wait::RateLimit
+            && self.target.credential.is_none()
+            && !self.target.spec.key_env.is_empty()
+            && !self.said.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!(
+                "{}: anonymous requests are rate limited; a key in {} raises the quota",
+                self.target.spec.name,
+                self.target.spec.key_env.join(" or ")
+            );
+        }
+    }
+    fn retrying(&self, attempt: u32, reason: &str) {
+        self.inner.retrying(attempt, reason);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn link_next_is_found_among_other_rels() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            LINK,
+            HeaderValue::from_static("<https://a.test/p?x=1>; rel=\"prev\", <https://huggingface.co/api/models?limit=10&cursor=eyJ9%3D>; rel=\"next\""),
+        );
+        assert_eq!(
+            link_next(&h).as_deref(),
+            Some("https://huggingface.co/api/models?limit=10&cursor=eyJ9%3D")
+        );
+        assert_eq!(link_next(&HeaderMap::new()), None);
+    }
+}

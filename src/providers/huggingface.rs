@@ -1,0 +1,157 @@
+//! Hugging Face Hub `GET /api/models`: a bare array of repositories.
+
+use serde::Deserialize;
+
+use super::{parse_items, text, ParseCtx, ParsedPage};
+use crate::record::{Record, Timestamp};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Model {
+    id: String,
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    downloads: Option<u64>,
+    #[serde(default)]
+    likes: Option<u64>,
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+    #[serde(default, rename = "pipeline_tag")]
+    pipeline_tag: Option<String>,
+}
+
+/// Parses one page of the Hub listing.
+pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
+    parse_items(body, ctx, |m: Model, ctx| {
+        if m.id.is_empty() {
+            return None;
+        }
+        let mut r: Record = ctx.record(m.id);
+        r.owned_by = text(m.author).or_else(|| r.id.split_once('/').map(|(o, _)| o.to_owned()));
+        r.created = m.created_at.as_deref().and_then(Timestamp::parse);
+        r.task = text(m.pipeline_tag);
+        if let Some(task) = &r.task {
+            let (input, output) = modalities(task);
+            r.input_modalities = input;
+            r.output_modalities = output;
+        }
+        r.hugging_face_id = Some(r.id.clone());
+        r.downloads = m.downloads;
+        r.likes = m.likes;
+        r.tags = m.tags.unwrap_or_default();
+        Some(r)
+    })
+}
+
+/// Input and output modalities implied by a pipeline tag (`image-text-to-text`
+/// is image and text in, text out). Unknown tags give no modalities.
+fn modalities(task: &str) -> (Vec<String>, Vec<String>) {
+    let fixed: Option<(&[&str], &[&str])> = match task {
+        "text-generation"
+        | "text2text-generation"
+        | "summarization"
+        | "translation"
+        | "fill-mask"
+        | "question-answering"
+        | "table-question-answering"
+        | "conversational" => Some((&["text"], &["text"])),
+        "text-classification" | "token-classification" | "zero-shot-classification" => {
+            Some((&["text"], &["text"]))
+        }
+        "feature-extraction" | "sentence-similarity" | "text-ranking" => Some((&["text"], &["embeddings"])),
+        "automatic-speech-recognition" | "audio-classification" => Some((&["audio"], &["text"])),
+        "image-classification"
+        | "object-detection"
+        | "image-segmentation"
+        | "zero-shot-image-classification"
+        | "image-feature-extraction"
+        | "depth-estimation" => Some((&["image"], &["text"])),
+        "visual-question-answering" | "document-question-answering" => Some((&["image", "text"], &["text"])),
+        "video-classification" => Some((&["video"], &["text"])),
+        "unconditional-image-generation" => Some((&[], &["image"])),
+        _ => None,
+    };
+    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    if let Some((i, o)) = fixed {
+        return (owned(i), owned(o));
+    }
+    // The Hub's "<inputs>-to-<outputs>" tags, e.g. "image-text-to-text", "text-to-speech".
+    let Some((input, output)) = task.split_once("-to-") else {
+        return (Vec::new(), Vec::new());
+    };
+    let words = |s: &str| -> Vec<String> {
+        s.split('-')
+            .filter_map(|w| match w {
+                "text" | "image" | "audio" | "video" => Some(w.to_owned()),
+                "speech" => Some("audio".to_owned()),
+                "3d" => Some("3d".to_owned()),
+                "any" => Some("any".to_owned()),
+                _ => None,
+            })
+            .collect()
+    };
+    (words(input), words(output))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Timestamp;
+    use std::sync::Arc;
+
+    fn ctx() -> ParseCtx {
+        ParseCtx {
+            provider: Arc::from("hug"),
+            source: Arc::from("https://huggingface.co/api/models"),
+            fetched_at: Timestamp(0),
+            raw: false,
+            price_unit: None,
+            hf_ids: true,
+        }
+    }
+
+    #[test]
+    fn real_default_listing_items_are_normalized() {
+        let body = include_bytes!("../../tests/fixtures/hf-list-default.json");
+        let page = parse(body, &ctx()).unwrap();
+        assert_eq!(page.records.len(), 2);
+        let kimi = &page.records[0];
+        assert_eq!(kimi.id, "moonshotai/Kimi-K2-Thinking");
+        assert_eq!(kimi.owned_by.as_deref(), Some("moonshotai"));
+        assert_eq!(kimi.created.unwrap().to_string(), "2025-11-04T08:25:31Z");
+        assert_eq!(kimi.task.as_deref(), Some("text-generation"));
+        assert_eq!(kimi.input_modalities, ["text"]);
+        assert_eq!((kimi.downloads, kimi.likes), (Some(5119), Some(578)));
+        assert_eq!(
+            kimi.hugging_face_id.as_deref(),
+            Some("moonshotai/Kimi-K2-Thinking")
+        );
+        assert_eq!(kimi.tags.len(), 11);
+        assert_eq!(kimi.price_input, None);
+        assert_eq!(page.records[1].downloads, Some(846_249));
+    }
+
+    #[test]
+    fn to_tags_give_modalities() {
+        assert_eq!(
+            modalities("image-text-to-text"),
+            (vec!["image".into(), "text".into()], vec!["text".into()])
+        );
+        assert_eq!(
+            modalities("text-to-speech"),
+            (vec!["text".into()], vec!["audio".into()])
+        );
+        assert_eq!(modalities("robotics"), (vec![], vec![]));
+    }
+
+    #[test]
+    fn a_model_with_a_wrong_typed_field_is_skipped_and_counted() {
+        let body = br#"[{"id":"a/b","downloads":"many"},{"id":"c/d","downloads":3}]"#;
+        let page = parse(body, &ctx()).unwrap();
+        assert_eq!((page.records.len(), page.skipped, page.items), (1, 1, 2));
+        assert_eq!(page.records[0].id, "c/d");
+    }
+}

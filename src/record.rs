@@ -1,0 +1,415 @@
+//! The normalized model record every provider maps into, and the small value
+//! types it is made of (prices in exact decimal units, RFC 3339 timestamps).
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::ser::{SerializeStruct, Serializer};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+/// The record's field names, in output order. This is also the CSV header.
+pub const FIELDS: [&str; 19] = [
+    "provider",
+    "id",
+    "name",
+    "owned_by",
+    "created",
+    "context_length",
+    "max_output_tokens",
+    "input_modalities",
+    "output_modalities",
+    "task",
+    "price_input",
+    "price_output",
+    "price_cache_read",
+    "hugging_face_id",
+    "downloads",
+    "likes",
+    "tags",
+    "source",
+    "fetched_at",
+];
+
+/// One model served by one provider, normalized.
+///
+/// Unknown values are `None` (written as `null`), never `0`, `""` or `false`.
+/// Prices are USD per one million tokens.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Provider name as used on the command line (`hug`, `openrouter`, ...).
+    pub provider: Arc<str>,
+    /// The model id exactly as the provider's API expects it.
+    pub id: String,
+    /// Human-readable name, when the provider gives one.
+    pub name: Option<String>,
+    /// Organization or account that owns the model.
+    pub owned_by: Option<String>,
+    /// Creation time, seconds since the Unix epoch (written as RFC 3339 UTC).
+    pub created: Option<Timestamp>,
+    /// Maximum context window in tokens.
+    pub context_length: Option<u64>,
+    /// Maximum number of generated tokens.
+    pub max_output_tokens: Option<u64>,
+    /// Input modalities (`text`, `image`, `audio`, ...).
+    pub input_modalities: Vec<String>,
+    /// Output modalities.
+    pub output_modalities: Vec<String>,
+    /// Task (Hugging Face `pipeline_tag`, or the provider's model type).
+    pub task: Option<String>,
+    /// USD per 1M input tokens.
+    pub price_input: Option<Price>,
+    /// USD per 1M output tokens.
+    pub price_output: Option<Price>,
+    /// USD per 1M cached input tokens read.
+    pub price_cache_read: Option<Price>,
+    /// The Hugging Face repository this model is, when known.
+    pub hugging_face_id: Option<String>,
+    /// Downloads (Hugging Face: last 30 days).
+    pub downloads: Option<u64>,
+    /// Likes (Hugging Face).
+    pub likes: Option<u64>,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+    /// The listing URL the record came from (never carries a secret).
+    pub source: Arc<str>,
+    /// When the listing was fetched.
+    pub fetched_at: Timestamp,
+    /// The provider's original JSON object (`--raw`).
+    pub raw: Option<Box<RawValue>>,
+}
+
+impl Record {
+    /// A record with only the identifying fields set and everything else unknown.
+    #[must_use]
+    pub fn new(provider: Arc<str>, id: String, source: Arc<str>, fetched_at: Timestamp) -> Self {
+        Record {
+            provider,
+            id,
+            name: None,
+            owned_by: None,
+            created: None,
+            context_length: None,
+            max_output_tokens: None,
+            input_modalities: Vec::new(),
+            output_modalities: Vec::new(),
+            task: None,
+            price_input: None,
+            price_output: None,
+            price_cache_read: None,
+            hugging_face_id: None,
+            downloads: None,
+            likes: None,
+            tags: Vec::new(),
+            source,
+            fetched_at,
+            raw: None,
+        }
+    }
+}
+
+impl Serialize for Record {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = FIELDS.len() + usize::from(self.raw.is_some());
+        let mut st = s.serialize_struct("Record", n)?;
+        st.serialize_field("provider", &*self.provider)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("owned_by", &self.owned_by)?;
+        st.serialize_field("created", &self.created)?;
+        st.serialize_field("context_length", &self.context_length)?;
+        st.serialize_field("max_output_tokens", &self.max_output_tokens)?;
+        st.serialize_field("input_modalities", &self.input_modalities)?;
+        st.serialize_field("output_modalities", &self.output_modalities)?;
+        st.serialize_field("task", &self.task)?;
+        st.serialize_field("price_input", &self.price_input)?;
+        st.serialize_field("price_output", &self.price_output)?;
+        st.serialize_field("price_cache_read", &self.price_cache_read)?;
+        st.serialize_field("hugging_face_id", &self.hugging_face_id)?;
+        st.serialize_field("downloads", &self.downloads)?;
+        st.serialize_field("likes", &self.likes)?;
+        st.serialize_field("tags", &self.tags)?;
+        st.serialize_field("source", &*self.source)?;
+        st.serialize_field("fetched_at", &self.fetched_at)?;
+        if let Some(raw) = &self.raw {
+            st.serialize_field("raw", raw)?;
+        }
+        st.end()
+    }
+}
+
+/// A price in USD per 1M tokens.
+///
+/// Built only through decimal arithmetic on the provider's own digits, then
+/// rounded to 12 significant digits, so `"0.00000045"` USD per token is exactly
+/// `0.45` and DeepInfra's `2.5999999999999996` is `2.6`. Negative inputs (the
+/// `-1` "variable price" sentinel) are unknown, not free.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Price(f64);
+
+impl Price {
+    /// Significant digits kept; more than any real price has, fewer than the
+    /// 15-17 where binary float noise lives.
+    const SIGNIFICANT: usize = 12;
+
+    /// Parses a decimal string (`"0.00000045"`, `"3900"`, `"1e-6"`) and
+    /// multiplies it by `10^shift`. `None` for anything that is not a finite,
+    /// non-negative number.
+    #[must_use]
+    pub fn from_decimal(text: &str, shift: i32) -> Option<Price> {
+        let text = text.trim();
+        if text.is_empty() || text.starts_with('-') {
+            return None;
+        }
+        // Moving the decimal point is exact on the digits; the single rounding
+        // happens when the shifted literal is parsed.
+        let (mantissa, exp) = match text.find(['e', 'E']) {
+            Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
+            None => (text, 0),
+        };
+        if !mantissa
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'+')
+        {
+            return None;
+        }
+        let literal = format!("{mantissa}e{}", exp.checked_add(shift)?);
+        let value: f64 = literal.parse().ok()?;
+        Price::round(value)
+    }
+
+    /// Converts a JSON number already in some unit, multiplying by `10^shift`.
+    #[must_use]
+    pub fn from_f64(value: f64, shift: i32) -> Option<Price> {
+        if !value.is_finite() || value < 0.0 {
+            return None;
+        }
+        // Rust prints the shortest string that round-trips, so these digits are
+        // what the provider wrote.
+        Price::from_decimal(&format!("{value:e}"), shift)
+    }
+
+    /// Reads a price from a JSON value that may be a number or a decimal string.
+    #[must_use]
+    pub fn from_json(value: &serde_json::Value, shift: i32) -> Option<Price> {
+        match value {
+            serde_json::Value::Number(n) => n.as_f64().and_then(|v| Price::from_f64(v, shift)),
+            serde_json::Value::String(s) => Price::from_decimal(s, shift),
+            _ => None,
+        }
+    }
+
+    fn round(value: f64) -> Option<Price> {
+        if !value.is_finite() || value < 0.0 {
+            return None;
+        }
+        let rounded: f64 = format!("{value:.prec$e}", prec = Price::SIGNIFICANT - 1)
+            .parse()
+            .ok()?;
+        Some(Price(rounded))
+    }
+
+    /// The value in USD per 1M tokens.
+    #[must_use]
+    pub fn usd_per_million(self) -> f64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Price {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Shortest round-trip form, the same digits serde_json writes.
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for Price {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Whole prices are written as integers (`0`, `3`) like a person would.
+        if self.0.fract() == 0.0 && self.0 < 9.0e15 {
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "checked above"
+            )]
+            return s.serialize_u64(self.0 as u64);
+        }
+        s.serialize_f64(self.0)
+    }
+}
+
+/// Seconds since the Unix epoch, written as RFC 3339 UTC (`2025-11-04T08:25:31Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// The current time.
+    #[must_use]
+    pub fn now() -> Timestamp {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
+    }
+
+    /// Parses RFC 3339 / ISO 8601 (`2025-11-04T08:25:31.000Z`,
+    /// `2024-01-01T00:00:00+02:00`, `2024-01-01`). Fractions are dropped.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Timestamp> {
+        let b = text.trim().as_bytes();
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            let s = std::str::from_utf8(b.get(r)?).ok()?;
+            if s.bytes().all(|c| c.is_ascii_digit()) {
+                s.parse().ok()
+            } else {
+                None
+            }
+        };
+        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        if b.get(4) != Some(&b'-')
+            || b.get(7) != Some(&b'-')
+            || !(1..=12).contains(&mo)
+            || !(1..=31).contains(&d)
+        {
+            return None;
+        }
+        let days = days_from_civil(y, mo, d);
+        if b.len() == 10 {
+            return Some(Timestamp(days * 86_400));
+        }
+        if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+            return None;
+        }
+        let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if h > 23 || mi > 59 || s > 60 {
+            return None;
+        }
+        let mut i = 19;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        let offset = match b.get(i) {
+            None | Some(b'Z' | b'z') => 0,
+            Some(sign @ (b'+' | b'-')) => {
+                let oh = num(i + 1..i + 3)?;
+                let om = num(i + 4..i + 6)?;
+                let o = oh * 3600 + om * 60;
+                if *sign == b'+' {
+                    o
+                } else {
+                    -o
+                }
+            }
+            _ => return None,
+        };
+        Some(Timestamp(days * 86_400 + h * 3600 + mi * 60 + s - offset))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.0.div_euclid(86_400);
+        let secs = self.0.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs % 3600 / 60,
+            secs % 60
+        )
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+// Howard Hinnant's days-from-civil algorithms (public domain), proleptic Gregorian.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_token_decimal_string_becomes_exact_per_million_price() {
+        assert_eq!(Price::from_decimal("0.00000045", 6).unwrap().to_string(), "0.45");
+        assert_eq!(Price::from_decimal("0.0000025", 6).unwrap().to_string(), "2.5");
+        assert_eq!(Price::from_decimal("0", 6).unwrap().to_string(), "0");
+    }
+
+    #[test]
+    fn float_noise_is_rounded_away() {
+        assert_eq!(
+            Price::from_f64(2.599_999_999_999_999_6, 0).unwrap().to_string(),
+            "2.6"
+        );
+        assert_eq!(
+            Price::from_f64(0.789_999_999_999_999_9, 0).unwrap().to_string(),
+            "0.79"
+        );
+    }
+
+    #[test]
+    fn integer_sub_units_are_shifted_exactly() {
+        assert_eq!(Price::from_f64(3900.0, -4).unwrap().to_string(), "0.39");
+        assert_eq!(Price::from_f64(30000.0, -4).unwrap().to_string(), "3");
+    }
+
+    #[test]
+    fn negative_and_garbage_prices_are_unknown() {
+        assert_eq!(Price::from_decimal("-1", 6), None);
+        assert_eq!(Price::from_decimal("abc", 6), None);
+        assert_eq!(Price::from_decimal("", 6), None);
+        assert_eq!(Price::from_f64(f64::NAN, 0), None);
+    }
+
+    #[test]
+    fn whole_prices_serialize_as_integers() {
+        let p = Price::from_decimal("0.000003", 6).unwrap();
+        assert_eq!(serde_json::to_string(&p).unwrap(), "3");
+        let p = Price::from_decimal("0.00000045", 6).unwrap();
+        assert_eq!(serde_json::to_string(&p).unwrap(), "0.45");
+    }
+
+    #[test]
+    fn timestamps_round_trip_through_rfc3339() {
+        let t = Timestamp::parse("2025-11-04T08:25:31.000Z").unwrap();
+        assert_eq!(t.to_string(), "2025-11-04T08:25:31Z");
+        assert_eq!(Timestamp(1_721_692_800).to_string(), "2024-07-23T00:00:00Z");
+        assert_eq!(
+            Timestamp::parse("2024-07-23T02:00:00+02:00"),
+            Some(Timestamp(1_721_692_800))
+        );
+        assert_eq!(Timestamp::parse("2024-07-23"), Some(Timestamp(1_721_692_800)));
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(Timestamp::parse("not a date"), None);
+        assert_eq!(Timestamp::parse("2024-13-01T00:00:00Z"), None);
+    }
+}

@@ -1,0 +1,180 @@
+//! A fake Hugging Face Hub `/api/models` for wiremock: synthetic models served
+//! in pages with `Link` cursors, exactly like the real Hub, including its quirk
+//! of ignoring `offset` (a client that pages with `offset` gets the first page
+//! again and again). Fault knobs make it fail the way real servers do.
+//!
+//! Shared by the tests and by `examples/mock.rs`.
+
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use wiremock::{Request, Respond, ResponseTemplate};
+
+/// A request as the mock saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// Full URL.
+    pub url: url::Url,
+    /// `Authorization` header, if any.
+    pub authorization: Option<String>,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+/// How the fake Hub misbehaves.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Answer request number n (1-based) with this status, once each.
+    pub fail_requests: Vec<(u64, u16)>,
+    /// Answer every n-th request with 503.
+    pub fail_every: Option<u64>,
+    /// Answer request number n with 429 and `RateLimit: r=0;t=<secs>`.
+    pub rate_limit_at: Option<(u64, u64)>,
+    /// Announce this quota per window in `RateLimit` headers: (quota, window secs).
+    pub quota: Option<(u64, u64)>,
+}
+
+/// The fake Hub.
+#[derive(Debug, Clone)]
+pub struct FakeHub {
+    ids: Arc<Vec<String>>,
+    faults: Faults,
+    requests: Arc<AtomicU64>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    latency: Duration,
+}
+
+impl FakeHub {
+    /// A Hub with `n` models, `org{i % 7}/model-{i:06}` for i in 0..n.
+    pub fn new(n: usize) -> Self {
+        FakeHub {
+            ids: Arc::new((0..n).map(|i| format!("org{}/model-{i:06}", i % 7)).collect()),
+            faults: Faults::default(),
+            requests: Arc::new(AtomicU64::new(0)),
+            seen: Arc::new(Mutex::new(Vec::new())),
+            latency: Duration::ZERO,
+        }
+    }
+
+    /// With fault knobs.
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// With a delay before each answer.
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// All model ids, in listing order.
+    pub fn ids(&self) -> Vec<String> {
+        self.ids.to_vec()
+    }
+
+    /// Requests seen so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    fn page(&self, url: &url::Url) -> ResponseTemplate {
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let size = param("limit")
+            .and_then(|l| l.parse::<usize>().ok())
+            .unwrap_or(1000)
+            .clamp(1, 1000);
+        // The cursor is opaque to clients; here it is "c" + the next index.
+        let start = param("cursor")
+            .and_then(|c| c.strip_prefix('c').and_then(|n| n.parse::<usize>().ok()))
+            .unwrap_or(0)
+            .min(self.ids.len());
+        let end = (start + size).min(self.ids.len());
+        let body: Vec<serde_json::Value> = (start..end)
+            .map(|i| {
+                serde_json::json!({
+                    "_id": format!("{i:024x}"),
+                    "id": self.ids[i],
+                    "likes": i % 100,
+                    "trendingScore": 0,
+                    "private": false,
+                    "downloads": 1_000_000 - i,
+                    "tags": ["transformers", "safetensors", "text-generation"],
+                    "pipeline_tag": "text-generation",
+                    "library_name": "transformers",
+                    "createdAt": "2025-11-04T08:25:31.000Z",
+                    "modelId": self.ids[i],
+                })
+            })
+            .collect();
+        let mut response = ResponseTemplate::new(200).set_body_json(body);
+        if end < self.ids.len() {
+            let mut next = url.clone();
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| k != "cursor")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            next.query_pairs_mut()
+                .clear()
+                .extend_pairs(kept)
+                .append_pair("cursor", &format!("c{end}"));
+            response = response.insert_header("Link", format!("<{next}>; rel=\"next\"").as_str());
+        }
+        response
+    }
+}
+
+impl Respond for FakeHub {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        self.seen.lock().unwrap().push(Seen {
+            url: request.url.clone(),
+            authorization: request
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            at: Instant::now(),
+        });
+        let f = &self.faults;
+        let ratelimit = |r: u64, t: u64| format!("\"api\";r={r};t={t}");
+        let mut response = if let Some((_, status)) = f.fail_requests.iter().find(|(k, _)| *k == n) {
+            ResponseTemplate::new(*status).set_body_string("{\"error\":\"injected failure\"}")
+        } else if f.fail_every.is_some_and(|k| n % k == 0) {
+            ResponseTemplate::new(503).set_body_string("{\"error\":\"Service Unavailable\"}")
+        } else if let Some((_, t)) = f.rate_limit_at.filter(|(k, _)| *k == n) {
+            ResponseTemplate::new(429)
+                .insert_header("RateLimit", ratelimit(0, t).as_str())
+                .insert_header("RateLimit-Policy", "\"fixed window\";\"api\";q=500;w=300")
+                .set_body_string("{}")
+        } else {
+            // wiremock's URL lacks the port; the Link must point back here.
+            let mut url = request.url.clone();
+            if let Some(host) = request.headers.get("host").and_then(|h| h.to_str().ok()) {
+                if let Ok(with_host) =
+                    url::Url::parse(&format!("http://{host}{}", &url[url::Position::BeforePath..]))
+                {
+                    url = with_host;
+                }
+            }
+            self.page(&url)
+        };
+        if let Some((q, w)) = f.quota {
+            response = response
+                .insert_header("RateLimit", ratelimit(q.saturating_sub(n), w).as_str())
+                .insert_header(
+                    "RateLimit-Policy",
+                    format!("\"fixed window\";\"api\";q={q};w={w}").as_str(),
+                );
+        }
+        response.set_delay(self.latency)
+    }
+}

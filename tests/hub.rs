@@ -1,0 +1,365 @@
+//! The Hugging Face Hub harvest, end to end through the real binary against a
+//! fake Hub: cursor pagination, limits, page size, auth, pacing, rate limits,
+//! retries and failures.
+
+mod common;
+
+use std::time::Duration;
+
+use common::hub::{FakeHub, Faults};
+use common::{catalog, hub_server, hub_url, ids, ndjson};
+use predicates::prelude::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn link_cursor_pagination_returns_every_model_once_in_order() {
+    let hub = FakeHub::new(250);
+    let server = hub_server(hub.clone()).await;
+    let out = catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let records = ndjson(&out);
+    // The fake Hub ignores `offset` like the real one: an offset-paging client
+    // would get model-000000..99 three times and fail this comparison.
+    assert_eq!(ids(&records), hub.ids());
+    let seen = hub.seen();
+    assert_eq!(seen.len(), 3);
+    let cursors: Vec<Option<String>> = seen
+        .iter()
+        .map(|s| {
+            s.url
+                .query_pairs()
+                .find(|(k, _)| k == "cursor")
+                .map(|(_, v)| v.into_owned())
+        })
+        .collect();
+    assert_eq!(cursors, [None, Some("c100".into()), Some("c200".into())]);
+    assert!(seen
+        .iter()
+        .all(|s| !s.url.query().unwrap_or("").contains("offset")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_request_sends_page_size_sort_and_filters() {
+    let hub = FakeHub::new(10);
+    let server = hub_server(hub.clone()).await;
+    catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args([
+            "fetch",
+            "-p",
+            "hf",
+            "--batch-size",
+            "250",
+            "--author",
+            "org1",
+            "--search",
+            "model",
+        ])
+        .args([
+            "--pipeline-tag",
+            "text-generation",
+            "--sort",
+            "likes",
+            "-f",
+            "ndjson",
+        ])
+        .assert()
+        .success();
+    let first = &hub.seen()[0].url;
+    let q = |k: &str| {
+        first
+            .query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(q("limit").as_deref(), Some("250"));
+    assert_eq!(q("sort").as_deref(), Some("likes"));
+    assert_eq!(q("author").as_deref(), Some("org1"));
+    assert_eq!(q("search").as_deref(), Some("model"));
+    assert_eq!(q("pipeline_tag").as_deref(), Some("text-generation"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn default_page_size_is_100_and_sort_is_downloads() {
+    let hub = FakeHub::new(5);
+    let server = hub_server(hub.clone()).await;
+    catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args(["fetch", "-p", "hug"])
+        .assert()
+        .success();
+    let first = &hub.seen()[0].url;
+    let q = |k: &str| {
+        first
+            .query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(q("limit").as_deref(), Some("100"));
+    assert_eq!(q("sort").as_deref(), Some("downloads"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limit_stops_requesting_as_soon_as_it_is_reached() {
+    let hub = FakeHub::new(1000);
+    let server = hub_server(hub.clone()).await;
+    let out = catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "--limit",
+            "150",
+            "-f",
+            "ndjson",
+            "--delay-ms",
+            "0",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let records = ndjson(&out);
+    assert_eq!(ids(&records), hub.ids()[..150]);
+    assert_eq!(
+        hub.seen().len(),
+        2,
+        "150 models at 100 per page is two requests, not ten"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_limit_below_the_page_size_asks_for_only_that_many() {
+    let hub = FakeHub::new(1000);
+    let server = hub_server(hub.clone()).await;
+    let out = catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args(["fetch", "-p", "hug", "--limit", "30", "-f", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(ndjson(&out).len(), 30);
+    let seen = hub.seen();
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].url.query().unwrap().contains("limit=30"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bearer_token_is_sent_only_when_a_key_is_set() {
+    let hub = FakeHub::new(150);
+    let server = hub_server(hub.clone()).await;
+    catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .env("HF_TOKEN", "hf_test_token")
+        .args(["fetch", "-p", "hug"])
+        .assert()
+        .success();
+    let auth: Vec<_> = hub.seen().iter().map(|s| s.authorization.clone()).collect();
+    assert_eq!(
+        auth,
+        [
+            Some("Bearer hf_test_token".to_owned()),
+            Some("Bearer hf_test_token".to_owned())
+        ]
+    );
+
+    let anon = FakeHub::new(150);
+    let server = hub_server(anon.clone()).await;
+    catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args(["fetch", "-p", "hug", "--delay-ms", "0"])
+        .assert()
+        .success();
+    assert!(anon.seen().iter().all(|s| s.authorization.is_none()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hug_api_key_wins_over_hf_token() {
+    let hub = FakeHub::new(5);
+    let server = hub_server(hub.clone()).await;
+    catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .env("HF_TOKEN", "second")
+        .env("HUG_API_KEY", "first")
+        .args(["fetch", "-p", "hug"])
+        .assert()
+        .success();
+    assert_eq!(hub.seen()[0].authorization.as_deref(), Some("Bearer first"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn anonymous_requests_start_at_least_delay_apart() {
+    let hub = FakeHub::new(400);
+    let server = hub_server(hub.clone()).await;
+    // --delay-ms 10000 at the test time scale of 1/100 is 100 ms of real time.
+    catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args(["fetch", "-p", "hug", "--delay-ms", "10000"])
+        .assert()
+        .success();
+    let seen = hub.seen();
+    assert_eq!(seen.len(), 4);
+    for pair in seen.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(gap >= Duration::from_millis(95), "requests only {gap:?} apart");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hf_endpoint_points_the_hub_at_a_mirror() {
+    let hub = FakeHub::new(3);
+    let server = hub_server(hub.clone()).await;
+    let out = catalog()
+        .env_remove("CATALOG_HUG_URL")
+        .env("HF_ENDPOINT", server.uri())
+        .args(["fetch", "-p", "hug", "-f", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let records = ndjson(&out);
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["source"], format!("{}/api/models", server.uri()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limited_request_waits_for_the_window_and_resumes_at_the_same_cursor() {
+    let hub = FakeHub::new(300).with_faults(Faults {
+        rate_limit_at: Some((2, 3)),
+        ..Faults::default()
+    });
+    let server = hub_server(hub.clone()).await;
+    let assert = catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
+        .assert()
+        .success();
+    let records = ndjson(&assert.get_output().stdout);
+    assert_eq!(ids(&records), hub.ids(), "nothing lost, nothing duplicated");
+    let seen = hub.seen();
+    assert_eq!(seen.len(), 4, "3 pages plus the one retried after the 429");
+    assert_eq!(seen[1].url, seen[2].url, "the retry asks for the same cursor");
+    // t=3 plus one second of margin, at 1/100 time: at least 40 ms.
+    assert!(seen[2].at - seen[1].at >= Duration::from_millis(39));
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("a key in HUG_API_KEY or HF_TOKEN or HUGGING_FACE_HUB_TOKEN raises the quota"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("raises the quota").count(),
+        1,
+        "said once: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pacing_spreads_the_announced_quota_instead_of_hitting_429() {
+    // Quota of 5 per 2 s window; 8 pages needed: the client must slow down.
+    let hub = FakeHub::new(800).with_faults(Faults {
+        quota: Some((5, 2)),
+        ..Faults::default()
+    });
+    let server = hub_server(hub.clone()).await;
+    catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .env("HF_TOKEN", "t")
+        .args(["fetch", "-p", "hug", "-f", "ndjson"])
+        .assert()
+        .success();
+    let seen = hub.seen();
+    assert_eq!(seen.len(), 8);
+    // Request 2 saw r=4 over t=2 s (20 ms scaled): spread, so at least 4 ms apart.
+    assert!(seen[2].at - seen[1].at >= Duration::from_millis(4));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transient_5xx_failures_are_retried_without_loss() {
+    let hub = FakeHub::new(1000).with_faults(Faults {
+        fail_every: Some(3),
+        ..Faults::default()
+    });
+    let server = hub_server(hub.clone()).await;
+    let out = catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(ids(&ndjson(&out)), hub.ids());
+    assert_eq!(
+        hub.seen().len(),
+        14,
+        "10 pages + 4 failed attempts (requests 3, 6, 9, 12)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_give_up_after_the_configured_count() {
+    let hub = FakeHub::new(10).with_faults(Faults {
+        fail_every: Some(1),
+        ..Faults::default()
+    });
+    let server = hub_server(hub.clone()).await;
+    catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args(["fetch", "-p", "hug", "--retries", "2"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("hug").and(predicate::str::contains("HTTP 503")));
+    assert_eq!(hub.seen().len(), 3, "one attempt and two retries");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_error_fails_the_provider_naming_status_and_url() {
+    let hub = FakeHub::new(10).with_faults(Faults {
+        fail_requests: vec![(1, 404)],
+        ..Faults::default()
+    });
+    let server = hub_server(hub.clone()).await;
+    let assert = catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .env("HF_TOKEN", "hf_secret_value")
+        .args(["fetch", "-p", "hug", "-f", "ndjson"])
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("hug"), "{stderr}");
+    assert!(stderr.contains("HTTP 404"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}?limit=100", hub_url(&server))),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hf_secret_value"));
+    assert_eq!(hub.seen().len(), 1, "4xx is not retried");
+    assert!(assert.get_output().stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wait_longer_than_max_wait_fails_with_the_wait_it_would_have_needed() {
+    let hub = FakeHub::new(300).with_faults(Faults {
+        rate_limit_at: Some((1, 900)),
+        ..Faults::default()
+    });
+    let server = hub_server(hub.clone()).await;
+    catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args(["fetch", "-p", "hug", "--max-wait", "60"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "asks to wait 901s, more than --max-wait 60s",
+        ));
+}
