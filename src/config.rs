@@ -506,6 +506,15 @@ mod tests {
     }
 
     #[test]
+    fn openrouter_is_asked_for_every_output_modality() {
+        let r = run(config(&["fetch", "-p", "openrouter"], &[]).unwrap());
+        assert_eq!(
+            r.targets[0].url.as_str(),
+            "https://openrouter.ai/api/v1/models?output_modalities=all"
+        );
+    }
+
+    #[test]
     fn format_follows_the_output_extension() {
         for (path, format) in [
             ("a.csv", Format::Csv),

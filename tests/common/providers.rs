@@ -1,0 +1,188 @@
+//! Mock listings of every built-in provider, served from the recorded
+//! fixtures in `tests/fixtures/`, each under `/<name>/...` of one wiremock
+//! server. A provider mounted with a key answers 401 unless the key arrives
+//! in that provider's own auth header.
+//!
+//! Shared by the tests and by `examples/mock.rs`.
+
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use std::path::PathBuf;
+
+use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::hub::FakeHub;
+
+/// How a provider's key is checked.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyCheck {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// `<header>: <key>`.
+    Header(&'static str),
+}
+
+/// One mocked provider: its name, listing path, auth and pages
+/// (`(query param that selects the page, fixture file)`).
+#[derive(Debug, Clone, Copy)]
+pub struct MockProvider {
+    /// Provider name.
+    pub name: &'static str,
+    /// Listing path on the mock server.
+    pub path: &'static str,
+    /// How the key is sent.
+    pub auth: KeyCheck,
+    /// Pages: the query parameter (name, value) that selects each, and its fixture.
+    pub pages: &'static [(Option<(&'static str, &'static str)>, &'static str)],
+}
+
+/// Every built-in provider except `hug` (served by [`FakeHub`]), in table order.
+pub const PROVIDERS: &[MockProvider] = &[
+    MockProvider {
+        name: "openrouter",
+        path: "/openrouter/api/v1/models",
+        auth: KeyCheck::Bearer,
+        pages: &[(None, "openrouter-models-all.json")],
+    },
+    MockProvider {
+        name: "portkey",
+        path: "/portkey/v1/models",
+        auth: KeyCheck::Header("x-portkey-api-key"),
+        pages: &[
+            (Some(("offset", "0")), "portkey-models-page1.json"),
+            (Some(("offset", "2")), "portkey-models-page2.json"),
+        ],
+    },
+    MockProvider {
+        name: "featherless",
+        path: "/featherless/v1/models",
+        auth: KeyCheck::Bearer,
+        pages: &[(None, "featherless-models-docs.json")],
+    },
+    MockProvider {
+        name: "deepinfra",
+        path: "/deepinfra/v1/openai/models",
+        auth: KeyCheck::Bearer,
+        pages: &[(None, "deepinfra-openai-models.json")],
+    },
+    MockProvider {
+        name: "chutes",
+        path: "/chutes/v1/models",
+        auth: KeyCheck::Bearer,
+        pages: &[(None, "chutes-models.json")],
+    },
+    MockProvider {
+        name: "groq",
+        path: "/groq/openai/v1/models",
+        auth: KeyCheck::Bearer,
+        pages: &[(None, "groq-models.json")],
+    },
+    MockProvider {
+        name: "together",
+        path: "/together/v1/models",
+        auth: KeyCheck::Bearer,
+        pages: &[(None, "together-models.json")],
+    },
+    MockProvider {
+        name: "fireworks",
+        path: "/fireworks/inference/v1/models",
+        auth: KeyCheck::Bearer,
+        pages: &[(None, "fireworks-models.json")],
+    },
+    MockProvider {
+        name: "google",
+        path: "/google/v1beta/models",
+        auth: KeyCheck::Header("x-goog-api-key"),
+        pages: &[
+            (None, "google-models-page1.json"),
+            (Some(("pageToken", "page-2-token")), "google-models-page2.json"),
+        ],
+    },
+    MockProvider {
+        name: "xai",
+        path: "/xai/v1/language-models",
+        auth: KeyCheck::Bearer,
+        pages: &[(None, "xai-language-models.json")],
+    },
+    MockProvider {
+        name: "nebius",
+        path: "/nebius/v1/models",
+        auth: KeyCheck::Bearer,
+        pages: &[(None, "nebius-models.json")],
+    },
+    MockProvider {
+        name: "cerebras",
+        path: "/cerebras/v1/models",
+        auth: KeyCheck::Bearer,
+        pages: &[(None, "cerebras-models-docs.json")],
+    },
+    MockProvider {
+        name: "novita",
+        path: "/novita/openai/v1/models",
+        auth: KeyCheck::Bearer,
+        pages: &[(None, "novita-models-excerpt.json")],
+    },
+];
+
+/// Path of the fake Hub's listing.
+pub const HUB_PATH: &str = "/hug/api/models";
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Mounts one provider. With `key`, requests without it get 401.
+pub async fn mount(server: &MockServer, p: &MockProvider, key: Option<&str>) {
+    for (selector, file) in p.pages {
+        let mut mock = Mock::given(method("GET")).and(path(p.path));
+        mock = match selector {
+            Some((name, value)) => mock.and(query_param(*name, *value)),
+            // The first page of a token-paged listing carries no token.
+            None if p.pages.len() > 1 => mock.and(query_param_is_missing("pageToken")),
+            None => mock,
+        };
+        if let Some(key) = key {
+            mock = match p.auth {
+                KeyCheck::Bearer => mock.and(header("authorization", format!("Bearer {key}").as_str())),
+                KeyCheck::Header(name) => mock.and(header(name, key)),
+            };
+        }
+        let body = ResponseTemplate::new(200).set_body_raw(fixture(file), "application/json");
+        mock.respond_with(body).with_priority(1).mount(server).await;
+    }
+    Mock::given(path(p.path))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_string("{\"error\":\"invalid or missing API key\"}"),
+        )
+        .with_priority(10)
+        .mount(server)
+        .await;
+}
+
+/// Mounts the fake Hub at [`HUB_PATH`].
+pub async fn mount_hub(server: &MockServer, hub: FakeHub) {
+    Mock::given(method("GET"))
+        .and(path(HUB_PATH))
+        .respond_with(hub)
+        .mount(server)
+        .await;
+}
+
+/// `CATALOG_<NAME>_URL` settings pointing every provider at `server`.
+pub fn url_env(server: &MockServer) -> Vec<(String, String)> {
+    PROVIDERS
+        .iter()
+        .map(|p| (p.name, p.path))
+        .chain([("hug", HUB_PATH)])
+        .map(|(name, path)| {
+            (
+                format!("CATALOG_{}_URL", name.to_ascii_uppercase()),
+                format!("{}{path}", server.uri()),
+            )
+        })
+        .collect()
+}

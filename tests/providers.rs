@@ -1,0 +1,236 @@
+//! Every provider, directly: `fetch --all` and `count --all` against mock
+//! listings of all 14 providers served from their recorded fixtures.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::hub::FakeHub;
+use common::providers::{mount, mount_hub, url_env, HUB_PATH, PROVIDERS};
+use common::{catalog, ndjson};
+use wiremock::MockServer;
+
+/// Keys for every provider whose listing needs one, except nebius, which is
+/// left without a key to be skipped.
+const KEYS: &[(&str, &str, &str)] = &[
+    ("portkey", "PORTKEY_API_KEY", "pk-test"),
+    ("groq", "GROQ_API_KEY", "gsk-test"),
+    ("together", "TOGETHER_API_KEY", "tg-test"),
+    ("fireworks", "FIREWORKS_API_KEY", "fw-test"),
+    ("google", "GEMINI_API_KEY", "gm-test"),
+    ("xai", "XAI_API_KEY", "xai-test"),
+    ("cerebras", "CEREBRAS_API_KEY", "cb-test"),
+    ("novita", "NOVITA_API_KEY", "nv-test"),
+];
+
+/// Models each mocked provider serves.
+const EXPECTED: &[(&str, u64)] = &[
+    ("openrouter", 549),
+    ("portkey", 3),
+    ("featherless", 1),
+    ("deepinfra", 154),
+    ("hug", 120),
+    ("chutes", 3),
+    ("groq", 20),
+    ("together", 4),
+    ("fireworks", 3),
+    ("google", 5),
+    ("xai", 3),
+    ("cerebras", 2),
+    ("novita", 5),
+];
+
+async fn all_providers(wrong_key_for: Option<&str>) -> MockServer {
+    let server = MockServer::start().await;
+    for p in PROVIDERS {
+        let key = KEYS.iter().find(|(n, _, _)| *n == p.name).map(|(_, _, k)| *k);
+        let key = if wrong_key_for == Some(p.name) {
+            Some("the-expected-key")
+        } else {
+            key
+        };
+        mount(&server, p, key).await;
+    }
+    mount_hub(&server, FakeHub::new(120)).await;
+    server
+}
+
+fn with_mocks(server: &MockServer) -> assert_cmd::Command {
+    let mut cmd = catalog();
+    cmd.envs(url_env(server));
+    for (_, var, key) in KEYS {
+        cmd.env(var, key);
+    }
+    cmd
+}
+
+fn per_provider(records: &[serde_json::Value]) -> Vec<(String, u64)> {
+    let mut counts: Vec<(String, u64)> = Vec::new();
+    for r in records {
+        let p = r["provider"].as_str().unwrap();
+        match counts.last_mut() {
+            Some((name, n)) if name == p => *n += 1,
+            _ => counts.push((p.to_owned(), 1)),
+        }
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fetch_all_asks_every_provider_directly_and_skips_those_without_a_key() {
+    let server = all_providers(None).await;
+    let assert = with_mocks(&server)
+        .args(["fetch", "--all", "-f", "ndjson", "--delay-ms", "0"])
+        .assert()
+        .success();
+    let records = ndjson(&assert.get_output().stdout);
+    // Grouped by provider, in table order, each provider complete.
+    let expected: Vec<(String, u64)> = EXPECTED.iter().map(|(n, c)| ((*n).to_owned(), *c)).collect();
+    assert_eq!(per_provider(&records), expected);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("nebius       skipped: set NEBIUS_API_KEY"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("openrouter   549 models, 1 pages"), "{stderr}");
+    assert!(stderr.contains("google       5 models, 2 pages"), "{stderr}");
+    assert!(stderr.contains("portkey      3 models, 2 pages"), "{stderr}");
+
+    // Keyless listings were asked without any credential.
+    let requests = server.received_requests().await.unwrap();
+    for path in [
+        "/openrouter/api/v1/models",
+        "/deepinfra/v1/openai/models",
+        "/chutes/v1/models",
+        HUB_PATH,
+    ] {
+        let reqs: Vec<_> = requests.iter().filter(|r| r.url.path() == path).collect();
+        assert!(!reqs.is_empty(), "{path} was not asked");
+        assert!(
+            reqs.iter().all(|r| !r.headers.contains_key("authorization")),
+            "{path} got a key"
+        );
+    }
+    // Keys went in each provider's own header (the mocks answer 401 otherwise).
+    let google = requests
+        .iter()
+        .find(|r| r.url.path() == "/google/v1beta/models")
+        .unwrap();
+    assert_eq!(google.headers.get("x-goog-api-key").unwrap(), "gm-test");
+    assert!(!google.headers.contains_key("authorization"));
+    let portkey = requests
+        .iter()
+        .find(|r| r.url.path() == "/portkey/v1/models")
+        .unwrap();
+    assert_eq!(portkey.headers.get("x-portkey-api-key").unwrap(), "pk-test");
+    // No request at all for the skipped provider.
+    assert!(requests.iter().all(|r| r.url.path() != "/nebius/v1/models"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn normalized_values_come_through_end_to_end() {
+    let server = all_providers(None).await;
+    let out = with_mocks(&server)
+        .args(["fetch", "-p", "openrouter,xai,novita,groq,google", "-f", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let records = ndjson(&out);
+    let by_key: BTreeMap<(String, String), &serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["provider"].as_str().unwrap().to_owned(),
+                    r["id"].as_str().unwrap().to_owned(),
+                ),
+                r,
+            )
+        })
+        .collect();
+    let get = |p: &str, id: &str| by_key[&(p.to_owned(), id.to_owned())];
+    let grok = get("xai", "grok-3");
+    assert_eq!(
+        (grok["price_input"].as_f64(), grok["price_output"].as_f64()),
+        (Some(3.0), Some(15.0))
+    );
+    assert_eq!(grok["price_cache_read"].as_f64(), Some(0.75));
+    assert_eq!(get("groq", "qwen/qwen3-32b")["context_length"], 131_072);
+    assert_eq!(get("groq", "qwen/qwen3-32b")["max_output_tokens"], 40_960);
+    assert_eq!(
+        get("novita", "meta-llama/llama-3-8b-instruct")["price_input"].as_f64(),
+        Some(0.063)
+    );
+    assert!(
+        get("openrouter", "openrouter/auto")["price_input"].is_null(),
+        "variable price is unknown"
+    );
+    assert_eq!(get("google", "gemini-2.5-flash")["context_length"], 1_048_576);
+    // Exact decimal: "0.00000045" USD per token is 0.45 per 1M, printed as such.
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("\"price_input\":0.45,"));
+    assert!(!text.contains("0.44999999"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_failing_provider_leaves_the_others_written_and_exits_3() {
+    let server = all_providers(Some("groq")).await;
+    let assert = with_mocks(&server)
+        .args(["fetch", "--all", "-f", "ndjson", "--delay-ms", "0"])
+        .assert()
+        .code(3);
+    let records = ndjson(&assert.get_output().stdout);
+    let expected: Vec<(String, u64)> = EXPECTED
+        .iter()
+        .filter(|(n, _)| *n != "groq")
+        .map(|(n, c)| ((*n).to_owned(), *c))
+        .collect();
+    assert_eq!(per_provider(&records), expected);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let groq_line = stderr.lines().find(|l| l.starts_with("groq ")).unwrap();
+    assert!(
+        groq_line.contains("failed") && groq_line.contains("HTTP 401"),
+        "{groq_line}"
+    );
+    assert!(groq_line.contains("the key was refused"), "{groq_line}");
+    assert!(!stderr.contains("gsk-test"), "the key must never be printed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn count_all_reports_each_provider_and_the_distinct_total() {
+    let server = all_providers(None).await;
+    let out = with_mocks(&server)
+        .args(["count", "--all", "-f", "json", "--delay-ms", "0"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let expected: serde_json::Map<String, serde_json::Value> = EXPECTED
+        .iter()
+        .map(|(n, c)| ((*n).to_owned(), (*c).into()))
+        .collect();
+    assert_eq!(v["providers"], serde_json::Value::Object(expected));
+    assert_eq!(v["total"], EXPECTED.iter().map(|(_, c)| c).sum::<u64>());
+    assert_eq!(v["skipped"]["nebius"], "set NEBIUS_API_KEY");
+
+    let table = with_mocks(&server)
+        .args(["count", "--all", "--delay-ms", "0"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(table).unwrap();
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("deepinfra") && l.contains(" 154 ")),
+        "{table}"
+    );
+    let total: Vec<&str> = table.lines().last().unwrap().split_whitespace().collect();
+    assert_eq!(total, ["total", "872"], "{table}");
+}
