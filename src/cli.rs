@@ -63,6 +63,7 @@ pub enum Command {
 
 /// Which providers to ask.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Providers")]
 pub struct Selection {
     /// Provider(s) to fetch; repeat or separate with commas (see `catalog providers`).
     #[arg(short, long = "provider", value_name = "NAME", value_delimiter = ',')]
@@ -75,6 +76,7 @@ pub struct Selection {
 
 /// How to harvest.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Harvest")]
 pub struct Harvest {
     /// Maximum models per provider [default: 50000 for hug, all for the others].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -140,6 +142,7 @@ pub enum HubSort {
 
 /// How people-facing output behaves.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Display")]
 pub struct Display {
     /// No progress bars.
     #[arg(long)]

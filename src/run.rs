@@ -68,9 +68,9 @@ impl Report {
                     Status::Ok => {
                         let _ = write!(
                             line,
-                            "{} models, {} pages, {:.1} s",
+                            "{} models, {}, {:.1} s",
                             o.models,
-                            o.pages,
+                            pages(o.pages),
                             o.elapsed.as_secs_f64()
                         );
                     }
@@ -80,9 +80,9 @@ impl Report {
                     Status::Failed(e) => {
                         let _ = write!(
                             line,
-                            "failed after {} models, {} pages, {:.1} s: {e}",
+                            "failed after {} models, {}, {:.1} s: {e}",
                             o.models,
-                            o.pages,
+                            pages(o.pages),
                             o.elapsed.as_secs_f64()
                         );
                     }
@@ -96,6 +96,14 @@ impl Report {
                 sanitize(&line)
             })
             .collect()
+    }
+}
+
+fn pages(n: u64) -> String {
+    if n == 1 {
+        "1 page".to_owned()
+    } else {
+        format!("{n} pages")
     }
 }
 

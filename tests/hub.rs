@@ -265,22 +265,30 @@ async fn rate_limited_request_waits_for_the_window_and_resumes_at_the_same_curso
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pacing_spreads_the_announced_quota_instead_of_hitting_429() {
-    // Quota of 5 per 2 s window; 8 pages needed: the client must slow down.
-    let hub = FakeHub::new(800).with_faults(Faults {
-        quota: Some((5, 2)),
-        ..Faults::default()
-    });
+    // A quota of 5 requests per 10 s window (100 ms at test time) enforced by
+    // the server; 12 pages are needed, so the client must spread them.
+    let hub = FakeHub::new(1200)
+        .with_faults(Faults {
+            quota: Some((5, 10)),
+            ..Faults::default()
+        })
+        .with_time_scale(0.01);
     let server = hub_server(hub.clone()).await;
-    catalog()
+    let out = catalog()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .env("HF_TOKEN", "t")
         .args(["fetch", "-p", "hug", "-f", "ndjson"])
         .assert()
-        .success();
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(ids(&ndjson(&out)), hub.ids());
+    assert_eq!(hub.throttled(), 0, "paced requests never exceed the quota");
+    assert_eq!(hub.seen().len(), 12);
     let seen = hub.seen();
-    assert_eq!(seen.len(), 8);
-    // Request 2 saw r=4 over t=2 s (20 ms scaled): spread, so at least 4 ms apart.
-    assert!(seen[2].at - seen[1].at >= Duration::from_millis(4));
+    // 12 requests at 5 per 100 ms window need at least two window resets.
+    assert!(seen[11].at - seen[0].at >= Duration::from_millis(200));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -92,7 +92,7 @@ async fn fetch_all_asks_every_provider_directly_and_skips_those_without_a_key() 
         stderr.contains("nebius       skipped: set NEBIUS_API_KEY"),
         "{stderr}"
     );
-    assert!(stderr.contains("openrouter   549 models, 1 pages"), "{stderr}");
+    assert!(stderr.contains("openrouter   549 models, 1 page"), "{stderr}");
     assert!(stderr.contains("google       5 models, 2 pages"), "{stderr}");
     assert!(stderr.contains("portkey      3 models, 2 pages"), "{stderr}");
 

@@ -33,7 +33,8 @@ pub struct Faults {
     pub fail_every: Option<u64>,
     /// Answer request number n with 429 and `RateLimit: r=0;t=<secs>`.
     pub rate_limit_at: Option<(u64, u64)>,
-    /// Announce this quota per window in `RateLimit` headers: (quota, window secs).
+    /// Enforce this quota per fixed window, announced in `RateLimit` headers:
+    /// (requests, window seconds). Requests over it get 429 with `r=0`.
     pub quota: Option<(u64, u64)>,
 }
 
@@ -45,6 +46,9 @@ pub struct FakeHub {
     requests: Arc<AtomicU64>,
     seen: Arc<Mutex<Vec<Seen>>>,
     latency: Duration,
+    time_scale: f64,
+    window: Arc<Mutex<(Option<Instant>, u64)>>,
+    throttled: Arc<AtomicU64>,
 }
 
 impl FakeHub {
@@ -56,7 +60,40 @@ impl FakeHub {
             requests: Arc::new(AtomicU64::new(0)),
             seen: Arc::new(Mutex::new(Vec::new())),
             latency: Duration::ZERO,
+            time_scale: 1.0,
+            window: Arc::new(Mutex::new((None, 0))),
+            throttled: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Runs the quota window at this fraction of real time (as the client
+    /// does under `CATALOG_TEST_TIME_SCALE`).
+    pub fn with_time_scale(mut self, scale: f64) -> Self {
+        self.time_scale = scale;
+        self
+    }
+
+    /// Requests answered 429 because the quota was exhausted.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::SeqCst)
+    }
+
+    /// Counts a request against the fixed window: (remaining, seconds to reset).
+    fn spend(&self, quota: u64, window_secs: u64) -> (Option<u64>, u64) {
+        let window = Duration::from_secs(window_secs).mul_f64(self.time_scale);
+        let mut w = self.window.lock().unwrap();
+        let now = Instant::now();
+        let start = match w.0 {
+            Some(start) if now - start < window => start,
+            _ => {
+                *w = (Some(now), 0);
+                now
+            }
+        };
+        w.1 += 1;
+        let left = (window - (now - start)).div_f64(self.time_scale.max(1e-9));
+        let reset = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+        (quota.checked_sub(w.1), reset)
     }
 
     /// With fault knobs.
@@ -146,7 +183,16 @@ impl Respond for FakeHub {
         });
         let f = &self.faults;
         let ratelimit = |r: u64, t: u64| format!("\"api\";r={r};t={t}");
-        let mut response = if let Some((_, status)) = f.fail_requests.iter().find(|(k, _)| *k == n) {
+        let quota = f.quota.map(|(q, w)| (q, w, self.spend(q, w)));
+        let mut response = if let Some((q, w, (None, t))) = quota {
+            self.throttled.fetch_add(1, Ordering::SeqCst);
+            return ResponseTemplate::new(429)
+                .insert_header("RateLimit", ratelimit(0, t).as_str())
+                .insert_header(
+                    "RateLimit-Policy",
+                    format!("\"fixed window\";\"api\";q={q};w={w}").as_str(),
+                );
+        } else if let Some((_, status)) = f.fail_requests.iter().find(|(k, _)| *k == n) {
             ResponseTemplate::new(*status).set_body_string("{\"error\":\"injected failure\"}")
         } else if f.fail_every.is_some_and(|k| n % k == 0) {
             ResponseTemplate::new(503).set_body_string("{\"error\":\"Service Unavailable\"}")
