@@ -54,6 +54,32 @@ pub enum Command {
         "  0 ok, 1 runtime error, 2 usage error, 3 partial (a provider failed)"
     ))]
     Count(CountArgs),
+    /// Fetch and write a timestamped snapshot file, unless nothing changed.
+    #[command(after_help = concat!(
+        "Writes DIR/catalog-YYYYMMDDTHHMMSSZ.ndjson (or .json/.csv, + .gz with --gzip) atomically,\n",
+        "without the fetched_at field so unchanged data gives identical files. When the content equals\n",
+        "the newest snapshot in DIR nothing is written. stderr gets a one-line summary of the changes.\n",
+        "No snapshot is written when a provider fails (use --stale-ok to fill it from the cache).\n\n",
+        "Examples:\n",
+        "  catalog snapshot --dir /var/lib/catalog --all --gzip\n",
+        "  catalog snapshot --dir snaps -p hug --incremental\n\n",
+        "Exit codes:\n",
+        "  0 written or unchanged, 1 runtime error, 2 usage error, 3 a provider failed (nothing written)"
+    ))]
+    Snapshot(SnapshotArgs),
+    /// Compare two catalog files: added, removed and changed models.
+    #[command(after_help = concat!(
+        "Inputs may be any format catalog writes (JSON, NDJSON, CSV), gzip-compressed or not.\n\n",
+        "Examples:\n",
+        "  catalog diff old.ndjson new.ndjson\n",
+        "  catalog diff a.json.gz b.json.gz -f ndjson --only price | jq .\n\n",
+        "Exit codes (like diff):\n",
+        "  0 no differences, 1 differences, 2 bad input or usage"
+    ))]
+    Diff(DiffArgs),
+    /// Inspect or clear the on-disk cache.
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// List the known providers, their endpoints and key variables.
     #[command(
         after_help = "Examples:\n  catalog providers\n  catalog providers -f json | jq '.[] | select(.key_set)'"
@@ -153,6 +179,50 @@ pub struct Display {
     pub quiet: bool,
 }
 
+/// How the cache is used.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Cache")]
+pub struct CacheArgs {
+    /// Cache directory [default: $XDG_CACHE_HOME/catalog or the platform's cache dir].
+    #[arg(long, value_name = "DIR", env = "CATALOG_CACHE_DIR", hide_env_values = true)]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Serve a provider from a cache entry younger than this (90s, 15m, 1h, 2d)
+    /// [default: 1h for count; fetch and snapshot always ask the providers].
+    #[arg(long, value_name = "AGE")]
+    pub max_age: Option<String>,
+
+    /// Ignore cached entries (still refresh them).
+    #[arg(long, conflicts_with_all = ["offline", "max_age"])]
+    pub refresh: bool,
+
+    /// Use only the cache, stale entries included; no network.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// When a provider fails, use its last good cached copy (the summary says so).
+    #[arg(long, conflicts_with = "offline")]
+    pub stale_ok: bool,
+
+    /// Neither read nor write the cache.
+    #[arg(long, conflicts_with_all = ["refresh", "offline", "stale_ok", "max_age"])]
+    pub no_cache: bool,
+}
+
+/// Incremental and resumable harvests.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Incremental")]
+pub struct HubModes {
+    /// Hugging Face: fetch only models modified since the cached harvest (sorted by
+    /// lastModified) and merge them into it. Deletions are seen only by full refreshes.
+    #[arg(long, conflicts_with_all = ["offline", "no_cache", "sort"])]
+    pub incremental: bool,
+
+    /// Continue an interrupted paged harvest from its checkpoint.
+    #[arg(long, conflicts_with_all = ["offline", "no_cache", "incremental"])]
+    pub resume: bool,
+}
+
 /// `catalog fetch`.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
@@ -175,6 +245,14 @@ pub struct FetchArgs {
     #[arg(long)]
     pub raw: bool,
 
+    /// Cache settings.
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// Incremental and resumable harvests.
+    #[command(flatten)]
+    pub modes: HubModes,
+
     /// Progress and summary.
     #[command(flatten)]
     pub display: Display,
@@ -194,9 +272,101 @@ pub struct CountArgs {
     #[arg(short, long, value_enum, default_value = "table")]
     pub format: SummaryFormat,
 
+    /// Cache settings.
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
     /// Progress and summary.
     #[command(flatten)]
     pub display: Display,
+}
+
+/// `catalog snapshot`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Directory of the snapshot files (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Provider selection.
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Harvest settings.
+    #[command(flatten)]
+    pub harvest: Harvest,
+
+    /// Snapshot format.
+    #[arg(short, long, value_enum, default_value = "ndjson")]
+    pub format: DataFormat,
+
+    /// Compress the snapshot (.gz).
+    #[arg(long)]
+    pub gzip: bool,
+
+    /// Cache settings.
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// Incremental and resumable harvests.
+    #[command(flatten)]
+    pub modes: HubModes,
+
+    /// Progress and summary.
+    #[command(flatten)]
+    pub display: Display,
+}
+
+/// `catalog diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older catalog file.
+    pub old: PathBuf,
+    /// The newer catalog file.
+    pub new: PathBuf,
+
+    /// Output format: a table for people, JSON or NDJSON (one change per line) for scripts.
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub format: DiffFormat,
+
+    /// Only these kinds of change: added, removed, changed, or the fields price,
+    /// context, output, modalities, name (comma-separated).
+    #[arg(long, value_name = "KINDS", value_delimiter = ',')]
+    pub only: Vec<String>,
+}
+
+/// `catalog cache ...`.
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List cache entries: provider, age, models, size.
+    Ls {
+        /// Cache directory.
+        #[arg(long, value_name = "DIR", env = "CATALOG_CACHE_DIR", hide_env_values = true)]
+        cache_dir: Option<PathBuf>,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value = "table")]
+        format: SummaryFormat,
+    },
+    /// Remove cache entries and checkpoints (all, or one provider's).
+    Clear {
+        /// Only this provider's entries.
+        #[arg(short, long = "provider", value_name = "NAME")]
+        provider: Option<String>,
+        /// Cache directory.
+        #[arg(long, value_name = "DIR", env = "CATALOG_CACHE_DIR", hide_env_values = true)]
+        cache_dir: Option<PathBuf>,
+    },
+}
+
+/// Diff formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Aligned lines for people.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One change per line.
+    Ndjson,
 }
 
 /// `catalog providers`.

@@ -1,12 +1,15 @@
 //! Turns the parsed command line into a validated configuration. Everything
 //! that can be wrong with the user's input is found here, before any request.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use url::Url;
 
-use crate::cli::{self, Cli, DataFormat, Harvest, HubSort, Selection, SummaryFormat};
+use crate::cache::{parse_duration, Cache};
+use crate::cli::{
+    self, CacheArgs, Cli, DataFormat, DiffFormat, Harvest, HubModes, HubSort, Selection, SummaryFormat,
+};
 use crate::error::UsageError;
 use crate::harvest::{HarvestOptions, HubFilters, Target};
 use crate::http::{Credential, RetryPolicy, Secret};
@@ -22,6 +25,69 @@ pub enum Config {
     Count(CountConfig),
     /// `catalog providers`.
     Providers(ProvidersConfig),
+    /// `catalog snapshot`.
+    Snapshot(SnapshotConfig),
+    /// `catalog diff`.
+    Diff(DiffConfig),
+    /// `catalog cache ls`.
+    CacheList {
+        /// The cache.
+        cache: Cache,
+        /// Output format.
+        format: SummaryFormat,
+    },
+    /// `catalog cache clear`.
+    CacheClear {
+        /// The cache.
+        cache: Cache,
+        /// Only this provider.
+        provider: Option<String>,
+    },
+}
+
+/// How a harvest command uses the cache.
+#[derive(Debug, Clone, Default)]
+pub struct CacheConfig {
+    /// The cache (`None` with `--no-cache`).
+    pub cache: Option<Cache>,
+    /// Serve entries younger than this.
+    pub max_age: Option<Duration>,
+    /// Never read entries.
+    pub refresh: bool,
+    /// Only read entries, stale ones included.
+    pub offline: bool,
+    /// Fall back to the last good entry when a provider fails.
+    pub stale_ok: bool,
+    /// Continue interrupted harvests from their checkpoints.
+    pub resume: bool,
+    /// Hugging Face incremental harvest.
+    pub incremental: bool,
+}
+
+/// `catalog snapshot`, validated.
+#[derive(Debug)]
+pub struct SnapshotConfig {
+    /// The harvest.
+    pub run: RunConfig,
+    /// Directory of the snapshots.
+    pub dir: PathBuf,
+    /// Format.
+    pub format: Format,
+    /// gzip the file.
+    pub gzip: bool,
+}
+
+/// `catalog diff`, validated.
+#[derive(Debug)]
+pub struct DiffConfig {
+    /// Older file.
+    pub old: PathBuf,
+    /// Newer file.
+    pub new: PathBuf,
+    /// Output format.
+    pub format: DiffFormat,
+    /// What to report.
+    pub only: crate::diff::Only,
 }
 
 /// What a harvest command runs.
@@ -43,6 +109,8 @@ pub struct RunConfig {
     pub summary: bool,
     /// Warnings to print before starting.
     pub warnings: Vec<String>,
+    /// Cache use.
+    pub cache: CacheConfig,
 }
 
 /// `catalog fetch`, validated.
@@ -146,7 +214,8 @@ impl Config {
                         "--raw needs json or ndjson output; CSV has no place for nested objects",
                     ));
                 }
-                let mut run = run_config(&a.selection, &a.harvest, table, env)?;
+                let mut run = run_config(&a.selection, &a.harvest, &a.cache, table, env)?;
+                run.cache = cache_config(&a.cache, Some(&a.modes), None, &run)?;
                 run.harvest.raw = a.raw;
                 run.progress = !a.display.no_progress && !a.display.quiet;
                 run.summary = !a.display.quiet;
@@ -157,13 +226,67 @@ impl Config {
                 }))
             }
             cli::Command::Count(a) => {
-                let mut run = run_config(&a.selection, &a.harvest, table, env)?;
+                let mut run = run_config(&a.selection, &a.harvest, &a.cache, table, env)?;
+                run.cache = cache_config(&a.cache, None, Some(Duration::from_secs(3600)), &run)?;
                 run.progress = !a.display.no_progress && !a.display.quiet;
                 run.summary = false;
                 Ok(Config::Count(CountConfig {
                     run,
                     format: a.format,
                 }))
+            }
+            cli::Command::Snapshot(a) => {
+                if a.dir.exists() && !a.dir.is_dir() {
+                    return Err(UsageError::new(format!(
+                        "--dir {} is not a directory",
+                        a.dir.display()
+                    )));
+                }
+                let mut run = run_config(&a.selection, &a.harvest, &a.cache, table, env)?;
+                run.cache = cache_config(&a.cache, Some(&a.modes), None, &run)?;
+                run.progress = !a.display.no_progress && !a.display.quiet;
+                run.summary = !a.display.quiet;
+                Ok(Config::Snapshot(SnapshotConfig {
+                    run,
+                    dir: a.dir,
+                    format: data_format(a.format),
+                    gzip: a.gzip,
+                }))
+            }
+            cli::Command::Diff(a) => {
+                let only = crate::diff::Only::parse(&a.only).map_err(UsageError::new)?;
+                for p in [&a.old, &a.new] {
+                    if !p.is_file() {
+                        return Err(UsageError::new(format!("{} is not a readable file", p.display())));
+                    }
+                }
+                Ok(Config::Diff(DiffConfig {
+                    old: a.old,
+                    new: a.new,
+                    format: a.format,
+                    only,
+                }))
+            }
+            cli::Command::Cache(cli::CacheCommand::Ls { cache_dir, format }) => Ok(Config::CacheList {
+                cache: open_cache(cache_dir)?,
+                format,
+            }),
+            cli::Command::Cache(cli::CacheCommand::Clear { provider, cache_dir }) => {
+                let provider = match provider {
+                    Some(name) => {
+                        let name = name.trim().to_ascii_lowercase();
+                        let spec = table
+                            .iter()
+                            .find(|p| p.answers_to(&name))
+                            .ok_or_else(|| unknown_provider(&name, table))?;
+                        Some(spec.name.clone())
+                    }
+                    None => None,
+                };
+                Ok(Config::CacheClear {
+                    cache: open_cache(cache_dir)?,
+                    provider,
+                })
             }
             cli::Command::Providers(a) => {
                 let providers = table
@@ -190,6 +313,62 @@ impl Config {
     }
 }
 
+fn open_cache(dir: Option<PathBuf>) -> Result<Cache, UsageError> {
+    let dir = match dir {
+        Some(d) => d,
+        None => Cache::default_dir().ok_or_else(|| {
+            UsageError::new(
+                "no cache directory is known for this platform: pass --cache-dir or set CATALOG_CACHE_DIR",
+            )
+        })?,
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(UsageError::new(format!(
+            "cache directory {} is not a directory",
+            dir.display()
+        )));
+    }
+    Ok(Cache::new(dir))
+}
+
+fn cache_config(
+    a: &CacheArgs,
+    modes: Option<&HubModes>,
+    default_max_age: Option<Duration>,
+    run: &RunConfig,
+) -> Result<CacheConfig, UsageError> {
+    let (incremental, resume) = modes.map_or((false, false), |m| (m.incremental, m.resume));
+    if incremental {
+        if run.targets.iter().all(|t| t.spec.shape != Shape::Huggingface) {
+            return Err(UsageError::new(
+                "--incremental applies to the Hugging Face Hub: add -p hug",
+            ));
+        }
+        if run.harvest.hub.sort.is_some() {
+            return Err(UsageError::new(
+                "--incremental sorts by lastModified; drop --sort",
+            ));
+        }
+    }
+    if a.no_cache {
+        return Ok(CacheConfig::default());
+    }
+    let max_age = match &a.max_age {
+        Some(text) => Some(parse_duration(text).map_err(|e| UsageError::new(format!("--max-age: {e}")))?),
+        None if a.refresh => None,
+        None => default_max_age,
+    };
+    Ok(CacheConfig {
+        cache: Some(open_cache(a.cache_dir.clone())?),
+        max_age,
+        refresh: a.refresh,
+        offline: a.offline,
+        stale_ok: a.stale_ok,
+        resume,
+        incremental,
+    })
+}
+
 fn data_format(f: DataFormat) -> Format {
     match f {
         DataFormat::Json => Format::Json,
@@ -201,6 +380,7 @@ fn data_format(f: DataFormat) -> Format {
 fn run_config(
     sel: &Selection,
     h: &Harvest,
+    cache: &CacheArgs,
     table: &[ProviderSpec],
     env: &dyn Env,
 ) -> Result<RunConfig, UsageError> {
@@ -252,7 +432,8 @@ fn run_config(
             credential,
             key_source,
         };
-        if spec.needs_key && target.credential.is_none() {
+        // Offline, keys are not needed: the cache answers.
+        if spec.needs_key && target.credential.is_none() && !cache.offline {
             if sel.all {
                 skipped.push(target);
                 continue;
@@ -309,6 +490,7 @@ fn run_config(
         progress: true,
         summary: true,
         warnings,
+        cache: CacheConfig::default(),
     })
 }
 
@@ -421,7 +603,7 @@ mod tests {
         match c {
             Config::Fetch(f) => f.run,
             Config::Count(c) => c.run,
-            Config::Providers(_) => panic!("not a run"),
+            _ => panic!("not a run"),
         }
     }
 

@@ -72,6 +72,9 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// What happened.
     pub status: Status,
+    /// How the records were obtained, when not simply fetched (cache,
+    /// stale copy, incremental merge).
+    pub note: Option<String>,
 }
 
 /// The result of one provider.
@@ -99,17 +102,66 @@ impl Outcome {
     #[must_use]
     pub fn skipped(target: &Target) -> Outcome {
         Outcome {
-            provider: target.spec.name.clone(),
+            status: Status::Skipped {
+                key_env: target.spec.key_env.clone(),
+            },
+            ..Outcome::new(&target.spec.name)
+        }
+    }
+
+    /// An outcome with nothing done yet.
+    #[must_use]
+    pub fn new(provider: &str) -> Outcome {
+        Outcome {
+            provider: provider.to_owned(),
             models: 0,
             pages: 0,
             skipped: 0,
             duplicates: 0,
             elapsed: Duration::ZERO,
-            status: Status::Skipped {
-                key_env: target.spec.key_env.clone(),
-            },
+            status: Status::Ok,
+            note: None,
         }
     }
+}
+
+/// Where a harvest starts: from scratch, or from a checkpoint.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// The page to request first (`None`: the listing's first page).
+    pub url: Option<Url>,
+    /// Pages already done.
+    pub pages: u64,
+    /// Ids already delivered (not delivered again).
+    pub seen: Vec<String>,
+    /// The fetch time written into records.
+    pub fetched_at: Timestamp,
+    /// Incremental harvest: stop after the first page whose models were all
+    /// last modified before this time.
+    pub stop_older_than: Option<Timestamp>,
+}
+
+impl Start {
+    /// A fresh harvest starting now.
+    #[must_use]
+    pub fn fresh() -> Start {
+        Start {
+            url: None,
+            pages: 0,
+            seen: Vec::new(),
+            fetched_at: Timestamp::now(),
+            stop_older_than: None,
+        }
+    }
+}
+
+/// One page handed on by a harvest.
+#[derive(Debug)]
+pub struct Delivery {
+    /// New records of the page (after de-duplication and the limit).
+    pub records: Vec<Record>,
+    /// The next page's URL, when the harvest goes on (a resumable point).
+    pub next: Option<String>,
 }
 
 /// Progress of a harvest, as it goes.
@@ -196,27 +248,21 @@ const HUB_FIELDS: [&str; 8] = [
 
 /// Harvests one provider, handing each page's new records to `emit` in the
 /// provider's order. Never panics on bad data; failures end up in the outcome.
+/// `emit` returns `false` when nobody listens any more, which ends the harvest.
 pub async fn harvest<F>(
     http: &Http,
     target: &Target,
     opts: &HarvestOptions,
+    start: Start,
     observer: &dyn Observer,
     mut emit: F,
 ) -> Outcome
 where
-    F: FnMut(Vec<Record>) -> bool,
+    F: FnMut(Delivery) -> bool,
 {
     let started = Instant::now();
     let spec = &target.spec;
-    let mut out = Outcome {
-        provider: spec.name.clone(),
-        models: 0,
-        pages: 0,
-        skipped: 0,
-        duplicates: 0,
-        elapsed: Duration::ZERO,
-        status: Status::Ok,
-    };
+    let mut out = Outcome::new(&spec.name);
     let limit = target.limit(opts);
     let page_size = target.page_size(opts);
     let delay = if target.credential.is_some() {
@@ -235,16 +281,19 @@ where
     let ctx = ParseCtx {
         provider: Arc::from(spec.name.as_str()),
         source: Arc::from(display_url(&target.url)),
-        fetched_at: Timestamp::now(),
+        fetched_at: start.fetched_at,
         raw: opts.raw,
         price_unit: spec.price_unit,
         hf_ids: spec.hf_ids,
     };
-    let mut seen_ids: HashSet<u64, BuildHasherDefault<DefaultHasher>> = HashSet::default();
     let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    let mut seen_ids: HashSet<u64, BuildHasherDefault<DefaultHasher>> =
+        start.seen.iter().map(|id| hasher.hash_one(id.as_str())).collect();
+    out.models = seen_ids.len() as u64;
+    out.pages = start.pages;
     let mut seen_urls: HashSet<String> = HashSet::new();
-    let mut url = target.first_url(opts);
-    let mut fetched_items: u64 = 0;
+    let mut url = start.url.clone().unwrap_or_else(|| target.first_url(opts));
+    let mut fetched_items: u64 = out.models;
 
     let result: Result<(), FetchError> = async {
         loop {
@@ -267,6 +316,9 @@ where
                 })?;
             out.skipped += parsed.skipped as u64;
             fetched_items += parsed.items as u64;
+            let older = start
+                .stop_older_than
+                .is_some_and(|t| all_older(&parsed.records, t));
             let mut fresh = Vec::with_capacity(parsed.records.len());
             for record in parsed.records {
                 if limit.is_some_and(|l| out.models >= l) {
@@ -280,23 +332,29 @@ where
                 }
             }
             observer.page(out.models, out.pages);
-            if !fresh.is_empty() && !emit(fresh) {
+            let done = limit.is_some_and(|l| out.models >= l) || parsed.items == 0 || older;
+            let next = if done {
+                None
+            } else {
+                next_url(
+                    spec,
+                    &url,
+                    &page.headers,
+                    &parsed.hints,
+                    out.pages,
+                    fetched_items,
+                    page_size,
+                )?
+            };
+            let delivery = Delivery {
+                records: fresh,
+                next: next.as_ref().map(ToString::to_string),
+            };
+            if !emit(delivery) {
                 // The consumer is gone (closed pipe, cancelled run).
                 return Ok(());
             }
-            if limit.is_some_and(|l| out.models >= l) || parsed.items == 0 {
-                return Ok(());
-            }
-            let Some(next) = next_url(
-                spec,
-                &url,
-                &page.headers,
-                &parsed.hints,
-                out.pages,
-                fetched_items,
-                page_size,
-            )?
-            else {
+            let Some(next) = next else {
                 return Ok(());
             };
             if !seen_urls.insert(url.to_string()) || seen_urls.contains(next.as_str()) {
@@ -332,6 +390,11 @@ where
     }
     out.elapsed = started.elapsed();
     out
+}
+
+/// Whether every record of a page was last modified before `t` (and says when).
+fn all_older(records: &[Record], t: Timestamp) -> bool {
+    records.iter().all(|r| r.last_modified.is_some_and(|m| m < t))
 }
 
 /// Works out the next page's URL, or `None` when the listing is complete.

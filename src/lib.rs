@@ -26,13 +26,17 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod error;
 pub mod harvest;
 pub mod http;
 pub mod output;
+pub mod pipeline;
 pub mod progress;
 pub mod providers;
 pub mod record;
 pub mod run;
+pub mod snapshot;

@@ -36,7 +36,8 @@ fn execute(config: Config, verbose: u8) -> ExitCode {
     let show_progress = match &config {
         Config::Fetch(f) => f.run.progress,
         Config::Count(c) => c.run.progress,
-        Config::Providers(_) => false,
+        Config::Snapshot(s) => s.run.progress,
+        _ => false,
     };
     // Bars would fight with debug logs for the terminal's last lines.
     let progress = Progress::new(show_progress && verbose == 0);
@@ -54,7 +55,15 @@ fn execute(config: Config, verbose: u8) -> ExitCode {
             match config {
                 Config::Fetch(cfg) => run::fetch(cfg, &progress).await.map(|r| r.exit_code()),
                 Config::Count(cfg) => run::count(cfg, &progress).await.map(|r| r.exit_code()),
+                Config::Snapshot(cfg) => catalog::snapshot::snapshot(cfg, &progress)
+                    .await
+                    .map(|r| r.report.exit_code()),
                 Config::Providers(cfg) => run::providers(&cfg).map(|()| ExitCode::Ok),
+                Config::Diff(cfg) => run::diff(&cfg),
+                Config::CacheList { cache, format } => run::cache_list(&cache, format).map(|()| ExitCode::Ok),
+                Config::CacheClear { cache, provider } => {
+                    run::cache_clear(&cache, provider.as_deref()).map(|()| ExitCode::Ok)
+                }
             }
         };
         tokio::select! {
@@ -77,6 +86,10 @@ fn execute(config: Config, verbose: u8) -> ExitCode {
             progress.clear();
             if let Some(u) = e.downcast_ref::<UsageError>() {
                 eprintln!("error: {u}");
+                return ExitCode::Usage;
+            }
+            if let Some(bad) = e.downcast_ref::<catalog::diff::InputError>() {
+                eprintln!("error: {}", catalog::run::sanitize(&bad.to_string()));
                 return ExitCode::Usage;
             }
             eprintln!("error: {e:#}");

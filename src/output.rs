@@ -10,6 +10,50 @@ use tempfile::NamedTempFile;
 use crate::error::UsageError;
 use crate::record::{Record, FIELDS};
 
+/// A writer that must be finished to be complete (a gzip stream writes its
+/// trailer then).
+pub trait Finish: Write {
+    /// Flushes and completes the stream.
+    ///
+    /// # Errors
+    /// I/O errors.
+    fn finish(self: Box<Self>) -> io::Result<()>;
+}
+
+impl Finish for fs::File {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.flush()
+    }
+}
+
+impl Finish for io::Stdout {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.flush()
+    }
+}
+
+impl<W: Write> Finish for flate2::write::GzEncoder<W> {
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        (*self).finish()?.flush()
+    }
+}
+
+/// Wraps `inner` in gzip when `gzip`.
+#[must_use]
+pub fn maybe_gzip<W: Finish + Send + 'static>(inner: W, gzip: bool) -> Box<dyn Finish + Send> {
+    if gzip {
+        // Level 6 and no timestamp in the header: identical input gives
+        // identical bytes.
+        Box::new(
+            flate2::GzBuilder::new()
+                .mtime(0)
+                .write(inner, flate2::Compression::default()),
+        )
+    } else {
+        Box::new(inner)
+    }
+}
+
 /// Output format of `fetch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -22,10 +66,13 @@ pub enum Format {
 }
 
 impl Format {
-    /// Infers the format from a file name (`.json`, `.ndjson`, `.jsonl`, `.csv`).
+    /// Infers the format from a file name (`.json`, `.ndjson`, `.jsonl`,
+    /// `.csv`, each optionally followed by `.gz`).
     #[must_use]
     pub fn from_path(path: &Path) -> Option<Format> {
-        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        match Path::new(name).extension()?.to_str()? {
             "json" => Some(Format::Json),
             "ndjson" | "jsonl" => Some(Format::Ndjson),
             "csv" => Some(Format::Csv),
@@ -103,12 +150,19 @@ impl Destination {
 }
 
 impl Sink {
-    /// The writer to fill.
-    pub fn writer(&mut self) -> Box<dyn Write + '_> {
-        match self {
-            Sink::Stdout(s) => Box::new(s.lock()),
-            Sink::File { temp, .. } => Box::new(temp.as_file_mut()),
-        }
+    /// A writer into the sink (for a file, a second handle of the temporary
+    /// file, gzip-compressed when the name ends in `.gz`).
+    ///
+    /// # Errors
+    /// When the file handle cannot be duplicated.
+    pub fn writer(&self) -> io::Result<Box<dyn Finish + Send>> {
+        Ok(match self {
+            Sink::Stdout(_) => Box::new(io::stdout()),
+            Sink::File { temp, path } => {
+                let gz = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+                maybe_gzip(temp.as_file().try_clone()?, gz)
+            }
+        })
     }
 
     /// Makes the output visible: flushes stdout, or syncs the temporary file
@@ -146,6 +200,7 @@ pub struct RecordWriter<W: Write> {
     out: Option<BufWriter<W>>,
     csv: Option<csv::Writer<BufWriter<W>>>,
     written: u64,
+    fetched_at: bool,
 }
 
 impl<W: Write> RecordWriter<W> {
@@ -161,12 +216,14 @@ impl<W: Write> RecordWriter<W> {
                 out: None,
                 csv: Some(csv::WriterBuilder::new().from_writer(buffered)),
                 written: 0,
+                fetched_at: true,
             },
             _ => RecordWriter {
                 format,
                 out: Some(buffered),
                 csv: None,
                 written: 0,
+                fetched_at: true,
             },
         };
         match (format, &mut w.out, &mut w.csv) {
@@ -177,6 +234,25 @@ impl<W: Write> RecordWriter<W> {
         Ok(w)
     }
 
+    /// Leaves out `fetched_at` (snapshot files, whose name holds the time):
+    /// unchanged data then gives byte-identical files.
+    ///
+    /// # Errors
+    /// I/O errors rewriting the CSV header.
+    pub fn without_fetched_at(mut self) -> io::Result<Self> {
+        self.fetched_at = false;
+        if let Some(csv) = self.csv.take() {
+            // Restart the CSV with the shorter header (nothing else written yet).
+            let inner = csv.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+            let mut inner = inner.into_inner().map_err(io::IntoInnerError::into_error)?;
+            inner.flush()?;
+            let mut csv = csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(64 * 1024, inner));
+            csv.write_record(&FIELDS[..FIELDS.len() - 1]).map_err(csv_io)?;
+            self.csv = Some(csv);
+        }
+        Ok(self)
+    }
+
     /// Writes one record.
     ///
     /// # Errors
@@ -185,13 +261,25 @@ impl<W: Write> RecordWriter<W> {
         match (self.format, &mut self.out, &mut self.csv) {
             (Format::Json, Some(out), _) => {
                 out.write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut *out, record)?;
+                if self.fetched_at {
+                    serde_json::to_writer(&mut *out, record)?;
+                } else {
+                    serde_json::to_writer(&mut *out, &record.without_fetched_at())?;
+                }
             }
             (Format::Ndjson, Some(out), _) => {
-                serde_json::to_writer(&mut *out, record)?;
+                if self.fetched_at {
+                    serde_json::to_writer(&mut *out, record)?;
+                } else {
+                    serde_json::to_writer(&mut *out, &record.without_fetched_at())?;
+                }
                 out.write_all(b"\n")?;
             }
-            (Format::Csv, _, Some(csv)) => csv.write_record(csv_row(record)).map_err(csv_io)?,
+            (Format::Csv, _, Some(csv)) => {
+                let row = csv_row(record);
+                let n = if self.fetched_at { row.len() } else { row.len() - 1 };
+                csv.write_record(&row[..n]).map_err(csv_io)?;
+            }
             _ => unreachable!("writer built for its format"),
         }
         self.written += 1;
@@ -204,21 +292,20 @@ impl<W: Write> RecordWriter<W> {
         self.written
     }
 
-    /// Ends the output (the JSON `]`) and flushes.
+    /// Ends the output (the JSON `]`), flushes, and hands back the writer.
     ///
     /// # Errors
     /// I/O errors.
-    pub fn finish(mut self) -> io::Result<()> {
-        if let Some(out) = &mut self.out {
+    pub fn finish(mut self) -> io::Result<W> {
+        if let Some(mut out) = self.out.take() {
             if self.format == Format::Json {
                 out.write_all(if self.written == 0 { b"]\n" } else { b"\n]\n" })?;
             }
-            out.flush()?;
+            return out.into_inner().map_err(io::IntoInnerError::into_error);
         }
-        if let Some(csv) = &mut self.csv {
-            csv.flush()?;
-        }
-        Ok(())
+        let csv = self.csv.take().expect("a CSV writer when there is no other");
+        let inner = csv.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+        inner.into_inner().map_err(io::IntoInnerError::into_error)
     }
 }
 

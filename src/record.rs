@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::ser::{SerializeStruct, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 /// The record's field names, in output order. This is also the CSV header.
@@ -77,6 +77,9 @@ pub struct Record {
     pub fetched_at: Timestamp,
     /// The provider's original JSON object (`--raw`).
     pub raw: Option<Box<RawValue>>,
+    /// Last modification on the provider's side (Hugging Face `lastModified`).
+    /// Kept in the cache for incremental harvests; not part of the output schema.
+    pub last_modified: Option<Timestamp>,
 }
 
 impl Record {
@@ -104,13 +107,31 @@ impl Record {
             source,
             fetched_at,
             raw: None,
+            last_modified: None,
         }
     }
-}
 
-impl Serialize for Record {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let n = FIELDS.len() + usize::from(self.raw.is_some());
+    /// A view that serializes the cache form: the output fields, `raw` and
+    /// `last_modified`.
+    #[must_use]
+    pub fn cache_form(&self) -> CacheForm<'_> {
+        CacheForm(self)
+    }
+
+    /// A view that serializes the output fields without `fetched_at`
+    /// (snapshot files, whose name carries the time).
+    #[must_use]
+    pub fn without_fetched_at(&self) -> WithoutFetchedAt<'_> {
+        WithoutFetchedAt(self)
+    }
+
+    fn serialize_fields<S: Serializer>(
+        &self,
+        s: S,
+        fetched_at: bool,
+        modified: bool,
+    ) -> Result<S::Ok, S::Error> {
+        let n = FIELDS.len() + usize::from(self.raw.is_some()) + usize::from(modified);
         let mut st = s.serialize_struct("Record", n)?;
         st.serialize_field("provider", &*self.provider)?;
         st.serialize_field("id", &self.id)?;
@@ -130,11 +151,118 @@ impl Serialize for Record {
         st.serialize_field("likes", &self.likes)?;
         st.serialize_field("tags", &self.tags)?;
         st.serialize_field("source", &*self.source)?;
-        st.serialize_field("fetched_at", &self.fetched_at)?;
+        if fetched_at {
+            st.serialize_field("fetched_at", &self.fetched_at)?;
+        } else {
+            st.skip_field("fetched_at")?;
+        }
         if let Some(raw) = &self.raw {
             st.serialize_field("raw", raw)?;
         }
+        if modified {
+            st.serialize_field("last_modified", &self.last_modified)?;
+        }
         st.end()
+    }
+}
+
+/// See [`Record::cache_form`].
+#[derive(Debug)]
+pub struct CacheForm<'a>(&'a Record);
+
+impl Serialize for CacheForm<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_fields(s, true, true)
+    }
+}
+
+/// See [`Record::without_fetched_at`].
+#[derive(Debug)]
+pub struct WithoutFetchedAt<'a>(&'a Record);
+
+impl Serialize for WithoutFetchedAt<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_fields(s, false, false)
+    }
+}
+
+/// The serialized form, read back (cache entries, `diff` inputs).
+#[derive(Deserialize)]
+struct RecordForm {
+    provider: String,
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    owned_by: Option<String>,
+    #[serde(default)]
+    created: Option<Timestamp>,
+    #[serde(default)]
+    context_length: Option<u64>,
+    #[serde(default)]
+    max_output_tokens: Option<u64>,
+    #[serde(default)]
+    input_modalities: Vec<String>,
+    #[serde(default)]
+    output_modalities: Vec<String>,
+    #[serde(default)]
+    task: Option<String>,
+    #[serde(default)]
+    price_input: Option<Price>,
+    #[serde(default)]
+    price_output: Option<Price>,
+    #[serde(default)]
+    price_cache_read: Option<Price>,
+    #[serde(default)]
+    hugging_face_id: Option<String>,
+    #[serde(default)]
+    downloads: Option<u64>,
+    #[serde(default)]
+    likes: Option<u64>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    fetched_at: Option<Timestamp>,
+    #[serde(default)]
+    raw: Option<Box<RawValue>>,
+    #[serde(default)]
+    last_modified: Option<Timestamp>,
+}
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = RecordForm::deserialize(d)?;
+        Ok(Record {
+            provider: Arc::from(f.provider),
+            id: f.id,
+            name: f.name,
+            owned_by: f.owned_by,
+            created: f.created,
+            context_length: f.context_length,
+            max_output_tokens: f.max_output_tokens,
+            input_modalities: f.input_modalities,
+            output_modalities: f.output_modalities,
+            task: f.task,
+            price_input: f.price_input,
+            price_output: f.price_output,
+            price_cache_read: f.price_cache_read,
+            hugging_face_id: f.hugging_face_id,
+            downloads: f.downloads,
+            likes: f.likes,
+            tags: f.tags,
+            source: Arc::from(f.source),
+            fetched_at: f.fetched_at.unwrap_or(Timestamp(0)),
+            raw: f.raw,
+            last_modified: f.last_modified,
+        })
+    }
+}
+
+impl Serialize for Record {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.serialize_fields(s, true, false)
     }
 }
 
@@ -220,6 +348,13 @@ impl fmt::Display for Price {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Shortest round-trip form, the same digits serde_json writes.
         write!(f, "{}", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Price {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        Price::from_f64(v, 0).ok_or_else(|| serde::de::Error::custom(format!("{v} is not a price")))
     }
 }
 
@@ -321,6 +456,13 @@ impl fmt::Display for Timestamp {
             secs % 3600 / 60,
             secs % 60
         )
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not an RFC 3339 time")))
     }
 }
 

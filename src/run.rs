@@ -5,15 +5,15 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use anyhow::Context as _;
-use tokio::sync::mpsc;
 
-use crate::cli::SummaryFormat;
-use crate::config::{CountConfig, FetchConfig, ProvidersConfig, RunConfig};
-use crate::harvest::{harvest, Outcome, Status};
-use crate::http::Http;
+use crate::cache::{human_age, Cache};
+use crate::cli::{DiffFormat, SummaryFormat};
+use crate::config::{CountConfig, DiffConfig, FetchConfig, ProvidersConfig};
+use crate::diff;
+use crate::harvest::{Outcome, Status};
 use crate::output::{write_json_line, RecordWriter};
+use crate::pipeline;
 use crate::progress::Progress;
-use crate::record::Record;
 
 /// Process exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +87,9 @@ impl Report {
                         );
                     }
                 }
+                if let Some(note) = &o.note {
+                    let _ = write!(line, " [{note}]");
+                }
                 if o.skipped > 0 {
                     let _ = write!(line, " ({} malformed models skipped)", o.skipped);
                 }
@@ -116,78 +119,20 @@ pub fn sanitize(text: &str) -> String {
         .collect()
 }
 
-/// Runs the selected harvests concurrently; `consume` receives one channel per
-/// provider, in output order, on a blocking thread.
-async fn run_harvests<T, C>(cfg: &RunConfig, progress: &Progress, consume: C) -> anyhow::Result<(Report, T)>
-where
-    T: Send + 'static,
-    C: FnOnce(Vec<mpsc::UnboundedReceiver<Vec<Record>>>) -> anyhow::Result<T> + Send + 'static,
-{
-    for w in &cfg.warnings {
-        progress.println(&format!("warning: {w}"));
-    }
-    let http = Http::new(cfg.policy).context("starting the HTTP client")?;
-    let mut receivers = Vec::new();
-    let mut tasks = Vec::new();
-    for target in &cfg.targets {
-        let (tx, rx) = mpsc::unbounded_channel::<Vec<Record>>();
-        receivers.push(rx);
-        let bar = progress.bar(&target.spec.name, target.limit(&cfg.harvest));
-        let (http, target, opts) = (http.clone(), target.clone(), cfg.harvest.clone());
-        tasks.push(tokio::spawn(async move {
-            let outcome = harvest(&http, &target, &opts, &bar, |batch| tx.send(batch).is_ok()).await;
-            bar.finish(&match &outcome.status {
-                Status::Ok => "done".to_owned(),
-                Status::Failed(_) => "failed".to_owned(),
-                Status::Skipped { .. } => "skipped".to_owned(),
-            });
-            outcome
-        }));
-    }
-    let consumer = tokio::task::spawn_blocking(move || consume(receivers));
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        outcomes.push(task.await.context("a harvest task panicked")?);
-    }
-    let consumed = consumer.await.context("the writer panicked")??;
-    progress.clear();
-    // Skipped providers are reported in selection order among the others.
-    let mut done = outcomes.into_iter();
-    let ordered = cfg
-        .order
-        .iter()
-        .filter_map(|name| match cfg.skipped.iter().find(|s| &s.spec.name == name) {
-            Some(t) => Some(Outcome::skipped(t)),
-            None => done.next(),
-        })
-        .collect();
-    Ok((Report { outcomes: ordered }, consumed))
-}
-
 /// `catalog fetch`: writes every record, then the summary on stderr.
 ///
 /// # Errors
 /// When the output cannot be opened or written (a closed pipe included; the
 /// caller treats `BrokenPipe` as success).
 pub async fn fetch(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report> {
-    let mut sink = cfg.destination.open()?;
-    let format = cfg.format;
-    let (report, sink) = run_harvests(&cfg.run, progress, move |receivers| {
-        {
-            let mut writer = RecordWriter::new(format, sink.writer())?;
-            for mut rx in receivers {
-                while let Some(batch) = rx.blocking_recv() {
-                    for record in &batch {
-                        writer.write(record)?;
-                    }
-                }
-            }
-            writer.finish()?;
-        }
-        Ok(sink)
-    })
-    .await?;
+    let sink = cfg.destination.open()?;
+    let writer = RecordWriter::new(cfg.format, sink.writer()?)?;
+    let (outcomes, writer) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
+    if let Some(w) = writer {
+        w.finish()?.finish()?;
+    }
     sink.commit()?;
+    let report = Report { outcomes };
     if cfg.run.summary {
         for line in report.summary_lines() {
             progress.println(&line);
@@ -201,14 +146,8 @@ pub async fn fetch(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Repo
 /// # Errors
 /// When stdout cannot be written.
 pub async fn count(cfg: CountConfig, progress: &Progress) -> anyhow::Result<Report> {
-    let (report, ()) = run_harvests(&cfg.run, progress, |receivers| {
-        // Counting needs no records: drain each channel as it fills.
-        for mut rx in receivers {
-            while rx.blocking_recv().is_some() {}
-        }
-        Ok(())
-    })
-    .await?;
+    let (outcomes, _) = pipeline::run(&cfg.run, progress, None).await?;
+    let report = Report { outcomes };
     let stdout = io::stdout();
     let mut out = stdout.lock();
     match cfg.format {
@@ -260,7 +199,10 @@ fn count_table(report: &Report) -> String {
         .iter()
         .map(|o| {
             let (models, status) = match &o.status {
-                Status::Ok => (o.models.to_string(), "ok".to_owned()),
+                Status::Ok => (
+                    o.models.to_string(),
+                    o.note.as_ref().map_or("ok".to_owned(), |n| format!("ok ({n})")),
+                ),
                 Status::Skipped { key_env } => {
                     ("-".to_owned(), format!("skipped: set {}", key_env.join(" or ")))
                 }
@@ -377,6 +319,159 @@ pub fn providers(cfg: &ProvidersConfig) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `catalog diff`: exit 0 when the files hold the same models, 1 when they
+/// differ.
+///
+/// # Errors
+/// A [`crate::diff::InputError`] for a bad input file (exit 2), or an I/O
+/// error writing stdout.
+pub fn diff(cfg: &DiffConfig) -> anyhow::Result<ExitCode> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut failed: Option<io::Error> = None;
+    let mut collected: Vec<diff::Change> = Vec::new();
+    let summary = diff::diff(&cfg.old, &cfg.new, &cfg.only, |change| {
+        if failed.is_some() {
+            return;
+        }
+        let result = match cfg.format {
+            DiffFormat::Table => writeln!(out, "{}", diff::table_line(&change)),
+            DiffFormat::Ndjson => write_json_line(&mut out, &change),
+            DiffFormat::Json => {
+                collected.push(change);
+                Ok(())
+            }
+        };
+        failed = result.err();
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    match cfg.format {
+        DiffFormat::Table => writeln!(out, "{summary}")?,
+        DiffFormat::Ndjson => {}
+        DiffFormat::Json => {
+            let pick = |k: diff::Kind| collected.iter().filter(|c| c.change == k).collect::<Vec<_>>();
+            let doc = serde_json::json!({
+                "added": pick(diff::Kind::Added),
+                "removed": pick(diff::Kind::Removed),
+                "changed": pick(diff::Kind::Changed),
+                "summary": summary,
+            });
+            write_json_line(&mut out, &doc)?;
+        }
+    }
+    out.flush()?;
+    Ok(if summary.any() {
+        ExitCode::Runtime
+    } else {
+        ExitCode::Ok
+    })
+}
+
+/// `catalog cache ls`.
+///
+/// # Errors
+/// When stdout cannot be written.
+pub fn cache_list(cache: &Cache, format: SummaryFormat) -> anyhow::Result<()> {
+    let entries = cache.list();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        SummaryFormat::Json => {
+            let list: Vec<serde_json::Value> = entries
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "provider": e.header.provider,
+                        "fetched_at": e.header.fetched_at,
+                        "age_seconds": e.age().as_secs(),
+                        "models": e.header.models,
+                        "pages": e.header.pages,
+                        "bytes": e.size,
+                        "key": e.header.key,
+                        "path": e.path,
+                    })
+                })
+                .collect();
+            write_json_line(&mut out, &list)?;
+        }
+        SummaryFormat::Table => {
+            let rows: Vec<[String; 5]> = entries
+                .iter()
+                .map(|e| {
+                    let filters: Vec<String> = e
+                        .header
+                        .key
+                        .filters
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
+                    let limit = e.header.key.limit.map_or("all".to_owned(), |l| l.to_string());
+                    [
+                        e.header.provider.clone(),
+                        human_age(e.age()),
+                        e.header.models.to_string(),
+                        human_bytes(e.size),
+                        format!("limit={limit} {}", filters.join(" "))
+                            .trim_end()
+                            .to_owned(),
+                    ]
+                })
+                .collect();
+            let header = ["provider", "age", "models", "size", "key"].map(str::to_owned);
+            let w: Vec<usize> = (0..4)
+                .map(|i| {
+                    rows.iter()
+                        .chain(std::iter::once(&header))
+                        .map(|r| r[i].len())
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            for r in std::iter::once(&header).chain(&rows) {
+                let line = format!(
+                    "{:<a$}  {:>b$}  {:>c$}  {:>d$}  {}",
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    a = w[0],
+                    b = w[1],
+                    c = w[2],
+                    d = w[3]
+                );
+                writeln!(out, "{}", sanitize(line.trim_end()))?;
+            }
+            writeln!(out, "{} entries in {}", rows.len(), cache.dir().display())?;
+        }
+    }
+    Ok(())
+}
+
+/// `catalog cache clear`.
+///
+/// # Errors
+/// When files cannot be removed.
+pub fn cache_clear(cache: &Cache, provider: Option<&str>) -> anyhow::Result<()> {
+    let n = cache
+        .clear(provider)
+        .with_context(|| format!("clearing {}", cache.dir().display()))?;
+    eprintln!("removed {n} cache files from {}", cache.dir().display());
+    Ok(())
+}
+
+fn human_bytes(n: u64) -> String {
+    #[allow(clippy::cast_precision_loss, reason = "display only")]
+    let f = n as f64;
+    match n {
+        0..=1023 => format!("{n} B"),
+        1024..=1_048_575 => format!("{:.1} KiB", f / 1024.0),
+        _ => format!("{:.1} MiB", f / 1_048_576.0),
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ struct Model {
     #[serde(default)]
     created_at: Option<String>,
     #[serde(default)]
+    last_modified: Option<String>,
+    #[serde(default)]
     downloads: Option<u64>,
     #[serde(default)]
     likes: Option<u64>,
@@ -32,6 +34,7 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
         let mut r: Record = ctx.record(m.id);
         r.owned_by = text(m.author).or_else(|| r.id.split_once('/').map(|(o, _)| o.to_owned()));
         r.created = m.created_at.as_deref().and_then(Timestamp::parse);
+        r.last_modified = m.last_modified.as_deref().and_then(Timestamp::parse);
         r.task = text(m.pipeline_tag);
         if let Some(task) = &r.task {
             let (input, output) = modalities(task);

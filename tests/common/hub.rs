@@ -13,6 +13,30 @@ use std::time::{Duration, Instant};
 
 use wiremock::{Request, Respond, ResponseTemplate};
 
+/// lastModified of the first model; the others are one second older each.
+const BASE_TIME: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Days to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// A request as the mock saw it.
 #[derive(Debug, Clone)]
 pub struct Seen {
@@ -41,7 +65,8 @@ pub struct Faults {
 /// The fake Hub.
 #[derive(Debug, Clone)]
 pub struct FakeHub {
-    ids: Arc<Vec<String>>,
+    /// (id, lastModified as Unix seconds), in downloads order.
+    models: Arc<Mutex<Vec<(String, i64)>>>,
     faults: Faults,
     requests: Arc<AtomicU64>,
     seen: Arc<Mutex<Vec<Seen>>>,
@@ -55,7 +80,11 @@ impl FakeHub {
     /// A Hub with `n` models, `org{i % 7}/model-{i:06}` for i in 0..n.
     pub fn new(n: usize) -> Self {
         FakeHub {
-            ids: Arc::new((0..n).map(|i| format!("org{}/model-{i:06}", i % 7)).collect()),
+            models: Arc::new(Mutex::new(
+                (0..n)
+                    .map(|i| (format!("org{}/model-{i:06}", i % 7), BASE_TIME - i as i64))
+                    .collect(),
+            )),
             faults: Faults::default(),
             requests: Arc::new(AtomicU64::new(0)),
             seen: Arc::new(Mutex::new(Vec::new())),
@@ -108,9 +137,50 @@ impl FakeHub {
         self
     }
 
-    /// All model ids, in listing order.
+    /// All model ids, in the default (downloads) order.
     pub fn ids(&self) -> Vec<String> {
-        self.ids.to_vec()
+        self.models
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// All model ids, most recently modified first (`sort=lastModified`).
+    pub fn ids_by_last_modified(&self) -> Vec<String> {
+        self.sorted(true).into_iter().map(|(id, _, _)| id).collect()
+    }
+
+    /// Adds a model modified now (after every other).
+    pub fn add(&self, id: &str) {
+        let mut m = self.models.lock().unwrap();
+        let newest = m.iter().map(|(_, t)| *t).max().unwrap_or(BASE_TIME);
+        m.push((id.to_owned(), newest + 1));
+    }
+
+    /// Marks a model as modified now (after every other).
+    pub fn touch(&self, id: &str) {
+        let mut m = self.models.lock().unwrap();
+        let newest = m.iter().map(|(_, t)| *t).max().unwrap_or(BASE_TIME);
+        let model = m.iter_mut().find(|(i, _)| i == id).expect("a known model");
+        model.1 = newest + 1;
+    }
+
+    /// (id, lastModified, stable index) in listing order.
+    fn sorted(&self, by_modified: bool) -> Vec<(String, i64, usize)> {
+        let mut m: Vec<(String, i64, usize)> = self
+            .models
+            .lock()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, (id, t))| (id.clone(), *t, i))
+            .collect();
+        if by_modified {
+            m.sort_by_key(|(_, t, _)| std::cmp::Reverse(*t));
+        }
+        m
     }
 
     /// Requests seen so far.
@@ -129,30 +199,34 @@ impl FakeHub {
             .unwrap_or(1000)
             .clamp(1, 1000);
         // The cursor is opaque to clients; here it is "c" + the next index.
+        let models = self.sorted(param("sort").as_deref() == Some("lastModified"));
         let start = param("cursor")
             .and_then(|c| c.strip_prefix('c').and_then(|n| n.parse::<usize>().ok()))
             .unwrap_or(0)
-            .min(self.ids.len());
-        let end = (start + size).min(self.ids.len());
+            .min(models.len());
+        let end = (start + size).min(models.len());
         let body: Vec<serde_json::Value> = (start..end)
             .map(|i| {
+                // Per-model figures depend on the model, not on its position.
+                let (id, modified, n) = &models[i];
                 serde_json::json!({
-                    "_id": format!("{i:024x}"),
-                    "id": self.ids[i],
-                    "likes": i % 100,
+                    "_id": format!("{n:024x}"),
+                    "id": id,
+                    "likes": n % 100,
                     "trendingScore": 0,
                     "private": false,
-                    "downloads": 1_000_000 - i,
+                    "downloads": 1_000_000 - n,
                     "tags": ["transformers", "safetensors", "text-generation"],
                     "pipeline_tag": "text-generation",
                     "library_name": "transformers",
                     "createdAt": "2025-11-04T08:25:31.000Z",
-                    "modelId": self.ids[i],
+                    "lastModified": rfc3339(*modified),
+                    "modelId": id,
                 })
             })
             .collect();
         let mut response = ResponseTemplate::new(200).set_body_json(body);
-        if end < self.ids.len() {
+        if end < models.len() {
             let mut next = url.clone();
             let kept: Vec<(String, String)> = url
                 .query_pairs()
@@ -194,7 +268,7 @@ impl Respond for FakeHub {
                 );
         } else if let Some((_, status)) = f.fail_requests.iter().find(|(k, _)| *k == n) {
             ResponseTemplate::new(*status).set_body_string("{\"error\":\"injected failure\"}")
-        } else if f.fail_every.is_some_and(|k| n % k == 0) {
+        } else if f.fail_every.is_some_and(|k| n.is_multiple_of(k)) {
             ResponseTemplate::new(503).set_body_string("{\"error\":\"Service Unavailable\"}")
         } else if let Some((_, t)) = f.rate_limit_at.filter(|(k, _)| *k == n) {
             ResponseTemplate::new(429)

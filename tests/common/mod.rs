@@ -68,7 +68,22 @@ pub fn catalog() -> Command {
     }
     cmd.env("CATALOG_TEST_TIME_SCALE", TIME_SCALE);
     cmd.env("NO_COLOR", "1");
+    cmd.env("CATALOG_CACHE_DIR", fresh_dir("cache"));
     cmd
+}
+
+/// A new empty directory under cargo's per-target test scratch space.
+pub fn fresh_dir(what: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{what}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 /// A wiremock server whose `/api/models` is the given fake Hub.

@@ -1,0 +1,663 @@
+//! The on-disk cache: one entry per provider and per set of query parameters
+//! that change the result, each a single NDJSON file.
+//!
+//! An entry is written as `<stem>.partial` while its harvest runs and renamed
+//! to `<stem>.ndjson` only when the harvest succeeds, so a failed or killed run
+//! never replaces a good entry. The first line is a fixed-size JSON header
+//! (format version, key, fetch time, model count), rewritten in place at the
+//! end, so `count` reads one line and no records. After each page of a paged
+//! listing, `<stem>.cursor` records the next page's URL and the byte length of
+//! the records so far: that is the checkpoint `--resume` continues from.
+//! Keys are never written: records and URLs carry none.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::harvest::HubFilters;
+use crate::record::{Record, Timestamp};
+
+/// Version of the entry format; entries of another version are ignored.
+pub const FORMAT_VERSION: u32 = 1;
+/// Bytes of the header line, newline included.
+const HEADER_LEN: usize = 4096;
+
+/// What identifies a cached harvest: everything that changes its result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Key {
+    /// The listing URL (no secrets).
+    pub url: String,
+    /// Effective model limit.
+    pub limit: Option<u64>,
+    /// Effective page size.
+    pub page_size: Option<u64>,
+    /// Hub filters (`search`, `author`, `sort`, `pipeline_tag`).
+    #[serde(default)]
+    pub filters: Vec<(String, String)>,
+}
+
+impl Key {
+    /// The key of a harvest.
+    #[must_use]
+    pub fn new(url: String, limit: Option<u64>, page_size: Option<u64>, hub: &HubFilters) -> Key {
+        let filters = [
+            ("search", &hub.search),
+            ("author", &hub.author),
+            ("sort", &hub.sort),
+            ("pipeline_tag", &hub.pipeline_tag),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), v.clone())))
+        .collect();
+        Key {
+            url,
+            limit,
+            page_size,
+            filters,
+        }
+    }
+
+    /// The file stem: provider name and a stable hash of the key.
+    #[must_use]
+    pub fn stem(&self, provider: &str) -> String {
+        let text = serde_json::to_string(self).unwrap_or_default();
+        // FNV-1a: stable across Rust versions, unlike the std hasher.
+        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("{provider}-{hash:016x}")
+    }
+}
+
+/// The first line of an entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Header {
+    /// Format version; 0 while the entry is being written.
+    pub catalog_cache: u32,
+    /// Provider name.
+    pub provider: String,
+    /// The harvest's key.
+    pub key: Key,
+    /// When the harvest started.
+    pub fetched_at: Timestamp,
+    /// Models in the entry.
+    pub models: u64,
+    /// Pages fetched.
+    pub pages: u64,
+    /// Whether records keep the provider's original object.
+    pub raw: bool,
+}
+
+/// A committed cache entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Its file.
+    pub path: PathBuf,
+    /// Its header.
+    pub header: Header,
+    /// File size in bytes.
+    pub size: u64,
+}
+
+impl Entry {
+    /// Time since the harvest started.
+    #[must_use]
+    pub fn age(&self) -> Duration {
+        let secs = Timestamp::now().0.saturating_sub(self.header.fetched_at.0);
+        Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+    }
+}
+
+/// Where an interrupted harvest stopped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The next page's URL.
+    pub next: String,
+    /// Pages done.
+    pub pages: u64,
+    /// Models written.
+    pub models: u64,
+    /// Byte length of the partial file up to the last complete page.
+    pub bytes: u64,
+    /// When the harvest started (kept so a resumed run writes the same records).
+    pub fetched_at: Timestamp,
+    /// Whether records keep the provider's original object.
+    pub raw: bool,
+}
+
+/// The cache directory.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+/// Human-readable durations (`90s`, `15m`, `1h`, `2d`, or seconds).
+///
+/// # Errors
+/// A message saying what is accepted.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration; use e.g. 90s, 15m, 1h, 2d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
+        _ => return Err(format!("{text:?} is not a duration; use e.g. 90s, 15m, 1h, 2d")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+/// An age for people: `42 s`, `12 min`, `3 h`, `2 d`.
+#[must_use]
+pub fn human_age(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        7200..=172_799 => format!("{} h", s / 3600),
+        _ => format!("{} d", s / 86_400),
+    }
+}
+
+impl Cache {
+    /// A cache in `dir` (created when first written).
+    #[must_use]
+    pub fn new(dir: PathBuf) -> Cache {
+        Cache { dir }
+    }
+
+    /// The platform's cache directory for catalog: `$XDG_CACHE_HOME/catalog`,
+    /// `~/.cache/catalog`, `~/Library/Caches/catalog`, `%LOCALAPPDATA%\catalog`.
+    #[must_use]
+    pub fn default_dir() -> Option<PathBuf> {
+        dirs::cache_dir().map(|d| d.join("catalog"))
+    }
+
+    /// The directory.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, stem: &str, ext: &str) -> PathBuf {
+        self.dir.join(format!("{stem}.{ext}"))
+    }
+
+    /// The committed entry of a harvest, if there is a usable one. Entries of
+    /// another format version or unreadable ones are ignored with a warning.
+    #[must_use]
+    pub fn lookup(&self, provider: &str, key: &Key) -> Option<Entry> {
+        let path = self.path(&key.stem(provider), "ndjson");
+        if !path.exists() {
+            return None;
+        }
+        match read_entry(&path) {
+            Ok(entry) if entry.header.key == *key && entry.header.provider == provider => Some(entry),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!("ignoring cache entry {}: {e}", path.display());
+                None
+            }
+        }
+    }
+
+    /// Every committed entry, sorted by provider then age.
+    #[must_use]
+    pub fn list(&self) -> Vec<Entry> {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut entries: Vec<Entry> = dir
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ndjson"))
+            .filter_map(|p| match read_entry(&p) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    tracing::warn!("ignoring cache entry {}: {e}", p.display());
+                    None
+                }
+            })
+            .collect();
+        entries.sort_by(|a, b| {
+            (a.header.provider.as_str(), a.age()).cmp(&(b.header.provider.as_str(), b.age()))
+        });
+        entries
+    }
+
+    /// Removes entries and checkpoints (of one provider, or all). Returns how
+    /// many files were removed.
+    ///
+    /// # Errors
+    /// I/O errors other than a missing directory.
+    pub fn clear(&self, provider: Option<&str>) -> io::Result<usize> {
+        let dir = match fs::read_dir(&self.dir) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut removed = 0;
+        for path in dir.filter_map(Result::ok).map(|e| e.path()) {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let ours = [".ndjson", ".partial", ".cursor"]
+                .iter()
+                .any(|e| name.ends_with(e));
+            let matches =
+                provider.is_none_or(|p| name.strip_prefix(p).is_some_and(|rest| rest.starts_with('-')));
+            if ours && matches {
+                fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Reads an entry's records in order, dropping `raw` unless asked for.
+    ///
+    /// # Errors
+    /// I/O errors and corrupt lines.
+    pub fn read<F>(&self, entry: &Entry, keep_raw: bool, each: F) -> io::Result<()>
+    where
+        F: FnMut(Record) -> io::Result<()>,
+    {
+        read_records(&entry.path, None, keep_raw, each)
+    }
+
+    /// The checkpoint of an interrupted harvest, if one is usable.
+    #[must_use]
+    pub fn checkpoint(&self, provider: &str, key: &Key) -> Option<Checkpoint> {
+        let stem = key.stem(provider);
+        let text = fs::read_to_string(self.path(&stem, "cursor")).ok()?;
+        let cp: Checkpoint = serde_json::from_str(&text)
+            .map_err(|e| tracing::warn!("ignoring checkpoint of {provider}: {e}"))
+            .ok()?;
+        let len = fs::metadata(self.path(&stem, "partial")).ok()?.len();
+        (len >= cp.bytes).then_some(cp)
+    }
+
+    /// Reads the records a checkpoint covers.
+    ///
+    /// # Errors
+    /// I/O errors and corrupt lines.
+    pub fn read_checkpoint<F>(&self, provider: &str, key: &Key, cp: &Checkpoint, each: F) -> io::Result<()>
+    where
+        F: FnMut(Record) -> io::Result<()>,
+    {
+        read_records(
+            &self.path(&key.stem(provider), "partial"),
+            Some(cp.bytes),
+            true,
+            each,
+        )
+    }
+
+    /// Starts writing the entry of a harvest, or continues a checkpoint.
+    /// `None` when another run holds the entry (it is then not cached twice).
+    ///
+    /// # Errors
+    /// I/O errors creating the directory or the file.
+    pub fn writer(
+        &self,
+        provider: &str,
+        key: &Key,
+        fetched_at: Timestamp,
+        raw: bool,
+        resume: Option<&Checkpoint>,
+    ) -> io::Result<Option<EntryWriter>> {
+        fs::create_dir_all(&self.dir)?;
+        let stem = key.stem(provider);
+        let partial = self.path(&stem, "partial");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&partial)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(fs::TryLockError::Error(e)) => return Err(e),
+        }
+        let mut header = Header {
+            catalog_cache: FORMAT_VERSION,
+            provider: provider.to_owned(),
+            key: key.clone(),
+            fetched_at,
+            models: 0,
+            pages: 0,
+            raw,
+        };
+        let bytes = match resume {
+            Some(cp) => {
+                file.set_len(cp.bytes)?;
+                header.models = cp.models;
+                header.pages = cp.pages;
+                header.fetched_at = cp.fetched_at;
+                cp.bytes
+            }
+            None => {
+                file.set_len(0)?;
+                let _ = fs::remove_file(self.path(&stem, "cursor"));
+                (&file).write_all(&padded(b"{\"catalog_cache\":0}")?)?;
+                HEADER_LEN as u64
+            }
+        };
+        let mut file = file;
+        file.seek(SeekFrom::Start(bytes))?;
+        Ok(Some(EntryWriter {
+            out: BufWriter::with_capacity(256 * 1024, file),
+            partial,
+            cursor: self.path(&stem, "cursor"),
+            entry: self.path(&stem, "ndjson"),
+            header,
+            bytes,
+            line: Vec::with_capacity(1024),
+        }))
+    }
+}
+
+fn padded(json: &[u8]) -> io::Result<Vec<u8>> {
+    if json.len() >= HEADER_LEN {
+        return Err(io::Error::other("cache header too long"));
+    }
+    let mut line = json.to_vec();
+    line.resize(HEADER_LEN - 1, b' ');
+    line.push(b'\n');
+    Ok(line)
+}
+
+fn read_entry(path: &Path) -> io::Result<Entry> {
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut first = vec![0; HEADER_LEN];
+    file.read_exact(&mut first)
+        .map_err(|_| io::Error::other("truncated header"))?;
+    let header: Header = serde_json::from_slice(first.trim_ascii_end())
+        .map_err(|e| io::Error::other(format!("unreadable header: {e}")))?;
+    if header.catalog_cache != FORMAT_VERSION {
+        return Err(io::Error::other(format!(
+            "format version {} (this catalog writes {FORMAT_VERSION})",
+            header.catalog_cache
+        )));
+    }
+    Ok(Entry {
+        path: path.to_path_buf(),
+        header,
+        size,
+    })
+}
+
+fn read_records<F>(path: &Path, up_to: Option<u64>, keep_raw: bool, mut each: F) -> io::Result<()>
+where
+    F: FnMut(Record) -> io::Result<()>,
+{
+    let file = File::open(path)?;
+    let len = up_to.unwrap_or(u64::MAX);
+    let mut reader = BufReader::with_capacity(256 * 1024, file.take(len));
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line)?; // the header
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let mut record: Record = serde_json::from_slice(&line)
+            .map_err(|e| io::Error::other(format!("corrupt cache record in {}: {e}", path.display())))?;
+        if !keep_raw {
+            record.raw = None;
+        }
+        each(record)?;
+    }
+}
+
+/// Writes one entry; see the module docs.
+#[derive(Debug)]
+pub struct EntryWriter {
+    out: BufWriter<File>,
+    partial: PathBuf,
+    cursor: PathBuf,
+    entry: PathBuf,
+    header: Header,
+    bytes: u64,
+    line: Vec<u8>,
+}
+
+impl EntryWriter {
+    /// Appends one page of records; with `next`, the page is a checkpoint
+    /// that `--resume` can continue from.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn write_page(&mut self, records: &[Record], next: Option<&str>) -> io::Result<()> {
+        for r in records {
+            self.line.clear();
+            serde_json::to_writer(&mut self.line, &r.cache_form())?;
+            self.line.push(b'\n');
+            self.out.write_all(&self.line)?;
+            self.bytes += self.line.len() as u64;
+        }
+        self.header.models += records.len() as u64;
+        self.header.pages += 1;
+        if let Some(next) = next {
+            // Handing the bytes to the OS is enough for a killed process; the
+            // cursor names only bytes already written.
+            self.out.flush()?;
+            let cp = Checkpoint {
+                next: next.to_owned(),
+                pages: self.header.pages,
+                models: self.header.models,
+                bytes: self.bytes,
+                fetched_at: self.header.fetched_at,
+                raw: self.header.raw,
+            };
+            let dir = self.cursor.parent().unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            serde_json::to_writer(&mut tmp, &cp)?;
+            tmp.persist(&self.cursor).map_err(|e| e.error)?;
+        }
+        Ok(())
+    }
+
+    /// Appends records that are not a page of their own (merged from an
+    /// older entry by an incremental harvest).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn write_records(&mut self, records: &[Record]) -> io::Result<()> {
+        self.write_page(records, None)?;
+        self.header.pages -= 1;
+        Ok(())
+    }
+
+    /// Models written so far.
+    #[must_use]
+    pub fn models(&self) -> u64 {
+        self.header.models
+    }
+
+    /// Makes the entry the provider's cached copy, replacing the previous one.
+    ///
+    /// # Errors
+    /// I/O errors; the previous entry is then left as it was.
+    pub fn commit(mut self, pages: u64) -> io::Result<Entry> {
+        self.header.pages = pages;
+        self.out.flush()?;
+        let mut file = self.out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        file.set_len(self.bytes)?;
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&padded(&serde_json::to_vec(&self.header)?)?)?;
+        file.sync_all()?;
+        fs::rename(&self.partial, &self.entry)?;
+        let _ = fs::remove_file(&self.cursor);
+        Ok(Entry {
+            path: self.entry,
+            header: self.header,
+            size: self.bytes,
+        })
+    }
+
+    /// Gives up: keeps the checkpoint when there is one (for `--resume`),
+    /// else removes the partial file.
+    pub fn abandon(self) {
+        let resumable = self.cursor.exists();
+        drop(self.out);
+        if !resumable {
+            let _ = fs::remove_file(&self.partial);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn record(id: &str) -> Record {
+        Record::new(
+            Arc::from("hug"),
+            id.to_owned(),
+            Arc::from("https://h.test/api/models"),
+            Timestamp(100),
+        )
+    }
+
+    fn key() -> Key {
+        Key::new(
+            "https://h.test/api/models".into(),
+            Some(10),
+            Some(2),
+            &HubFilters::default(),
+        )
+    }
+
+    fn ids(cache: &Cache, entry: &Entry) -> Vec<String> {
+        let mut ids = Vec::new();
+        cache
+            .read(entry, false, |r| {
+                ids.push(r.id);
+                Ok(())
+            })
+            .unwrap();
+        ids
+    }
+
+    #[test]
+    fn a_committed_entry_reads_back_with_its_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let mut w = cache
+            .writer("hug", &key(), Timestamp(100), false, None)
+            .unwrap()
+            .unwrap();
+        w.write_page(&[record("a/1"), record("a/2")], Some("https://h.test/next"))
+            .unwrap();
+        w.write_page(&[record("a/3")], None).unwrap();
+        let entry = w.commit(2).unwrap();
+        let found = cache.lookup("hug", &key()).unwrap();
+        assert_eq!((found.header.models, found.header.pages), (3, 2));
+        assert_eq!(found.header.fetched_at, Timestamp(100));
+        assert_eq!(ids(&cache, &entry), ["a/1", "a/2", "a/3"]);
+        assert!(
+            cache.checkpoint("hug", &key()).is_none(),
+            "a finished harvest leaves no checkpoint"
+        );
+        let other = Key::new(
+            "https://h.test/api/models".into(),
+            Some(11),
+            Some(2),
+            &HubFilters::default(),
+        );
+        assert!(
+            cache.lookup("hug", &other).is_none(),
+            "another limit is another entry"
+        );
+    }
+
+    #[test]
+    fn an_abandoned_harvest_keeps_the_previous_entry_and_its_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let mut w = cache
+            .writer("hug", &key(), Timestamp(100), false, None)
+            .unwrap()
+            .unwrap();
+        w.write_page(&[record("old/1")], None).unwrap();
+        w.commit(1).unwrap();
+
+        let mut w = cache
+            .writer("hug", &key(), Timestamp(200), false, None)
+            .unwrap()
+            .unwrap();
+        w.write_page(&[record("new/1"), record("new/2")], Some("https://h.test/p2"))
+            .unwrap();
+        w.abandon();
+        let entry = cache.lookup("hug", &key()).unwrap();
+        assert_eq!(ids(&cache, &entry), ["old/1"]);
+        let cp = cache.checkpoint("hug", &key()).unwrap();
+        assert_eq!(
+            (cp.next.as_str(), cp.pages, cp.models, cp.fetched_at),
+            ("https://h.test/p2", 1, 2, Timestamp(200))
+        );
+
+        // Resuming continues the partial file where the checkpoint says.
+        let mut w = cache
+            .writer("hug", &key(), Timestamp(300), false, Some(&cp))
+            .unwrap()
+            .unwrap();
+        w.write_page(&[record("new/3")], None).unwrap();
+        let entry = w.commit(2).unwrap();
+        assert_eq!(ids(&cache, &entry), ["new/1", "new/2", "new/3"]);
+        assert_eq!(entry.header.fetched_at, Timestamp(200));
+    }
+
+    #[test]
+    fn corrupt_and_old_entries_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let path = dir.path().join(format!("{}.ndjson", key().stem("hug")));
+        fs::write(&path, "garbage").unwrap();
+        assert!(cache.lookup("hug", &key()).is_none());
+        let old = serde_json::json!({"catalog_cache": 0, "provider": "hug", "key": key(), "fetched_at": "2026-01-01T00:00:00Z", "models": 1, "pages": 1, "raw": false});
+        fs::write(&path, padded(old.to_string().as_bytes()).unwrap()).unwrap();
+        assert!(cache.lookup("hug", &key()).is_none());
+        assert!(cache.list().is_empty());
+    }
+
+    #[test]
+    fn clear_removes_one_providers_files_or_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        for p in ["hug", "groq"] {
+            let mut w = cache
+                .writer(p, &key(), Timestamp(1), false, None)
+                .unwrap()
+                .unwrap();
+            w.write_page(&[record("x/1")], None).unwrap();
+            w.commit(1).unwrap();
+        }
+        assert_eq!(cache.clear(Some("hug")).unwrap(), 1);
+        assert_eq!(cache.list().len(), 1);
+        assert_eq!(cache.clear(None).unwrap(), 1);
+        assert!(cache.list().is_empty());
+    }
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert!(parse_duration("1 hour").is_err() && parse_duration("-1h").is_err());
+        assert_eq!(human_age(Duration::from_secs(7300)), "2 h");
+    }
+}

@@ -1,0 +1,570 @@
+//! `catalog diff`: compares two catalog files keyed by (provider, id).
+//!
+//! The older file is loaded into a map of the compared fields only; the newer
+//! one is streamed against it, so memory is proportional to one file. Inputs
+//! may be JSON arrays, NDJSON or CSV as this tool writes them, gzip or not.
+//! Hostile inputs (huge lines, invalid UTF-8, deep nesting) are refused with an
+//! error naming the file and line.
+
+use std::collections::HashMap;
+use std::fmt::{self, Write as _};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::record::Price;
+
+/// Longest NDJSON line or CSV record accepted.
+pub const MAX_LINE: usize = 16 << 20;
+
+/// A bad input file.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct InputError {
+    /// The file.
+    pub path: String,
+    /// What is wrong, with the line where known.
+    pub reason: String,
+}
+
+/// The compared fields of one record.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+struct Slim {
+    provider: String,
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    context_length: Option<u64>,
+    #[serde(default)]
+    max_output_tokens: Option<u64>,
+    #[serde(default)]
+    input_modalities: Vec<String>,
+    #[serde(default)]
+    output_modalities: Vec<String>,
+    #[serde(default)]
+    price_input: Option<Price>,
+    #[serde(default)]
+    price_output: Option<Price>,
+    #[serde(default)]
+    price_cache_read: Option<Price>,
+}
+
+/// Which changes to report (`--only`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Only {
+    added: bool,
+    removed: bool,
+    /// Field groups of changed models to report.
+    fields: Vec<Group>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Price,
+    Context,
+    Output,
+    Modalities,
+    Name,
+}
+
+const ALL_GROUPS: [Group; 5] = [
+    Group::Price,
+    Group::Context,
+    Group::Output,
+    Group::Modalities,
+    Group::Name,
+];
+
+impl Default for Only {
+    fn default() -> Self {
+        Only {
+            added: true,
+            removed: true,
+            fields: ALL_GROUPS.to_vec(),
+        }
+    }
+}
+
+impl Only {
+    /// Parses `--only` values; empty means everything.
+    ///
+    /// # Errors
+    /// An unknown kind, with the accepted ones.
+    pub fn parse(items: &[String]) -> Result<Only, String> {
+        if items.is_empty() {
+            return Ok(Only::default());
+        }
+        let mut only = Only {
+            added: false,
+            removed: false,
+            fields: Vec::new(),
+        };
+        for item in items {
+            match item.trim() {
+                "added" => only.added = true,
+                "removed" => only.removed = true,
+                "changed" => only.fields.extend(ALL_GROUPS),
+                "price" => only.fields.push(Group::Price),
+                "context" => only.fields.push(Group::Context),
+                "output" => only.fields.push(Group::Output),
+                "modalities" => only.fields.push(Group::Modalities),
+                "name" => only.fields.push(Group::Name),
+                other => {
+                    return Err(format!(
+                        "--only: unknown kind {other:?}; use added, removed, changed, price, context, output, modalities, name"
+                    ))
+                }
+            }
+        }
+        Ok(only)
+    }
+}
+
+/// One field's change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// Field name (`price_input`, `context_length`, ...).
+    pub field: &'static str,
+    /// Old value.
+    pub old: serde_json::Value,
+    /// New value.
+    pub new: serde_json::Value,
+    /// Relative change of a price, as text (`+25%`), when both are known and the old is not 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+}
+
+/// What happened to one model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Only in the new file.
+    Added,
+    /// Only in the old file.
+    Removed,
+    /// In both, with different values.
+    Changed,
+}
+
+/// One model's difference.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// Kind of change.
+    pub change: Kind,
+    /// Provider.
+    pub provider: String,
+    /// Model id.
+    pub id: String,
+    /// Field changes (changed models only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldChange>,
+}
+
+/// Counts of a diff.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Models added.
+    pub added: u64,
+    /// Models removed.
+    pub removed: u64,
+    /// Models changed.
+    pub changed: u64,
+    /// Of the changed, those with a price change.
+    pub price_changed: u64,
+}
+
+impl Summary {
+    /// Whether anything differs.
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.added + self.removed + self.changed > 0
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.any() {
+            return f.write_str("no differences");
+        }
+        write!(
+            f,
+            "{} added, {} removed, {} changed ({} with price changes)",
+            self.added, self.removed, self.changed, self.price_changed
+        )
+    }
+}
+
+/// Compares `old` with `new`, calling `each` for every reported change:
+/// added and changed models in the new file's order, then removed models in
+/// the old file's order.
+///
+/// # Errors
+/// An [`InputError`] for an unreadable or malformed file.
+pub fn diff(
+    old: &Path,
+    new: &Path,
+    only: &Only,
+    mut each: impl FnMut(Change),
+) -> Result<Summary, InputError> {
+    let mut before: HashMap<(String, String), (usize, Slim)> = HashMap::new();
+    let mut index = 0;
+    read_catalog(old, |s| {
+        before.insert((s.provider.clone(), s.id.clone()), (index, s));
+        index += 1;
+    })?;
+    let mut summary = Summary::default();
+    read_catalog(new, |s| {
+        match before.remove(&(s.provider.clone(), s.id.clone())) {
+            None => {
+                if only.added {
+                    summary.added += 1;
+                    each(Change {
+                        change: Kind::Added,
+                        provider: s.provider,
+                        id: s.id,
+                        fields: Vec::new(),
+                    });
+                }
+            }
+            Some((_, old)) => {
+                let fields = compare(&old, &s, only);
+                if !fields.is_empty() {
+                    summary.changed += 1;
+                    if fields.iter().any(|f| f.field.starts_with("price_")) {
+                        summary.price_changed += 1;
+                    }
+                    each(Change {
+                        change: Kind::Changed,
+                        provider: s.provider,
+                        id: s.id,
+                        fields,
+                    });
+                }
+            }
+        }
+    })?;
+    if only.removed {
+        let mut gone: Vec<(usize, Slim)> = before.into_values().collect();
+        gone.sort_by_key(|(i, _)| *i);
+        for (_, s) in gone {
+            summary.removed += 1;
+            each(Change {
+                change: Kind::Removed,
+                provider: s.provider,
+                id: s.id,
+                fields: Vec::new(),
+            });
+        }
+    }
+    Ok(summary)
+}
+
+fn compare(old: &Slim, new: &Slim, only: &Only) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let want = |g: Group| only.fields.contains(&g);
+    let json = |v: &dyn erased::Json| v.value();
+    if want(Group::Price) {
+        for (field, a, b) in [
+            ("price_input", old.price_input, new.price_input),
+            ("price_output", old.price_output, new.price_output),
+            ("price_cache_read", old.price_cache_read, new.price_cache_read),
+        ] {
+            if a != b {
+                let change = match (a, b) {
+                    (Some(a), Some(b)) if a.usd_per_million() > 0.0 => Some(percent(
+                        (b.usd_per_million() - a.usd_per_million()) / a.usd_per_million() * 100.0,
+                    )),
+                    _ => None,
+                };
+                out.push(FieldChange {
+                    field,
+                    old: json(&a),
+                    new: json(&b),
+                    change,
+                });
+            }
+        }
+    }
+    let mut plain = |group: Group, field: &'static str, a: &dyn erased::Json, b: &dyn erased::Json| {
+        let (a, b) = (a.value(), b.value());
+        if want(group) && a != b {
+            out.push(FieldChange {
+                field,
+                old: a,
+                new: b,
+                change: None,
+            });
+        }
+    };
+    plain(
+        Group::Context,
+        "context_length",
+        &old.context_length,
+        &new.context_length,
+    );
+    plain(
+        Group::Output,
+        "max_output_tokens",
+        &old.max_output_tokens,
+        &new.max_output_tokens,
+    );
+    plain(
+        Group::Modalities,
+        "input_modalities",
+        &old.input_modalities,
+        &new.input_modalities,
+    );
+    plain(
+        Group::Modalities,
+        "output_modalities",
+        &old.output_modalities,
+        &new.output_modalities,
+    );
+    plain(Group::Name, "name", &old.name, &new.name);
+    out
+}
+
+mod erased {
+    /// Any serializable value as JSON (keeps `compare` table-like).
+    pub(super) trait Json {
+        fn value(&self) -> serde_json::Value;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn value(&self) -> serde_json::Value {
+            serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        }
+    }
+}
+
+fn percent(p: f64) -> String {
+    let rounded = (p * 10.0).round() / 10.0;
+    if rounded.fract() == 0.0 {
+        format!("{rounded:+.0}%")
+    } else {
+        format!("{rounded:+.1}%")
+    }
+}
+
+/// Opens a file, transparently gunzipping it.
+pub(crate) fn open(path: &Path) -> io::Result<Box<dyn BufRead>> {
+    let mut file = BufReader::with_capacity(256 * 1024, File::open(path)?);
+    let gz = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gz {
+        Box::new(BufReader::with_capacity(
+            256 * 1024,
+            flate2::read::MultiGzDecoder::new(file),
+        ))
+    } else {
+        Box::new(file)
+    })
+}
+
+/// Reads every record of a catalog file in order.
+fn read_catalog(path: &Path, mut each: impl FnMut(Slim)) -> Result<(), InputError> {
+    let err = |reason: String| InputError {
+        path: path.display().to_string(),
+        reason,
+    };
+    let mut reader = open(path).map_err(|e| err(e.to_string()))?;
+    let first = loop {
+        let buf = reader.fill_buf().map_err(|e| err(e.to_string()))?;
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                let b = buf[i];
+                reader.consume(i);
+                break Some(b);
+            }
+            None if buf.is_empty() => break None,
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    };
+    match first {
+        None => Ok(()),
+        Some(b'[') => read_json_array(reader, &mut each).map_err(|e| err(format!("invalid JSON: {e}"))),
+        Some(b'{') => read_ndjson(reader, &mut each).map_err(err),
+        Some(_) => read_csv(reader, &mut each).map_err(err),
+    }
+}
+
+fn read_ndjson(mut reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), String> {
+    let mut line = Vec::new();
+    for n in 1.. {
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("line {n}: {e}"))?;
+        if read == 0 {
+            break;
+        }
+        if line.len() > MAX_LINE {
+            return Err(format!("line {n} is longer than {MAX_LINE} bytes"));
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let slim: Slim = serde_json::from_slice(&line).map_err(|e| format!("line {n}: {e}"))?;
+        each(slim);
+    }
+    Ok(())
+}
+
+fn read_json_array(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), serde_json::Error> {
+    struct Seq<'a>(&'a mut dyn FnMut(Slim));
+    impl<'de> Visitor<'de> for Seq<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of catalog records")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(slim) = seq.next_element::<Slim>()? {
+                (self.0)(slim);
+            }
+            Ok(())
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Seq<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    // The '[' was peeked, not consumed: the whole array is parsed here, one
+    // element at a time, never held whole.
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    Seq(each).deserialize(&mut de)?;
+    de.end()
+}
+
+fn read_csv(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), String> {
+    let mut csv = csv::ReaderBuilder::new()
+        .buffer_capacity(64 * 1024)
+        .from_reader(reader);
+    let headers = csv
+        .headers()
+        .map_err(|e| format!("not a catalog file: {e}"))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(provider), Some(id)) = (col("provider"), col("id")) else {
+        return Err("not a catalog file: expected JSON, NDJSON, or CSV with provider and id columns".into());
+    };
+    let cols = [
+        col("name"),
+        col("context_length"),
+        col("max_output_tokens"),
+        col("input_modalities"),
+        col("output_modalities"),
+        col("price_input"),
+        col("price_output"),
+        col("price_cache_read"),
+    ];
+    let mut record = csv::StringRecord::new();
+    let mut n = 1;
+    while csv
+        .read_record(&mut record)
+        .map_err(|e| format!("record {n}: {e}"))?
+    {
+        n += 1;
+        if record.as_slice().len() > MAX_LINE {
+            return Err(format!("record {n} is longer than {MAX_LINE} bytes"));
+        }
+        let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).filter(|v| !v.is_empty());
+        let num = |i: Option<usize>, what: &str| -> Result<Option<u64>, String> {
+            cell(i)
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| format!("record {n}: {what} {v:?} is not a number"))
+                })
+                .transpose()
+        };
+        let price = |i: Option<usize>| -> Result<Option<Price>, String> {
+            cell(i)
+                .map(|v| {
+                    Price::from_decimal(v, 0)
+                        .ok_or_else(|| format!("record {n}: price {v:?} is not a number"))
+                })
+                .transpose()
+        };
+        let list = |i: Option<usize>| {
+            cell(i)
+                .map(|v| v.split(';').map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        each(Slim {
+            provider: record.get(provider).unwrap_or_default().to_owned(),
+            id: record.get(id).unwrap_or_default().to_owned(),
+            name: cell(cols[0]).map(str::to_owned),
+            context_length: num(cols[1], "context_length")?,
+            max_output_tokens: num(cols[2], "max_output_tokens")?,
+            input_modalities: list(cols[3]),
+            output_modalities: list(cols[4]),
+            price_input: price(cols[5])?,
+            price_output: price(cols[6])?,
+            price_cache_read: price(cols[7])?,
+        });
+    }
+    Ok(())
+}
+
+/// Renders a change for people (control characters neutralized).
+#[must_use]
+pub fn table_line(c: &Change) -> String {
+    let mut line = match c.change {
+        Kind::Added => format!("added    {}  {}", c.provider, c.id),
+        Kind::Removed => format!("removed  {}  {}", c.provider, c.id),
+        Kind::Changed => format!("changed  {}  {} ", c.provider, c.id),
+    };
+    for (i, f) in c.fields.iter().enumerate() {
+        let show = |v: &serde_json::Value| match v {
+            serde_json::Value::Null => "unknown".to_owned(),
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Array(a) => {
+                let items: Vec<String> = a
+                    .iter()
+                    .map(|x| x.as_str().unwrap_or_default().to_owned())
+                    .collect();
+                format!("[{}]", items.join(","))
+            }
+            other => other.to_string(),
+        };
+        let _ = write!(
+            line,
+            "{}{} {} -> {}{}",
+            if i == 0 { " " } else { "; " },
+            f.field,
+            show(&f.old),
+            show(&f.new),
+            f.change.as_ref().map(|p| format!(" ({p})")).unwrap_or_default()
+        );
+    }
+    crate::run::sanitize(line.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_read_naturally() {
+        assert_eq!(percent(25.0), "+25%");
+        assert_eq!(percent(-12.345), "-12.3%");
+        assert_eq!(percent(0.04), "+0%");
+    }
+
+    #[test]
+    fn only_accepts_kinds_and_field_groups() {
+        assert_eq!(Only::parse(&[]).unwrap(), Only::default());
+        let o = Only::parse(&["added".into(), "price".into()]).unwrap();
+        assert!(o.added && !o.removed && o.fields == [Group::Price]);
+        assert!(Only::parse(&["prices".into()])
+            .unwrap_err()
+            .contains("unknown kind \"prices\""));
+    }
+}

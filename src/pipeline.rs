@@ -1,0 +1,470 @@
+//! The harvest pipeline shared by `fetch`, `count` and `snapshot`.
+//!
+//! Each provider is planned first: served from the cache, or fetched live
+//! (fresh, resumed from a checkpoint, or incrementally on top of the cached
+//! harvest). Live harvests run concurrently; one consumer thread takes their
+//! pages in the requested provider order, writes them to the output and to the
+//! provider's cache entry, and commits the entry only when the harvest
+//! succeeded. A single-provider run therefore streams with flat memory; later
+//! providers wait in their channels while earlier ones are written.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+
+use anyhow::Context as _;
+use tokio::sync::mpsc;
+
+use crate::cache::{human_age, Cache, Checkpoint, Entry, EntryWriter, Key};
+use crate::config::RunConfig;
+use crate::harvest::{harvest, Delivery, HarvestOptions, Outcome, Start, Status, Target};
+use crate::http::{display_url, Http};
+use crate::output::RecordWriter;
+use crate::progress::Progress;
+use crate::providers::Shape;
+use crate::record::{Record, Timestamp};
+
+/// What a consumer writes records to (nothing for `count`).
+pub type Output = Option<RecordWriter<Box<dyn crate::output::Finish + Send>>>;
+
+enum Msg {
+    Page(Delivery),
+    Done { ok: bool, pages: u64 },
+}
+
+enum Source {
+    Cached { entry: Entry, note: String },
+    Missing { reason: String },
+    Live(Box<Live>),
+}
+
+struct Live {
+    rx: mpsc::UnboundedReceiver<Msg>,
+    writer: Option<EntryWriter>,
+    resume: Option<Checkpoint>,
+    base: Option<Base>,
+    fallback: Option<Entry>,
+    limit: Option<u64>,
+}
+
+/// The cached harvest an incremental harvest builds on.
+struct Base {
+    entry: Entry,
+    /// Each cached model's last modification.
+    modified: HashMap<String, Option<Timestamp>>,
+}
+
+struct Job {
+    name: String,
+    key: Key,
+    source: Source,
+}
+
+/// What the consumer did for one provider.
+#[derive(Debug, Default)]
+struct Served {
+    models: Option<u64>,
+    note: Option<String>,
+    failed: Option<String>,
+    recovered: bool,
+}
+
+/// Runs every selected provider and feeds `output`; returns the outcomes in
+/// selection order and the output for the caller to finish.
+///
+/// # Errors
+/// When the output cannot be written (a closed pipe included).
+pub async fn run(
+    cfg: &RunConfig,
+    progress: &Progress,
+    output: Output,
+) -> anyhow::Result<(Vec<Outcome>, Output)> {
+    for w in &cfg.warnings {
+        progress.println(&format!("warning: {w}"));
+    }
+    let http = Http::new(cfg.policy).context("starting the HTTP client")?;
+    let cache = cfg.cache.cache.clone();
+    let mut jobs = Vec::new();
+    let mut tasks = Vec::new();
+    let mut planned: Vec<Option<Outcome>> = Vec::new();
+    for name in &cfg.order {
+        if let Some(t) = cfg.skipped.iter().find(|t| &t.spec.name == name) {
+            planned.push(Some(Outcome::skipped(t)));
+            continue;
+        }
+        let Some(target) = cfg.targets.iter().find(|t| &t.spec.name == name) else {
+            continue;
+        };
+        match plan(cfg, target, cache.as_ref())? {
+            Plan::Skip => planned.push(Some(Outcome::skipped(target))),
+            Plan::Serve(key, source) => {
+                planned.push(None);
+                jobs.push(Job {
+                    name: name.clone(),
+                    key,
+                    source,
+                });
+                tasks.push(None);
+            }
+            Plan::Fetch {
+                key,
+                opts,
+                start,
+                live,
+            } => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                planned.push(None);
+                jobs.push(Job {
+                    name: name.clone(),
+                    key,
+                    source: Source::Live(Box::new(Live { rx, ..*live })),
+                });
+                let bar = progress.bar(name, target.limit(&opts));
+                let (http, target) = (http.clone(), target.clone());
+                tasks.push(Some(tokio::spawn(async move {
+                    let outcome = harvest(&http, &target, &opts, start, &bar, |d| {
+                        tx.send(Msg::Page(d)).is_ok()
+                    })
+                    .await;
+                    let _ = tx.send(Msg::Done {
+                        ok: !outcome.failed(),
+                        pages: outcome.pages,
+                    });
+                    bar.finish(if outcome.failed() { "failed" } else { "done" });
+                    outcome
+                })));
+            }
+        }
+    }
+
+    let raw = cfg.harvest.raw;
+    let consumer = tokio::task::spawn_blocking(move || consume(jobs, cache.as_ref(), raw, output));
+
+    let mut fetched = Vec::new();
+    for task in tasks {
+        fetched.push(match task {
+            Some(t) => Some(t.await.context("a harvest task panicked")?),
+            None => None,
+        });
+    }
+    let (served, output) = consumer.await.context("the writer panicked")??;
+    progress.clear();
+
+    let mut served = served.into_iter().zip(fetched);
+    let outcomes = planned
+        .into_iter()
+        .zip(&cfg.order)
+        .map(|(done, name)| match done {
+            Some(o) => o,
+            None => {
+                let (s, live) = served.next().expect("one served entry per job");
+                merge(name, s, live)
+            }
+        })
+        .collect();
+    Ok((outcomes, output))
+}
+
+fn merge(name: &str, s: Served, live: Option<Outcome>) -> Outcome {
+    let mut o = live.unwrap_or_else(|| Outcome::new(name));
+    if let Some(m) = s.models {
+        o.models = m;
+    }
+    if let Some(reason) = s.failed {
+        if !o.failed() {
+            o.status = Status::Failed(reason);
+        }
+    }
+    o.note = s.note;
+    if s.recovered {
+        // The stale copy stands in for the failed harvest; the note says why.
+        if let Status::Failed(reason) = std::mem::replace(&mut o.status, Status::Ok) {
+            o.note = o
+                .note
+                .map(|n| n.replacen("failed;", &format!("failed ({reason});"), 1));
+        }
+    }
+    o
+}
+
+enum Plan {
+    Skip,
+    Serve(Key, Source),
+    Fetch {
+        key: Key,
+        opts: HarvestOptions,
+        start: Start,
+        live: Box<Live>,
+    },
+}
+
+fn plan(cfg: &RunConfig, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Plan> {
+    let cc = &cfg.cache;
+    let name = target.spec.name.as_str();
+    let mut opts = cfg.harvest.clone();
+    let incremental = cc.incremental && target.spec.shape == Shape::Huggingface;
+    if incremental {
+        opts.hub.sort = Some("lastModified".into());
+    }
+    let key = Key::new(
+        display_url(&target.url),
+        target.limit(&opts),
+        target.page_size(&opts),
+        &opts.hub,
+    );
+    let entry = cache
+        .and_then(|c| c.lookup(name, &key))
+        .filter(|e| !opts.raw || e.header.raw);
+
+    if cc.offline {
+        return Ok(match entry {
+            Some(entry) => {
+                let note = format!("offline: cached copy, {} old", human_age(entry.age()));
+                Plan::Serve(key, Source::Cached { entry, note })
+            }
+            None if target.spec.needs_key && target.credential.is_none() => Plan::Skip,
+            None => Plan::Serve(
+                key,
+                Source::Missing {
+                    reason: format!("no cached copy of {name}; run once without --offline to fill the cache"),
+                },
+            ),
+        });
+    }
+    if let (Some(entry), Some(max_age)) = (&entry, cc.max_age) {
+        if !cc.refresh && entry.age() < max_age {
+            let note = format!("from cache, {} old", human_age(entry.age()));
+            return Ok(Plan::Serve(
+                key,
+                Source::Cached {
+                    entry: entry.clone(),
+                    note,
+                },
+            ));
+        }
+    }
+
+    let mut start = Start::fresh();
+    let resume = match cache {
+        Some(c) if cc.resume => c.checkpoint(name, &key).filter(|cp| cp.raw == opts.raw),
+        _ => None,
+    };
+    if let (Some(cp), Some(c)) = (&resume, cache) {
+        let mut seen = Vec::with_capacity(usize::try_from(cp.models).unwrap_or(0));
+        c.read_checkpoint(name, &key, cp, |r| {
+            seen.push(r.id);
+            Ok(())
+        })
+        .with_context(|| format!("reading the checkpoint of {name}"))?;
+        start.url = Some(url::Url::parse(&cp.next).with_context(|| format!("checkpoint of {name}"))?);
+        start.pages = cp.pages;
+        start.seen = seen;
+        start.fetched_at = cp.fetched_at;
+    }
+    let base = match (&entry, cache) {
+        (Some(entry), Some(c)) if incremental && resume.is_none() => {
+            let mut modified = HashMap::new();
+            let mut newest: Option<Timestamp> = None;
+            c.read(entry, false, |r| {
+                newest = newest.max(r.last_modified);
+                modified.insert(r.id, r.last_modified);
+                Ok(())
+            })
+            .with_context(|| format!("reading the cached harvest of {name}"))?;
+            start.stop_older_than = newest;
+            Some(Base {
+                entry: entry.clone(),
+                modified,
+            })
+        }
+        _ => None,
+    };
+    let writer = match cache {
+        Some(c) => match c.writer(name, &key, start.fetched_at, opts.raw, resume.as_ref()) {
+            Ok(Some(w)) => Some(w),
+            Ok(None) => {
+                tracing::warn!(
+                    "{name}: another catalog run is writing its cache entry; this run will not cache it"
+                );
+                None
+            }
+            Err(e) => {
+                tracing::warn!("{name}: cannot write the cache in {}: {e}", c.dir().display());
+                None
+            }
+        },
+        None => None,
+    };
+    let fallback = if cc.stale_ok { entry } else { None };
+    let (_, rx) = mpsc::unbounded_channel();
+    Ok(Plan::Fetch {
+        key,
+        live: Box::new(Live {
+            rx,
+            writer,
+            resume,
+            base,
+            fallback,
+            limit: target.limit(&opts),
+        }),
+        opts,
+        start,
+    })
+}
+
+/// The consumer: runs on a blocking thread, in selection order.
+fn consume(
+    jobs: Vec<Job>,
+    cache: Option<&Cache>,
+    raw: bool,
+    mut output: Output,
+) -> anyhow::Result<(Vec<Served>, Output)> {
+    let mut served = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let s = match job.source {
+            Source::Missing { reason } => Served {
+                failed: Some(reason),
+                ..Served::default()
+            },
+            Source::Cached { entry, note } => {
+                if let (Some(out), Some(c)) = (output.as_mut(), cache) {
+                    c.read(&entry, raw, |r| out.write(&r))
+                        .with_context(|| format!("serving {} from the cache", job.name))?;
+                }
+                Served {
+                    models: Some(entry.header.models),
+                    note: Some(note),
+                    ..Served::default()
+                }
+            }
+            Source::Live(live) => consume_live(&job.name, &job.key, *live, cache, raw, &mut output)?,
+        };
+        served.push(s);
+    }
+    Ok((served, output))
+}
+
+fn consume_live(
+    name: &str,
+    key: &Key,
+    live: Live,
+    cache: Option<&Cache>,
+    raw: bool,
+    output: &mut Output,
+) -> anyhow::Result<Served> {
+    let Live {
+        mut rx,
+        mut writer,
+        resume,
+        base,
+        fallback,
+        limit,
+    } = live;
+    // With a stale copy to fall back on, records wait in the cache entry
+    // until the harvest is known to have succeeded.
+    let buffered = fallback.is_some() && writer.is_some();
+    let mut streamed = false;
+    let emit = |out: &mut Output, r: &Record| -> io::Result<()> {
+        if let Some(o) = out.as_mut() {
+            o.write(r)?;
+        }
+        Ok(())
+    };
+    if let (Some(cp), Some(c)) = (&resume, cache) {
+        if !buffered {
+            c.read_checkpoint(name, key, cp, |r| {
+                streamed = true;
+                emit(output, &r)
+            })?;
+        }
+    }
+    let mut fetched_ids: HashSet<String> = HashSet::new();
+    let (mut new, mut updated) = (0u64, 0u64);
+    let (ok, pages) = loop {
+        match rx.blocking_recv() {
+            Some(Msg::Page(d)) => {
+                if let Some(w) = writer.as_mut() {
+                    w.write_page(&d.records, d.next.as_deref())
+                        .with_context(|| format!("writing the cache entry of {name}"))?;
+                }
+                for r in &d.records {
+                    if let Some(b) = &base {
+                        fetched_ids.insert(r.id.clone());
+                        match b.modified.get(&r.id) {
+                            None => new += 1,
+                            Some(m) if *m != r.last_modified => updated += 1,
+                            Some(_) => {}
+                        }
+                    }
+                    if !buffered {
+                        streamed = true;
+                        emit(output, r)?;
+                    }
+                }
+            }
+            Some(Msg::Done { ok, pages }) => break (ok, pages),
+            // The harvest was cancelled.
+            None => break (false, 0),
+        }
+    };
+
+    let mut s = Served::default();
+    if ok {
+        if let (Some(b), Some(c)) = (&base, cache) {
+            let unchanged = fetched_ids.len() as u64 - new - updated;
+            let mut reused = 0u64;
+            let mut total = fetched_ids.len() as u64;
+            c.read(&b.entry, true, |r| {
+                if fetched_ids.contains(&r.id) || limit.is_some_and(|l| total >= l) {
+                    return Ok(());
+                }
+                total += 1;
+                reused += 1;
+                if let Some(w) = writer.as_mut() {
+                    w.write_records(std::slice::from_ref(&r))?;
+                }
+                if !buffered {
+                    let mut r = r;
+                    if !raw {
+                        r.raw = None;
+                    }
+                    emit(output, &r)?;
+                }
+                Ok(())
+            })
+            .with_context(|| format!("merging the cached harvest of {name}"))?;
+            s.models = Some(total);
+            s.note = Some(format!(
+                "incremental: {new} new, {updated} updated, {unchanged} unchanged, {reused} reused from the cache"
+            ));
+        }
+        if let Some(w) = writer.take() {
+            match w.commit(pages) {
+                Ok(entry) => {
+                    if buffered {
+                        if let Some(c) = cache {
+                            c.read(&entry, raw, |r| emit(output, &r))?;
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("{name}: the cache entry could not be saved: {e}"),
+            }
+        }
+        return Ok(s);
+    }
+    if let Some(w) = writer.take() {
+        w.abandon();
+    }
+    match (fallback, cache) {
+        (Some(entry), Some(c)) if !streamed => {
+            c.read(&entry, raw, |r| emit(output, &r))?;
+            s.models = Some(entry.header.models);
+            s.recovered = true;
+            s.note = Some(format!(
+                "failed; served the cached copy from {} ago instead (--stale-ok)",
+                human_age(entry.age())
+            ));
+        }
+        _ => {}
+    }
+    Ok(s)
+}

@@ -1,0 +1,195 @@
+//! `catalog snapshot`: timestamped catalog files for cron, written only when
+//! something changed, with a one-line summary of what did.
+
+use std::fs;
+use std::io::{self, BufRead};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::config::SnapshotConfig;
+use crate::diff::{self, Only};
+use crate::output::{maybe_gzip, Format, RecordWriter};
+use crate::pipeline;
+use crate::progress::Progress;
+use crate::record::Timestamp;
+use crate::run::Report;
+
+/// What a snapshot run did.
+#[derive(Debug)]
+pub struct SnapshotReport {
+    /// Per-provider outcomes.
+    pub report: Report,
+    /// The file written, if any.
+    pub written: Option<PathBuf>,
+}
+
+fn extension(format: Format) -> &'static str {
+    match format {
+        Format::Json => "json",
+        Format::Ndjson => "ndjson",
+        Format::Csv => "csv",
+    }
+}
+
+/// `catalog-20261127T070000Z` from a time.
+fn stamp(t: Timestamp) -> String {
+    let s = t.to_string();
+    format!("catalog-{}", s.replace(['-', ':'], ""))
+}
+
+/// Snapshot files in `dir`, oldest first: (time stamp, collision number, path).
+fn snapshots(dir: &Path) -> Vec<(String, u32, PathBuf)> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(String, u32, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let rest = name.strip_prefix("catalog-")?;
+            let (stem, _) = rest.split_once('.')?;
+            let (ts, n) = match stem.split_once('-') {
+                Some((ts, n)) => (ts, n.parse().ok()?),
+                None => (stem, 0),
+            };
+            (ts.len() == 16 && ts.ends_with('Z')).then(|| (ts.to_owned(), n, e.path()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Whether two files hold the same bytes once decompressed.
+fn same_content(a: &Path, b: &Path) -> io::Result<bool> {
+    let (mut a, mut b) = (diff::open(a)?, diff::open(b)?);
+    loop {
+        let (x, y) = (a.fill_buf()?, b.fill_buf()?);
+        if x.is_empty() || y.is_empty() {
+            return Ok(x.is_empty() && y.is_empty());
+        }
+        let n = x.len().min(y.len());
+        if x[..n] != y[..n] {
+            return Ok(false);
+        }
+        a.consume(n);
+        b.consume(n);
+    }
+}
+
+/// Runs the harvest and writes the snapshot (see the command's help).
+///
+/// # Errors
+/// I/O errors on the directory or files.
+pub async fn snapshot(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<SnapshotReport> {
+    fs::create_dir_all(&cfg.dir).with_context(|| format!("creating {}", cfg.dir.display()))?;
+    let temp = tempfile::Builder::new()
+        .prefix(".catalog-snapshot.")
+        .suffix(".catalog-tmp")
+        .tempfile_in(&cfg.dir)
+        .with_context(|| format!("cannot write to {}", cfg.dir.display()))?;
+    let writer = RecordWriter::new(cfg.format, maybe_gzip(temp.as_file().try_clone()?, cfg.gzip))?
+        .without_fetched_at()?;
+    let (outcomes, writer) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
+    if let Some(w) = writer {
+        w.finish()?.finish()?;
+    }
+    let report = Report { outcomes };
+    let say = |line: &str| {
+        if cfg.run.summary {
+            progress.println(line);
+        }
+    };
+    for line in report.summary_lines() {
+        say(&line);
+    }
+    if report.outcomes.iter().any(crate::harvest::Outcome::failed) {
+        progress.println("snapshot not written: a provider failed (--stale-ok fills in from the cache)");
+        return Ok(SnapshotReport {
+            report,
+            written: None,
+        });
+    }
+    let ext = format!("{}{}", extension(cfg.format), if cfg.gzip { ".gz" } else { "" });
+    let previous = snapshots(&cfg.dir)
+        .into_iter()
+        .rev()
+        .map(|(_, _, p)| p)
+        .find(|p| p.to_string_lossy().ends_with(&format!(".{ext}")));
+    if let Some(prev) = &previous {
+        if same_content(prev, temp.path())? {
+            say(&format!(
+                "unchanged since {}: no new snapshot written",
+                prev.file_name().unwrap_or_default().to_string_lossy()
+            ));
+            return Ok(SnapshotReport {
+                report,
+                written: None,
+            });
+        }
+    }
+    temp.as_file().sync_all()?;
+    let base = stamp(Timestamp::now());
+    let mut path = cfg.dir.join(format!("{base}.{ext}"));
+    let mut n = 1;
+    while path.exists() {
+        n += 1;
+        path = cfg.dir.join(format!("{base}-{n}.{ext}"));
+    }
+    temp.persist_noclobber(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    match &previous {
+        Some(prev) => {
+            let summary = diff::diff(prev, &path, &Only::default(), |_| {})
+                .with_context(|| format!("comparing with {}", prev.display()))?;
+            say(&format!(
+                "wrote {name}: {summary} since {}",
+                prev.file_name().unwrap_or_default().to_string_lossy()
+            ));
+        }
+        None => say(&format!(
+            "wrote {name}: first snapshot, {} models",
+            report.total()
+        )),
+    }
+    Ok(SnapshotReport {
+        report,
+        written: Some(path),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_names_sort_by_time_then_collision_number() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "catalog-20261127T070000Z-2.ndjson",
+            "catalog-20261127T070000Z.ndjson",
+            "catalog-20261126T230000Z.ndjson.gz",
+            "notes.txt",
+        ] {
+            fs::write(dir.path().join(name), "").unwrap();
+        }
+        let names: Vec<String> = snapshots(dir.path())
+            .into_iter()
+            .map(|(_, _, p)| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "catalog-20261126T230000Z.ndjson.gz",
+                "catalog-20261127T070000Z.ndjson",
+                "catalog-20261127T070000Z-2.ndjson"
+            ]
+        );
+        assert_eq!(stamp(Timestamp(1_721_692_800)), "catalog-20240723T000000Z");
+    }
+}

@@ -1,0 +1,516 @@
+//! The on-disk cache, incremental Hub harvests and resumable harvests.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::hub::{FakeHub, Faults};
+use common::{catalog, fresh_dir, hub_server, hub_url, ids, ndjson};
+use predicates::prelude::*;
+use wiremock::MockServer;
+
+fn cmd(server: &MockServer, cache: &Path) -> assert_cmd::Command {
+    let mut c = catalog();
+    c.env("CATALOG_HUG_URL", hub_url(server))
+        .env("CATALOG_CACHE_DIR", cache);
+    c
+}
+
+fn without_fetched_at(records: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.as_object_mut().unwrap().remove("fetched_at");
+            r
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn count_after_fetch_answers_from_the_cache_without_network() {
+    let hub = FakeHub::new(250);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "--delay-ms", "0", "-q"])
+        .assert()
+        .success();
+    assert_eq!(hub.seen().len(), 3);
+    let out = cmd(&server, &cache)
+        .args(["count", "-p", "hug"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let hug: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(hug[..5], ["hug", "250", "0.0", "ok", "(from"], "{text}");
+    assert_eq!(hub.seen().len(), 3, "count sent no request");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fetch_asks_the_provider_unless_max_age_allows_the_cache() {
+    let hub = FakeHub::new(50);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "-q"])
+        .assert()
+        .success();
+    cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "-q"])
+        .assert()
+        .success();
+    assert_eq!(hub.seen().len(), 2, "fetch reads the present by default");
+    let out = cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "-f", "ndjson", "--max-age", "1h"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(hub.seen().len(), 2, "served from the cache");
+    assert_eq!(ids(&ndjson(&out.stdout)), hub.ids());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("from cache"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_entry_or_refresh_fetches_again() {
+    let hub = FakeHub::new(20);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    cmd(&server, &cache)
+        .args(["count", "-p", "hug"])
+        .assert()
+        .success();
+    cmd(&server, &cache)
+        .args(["count", "-p", "hug"])
+        .assert()
+        .success();
+    assert_eq!(hub.seen().len(), 1, "a miss fetches, a hit does not");
+    cmd(&server, &cache)
+        .args(["count", "-p", "hug", "--max-age", "0s"])
+        .assert()
+        .success();
+    assert_eq!(hub.seen().len(), 2, "an entry older than --max-age is refetched");
+    cmd(&server, &cache)
+        .args(["count", "-p", "hug", "--refresh"])
+        .assert()
+        .success();
+    assert_eq!(hub.seen().len(), 3, "--refresh ignores the cache");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_serves_stale_entries_and_fails_clearly_without_one() {
+    let hub = FakeHub::new(30);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "-q"])
+        .assert()
+        .success();
+    let out = cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "--offline", "-f", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(ndjson(&out.stdout).len(), 30);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("offline: cached copy"));
+    assert_eq!(hub.seen().len(), 1);
+
+    // openrouter has no entry: it fails, naming the way out; hug is still written.
+    let out = cmd(&server, &cache)
+        .args(["fetch", "-p", "hug,openrouter", "--offline", "-f", "ndjson"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert_eq!(ndjson(&out.stdout).len(), 30);
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("no cached copy of openrouter; run once without --offline to fill the cache"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stale_ok_uses_the_last_good_copy_and_a_failure_never_overwrites_it() {
+    let hub = FakeHub::new(40);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "-q"])
+        .assert()
+        .success();
+
+    // The same server (the listing URL is part of the cache key) now fails.
+    server.reset().await;
+    wiremock::Mock::given(wiremock::matchers::path("/api/models"))
+        .respond_with(wiremock::ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+
+    let out = cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "-f", "ndjson", "--retries", "0"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert!(ndjson(&out.stdout).is_empty());
+
+    let out = cmd(&server, &cache)
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "-f",
+            "ndjson",
+            "--retries",
+            "0",
+            "--stale-ok",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(ids(&ndjson(&out.stdout)), hub.ids(), "the last good copy, whole");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("failed (HTTP 500") && stderr.contains("served the cached copy from"),
+        "{stderr}"
+    );
+
+    let out = cmd(&server, &cache)
+        .args(["count", "-p", "hug", "--offline", "-f", "json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["providers"]["hug"], 40, "the failed runs left the entry intact");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_entry_is_ignored_with_a_warning() {
+    let hub = FakeHub::new(10);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "-q"])
+        .assert()
+        .success();
+    for e in fs::read_dir(&cache).unwrap() {
+        fs::write(e.unwrap().path(), "{\"catalog_cache\":1, trunc").unwrap();
+    }
+    cmd(&server, &cache)
+        .args(["count", "-p", "hug", "-f", "json"])
+        .assert()
+        .success()
+        .stdout("{\"providers\":{\"hug\":10},\"total\":10}\n")
+        .stderr(predicate::str::contains("ignoring cache entry"));
+    assert_eq!(hub.seen().len(), 2, "the corrupt entry was not used");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_harvest_leaves_the_previous_entry_intact() {
+    let cache = fresh_dir("cache");
+    let slow = FakeHub::new(300).with_latency(Duration::from_millis(1500));
+    let slow_server = hub_server(slow.clone()).await;
+    cmd(&slow_server, &cache)
+        .args(["fetch", "-p", "hug", "-q", "--limit", "200", "--delay-ms", "0"])
+        .assert()
+        .success();
+    let before = slow.seen().len();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("catalog"))
+        .env("CATALOG_HUG_URL", hub_url(&slow_server))
+        .env("CATALOG_CACHE_DIR", &cache)
+        .env("CATALOG_TEST_TIME_SCALE", "0.01")
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "-q",
+            "--limit",
+            "200",
+            "--delay-ms",
+            "0",
+            "--refresh",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while slow.seen().len() < before + 2 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = cmd(&slow_server, &cache)
+        .args(["count", "-p", "hug", "--offline", "-f", "json", "--limit", "200"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "{\"providers\":{\"hug\":200},\"total\":200}\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_key_is_ever_written_into_the_cache() {
+    let hub = FakeHub::new(120);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    cmd(&server, &cache)
+        .env("HF_TOKEN", "hf_SENTINEL_never_stored")
+        .args(["fetch", "-p", "hug", "-q", "--raw"])
+        .assert()
+        .success();
+    let mut files = 0;
+    for e in fs::read_dir(&cache).unwrap() {
+        let text = fs::read_to_string(e.unwrap().path()).unwrap();
+        assert!(!text.contains("hf_SENTINEL_never_stored"));
+        files += 1;
+    }
+    assert_eq!(files, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cache_ls_lists_entries_and_clear_removes_them() {
+    let hub = FakeHub::new(15);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "-q"])
+        .assert()
+        .success();
+    let out = cmd(&server, &cache)
+        .args(["cache", "ls"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let line = text.lines().nth(1).unwrap();
+    assert!(
+        line.starts_with("hug ") && line.contains(" 15 ") && line.contains("limit=50000"),
+        "{text}"
+    );
+    let out = cmd(&server, &cache)
+        .args(["cache", "ls", "-f", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v[0]["models"], 15);
+    cmd(&server, &cache)
+        .args(["cache", "clear", "-p", "hf"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("removed 1 cache files"));
+    assert_eq!(fs::read_dir(&cache).unwrap().count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn incremental_fetches_only_the_changed_pages_and_merges_to_a_full_fetch() {
+    let hub = FakeHub::new(1000);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    let first = cmd(&server, &cache)
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "--incremental",
+            "-f",
+            "ndjson",
+            "--delay-ms",
+            "0",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(ids(&ndjson(&first)), hub.ids_by_last_modified());
+    assert_eq!(hub.seen().len(), 10);
+    assert!(hub.seen()[0].url.query().unwrap().contains("sort=lastModified"));
+
+    for id in ["new/one", "new/two", "new/three"] {
+        hub.add(id);
+    }
+    hub.touch("org3/model-000500");
+    hub.touch("org4/model-000900");
+    let out = cmd(&server, &cache)
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "--incremental",
+            "-f",
+            "ndjson",
+            "--delay-ms",
+            "0",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    // Page 1 holds the 5 changed models; page 2 is all older: the stop.
+    assert_eq!(hub.seen().len(), 12, "only two pages were fetched");
+    let merged = ndjson(&out.stdout);
+    assert_eq!(ids(&merged), hub.ids_by_last_modified());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("incremental: 3 new, 2 updated, 195 unchanged, 803 reused from the cache"),
+        "{stderr}"
+    );
+
+    // The merged result equals a full fetch of the same listing.
+    let full = cmd(&server, &fresh_dir("cache"))
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "--sort",
+            "lastModified",
+            "-f",
+            "ndjson",
+            "--delay-ms",
+            "0",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(without_fetched_at(&merged), without_fetched_at(&ndjson(&full)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_harvest_resumes_after_its_last_page_and_equals_an_uninterrupted_run() {
+    let hub = FakeHub::new(600).with_faults(Faults {
+        fail_requests: vec![(4, 500)],
+        ..Faults::default()
+    });
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    let partial = cmd(&server, &cache)
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "-f",
+            "ndjson",
+            "--retries",
+            "0",
+            "--delay-ms",
+            "0",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(ndjson(&partial).len(), 300, "three pages before the failure");
+
+    let resumed = cmd(&server, &cache)
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "-f",
+            "ndjson",
+            "--resume",
+            "--delay-ms",
+            "0",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let seen = hub.seen();
+    assert_eq!(seen.len(), 7, "4 requests, then pages 4 to 6 only");
+    assert!(
+        seen[4].url.query().unwrap().contains("cursor=c300"),
+        "resumed at page 4: {}",
+        seen[4].url
+    );
+    let resumed = ndjson(&resumed);
+    assert_eq!(ids(&resumed), hub.ids());
+    // One fetch time for the whole harvest, as in an uninterrupted run.
+    assert!(resumed
+        .iter()
+        .all(|r| r["fetched_at"] == resumed[0]["fetched_at"]));
+
+    let clean = FakeHub::new(600);
+    let clean_server = hub_server(clean.clone()).await;
+    let full = cmd(&clean_server, &fresh_dir("cache"))
+        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let strip = |v: Vec<serde_json::Value>| -> Vec<serde_json::Value> {
+        without_fetched_at(&v)
+            .into_iter()
+            .map(|mut r| {
+                r.as_object_mut().unwrap().remove("source");
+                r
+            })
+            .collect()
+    };
+    assert_eq!(strip(resumed), strip(ndjson(&full)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_harvest_resumes_from_its_checkpoint() {
+    let cache = fresh_dir("cache");
+    // Each page takes 300 ms; kill -9 while page 3 is on its way.
+    let slow = FakeHub::new(500).with_latency(Duration::from_millis(300));
+    let slow_server = hub_server(slow.clone()).await;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("catalog"))
+        .env("CATALOG_HUG_URL", hub_url(&slow_server))
+        .env("CATALOG_CACHE_DIR", &cache)
+        .env("CATALOG_TEST_TIME_SCALE", "0.01")
+        .args(["fetch", "-p", "hug", "-q", "--delay-ms", "0"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    while slow.seen().len() < 3 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let resumed = cmd(&slow_server, &cache)
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "-f",
+            "ndjson",
+            "--resume",
+            "--delay-ms",
+            "0",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(ids(&ndjson(&resumed)), slow.ids());
+    let seen = slow.seen();
+    let resumed_at = seen[3].url.query().unwrap().to_owned();
+    assert!(
+        resumed_at.contains("cursor=c200"),
+        "resumed at the page after the last whole one: {resumed_at}"
+    );
+    assert_eq!(seen.len(), 6, "pages 1-2, the killed page 3, then 3-5");
+}
