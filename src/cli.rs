@@ -16,7 +16,7 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(
     name = "catalog",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CATALOG_GIT_REV"), ")"),
     about,
     after_help = EXIT_CODES,
     propagate_version = true,
@@ -26,6 +26,15 @@ pub struct Cli {
     /// More diagnostics on stderr: -v requests and retries, -vv everything (RUST_LOG also works).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// When to colour stderr: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto", global = true)]
+    pub color: ColorChoice,
+
+    /// Config file with your own providers and defaults [default: $CATALOG_CONFIG, else
+    /// $XDG_CONFIG_HOME/catalog/config.toml].
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
 
     /// What to do.
     #[command(subcommand)]
@@ -80,6 +89,18 @@ pub enum Command {
     /// Inspect or clear the on-disk cache.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  catalog completions bash > ~/.local/share/bash-completion/completions/catalog\n  catalog completions zsh > ~/.zfunc/_catalog\n  catalog completions fish > ~/.config/fish/completions/catalog.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  catalog man > ~/.local/share/man/man1/catalog.1 && man catalog")]
+    Man,
     /// List the known providers, their endpoints and key variables.
     #[command(
         after_help = "Examples:\n  catalog providers\n  catalog providers -f json | jq '.[] | select(.key_set)'"
@@ -245,6 +266,14 @@ pub struct FetchArgs {
     #[arg(long)]
     pub raw: bool,
 
+    /// Output only these fields, in this order (e.g. id,provider,price_input).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub fields: Vec<String>,
+
+    /// Record selection.
+    #[command(flatten)]
+    pub select: Select,
+
     /// Cache settings.
     #[command(flatten)]
     pub cache: CacheArgs,
@@ -271,6 +300,10 @@ pub struct CountArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value = "table")]
     pub format: SummaryFormat,
+
+    /// Record selection.
+    #[command(flatten)]
+    pub select: Select,
 
     /// Cache settings.
     #[command(flatten)]
@@ -303,6 +336,10 @@ pub struct SnapshotArgs {
     /// Compress the snapshot (.gz).
     #[arg(long)]
     pub gzip: bool,
+
+    /// Record selection.
+    #[command(flatten)]
+    pub select: Select,
 
     /// Cache settings.
     #[command(flatten)]
@@ -375,6 +412,27 @@ pub struct ProvidersArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value = "table")]
     pub format: SummaryFormat,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When stderr is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// What to write (`--fields`, `--filter`).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Selection")]
+pub struct Select {
+    /// Only models matching every condition: task=T, modality=M, free, max-price-input=USD,
+    /// max-price-output=USD, min-context=N, owned-by=ORG (repeat or comma-separate).
+    #[arg(long, value_name = "COND")]
+    pub filter: Vec<String>,
 }
 
 /// Data formats.

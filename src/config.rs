@@ -11,10 +11,11 @@ use crate::cli::{
     self, CacheArgs, Cli, DataFormat, DiffFormat, Harvest, HubModes, HubSort, Selection, SummaryFormat,
 };
 use crate::error::UsageError;
+use crate::filter::{parse_fields, Filter};
 use crate::harvest::{HarvestOptions, HubFilters, Target};
 use crate::http::{Credential, RetryPolicy, Secret};
 use crate::output::{Destination, Format};
-use crate::providers::{self, ProviderSpec, Shape};
+use crate::providers::{self, Defaults, ProviderSpec, Shape};
 
 /// A validated command.
 #[derive(Debug)]
@@ -36,6 +37,10 @@ pub enum Config {
         /// Output format.
         format: SummaryFormat,
     },
+    /// `catalog completions SHELL`.
+    Completions(clap_complete::Shell),
+    /// `catalog man`.
+    Man,
     /// `catalog cache clear`.
     CacheClear {
         /// The cache.
@@ -111,6 +116,8 @@ pub struct RunConfig {
     pub warnings: Vec<String>,
     /// Cache use.
     pub cache: CacheConfig,
+    /// Only records matching this are written or counted.
+    pub filter: Option<Filter>,
 }
 
 /// `catalog fetch`, validated.
@@ -122,6 +129,8 @@ pub struct FetchConfig {
     pub format: Format,
     /// Output destination.
     pub destination: Destination,
+    /// Fields written, in order (indices into the record's fields; `None`: all).
+    pub fields: Option<Vec<usize>>,
 }
 
 /// `catalog count`, validated.
@@ -161,6 +170,92 @@ pub struct ProviderInfo {
     pub url_env: String,
 }
 
+/// The provider table (built-in plus the user's) and the user's defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Every provider, built-in first, in `catalog providers` order.
+    pub table: Vec<ProviderSpec>,
+    /// The user's defaults.
+    pub defaults: Defaults,
+    /// The providers `--all` means, in order.
+    pub all: Vec<String>,
+    /// The config file read, if any.
+    pub path: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The built-in table alone.
+    #[must_use]
+    pub fn builtin() -> Settings {
+        let table = providers::builtin();
+        let all = table.iter().map(|p| p.name.clone()).collect();
+        Settings {
+            table,
+            defaults: Defaults::default(),
+            all,
+            path: None,
+        }
+    }
+
+    /// The built-in table plus the config file: `path`, else `CATALOG_CONFIG`,
+    /// else `$XDG_CONFIG_HOME/catalog/config.toml` when it exists.
+    ///
+    /// # Errors
+    /// A named file that is missing, or a malformed file (with its line).
+    pub fn load(path: Option<&Path>, env: &dyn Env) -> Result<Settings, UsageError> {
+        let explicit = path
+            .map(Path::to_path_buf)
+            .or_else(|| env.var("CATALOG_CONFIG").map(PathBuf::from));
+        let path = match explicit {
+            Some(p) => Some(p),
+            None => env
+                .var("XDG_CONFIG_HOME")
+                .map(PathBuf::from)
+                .or_else(dirs::config_dir)
+                .map(|d| d.join("catalog").join("config.toml"))
+                .filter(|p| p.is_file()),
+        };
+        let mut settings = Settings::builtin();
+        let Some(path) = path else {
+            return Ok(settings);
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| UsageError::new(format!("config {}: {e}", path.display())))?;
+        let (mine, defaults) = providers::parse_file(&text)
+            .map_err(|e| UsageError::new(format!("config {}: {e}", path.display())))?;
+        for p in mine {
+            if let Some(b) = settings
+                .table
+                .iter()
+                .find(|b| b.answers_to(&p.name) || p.aliases.iter().any(|a| b.answers_to(a)))
+            {
+                return Err(UsageError::new(format!(
+                    "config {}: provider {:?} clashes with the built-in {}; choose another name",
+                    path.display(),
+                    p.name,
+                    b.name
+                )));
+            }
+            settings.all.push(p.name.clone());
+            settings.table.push(p);
+        }
+        if let Some(all) = &defaults.all {
+            for name in all {
+                if !settings.table.iter().any(|p| &p.name == name) {
+                    return Err(UsageError::new(format!(
+                        "config {}: defaults.all names unknown provider {name:?}",
+                        path.display()
+                    )));
+                }
+            }
+            settings.all.clone_from(all);
+        }
+        settings.defaults = defaults;
+        settings.path = Some(path);
+        Ok(settings)
+    }
+}
+
 /// Where configuration reads the environment from (tests pass a map).
 pub trait Env {
     /// The variable's value, if set and not empty.
@@ -183,15 +278,17 @@ impl Config {
     /// # Errors
     /// A [`UsageError`] saying what is wrong and how to fix it.
     pub fn from_cli(cli: Cli, env: &dyn Env) -> Result<Config, UsageError> {
-        let table = providers::builtin();
-        Config::with_table(cli, &table, env)
+        let settings = Settings::load(cli.config.as_deref(), env)?;
+        Config::with_settings(cli, &settings, env)
     }
 
-    /// As [`Config::from_cli`], with a given provider table.
+    /// As [`Config::from_cli`], with given settings.
     ///
     /// # Errors
     /// See [`Config::from_cli`].
-    pub fn with_table(cli: Cli, table: &[ProviderSpec], env: &dyn Env) -> Result<Config, UsageError> {
+    pub fn with_settings(cli: Cli, settings: &Settings, env: &dyn Env) -> Result<Config, UsageError> {
+        let table = settings.table.as_slice();
+        let defaults = &settings.defaults;
         match cli.command {
             cli::Command::Fetch(a) => {
                 if a.raw && matches!(a.format, Some(DataFormat::Csv)) {
@@ -204,18 +301,31 @@ impl Config {
                     Some(p) if p == Path::new("-") => Destination::Stdout,
                     Some(p) => Destination::File(p.to_path_buf()),
                 };
+                let configured = defaults.format.as_deref().map(|f| match f {
+                    "json" => Ok(Format::Json),
+                    "ndjson" => Ok(Format::Ndjson),
+                    "csv" => Ok(Format::Csv),
+                    other => Err(UsageError::new(format!(
+                        "config: defaults.format {other:?} is not json, ndjson or csv"
+                    ))),
+                });
+                let configured = configured.transpose()?;
                 let format = match (a.format, &destination) {
                     (Some(f), _) => data_format(f),
-                    (None, Destination::File(p)) => Format::from_path(p).unwrap_or(Format::Json),
-                    (None, Destination::Stdout) => Format::Json,
+                    (None, Destination::File(p)) => {
+                        Format::from_path(p).or(configured).unwrap_or(Format::Json)
+                    }
+                    (None, Destination::Stdout) => configured.unwrap_or(Format::Json),
                 };
                 if a.raw && format == Format::Csv {
                     return Err(UsageError::new(
                         "--raw needs json or ndjson output; CSV has no place for nested objects",
                     ));
                 }
-                let mut run = run_config(&a.selection, &a.harvest, &a.cache, table, env)?;
-                run.cache = cache_config(&a.cache, Some(&a.modes), None, &run)?;
+                let fields = parse_fields(&a.fields).map_err(UsageError::new)?;
+                let mut run = run_config(&a.selection, &a.harvest, &a.cache, settings, env)?;
+                run.cache = cache_config(&a.cache, Some(&a.modes), None, defaults, &run)?;
+                run.filter = Filter::parse(&a.select.filter).map_err(UsageError::new)?;
                 run.harvest.raw = a.raw;
                 run.progress = !a.display.no_progress && !a.display.quiet;
                 run.summary = !a.display.quiet;
@@ -223,11 +333,13 @@ impl Config {
                     run,
                     format,
                     destination,
+                    fields,
                 }))
             }
             cli::Command::Count(a) => {
-                let mut run = run_config(&a.selection, &a.harvest, &a.cache, table, env)?;
-                run.cache = cache_config(&a.cache, None, Some(Duration::from_secs(3600)), &run)?;
+                let mut run = run_config(&a.selection, &a.harvest, &a.cache, settings, env)?;
+                run.cache = cache_config(&a.cache, None, Some(Duration::from_secs(3600)), defaults, &run)?;
+                run.filter = Filter::parse(&a.select.filter).map_err(UsageError::new)?;
                 run.progress = !a.display.no_progress && !a.display.quiet;
                 run.summary = false;
                 Ok(Config::Count(CountConfig {
@@ -242,8 +354,9 @@ impl Config {
                         a.dir.display()
                     )));
                 }
-                let mut run = run_config(&a.selection, &a.harvest, &a.cache, table, env)?;
-                run.cache = cache_config(&a.cache, Some(&a.modes), None, &run)?;
+                let mut run = run_config(&a.selection, &a.harvest, &a.cache, settings, env)?;
+                run.cache = cache_config(&a.cache, Some(&a.modes), None, defaults, &run)?;
+                run.filter = Filter::parse(&a.select.filter).map_err(UsageError::new)?;
                 run.progress = !a.display.no_progress && !a.display.quiet;
                 run.summary = !a.display.quiet;
                 Ok(Config::Snapshot(SnapshotConfig {
@@ -267,6 +380,8 @@ impl Config {
                     only,
                 }))
             }
+            cli::Command::Completions { shell } => Ok(Config::Completions(shell)),
+            cli::Command::Man => Ok(Config::Man),
             cli::Command::Cache(cli::CacheCommand::Ls { cache_dir, format }) => Ok(Config::CacheList {
                 cache: open_cache(cache_dir)?,
                 format,
@@ -335,6 +450,7 @@ fn cache_config(
     a: &CacheArgs,
     modes: Option<&HubModes>,
     default_max_age: Option<Duration>,
+    defaults: &Defaults,
     run: &RunConfig,
 ) -> Result<CacheConfig, UsageError> {
     let (incremental, resume) = modes.map_or((false, false), |m| (m.incremental, m.resume));
@@ -353,10 +469,15 @@ fn cache_config(
     if a.no_cache {
         return Ok(CacheConfig::default());
     }
-    let max_age = match &a.max_age {
-        Some(text) => Some(parse_duration(text).map_err(|e| UsageError::new(format!("--max-age: {e}")))?),
-        None if a.refresh => None,
-        None => default_max_age,
+    let max_age = match (&a.max_age, &defaults.max_age) {
+        (Some(text), _) => {
+            Some(parse_duration(text).map_err(|e| UsageError::new(format!("--max-age: {e}")))?)
+        }
+        (None, _) if a.refresh => None,
+        (None, Some(text)) => Some(
+            parse_duration(text).map_err(|e| UsageError::new(format!("config: defaults.max_age: {e}")))?,
+        ),
+        (None, None) => default_max_age,
     };
     Ok(CacheConfig {
         cache: Some(open_cache(a.cache_dir.clone())?),
@@ -381,9 +502,10 @@ fn run_config(
     sel: &Selection,
     h: &Harvest,
     cache: &CacheArgs,
-    table: &[ProviderSpec],
+    settings: &Settings,
     env: &dyn Env,
 ) -> Result<RunConfig, UsageError> {
+    let table = settings.table.as_slice();
     if !sel.all && sel.providers.is_empty() {
         return Err(UsageError::new(format!(
             "no provider selected: use -p NAME (one of {}) or --all",
@@ -391,7 +513,11 @@ fn run_config(
         )));
     }
     let chosen: Vec<&ProviderSpec> = if sel.all {
-        table.iter().collect()
+        settings
+            .all
+            .iter()
+            .filter_map(|n| table.iter().find(|p| &p.name == n))
+            .collect()
     } else {
         let mut chosen: Vec<&ProviderSpec> = Vec::new();
         for raw in &sel.providers {
@@ -476,8 +602,8 @@ fn run_config(
         skipped,
         order,
         harvest: HarvestOptions {
-            limit: h.limit,
-            batch_size: h.batch_size,
+            limit: h.limit.or(settings.defaults.limit),
+            batch_size: h.batch_size.or(settings.defaults.batch_size),
             delay: h.delay_ms.map(Duration::from_millis),
             hub,
             raw: false,
@@ -491,6 +617,7 @@ fn run_config(
         summary: true,
         warnings,
         cache: CacheConfig::default(),
+        filter: None,
     })
 }
 
@@ -596,7 +723,7 @@ mod tests {
 
     fn config(args: &[&str], env: &[(&'static str, &'static str)]) -> Result<Config, UsageError> {
         let cli = Cli::try_parse_from(std::iter::once("catalog").chain(args.iter().copied())).unwrap();
-        Config::from_cli(cli, &MapEnv(env.iter().copied().collect()))
+        Config::with_settings(cli, &Settings::builtin(), &MapEnv(env.iter().copied().collect()))
     }
 
     fn run(c: Config) -> RunConfig {

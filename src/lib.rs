@@ -31,6 +31,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod filter;
 pub mod harvest;
 pub mod http;
 pub mod output;

@@ -13,7 +13,7 @@ use std::process::ExitCode as ProcessExit;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use catalog::cli::Cli;
+use catalog::cli::{Cli, ColorChoice};
 use catalog::config::{Config, ProcessEnv};
 use catalog::error::UsageError;
 use catalog::progress::Progress;
@@ -22,8 +22,15 @@ use catalog::run::{self, ExitCode};
 fn main() -> ProcessExit {
     let cli = Cli::parse();
     let verbose = cli.verbose;
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
     let code = match Config::from_cli(cli, &ProcessEnv) {
-        Ok(config) => execute(config, verbose),
+        Ok(config) => execute(config, verbose, color),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::Usage
@@ -32,7 +39,7 @@ fn main() -> ProcessExit {
     ProcessExit::from(code as u8)
 }
 
-fn execute(config: Config, verbose: u8) -> ExitCode {
+fn execute(config: Config, verbose: u8, color: bool) -> ExitCode {
     let show_progress = match &config {
         Config::Fetch(f) => f.run.progress,
         Config::Count(c) => c.run.progress,
@@ -41,7 +48,7 @@ fn execute(config: Config, verbose: u8) -> ExitCode {
     };
     // Bars would fight with debug logs for the terminal's last lines.
     let progress = Progress::new(show_progress && verbose == 0);
-    init_logging(verbose, &progress);
+    init_logging(verbose, color, &progress);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -60,6 +67,8 @@ fn execute(config: Config, verbose: u8) -> ExitCode {
                     .map(|r| r.report.exit_code()),
                 Config::Providers(cfg) => run::providers(&cfg).map(|()| ExitCode::Ok),
                 Config::Diff(cfg) => run::diff(&cfg),
+                Config::Completions(shell) => run::completions(shell).map(|()| ExitCode::Ok),
+                Config::Man => run::man().map(|()| ExitCode::Ok),
                 Config::CacheList { cache, format } => run::cache_list(&cache, format).map(|()| ExitCode::Ok),
                 Config::CacheClear { cache, provider } => {
                     run::cache_clear(&cache, provider.as_deref()).map(|()| ExitCode::Ok)
@@ -106,7 +115,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
 }
 
-fn init_logging(verbose: u8, progress: &Progress) {
+fn init_logging(verbose: u8, color: bool, progress: &Progress) {
     let default = match verbose {
         0 => "catalog=warn",
         1 => "catalog=debug",
@@ -122,6 +131,6 @@ fn init_logging(verbose: u8, progress: &Progress) {
         .with_writer(progress.log_writer())
         .with_target(false)
         .without_time()
-        .with_ansi(io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_ansi(color)
         .try_init();
 }

@@ -200,57 +200,59 @@ pub struct RecordWriter<W: Write> {
     out: Option<BufWriter<W>>,
     csv: Option<csv::Writer<BufWriter<W>>>,
     written: u64,
-    fetched_at: bool,
+    /// Indices into [`FIELDS`] of the fields written, in order.
+    fields: Vec<usize>,
+    started: bool,
 }
 
 impl<W: Write> RecordWriter<W> {
-    /// Starts the output (the JSON `[`, the CSV header).
+    /// A writer of every field. Nothing is written before the first record
+    /// or [`RecordWriter::finish`].
     ///
     /// # Errors
-    /// I/O errors.
+    /// None today; kept fallible for writers that start with output.
     pub fn new(format: Format, inner: W) -> io::Result<Self> {
         let buffered = BufWriter::with_capacity(64 * 1024, inner);
-        let mut w = match format {
-            Format::Csv => RecordWriter {
-                format,
-                out: None,
-                csv: Some(csv::WriterBuilder::new().from_writer(buffered)),
-                written: 0,
-                fetched_at: true,
-            },
-            _ => RecordWriter {
-                format,
-                out: Some(buffered),
-                csv: None,
-                written: 0,
-                fetched_at: true,
-            },
+        let (out, csv) = match format {
+            Format::Csv => (None, Some(csv::WriterBuilder::new().from_writer(buffered))),
+            _ => (Some(buffered), None),
         };
-        match (format, &mut w.out, &mut w.csv) {
-            (Format::Json, Some(out), _) => out.write_all(b"[")?,
-            (Format::Csv, _, Some(csv)) => csv.write_record(FIELDS).map_err(csv_io)?,
-            _ => {}
-        }
-        Ok(w)
+        Ok(RecordWriter {
+            format,
+            out,
+            csv,
+            written: 0,
+            fields: (0..FIELDS.len()).collect(),
+            started: false,
+        })
+    }
+
+    /// Writes only these fields (indices into [`FIELDS`]), in this order.
+    #[must_use]
+    pub fn with_fields(mut self, fields: Vec<usize>) -> Self {
+        self.fields = fields;
+        self
     }
 
     /// Leaves out `fetched_at` (snapshot files, whose name holds the time):
     /// unchanged data then gives byte-identical files.
     ///
     /// # Errors
-    /// I/O errors rewriting the CSV header.
+    /// None today; kept fallible like the other constructors.
     pub fn without_fetched_at(mut self) -> io::Result<Self> {
-        self.fetched_at = false;
-        if let Some(csv) = self.csv.take() {
-            // Restart the CSV with the shorter header (nothing else written yet).
-            let inner = csv.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
-            let mut inner = inner.into_inner().map_err(io::IntoInnerError::into_error)?;
-            inner.flush()?;
-            let mut csv = csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(64 * 1024, inner));
-            csv.write_record(&FIELDS[..FIELDS.len() - 1]).map_err(csv_io)?;
-            self.csv = Some(csv);
-        }
+        self.fields.retain(|&i| FIELDS[i] != "fetched_at");
         Ok(self)
+    }
+
+    fn start(&mut self) -> io::Result<()> {
+        self.started = true;
+        match (self.format, &mut self.out, &mut self.csv) {
+            (Format::Json, Some(out), _) => out.write_all(b"["),
+            (Format::Csv, _, Some(csv)) => csv
+                .write_record(self.fields.iter().map(|&i| FIELDS[i]))
+                .map_err(csv_io),
+            _ => Ok(()),
+        }
     }
 
     /// Writes one record.
@@ -258,27 +260,23 @@ impl<W: Write> RecordWriter<W> {
     /// # Errors
     /// I/O errors (a closed pipe is `BrokenPipe`).
     pub fn write(&mut self, record: &Record) -> io::Result<()> {
+        if !self.started {
+            self.start()?;
+        }
+        let selected = record.selected(&self.fields);
         match (self.format, &mut self.out, &mut self.csv) {
             (Format::Json, Some(out), _) => {
                 out.write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
-                if self.fetched_at {
-                    serde_json::to_writer(&mut *out, record)?;
-                } else {
-                    serde_json::to_writer(&mut *out, &record.without_fetched_at())?;
-                }
+                serde_json::to_writer(&mut *out, &selected)?;
             }
             (Format::Ndjson, Some(out), _) => {
-                if self.fetched_at {
-                    serde_json::to_writer(&mut *out, record)?;
-                } else {
-                    serde_json::to_writer(&mut *out, &record.without_fetched_at())?;
-                }
+                serde_json::to_writer(&mut *out, &selected)?;
                 out.write_all(b"\n")?;
             }
             (Format::Csv, _, Some(csv)) => {
                 let row = csv_row(record);
-                let n = if self.fetched_at { row.len() } else { row.len() - 1 };
-                csv.write_record(&row[..n]).map_err(csv_io)?;
+                csv.write_record(self.fields.iter().map(|&i| &row[i]))
+                    .map_err(csv_io)?;
             }
             _ => unreachable!("writer built for its format"),
         }
@@ -297,6 +295,9 @@ impl<W: Write> RecordWriter<W> {
     /// # Errors
     /// I/O errors.
     pub fn finish(mut self) -> io::Result<W> {
+        if !self.started {
+            self.start()?;
+        }
         if let Some(mut out) = self.out.take() {
             if self.format == Format::Json {
                 out.write_all(if self.written == 0 { b"]\n" } else { b"\n]\n" })?;

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::cache::{human_age, Cache, Checkpoint, Entry, EntryWriter, Key};
 use crate::config::RunConfig;
+use crate::filter::Filter;
 use crate::harvest::{harvest, Delivery, HarvestOptions, Outcome, Start, Status, Target};
 use crate::http::{display_url, Http};
 use crate::output::RecordWriter;
@@ -137,7 +138,9 @@ pub async fn run(
     }
 
     let raw = cfg.harvest.raw;
-    let consumer = tokio::task::spawn_blocking(move || consume(jobs, cache.as_ref(), raw, output));
+    let filter = cfg.filter.clone();
+    let consumer =
+        tokio::task::spawn_blocking(move || consume(jobs, cache.as_ref(), raw, filter.as_ref(), output));
 
     let mut fetched = Vec::new();
     for task in tasks {
@@ -311,36 +314,70 @@ fn plan(cfg: &RunConfig, target: &Target, cache: Option<&Cache>) -> anyhow::Resu
     })
 }
 
+/// Writes the records that pass the filter, and counts them.
+struct Emitter<'a> {
+    output: Output,
+    filter: Option<&'a Filter>,
+    passed: u64,
+}
+
+impl Emitter<'_> {
+    fn emit(&mut self, r: &Record) -> io::Result<()> {
+        if self.filter.is_none_or(|f| f.matches(r)) {
+            self.passed += 1;
+            if let Some(o) = self.output.as_mut() {
+                o.write(r)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether records must be read at all (to write or to count them).
+    fn reads(&self) -> bool {
+        self.output.is_some() || self.filter.is_some()
+    }
+}
+
 /// The consumer: runs on a blocking thread, in selection order.
 fn consume(
     jobs: Vec<Job>,
     cache: Option<&Cache>,
     raw: bool,
-    mut output: Output,
+    filter: Option<&Filter>,
+    output: Output,
 ) -> anyhow::Result<(Vec<Served>, Output)> {
     let mut served = Vec::with_capacity(jobs.len());
+    let mut out = Emitter {
+        output,
+        filter,
+        passed: 0,
+    };
     for job in jobs {
-        let s = match job.source {
+        out.passed = 0;
+        let mut s = match job.source {
             Source::Missing { reason } => Served {
                 failed: Some(reason),
                 ..Served::default()
             },
             Source::Cached { entry, note } => {
-                if let (Some(out), Some(c)) = (output.as_mut(), cache) {
-                    c.read(&entry, raw, |r| out.write(&r))
-                        .with_context(|| format!("serving {} from the cache", job.name))?;
+                match cache {
+                    Some(c) if out.reads() => c
+                        .read(&entry, raw, |r| out.emit(&r))
+                        .with_context(|| format!("serving {} from the cache", job.name))?,
+                    _ => out.passed = entry.header.models,
                 }
                 Served {
-                    models: Some(entry.header.models),
                     note: Some(note),
                     ..Served::default()
                 }
             }
-            Source::Live(live) => consume_live(&job.name, &job.key, *live, cache, raw, &mut output)?,
+            Source::Live(live) => consume_live(&job.name, &job.key, *live, cache, raw, &mut out)?,
         };
+        // What was written (or would have been, for count) is the count.
+        s.models = Some(out.passed);
         served.push(s);
     }
-    Ok((served, output))
+    Ok((served, out.output))
 }
 
 fn consume_live(
@@ -349,7 +386,7 @@ fn consume_live(
     live: Live,
     cache: Option<&Cache>,
     raw: bool,
-    output: &mut Output,
+    out: &mut Emitter<'_>,
 ) -> anyhow::Result<Served> {
     let Live {
         mut rx,
@@ -363,17 +400,11 @@ fn consume_live(
     // until the harvest is known to have succeeded.
     let buffered = fallback.is_some() && writer.is_some();
     let mut streamed = false;
-    let emit = |out: &mut Output, r: &Record| -> io::Result<()> {
-        if let Some(o) = out.as_mut() {
-            o.write(r)?;
-        }
-        Ok(())
-    };
     if let (Some(cp), Some(c)) = (&resume, cache) {
         if !buffered {
             c.read_checkpoint(name, key, cp, |r| {
                 streamed = true;
-                emit(output, &r)
+                out.emit(&r)
             })?;
         }
     }
@@ -397,7 +428,7 @@ fn consume_live(
                     }
                     if !buffered {
                         streamed = true;
-                        emit(output, r)?;
+                        out.emit(r)?;
                     }
                 }
             }
@@ -427,7 +458,7 @@ fn consume_live(
                     if !raw {
                         r.raw = None;
                     }
-                    emit(output, &r)?;
+                    out.emit(&r)?;
                 }
                 Ok(())
             })
@@ -442,7 +473,7 @@ fn consume_live(
                 Ok(entry) => {
                     if buffered {
                         if let Some(c) = cache {
-                            c.read(&entry, raw, |r| emit(output, &r))?;
+                            c.read(&entry, raw, |r| out.emit(&r))?;
                         }
                     }
                 }
@@ -456,7 +487,7 @@ fn consume_live(
     }
     match (fallback, cache) {
         (Some(entry), Some(c)) if !streamed => {
-            c.read(&entry, raw, |r| emit(output, &r))?;
+            c.read(&entry, raw, |r| out.emit(&r))?;
             s.models = Some(entry.header.models);
             s.recovered = true;
             s.note = Some(format!(

@@ -118,43 +118,44 @@ impl Record {
         CacheForm(self)
     }
 
-    /// A view that serializes the output fields without `fetched_at`
-    /// (snapshot files, whose name carries the time).
+    /// A view that serializes only the given fields (indices into
+    /// [`FIELDS`]), in that order (`--fields`).
     #[must_use]
-    pub fn without_fetched_at(&self) -> WithoutFetchedAt<'_> {
-        WithoutFetchedAt(self)
+    pub fn selected<'a>(&'a self, fields: &'a [usize]) -> Selected<'a> {
+        Selected { record: self, fields }
     }
 
-    fn serialize_fields<S: Serializer>(
-        &self,
-        s: S,
-        fetched_at: bool,
-        modified: bool,
-    ) -> Result<S::Ok, S::Error> {
+    /// Serializes field `i` of [`FIELDS`].
+    fn put<S: SerializeStruct>(&self, st: &mut S, i: usize) -> Result<(), S::Error> {
+        let name = FIELDS[i];
+        match i {
+            0 => st.serialize_field(name, &*self.provider),
+            1 => st.serialize_field(name, &self.id),
+            2 => st.serialize_field(name, &self.name),
+            3 => st.serialize_field(name, &self.owned_by),
+            4 => st.serialize_field(name, &self.created),
+            5 => st.serialize_field(name, &self.context_length),
+            6 => st.serialize_field(name, &self.max_output_tokens),
+            7 => st.serialize_field(name, &self.input_modalities),
+            8 => st.serialize_field(name, &self.output_modalities),
+            9 => st.serialize_field(name, &self.task),
+            10 => st.serialize_field(name, &self.price_input),
+            11 => st.serialize_field(name, &self.price_output),
+            12 => st.serialize_field(name, &self.price_cache_read),
+            13 => st.serialize_field(name, &self.hugging_face_id),
+            14 => st.serialize_field(name, &self.downloads),
+            15 => st.serialize_field(name, &self.likes),
+            16 => st.serialize_field(name, &self.tags),
+            17 => st.serialize_field(name, &*self.source),
+            _ => st.serialize_field(name, &self.fetched_at),
+        }
+    }
+
+    fn serialize_fields<S: Serializer>(&self, s: S, modified: bool) -> Result<S::Ok, S::Error> {
         let n = FIELDS.len() + usize::from(self.raw.is_some()) + usize::from(modified);
         let mut st = s.serialize_struct("Record", n)?;
-        st.serialize_field("provider", &*self.provider)?;
-        st.serialize_field("id", &self.id)?;
-        st.serialize_field("name", &self.name)?;
-        st.serialize_field("owned_by", &self.owned_by)?;
-        st.serialize_field("created", &self.created)?;
-        st.serialize_field("context_length", &self.context_length)?;
-        st.serialize_field("max_output_tokens", &self.max_output_tokens)?;
-        st.serialize_field("input_modalities", &self.input_modalities)?;
-        st.serialize_field("output_modalities", &self.output_modalities)?;
-        st.serialize_field("task", &self.task)?;
-        st.serialize_field("price_input", &self.price_input)?;
-        st.serialize_field("price_output", &self.price_output)?;
-        st.serialize_field("price_cache_read", &self.price_cache_read)?;
-        st.serialize_field("hugging_face_id", &self.hugging_face_id)?;
-        st.serialize_field("downloads", &self.downloads)?;
-        st.serialize_field("likes", &self.likes)?;
-        st.serialize_field("tags", &self.tags)?;
-        st.serialize_field("source", &*self.source)?;
-        if fetched_at {
-            st.serialize_field("fetched_at", &self.fetched_at)?;
-        } else {
-            st.skip_field("fetched_at")?;
+        for i in 0..FIELDS.len() {
+            self.put(&mut st, i)?;
         }
         if let Some(raw) = &self.raw {
             st.serialize_field("raw", raw)?;
@@ -166,23 +167,34 @@ impl Record {
     }
 }
 
+/// See [`Record::selected`].
+#[derive(Debug)]
+pub struct Selected<'a> {
+    record: &'a Record,
+    fields: &'a [usize],
+}
+
+impl Serialize for Selected<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.record;
+        let mut st = s.serialize_struct("Record", self.fields.len() + usize::from(r.raw.is_some()))?;
+        for &i in self.fields {
+            r.put(&mut st, i)?;
+        }
+        if let Some(raw) = &r.raw {
+            st.serialize_field("raw", raw)?;
+        }
+        st.end()
+    }
+}
+
 /// See [`Record::cache_form`].
 #[derive(Debug)]
 pub struct CacheForm<'a>(&'a Record);
 
 impl Serialize for CacheForm<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize_fields(s, true, true)
-    }
-}
-
-/// See [`Record::without_fetched_at`].
-#[derive(Debug)]
-pub struct WithoutFetchedAt<'a>(&'a Record);
-
-impl Serialize for WithoutFetchedAt<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize_fields(s, false, false)
+        self.0.serialize_fields(s, true)
     }
 }
 
@@ -262,7 +274,7 @@ impl<'de> Deserialize<'de> for Record {
 
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.serialize_fields(s, true, false)
+        self.serialize_fields(s, false)
     }
 }
 

@@ -126,7 +126,10 @@ pub fn sanitize(text: &str) -> String {
 /// caller treats `BrokenPipe` as success).
 pub async fn fetch(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report> {
     let sink = cfg.destination.open()?;
-    let writer = RecordWriter::new(cfg.format, sink.writer()?)?;
+    let mut writer = RecordWriter::new(cfg.format, sink.writer()?)?;
+    if let Some(fields) = cfg.fields {
+        writer = writer.with_fields(fields);
+    }
     let (outcomes, writer) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
     if let Some(w) = writer {
         w.finish()?.finish()?;
@@ -472,6 +475,39 @@ fn human_bytes(n: u64) -> String {
         1024..=1_048_575 => format!("{:.1} KiB", f / 1024.0),
         _ => format!("{:.1} MiB", f / 1_048_576.0),
     }
+}
+
+/// `catalog completions SHELL`: the completion script on stdout.
+///
+/// # Errors
+/// When stdout cannot be written.
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    use clap::CommandFactory as _;
+    let mut cmd = crate::cli::Cli::command();
+    let mut out = io::stdout().lock();
+    clap_complete::generate(shell, &mut cmd, "catalog", &mut out);
+    out.flush()?;
+    Ok(())
+}
+
+/// `catalog man`: the man page (roff) on stdout.
+///
+/// # Errors
+/// When stdout cannot be written.
+pub fn man() -> anyhow::Result<()> {
+    use clap::CommandFactory as _;
+    let cmd = crate::cli::Cli::command();
+    let mut out = io::stdout().lock();
+    clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        // Each subcommand's options as its own section of the page.
+        writeln!(out, ".SH \"CATALOG {}\"", sub.get_name().to_ascii_uppercase())?;
+        let page = clap_mangen::Man::new(sub.clone());
+        page.render_description_section(&mut out)?;
+        page.render_options_section(&mut out)?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]

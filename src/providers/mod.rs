@@ -169,8 +169,8 @@ pub struct ProviderSpec {
     /// Response adapter.
     #[serde(default = "default_shape")]
     pub shape: Shape,
-    /// Env vars that may hold the key, first non-empty wins.
-    #[serde(default)]
+    /// Env vars that may hold the key, first non-empty wins (a string or a list).
+    #[serde(default, deserialize_with = "one_or_many")]
     pub key_env: Vec<String>,
     /// How the key is sent.
     #[serde(default = "default_auth")]
@@ -199,6 +199,22 @@ pub struct ProviderSpec {
     /// The ids are Hugging Face repository ids.
     #[serde(default)]
     pub hf_ids: bool,
+    /// Static query parameters added to the listing URL.
+    #[serde(default)]
+    pub query: IndexMap<String, String>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 fn default_shape() -> Shape {
@@ -247,9 +263,33 @@ impl ProviderSpec {
     }
 }
 
+/// Defaults a user config file may set.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Output format of `fetch` when neither `-f` nor the `-o` extension says.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Models per provider when `--limit` is not given.
+    #[serde(default)]
+    pub limit: Option<u64>,
+    /// Page size when `--batch-size` is not given.
+    #[serde(default)]
+    pub batch_size: Option<u32>,
+    /// Cache age accepted when `--max-age` is not given.
+    #[serde(default)]
+    pub max_age: Option<String>,
+    /// The providers `--all` means, in order.
+    #[serde(default)]
+    pub all: Option<Vec<String>>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TableFile {
+    #[serde(default)]
+    defaults: Defaults,
+    #[serde(default)]
     providers: IndexMap<String, ProviderSpec>,
 }
 
@@ -258,8 +298,17 @@ struct TableFile {
 /// # Errors
 /// A TOML or schema error, with its line, or an invalid provider name.
 pub fn parse_table(text: &str) -> Result<Vec<ProviderSpec>, String> {
+    parse_file(text).map(|(table, _)| table)
+}
+
+/// Parses a config file: `[defaults]` and `[providers.NAME]` tables.
+///
+/// # Errors
+/// A TOML or schema error, with its line, or an invalid provider name.
+pub fn parse_file(text: &str) -> Result<(Vec<ProviderSpec>, Defaults), String> {
     let file: TableFile = toml::from_str(text).map_err(|e| e.to_string())?;
-    file.providers
+    let table = file
+        .providers
         .into_iter()
         .map(|(name, mut spec)| {
             if name.is_empty()
@@ -271,10 +320,19 @@ pub fn parse_table(text: &str) -> Result<Vec<ProviderSpec>, String> {
                     "provider name {name:?} must be lower-case letters, digits, '-' or '_'"
                 ));
             }
+            if !matches!(spec.url.scheme(), "http" | "https") || spec.url.host_str().is_none() {
+                return Err(format!(
+                    "provider {name}: url must be an http:// or https:// URL with a host"
+                ));
+            }
+            if !spec.query.is_empty() {
+                spec.url.query_pairs_mut().extend_pairs(&spec.query);
+            }
             spec.name = name;
             Ok(spec)
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok((table, file.defaults))
 }
 
 /// The built-in providers, in `--all` order.

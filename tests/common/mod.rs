@@ -2,6 +2,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
+pub mod faults;
 pub mod hub;
 pub mod providers;
 
@@ -69,6 +70,7 @@ pub fn catalog() -> Command {
     cmd.env("CATALOG_TEST_TIME_SCALE", TIME_SCALE);
     cmd.env("NO_COLOR", "1");
     cmd.env("CATALOG_CACHE_DIR", fresh_dir("cache"));
+    cmd.env("XDG_CONFIG_HOME", fresh_dir("config"));
     cmd
 }
 

@@ -1,0 +1,185 @@
+//! `--filter` and `--fields`: the record selections people ask for most,
+//! applied before writing (the cache always keeps whole, unfiltered records).
+
+use crate::record::{Record, FIELDS};
+
+/// One condition of `--filter`.
+#[derive(Debug, Clone, PartialEq)]
+enum Cond {
+    /// `task=text-generation`
+    Task(String),
+    /// `modality=image`: an input or output modality.
+    Modality(String),
+    /// `free`: input and output prices known and 0.
+    Free,
+    /// `max-price-input=1.0` (USD per 1M; unknown prices do not pass).
+    MaxPriceInput(f64),
+    /// `max-price-output=2`
+    MaxPriceOutput(f64),
+    /// `min-context=128000` (unknown contexts do not pass).
+    MinContext(u64),
+    /// `owned-by=meta-llama`
+    OwnedBy(String),
+}
+
+/// Every condition must hold.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filter {
+    conds: Vec<Cond>,
+}
+
+/// The `--filter` syntax, for messages.
+pub const FILTER_HELP: &str =
+    "task=TASK, modality=M, free, max-price-input=USD, max-price-output=USD, min-context=TOKENS, owned-by=ORG";
+
+impl Filter {
+    /// Parses `--filter` values (each may hold several, comma-separated).
+    ///
+    /// # Errors
+    /// A message naming the bad condition and the accepted ones.
+    pub fn parse(items: &[String]) -> Result<Option<Filter>, String> {
+        let mut conds = Vec::new();
+        for item in items
+            .iter()
+            .flat_map(|i| i.split(','))
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+        {
+            let (key, value) = item
+                .split_once('=')
+                .map_or((item, ""), |(k, v)| (k.trim(), v.trim()));
+            let number = |v: &str| -> Result<f64, String> {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite() && *n >= 0.0)
+                    .ok_or_else(|| format!("--filter {item}: {v:?} is not a non-negative number"))
+            };
+            let need = |v: &str| -> Result<String, String> {
+                if v.is_empty() {
+                    Err(format!("--filter {item}: needs a value ({key}=...)"))
+                } else {
+                    Ok(v.to_ascii_lowercase())
+                }
+            };
+            conds.push(match key {
+                "task" => Cond::Task(need(value)?),
+                "modality" => Cond::Modality(need(value)?),
+                "free" if value.is_empty() => Cond::Free,
+                "max-price-input" => Cond::MaxPriceInput(number(value)?),
+                "max-price-output" => Cond::MaxPriceOutput(number(value)?),
+                "min-context" => Cond::MinContext(
+                    value
+                        .parse()
+                        .map_err(|_| format!("--filter {item}: {value:?} is not a whole number"))?,
+                ),
+                "owned-by" => Cond::OwnedBy(need(value)?),
+                _ => return Err(format!("--filter: unknown condition {item:?}; use {FILTER_HELP}")),
+            });
+        }
+        Ok((!conds.is_empty()).then_some(Filter { conds }))
+    }
+
+    /// Whether the record passes every condition.
+    #[must_use]
+    pub fn matches(&self, r: &Record) -> bool {
+        let price_at_most =
+            |p: Option<crate::record::Price>, max: f64| p.is_some_and(|p| p.usd_per_million() <= max);
+        self.conds.iter().all(|c| match c {
+            Cond::Task(t) => r.task.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(t)),
+            Cond::Modality(m) => r
+                .input_modalities
+                .iter()
+                .chain(&r.output_modalities)
+                .any(|x| x.eq_ignore_ascii_case(m)),
+            Cond::Free => price_at_most(r.price_input, 0.0) && price_at_most(r.price_output, 0.0),
+            Cond::MaxPriceInput(max) => price_at_most(r.price_input, *max),
+            Cond::MaxPriceOutput(max) => price_at_most(r.price_output, *max),
+            Cond::MinContext(min) => r.context_length.is_some_and(|c| c >= *min),
+            Cond::OwnedBy(o) => r.owned_by.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(o)),
+        })
+    }
+}
+
+/// Parses `--fields` into indices of [`FIELDS`] (`raw` is not selectable here:
+/// use `--raw`).
+///
+/// # Errors
+/// A message naming the unknown field and the valid ones.
+pub fn parse_fields(items: &[String]) -> Result<Option<Vec<usize>>, String> {
+    let mut out = Vec::new();
+    for name in items
+        .iter()
+        .flat_map(|i| i.split(','))
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    {
+        let i = FIELDS.iter().position(|f| *f == name).ok_or_else(|| {
+            format!(
+                "--fields: unknown field {name:?}; fields are {}",
+                FIELDS.join(", ")
+            )
+        })?;
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    Ok((!out.is_empty()).then_some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Price, Timestamp};
+    use std::sync::Arc;
+
+    fn model() -> Record {
+        let mut r = Record::new(Arc::from("p"), "m".into(), Arc::from("s"), Timestamp(0));
+        r.task = Some("text-generation".into());
+        r.input_modalities = vec!["text".into(), "image".into()];
+        r.price_input = Price::from_decimal("0.5", 0);
+        r.price_output = Price::from_decimal("0", 0);
+        r.context_length = Some(200_000);
+        r
+    }
+
+    fn f(s: &str) -> Filter {
+        Filter::parse(&[s.to_owned()]).unwrap().unwrap()
+    }
+
+    #[test]
+    fn conditions_select_as_documented() {
+        let m = model();
+        assert!(f("task=text-generation").matches(&m));
+        assert!(f("modality=IMAGE").matches(&m));
+        assert!(!f("modality=audio").matches(&m));
+        assert!(f("max-price-input=0.5,min-context=128000").matches(&m));
+        assert!(!f("max-price-input=0.49").matches(&m));
+        assert!(!f("free").matches(&m), "input is not free");
+        let mut unknown = model();
+        unknown.price_input = None;
+        unknown.context_length = None;
+        assert!(
+            !f("max-price-input=100").matches(&unknown),
+            "unknown is not cheap"
+        );
+        assert!(!f("min-context=1").matches(&unknown));
+    }
+
+    #[test]
+    fn bad_filters_and_fields_are_named() {
+        assert!(Filter::parse(&["cheap".into()])
+            .unwrap_err()
+            .contains("unknown condition \"cheap\""));
+        assert!(Filter::parse(&["min-context=lots".into()])
+            .unwrap_err()
+            .contains("not a whole number"));
+        assert_eq!(Filter::parse(&[]).unwrap(), None);
+        assert_eq!(
+            parse_fields(&["id,provider".into(), "price_input".into()]).unwrap(),
+            Some(vec![1, 0, 10])
+        );
+        assert!(parse_fields(&["price".into()])
+            .unwrap_err()
+            .contains("unknown field \"price\""));
+    }
+}
