@@ -256,6 +256,28 @@ impl Settings {
     }
 }
 
+impl Target {
+    /// A provider ready to harvest: its URL after overrides
+    /// (`CATALOG_<NAME>_URL`, its `base_env`) and its key from the environment.
+    ///
+    /// # Errors
+    /// A malformed URL override.
+    pub fn resolve(spec: &ProviderSpec, env: &dyn Env) -> Result<Target, UsageError> {
+        let url = resolve_url(spec, env)?;
+        let found = spec.key_env.iter().find_map(|k| env.var(k).map(|v| (k, v)));
+        Ok(Target {
+            credential: found.as_ref().map(|(_, v)| Credential {
+                key: Secret::new(v.trim().to_owned()),
+                auth: spec.auth.clone(),
+                origin: url.origin(),
+            }),
+            key_source: found.map(|(k, _)| k.clone()),
+            spec: spec.clone(),
+            url,
+        })
+    }
+}
+
 /// Where configuration reads the environment from (tests pass a map).
 pub trait Env {
     /// The variable's value, if set and not empty.
@@ -540,24 +562,7 @@ fn run_config(
     let mut skipped = Vec::new();
     let order = chosen.iter().map(|s| s.name.clone()).collect();
     for spec in chosen {
-        let url = resolve_url(spec, env)?;
-        let (credential, key_source) = match spec.key_env.iter().find_map(|k| env.var(k).map(|v| (k, v))) {
-            Some((k, v)) => (
-                Some(Credential {
-                    key: Secret::new(v.trim().to_owned()),
-                    auth: spec.auth.clone(),
-                    origin: url.origin(),
-                }),
-                Some(k.clone()),
-            ),
-            None => (None, None),
-        };
-        let target = Target {
-            spec: spec.clone(),
-            url,
-            credential,
-            key_source,
-        };
+        let target = Target::resolve(spec, env)?;
         // Offline, keys are not needed: the cache answers.
         if spec.needs_key && target.credential.is_none() && !cache.offline {
             if sel.all {

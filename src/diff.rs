@@ -341,7 +341,8 @@ mod erased {
 }
 
 fn percent(p: f64) -> String {
-    let rounded = (p * 10.0).round() / 10.0;
+    // Adding 0.0 turns a rounded -0.0 into 0.0.
+    let rounded = (p * 10.0).round() / 10.0 + 0.0;
     if rounded.fract() == 0.0 {
         format!("{rounded:+.0}%")
     } else {
@@ -370,6 +371,14 @@ fn read_catalog(path: &Path, mut each: impl FnMut(Slim)) -> Result<(), InputErro
         reason,
     };
     let mut reader = open(path).map_err(|e| err(e.to_string()))?;
+    // A UTF-8 byte order mark (spreadsheets write one) is not content.
+    if reader
+        .fill_buf()
+        .map_err(|e| err(e.to_string()))?
+        .starts_with(b"\xEF\xBB\xBF")
+    {
+        reader.consume(3);
+    }
     let first = loop {
         let buf = reader.fill_buf().map_err(|e| err(e.to_string()))?;
         match buf.iter().position(|b| !b.is_ascii_whitespace()) {
@@ -466,10 +475,11 @@ fn read_csv(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), 
         col("price_cache_read"),
     ];
     let mut record = csv::StringRecord::new();
-    let mut n = 1;
+    // Data records are numbered from 1, as the csv reader numbers them.
+    let mut n = 0;
     while csv
         .read_record(&mut record)
-        .map_err(|e| format!("record {n}: {e}"))?
+        .map_err(|e| format!("record {}: {e}", n + 1))?
     {
         n += 1;
         if record.as_slice().len() > MAX_LINE {
@@ -556,6 +566,7 @@ mod tests {
         assert_eq!(percent(25.0), "+25%");
         assert_eq!(percent(-12.345), "-12.3%");
         assert_eq!(percent(0.04), "+0%");
+        assert_eq!(percent(-0.04), "+0%");
     }
 
     #[test]

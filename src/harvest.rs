@@ -41,7 +41,7 @@ pub struct Target {
 }
 
 /// Settings of one harvest.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct HarvestOptions {
     /// Maximum models (`None`: the provider's default, else unlimited).
     pub limit: Option<u64>,

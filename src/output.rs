@@ -135,10 +135,7 @@ impl Destination {
                         dir.display()
                     )));
                 }
-                let temp = tempfile::Builder::new()
-                    .prefix(&format!(".{}.", name.to_string_lossy()))
-                    .suffix(".catalog-tmp")
-                    .tempfile_in(&dir)
+                let temp = temp_in(&dir, &name.to_string_lossy())
                     .map_err(|e| UsageError::new(format!("cannot write to {}: {e}", dir.display())))?;
                 Ok(Sink::File {
                     temp,
@@ -173,25 +170,84 @@ impl Sink {
     pub fn commit(self) -> anyhow::Result<()> {
         match self {
             Sink::Stdout(mut s) => s.flush().map_err(Into::into),
-            Sink::File { temp, path } => {
-                use anyhow::Context as _;
-                temp.as_file()
-                    .sync_all()
-                    .with_context(|| format!("writing {}", path.display()))?;
-                // Keep the usual permissions of a new file rather than the
-                // temporary file's private 0600.
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    let mode = fs::metadata(&path).map_or(0o644, |m| m.permissions().mode());
-                    let _ = fs::set_permissions(temp.path(), fs::Permissions::from_mode(mode));
-                }
-                temp.persist(&path)
-                    .with_context(|| format!("replacing {}", path.display()))?;
-                Ok(())
-            }
+            Sink::File { temp, path } => publish(temp, &path, true),
         }
     }
+}
+
+/// Suffix of every temporary file this tool writes beside its outputs.
+const TEMP_SUFFIX: &str = ".catalog-tmp";
+
+/// A temporary file in `dir` named `.<name>.<pid>.<random>.catalog-tmp`.
+/// Temporary files left by runs that were killed (their process is gone) are
+/// removed first, so they never accumulate.
+///
+/// # Errors
+/// When the directory is not writable.
+pub fn temp_in(dir: &Path, name: &str) -> io::Result<NamedTempFile> {
+    remove_stale_temps(dir);
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}.{}.", std::process::id()))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+}
+
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.starts_with('.') || !name.ends_with(TEMP_SUFFIX) {
+            continue;
+        }
+        // `.<name>.<pid>.<random>.catalog-tmp`: the pid is the field before the random part.
+        let fields: Vec<&str> = name.trim_end_matches(TEMP_SUFFIX).rsplit('.').collect();
+        let pid = fields.get(1).and_then(|p| p.parse::<u32>().ok());
+        let stale = match pid {
+            Some(pid) if Path::new("/proc/self").exists() => {
+                pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists()
+            }
+            // Without /proc, only a day's age tells a dead run's file.
+            _ => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 86_400),
+        };
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Makes a finished temporary file visible at `path` (replacing it, or
+/// failing if it exists when `replace` is false), with the permissions a new
+/// file would have rather than the temporary file's private 0600.
+///
+/// # Errors
+/// I/O errors, with the path.
+pub fn publish(temp: NamedTempFile, path: &Path, replace: bool) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    temp.as_file()
+        .sync_all()
+        .with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path).map_or(0o644, |m| m.permissions().mode());
+        let _ = fs::set_permissions(temp.path(), fs::Permissions::from_mode(mode));
+    }
+    if replace {
+        temp.persist(path)
+            .with_context(|| format!("replacing {}", path.display()))?;
+    } else {
+        temp.persist_noclobber(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Serializes records one at a time in the chosen format.

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 
 use crate::config::SnapshotConfig;
 use crate::diff::{self, Only};
-use crate::output::{maybe_gzip, Format, RecordWriter};
+use crate::output::{maybe_gzip, publish, temp_in, Format, RecordWriter};
 use crate::pipeline;
 use crate::progress::Progress;
 use crate::record::Timestamp;
@@ -83,10 +83,7 @@ fn same_content(a: &Path, b: &Path) -> io::Result<bool> {
 /// I/O errors on the directory or files.
 pub async fn snapshot(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<SnapshotReport> {
     fs::create_dir_all(&cfg.dir).with_context(|| format!("creating {}", cfg.dir.display()))?;
-    let temp = tempfile::Builder::new()
-        .prefix(".catalog-snapshot.")
-        .suffix(".catalog-tmp")
-        .tempfile_in(&cfg.dir)
+    let temp = temp_in(&cfg.dir, "catalog-snapshot")
         .with_context(|| format!("cannot write to {}", cfg.dir.display()))?;
     let writer = RecordWriter::new(cfg.format, maybe_gzip(temp.as_file().try_clone()?, cfg.gzip))?
         .without_fetched_at()?;
@@ -117,7 +114,14 @@ pub async fn snapshot(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Resul
         .map(|(_, _, p)| p)
         .find(|p| p.to_string_lossy().ends_with(&format!(".{ext}")));
     if let Some(prev) = &previous {
-        if same_content(prev, temp.path())? {
+        let same = same_content(prev, temp.path()).unwrap_or_else(|e| {
+            progress.println(&format!(
+                "warning: cannot read {}: {e}; writing a new snapshot",
+                prev.display()
+            ));
+            false
+        });
+        if same {
             say(&format!(
                 "unchanged since {}: no new snapshot written",
                 prev.file_name().unwrap_or_default().to_string_lossy()
@@ -128,7 +132,6 @@ pub async fn snapshot(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Resul
             });
         }
     }
-    temp.as_file().sync_all()?;
     let base = stamp(Timestamp::now());
     let mut path = cfg.dir.join(format!("{base}.{ext}"));
     let mut n = 1;
@@ -136,22 +139,23 @@ pub async fn snapshot(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Resul
         n += 1;
         path = cfg.dir.join(format!("{base}-{n}.{ext}"));
     }
-    temp.persist_noclobber(&path)
-        .with_context(|| format!("writing {}", path.display()))?;
+    publish(temp, &path, false)?;
     let name = path
         .file_name()
         .unwrap_or_default()
         .to_string_lossy()
         .into_owned();
     match &previous {
-        Some(prev) => {
-            let summary = diff::diff(prev, &path, &Only::default(), |_| {})
-                .with_context(|| format!("comparing with {}", prev.display()))?;
-            say(&format!(
+        Some(prev) => match diff::diff(prev, &path, &Only::default(), |_| {}) {
+            Ok(summary) => say(&format!(
                 "wrote {name}: {summary} since {}",
                 prev.file_name().unwrap_or_default().to_string_lossy()
-            ));
-        }
+            )),
+            // The new snapshot is good; only the comparison failed.
+            Err(e) => progress.println(&format!(
+                "wrote {name}; cannot compare with the previous snapshot: {e}"
+            )),
+        },
         None => say(&format!(
             "wrote {name}: first snapshot, {} models",
             report.total()
