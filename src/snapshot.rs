@@ -49,7 +49,7 @@ fn snapshots(dir: &Path) -> Vec<(String, u32, PathBuf)> {
             let name = e.file_name().into_string().ok()?;
             let rest = name.strip_prefix("catalog-")?;
             let (stem, _) = rest.split_once('.')?;
-            let (ts, n) = match stem.split_once('-') {
+            let (ts, n) = match stem.split_once('_') {
                 Some((ts, n)) => (ts, n.parse().ok()?),
                 None => (stem, 0),
             };
@@ -137,7 +137,7 @@ pub async fn snapshot(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Resul
     let mut n = 1;
     while path.exists() {
         n += 1;
-        path = cfg.dir.join(format!("{base}-{n}.{ext}"));
+        path = cfg.dir.join(format!("{base}_{n}.{ext}"));
     }
     publish(temp, &path, false)?;
     let name = path
@@ -175,7 +175,7 @@ mod tests {
     fn snapshot_names_sort_by_time_then_collision_number() {
         let dir = tempfile::tempdir().unwrap();
         for name in [
-            "catalog-20261127T070000Z-2.ndjson",
+            "catalog-20261127T070000Z_2.ndjson",
             "catalog-20261127T070000Z.ndjson",
             "catalog-20261126T230000Z.ndjson.gz",
             "notes.txt",
@@ -191,7 +191,7 @@ mod tests {
             [
                 "catalog-20261126T230000Z.ndjson.gz",
                 "catalog-20261127T070000Z.ndjson",
-                "catalog-20261127T070000Z-2.ndjson"
+                "catalog-20261127T070000Z_2.ndjson"
             ]
         );
         assert_eq!(stamp(Timestamp(1_721_692_800)), "catalog-20240723T000000Z");

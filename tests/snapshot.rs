@@ -74,7 +74,7 @@ fn is_snapshot_name(name: &str, ext: &str, collision_ok: bool) -> bool {
     let Some(stem) = rest.strip_suffix(&format!(".{ext}")) else {
         return false;
     };
-    let stamp = match stem.split_once('-') {
+    let stamp = match stem.split_once('_') {
         Some((stamp, n)) if collision_ok => {
             if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
                 return false;

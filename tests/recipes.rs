@@ -1,0 +1,233 @@
+//! The README's recipes, run as written against mocks of every provider.
+//!
+//! Each recipe is a ```sh block preceded by `<!-- recipe: NAME -->` in
+//! README.md. This test runs them with bash, `catalog` first on the PATH, jq
+//! and sqlite3 from the system, so the README cannot drift from the tool.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::hub::FakeHub;
+use common::providers::{mount, mount_hub, url_env, PROVIDERS};
+use common::{fresh_dir, ENV_VARS};
+use wiremock::MockServer;
+
+fn recipes() -> BTreeMap<String, String> {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut found = BTreeMap::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        let Some(name) = line
+            .strip_prefix("<!-- recipe: ")
+            .and_then(|l| l.strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        assert_eq!(lines.next(), Some("```sh"), "recipe {name} must be a ```sh block");
+        let body: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
+        found.insert(name.to_owned(), body.join("\n"));
+    }
+    found
+}
+
+struct Bench {
+    _server: MockServer,
+    hub: FakeHub,
+    env: Vec<(String, String)>,
+    bin: PathBuf,
+}
+
+async fn bench() -> Bench {
+    for tool in ["jq", "sqlite3", "bash"] {
+        let ok = Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(ok, "{tool} is needed by the README recipes (.ci/run installs it)");
+    }
+    let server = MockServer::start().await;
+    let demo_keys: Vec<(String, String)> = PROVIDERS
+        .iter()
+        .map(|p| {
+            let var = match p.name {
+                "google" => "GEMINI_API_KEY".to_owned(),
+                name => format!("{}_API_KEY", name.to_ascii_uppercase()),
+            };
+            (var, format!("demo-{}-key", p.name))
+        })
+        .collect();
+    for p in PROVIDERS {
+        mount(&server, p, Some(&format!("demo-{}-key", p.name))).await;
+    }
+    let hub = FakeHub::new(300);
+    mount_hub(&server, hub.clone()).await;
+    let mut env = url_env(&server);
+    env.extend(demo_keys);
+    env.push(("CATALOG_TEST_TIME_SCALE".into(), "0.01".into()));
+    env.push((
+        "CATALOG_CACHE_DIR".into(),
+        fresh_dir("cache").display().to_string(),
+    ));
+    env.push((
+        "XDG_CONFIG_HOME".into(),
+        fresh_dir("config").display().to_string(),
+    ));
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_catalog"));
+    Bench {
+        _server: server,
+        hub,
+        env,
+        bin,
+    }
+}
+
+fn run(b: &Bench, script: &str, cwd: &Path, extra: &[(&str, String)]) -> (String, String) {
+    let path = format!(
+        "{}:{}:{}",
+        cwd.display(),
+        b.bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new("bash");
+    cmd.arg("-o")
+        .arg("pipefail")
+        .arg("-c")
+        .arg(script)
+        .current_dir(cwd);
+    for var in ENV_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.envs(b.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd.envs(extra.iter().map(|(k, v)| (*k, v.as_str())));
+    cmd.env("PATH", path);
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(
+        out.status.success(),
+        "recipe failed ({:?}):\n{script}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    (stdout, stderr)
+}
+
+#[test]
+fn the_readme_has_the_recipes_this_test_runs() {
+    let names: Vec<String> = recipes().into_keys().collect();
+    assert_eq!(
+        names,
+        ["cheapest", "compare", "cron", "free", "long-context", "sqlite"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jq_recipes_print_what_they_promise() {
+    let b = bench().await;
+    let r = recipes();
+    let dir = fresh_dir("recipes");
+
+    let (out, _) = run(&b, &r["free"], &dir, &[]);
+    let free: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(free.len() > 50, "{out}");
+    assert!(free
+        .iter()
+        .all(|m| m.as_object().unwrap().len() == 2 && m["provider"].is_string()));
+
+    let (out, _) = run(&b, &r["long-context"], &dir, &[]);
+    assert!(!out.is_empty());
+    for line in out.lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols.len(), 3, "{line}");
+        assert!(cols[2].parse::<u64>().unwrap() >= 1_000_000, "{line}");
+    }
+
+    let (out, _) = run(&b, &r["cheapest"], &dir, &[]);
+    let prices: Vec<f64> = out
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        prices.len() >= 2,
+        "the model is served by several providers:\n{out}"
+    );
+    assert!(prices.windows(2).all(|w| w[0] <= w[1]), "cheapest first:\n{out}");
+
+    let (out, _) = run(&b, &r["compare"], &dir, &[]);
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("openrouter=") && first.contains("deepinfra="),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sqlite_recipe_loads_every_provider() {
+    let b = bench().await;
+    let dir = fresh_dir("recipes");
+    let (out, _) = run(&b, &recipes()["sqlite"], &dir, &[]);
+    let counts: BTreeMap<String, u64> = out
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.split('|').collect();
+            (cols[0].to_owned(), cols[1].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(counts["openrouter"], 549);
+    assert_eq!(counts["hug"], 300);
+    assert_eq!(counts["deepinfra"], 154);
+    assert_eq!(counts.len(), 14);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cron_recipe_keeps_snapshots_and_mails_only_changes() {
+    let b = bench().await;
+    let dir = fresh_dir("recipes");
+    let snaps = fresh_dir("snapshots");
+    // A stand-in for mail(1) that records what it was given.
+    let mail = dir.join("mail");
+    std::fs::write(
+        &mail,
+        "#!/bin/sh\necho \"subject: $2\" >> \"$MAIL_LOG\"\ncat >> \"$MAIL_LOG\"\n",
+    )
+    .unwrap();
+    Command::new("chmod").arg("+x").arg(&mail).status().unwrap();
+    let log = dir.join("mail.log");
+    let extra = [
+        ("CATALOG_SNAPSHOTS", snaps.display().to_string()),
+        ("MAIL_LOG", log.display().to_string()),
+    ];
+    let script = &recipes()["cron"];
+
+    run(&b, script, &dir, &extra);
+    assert!(!log.exists(), "nothing to compare on the first run");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    run(&b, script, &dir, &extra);
+    assert!(!log.exists(), "unchanged data: no new snapshot, no mail");
+
+    b.hub.add("fresh/model-of-the-hour");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    run(&b, script, &dir, &extra);
+    let mailed = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        mailed.contains("subject: 1 added, 0 removed, 0 changed (0 with price changes)"),
+        "{mailed}"
+    );
+    assert!(
+        mailed.contains("added    hug  fresh/model-of-the-hour"),
+        "{mailed}"
+    );
+    let files = std::fs::read_dir(&snaps).unwrap().filter(|e| {
+        e.as_ref()
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".ndjson.gz")
+    });
+    assert_eq!(files.count(), 2);
+}
