@@ -333,7 +333,7 @@ where
             }
             observer.page(out.models, out.pages);
             let done = limit.is_some_and(|l| out.models >= l) || parsed.items == 0 || older;
-            let next = if done {
+            let mut next = if done {
                 None
             } else {
                 next_url(
@@ -346,6 +346,9 @@ where
                     page_size,
                 )?
             };
+            if let Some(n) = next.as_mut() {
+                crate::http::scrub(n, target.credential.as_ref())?;
+            }
             let delivery = Delivery {
                 records: fresh,
                 next: next.as_ref().map(ToString::to_string),

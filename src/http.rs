@@ -299,6 +299,44 @@ pub fn display_url(url: &Url) -> String {
     u.to_string()
 }
 
+/// Removes a key the server copied into a URL it handed us (a next-page link
+/// or a redirect): query parameters holding it are dropped, so it is never
+/// logged or written into a checkpoint.
+///
+/// # Errors
+/// When the key appears elsewhere in the URL (path, host), which cannot be
+/// scrubbed; the URL is then refused.
+pub fn scrub(url: &mut Url, cred: Option<&Credential>) -> Result<(), FetchError> {
+    let Some(c) = cred else { return Ok(()) };
+    let key = c.key.expose();
+    if key.len() < 4
+        || !url.as_str().contains(key) && !url.query().is_some_and(|_| decoded_query_contains(url, key))
+    {
+        return Ok(());
+    }
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, v)| !v.contains(key) && !k.contains(key))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    if url.as_str().contains(key) {
+        return Err(FetchError::Pagination {
+            url: c.key.redact(url.as_str()),
+            reason: "the server put the API key into a URL it asked us to follow".into(),
+        });
+    }
+    Ok(())
+}
+
+fn decoded_query_contains(url: &Url, key: &str) -> bool {
+    url.query_pairs().any(|(k, v)| k.contains(key) || v.contains(key))
+}
+
 /// One successful response.
 #[derive(Debug)]
 pub struct Page {
@@ -451,7 +489,10 @@ impl Http {
                     .and_then(|l| l.to_str().ok())
                     .and_then(|l| current.join(l).ok());
                 match next {
-                    Some(next) if hops < MAX_REDIRECTS => {
+                    Some(mut next) if hops < MAX_REDIRECTS => {
+                        if let Err(e) = scrub(&mut next, cred) {
+                            return Attempt::Fail(e);
+                        }
                         if cred.is_some_and(|c| next.origin() != c.origin) {
                             tracing::debug!(to = %display_url(&next), "redirect leaves the provider's origin: following without credentials");
                         }
@@ -487,7 +528,7 @@ impl Http {
             };
         }
         let headers = response.headers().clone();
-        let detail = excerpt(&self.read_body(response, &shown).await.unwrap_or_default());
+        let detail = excerpt(&self.read_body(response, &shown).await.unwrap_or_default(), cred);
         let fatal = FetchError::Status {
             status: status.as_u16(),
             url: shown,
@@ -630,8 +671,15 @@ fn status_hint(status: StatusCode, had_key: bool) -> String {
     }
 }
 
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(300)]);
+/// A short single-line excerpt of an error body for messages. The key is
+/// redacted in the whole head of the body before it is cut, so no part of
+/// an echoed key survives the cut.
+fn excerpt(body: &[u8], cred: Option<&Credential>) -> String {
+    let head = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
+    let text = match cred {
+        Some(c) => c.key.redact(&head),
+        None => head.into_owned(),
+    };
     let clean: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -701,8 +749,21 @@ mod tests {
 
     #[test]
     fn error_excerpts_are_single_line_and_short() {
-        assert_eq!(excerpt(b"{\"error\":\n\"nope\"}"), ": {\"error\": \"nope\"}");
-        assert_eq!(excerpt(b""), "");
-        assert_eq!(excerpt(&[b'x'; 1000]).len(), 202);
+        assert_eq!(
+            excerpt(b"{\"error\":\n\"nope\"}", None),
+            ": {\"error\": \"nope\"}"
+        );
+        assert_eq!(excerpt(b"", None), "");
+        assert_eq!(excerpt(&[b'x'; 1000], None).len(), 202);
+        // A key echoed across the cut is redacted before the cut.
+        let cred = Credential {
+            key: Secret::new("sk-0123456789".into()),
+            auth: Auth::Bearer,
+            origin: Url::parse("https://a.test/").unwrap().origin(),
+        };
+        let mut body = vec![b'x'; 195];
+        body.extend_from_slice(b" sk-0123456789");
+        let e = excerpt(&body, Some(&cred));
+        assert!(!e.contains("sk-01") && e.contains("[red"), "{e}");
     }
 }
