@@ -270,6 +270,10 @@ pub struct FetchArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub fields: Vec<String>,
 
+    /// CSV for spreadsheets: prefix cells starting with =, +, -, @ with ' so they are not run as formulas.
+    #[arg(long)]
+    pub csv_safe: bool,
+
     /// Record selection.
     #[command(flatten)]
     pub select: Select,

@@ -131,6 +131,8 @@ pub struct FetchConfig {
     pub destination: Destination,
     /// Fields written, in order (indices into the record's fields; `None`: all).
     pub fields: Option<Vec<usize>>,
+    /// Defuse spreadsheet formulas in CSV cells.
+    pub csv_safe: bool,
 }
 
 /// `catalog count`, validated.
@@ -356,6 +358,7 @@ impl Config {
                     format,
                     destination,
                     fields,
+                    csv_safe: a.csv_safe,
                 }))
             }
             cli::Command::Count(a) => {

@@ -234,6 +234,10 @@ impl Target {
     }
 }
 
+/// Consecutive pages without a single new model (all repeats or all
+/// malformed) after which a listing is taken to be going in circles.
+const MAX_BARREN_PAGES: u32 = 5;
+
 /// The Hub fields asked for: what the record uses, nothing heavier.
 const HUB_FIELDS: [&str; 8] = [
     "author",
@@ -294,6 +298,7 @@ where
     let mut seen_urls: HashSet<String> = HashSet::new();
     let mut url = start.url.clone().unwrap_or_else(|| target.first_url(opts));
     let mut fetched_items: u64 = out.models;
+    let mut barren = 0u32;
 
     let result: Result<(), FetchError> = async {
         loop {
@@ -332,6 +337,13 @@ where
                 }
             }
             observer.page(out.models, out.pages);
+            barren = if fresh.is_empty() { barren + 1 } else { 0 };
+            if barren >= MAX_BARREN_PAGES {
+                return Err(FetchError::Pagination {
+                    url: display_url(&url),
+                    reason: format!("{barren} pages in a row brought no new model"),
+                });
+            }
             let done = limit.is_some_and(|l| out.models >= l) || parsed.items == 0 || older;
             let mut next = if done {
                 None

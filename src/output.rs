@@ -259,6 +259,7 @@ pub struct RecordWriter<W: Write> {
     /// Indices into [`FIELDS`] of the fields written, in order.
     fields: Vec<usize>,
     started: bool,
+    csv_safe: bool,
 }
 
 impl<W: Write> RecordWriter<W> {
@@ -280,7 +281,16 @@ impl<W: Write> RecordWriter<W> {
             written: 0,
             fields: (0..FIELDS.len()).collect(),
             started: false,
+            csv_safe: false,
         })
+    }
+
+    /// CSV cells that a spreadsheet would run as a formula (starting with
+    /// `=`, `+`, `-`, `@`, tab or carriage return) get a leading `'`.
+    #[must_use]
+    pub fn csv_safe(mut self, on: bool) -> Self {
+        self.csv_safe = on;
+        self
     }
 
     /// Writes only these fields (indices into [`FIELDS`]), in this order.
@@ -330,7 +340,14 @@ impl<W: Write> RecordWriter<W> {
                 out.write_all(b"\n")?;
             }
             (Format::Csv, _, Some(csv)) => {
-                let row = csv_row(record);
+                let mut row = csv_row(record);
+                if self.csv_safe {
+                    for cell in &mut row {
+                        if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                            cell.insert(0, '\'');
+                        }
+                    }
+                }
                 csv.write_record(self.fields.iter().map(|&i| &row[i]))
                     .map_err(csv_io)?;
             }
@@ -454,6 +471,23 @@ mod tests {
         assert_eq!(&row[7], "text;image");
         assert_eq!(&row[10], "0.45");
         assert_eq!(&row[11], "");
+    }
+
+    #[test]
+    fn csv_safe_defuses_formula_cells_only_when_asked() {
+        let mut r = record("=HYPERLINK(\"http://x\")");
+        r.name = Some("@SUM(A1)".into());
+        let plain = render(Format::Csv, std::slice::from_ref(&r));
+        assert!(plain.contains(",\"=HYPERLINK(\"\"http://x\"\")\","), "{plain}");
+        let mut buf = Vec::new();
+        let mut w = RecordWriter::new(Format::Csv, &mut buf).unwrap().csv_safe(true);
+        w.write(&r).unwrap();
+        w.finish().unwrap();
+        let mut rd = csv::Reader::from_reader(&buf[..]);
+        let row = rd.records().next().unwrap().unwrap();
+        assert_eq!(&row[1], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(&row[2], "'@SUM(A1)");
+        assert_eq!(&row[0], "p");
     }
 
     #[test]

@@ -126,7 +126,7 @@ pub fn sanitize(text: &str) -> String {
 /// caller treats `BrokenPipe` as success).
 pub async fn fetch(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report> {
     let sink = cfg.destination.open()?;
-    let mut writer = RecordWriter::new(cfg.format, sink.writer()?)?;
+    let mut writer = RecordWriter::new(cfg.format, sink.writer()?)?.csv_safe(cfg.csv_safe);
     if let Some(fields) = cfg.fields {
         writer = writer.with_fields(fields);
     }

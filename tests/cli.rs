@@ -374,3 +374,28 @@ fn help_documents_exit_codes_and_hides_key_values() {
             predicate::str::contains("3 partial").and(predicate::str::contains("hf_sentinel_value").not()),
         );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_safe_defuses_cells_a_spreadsheet_would_run_as_formulas() {
+    let server = wiremock::MockServer::start().await;
+    let body = serde_json::json!([{"id": "=cmd|' /C calc'!A0", "pipeline_tag": "text-generation"}, {"id": "org/plain"}]);
+    wiremock::Mock::given(wiremock::matchers::path("/api/models"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let run = |safe: bool| {
+        let mut cmd = catalog();
+        cmd.env("CATALOG_HUG_URL", hub_url(&server))
+            .args(["fetch", "-p", "hug", "-f", "csv", "--fields", "id"]);
+        if safe {
+            cmd.arg("--csv-safe");
+        }
+        String::from_utf8(cmd.assert().success().get_output().stdout.clone()).unwrap()
+    };
+    assert_eq!(
+        run(false),
+        "id\n=cmd|' /C calc'!A0\norg/plain\n",
+        "exact data by default"
+    );
+    assert_eq!(run(true), "id\n'=cmd|' /C calc'!A0\norg/plain\n");
+}

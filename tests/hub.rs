@@ -371,3 +371,38 @@ async fn a_wait_longer_than_max_wait_fails_with_the_wait_it_would_have_needed() 
             "asks to wait 901s, more than --max-wait 60s",
         ));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn endless_pages_of_malformed_models_stop_with_an_error() {
+    struct Garbage;
+    impl wiremock::Respond for Garbage {
+        fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+            // Every page: one model of the wrong shape, and a fresh cursor.
+            let n: u64 = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "cursor")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let host = request.headers.get("host").unwrap().to_str().unwrap().to_owned();
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!([{"id": 42}]))
+                .insert_header(
+                    "Link",
+                    format!("<http://{host}/api/models?cursor={}>; rel=\"next\"", n + 1).as_str(),
+                )
+        }
+    }
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path("/api/models"))
+        .respond_with(Garbage)
+        .mount(&server)
+        .await;
+    catalog()
+        .env("CATALOG_HUG_URL", hub_url(&server))
+        .args(["fetch", "-p", "hug", "--delay-ms", "0"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("5 pages in a row brought no new model"));
+    assert_eq!(server.received_requests().await.unwrap().len(), 5);
+}
