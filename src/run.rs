@@ -197,70 +197,70 @@ fn count_json(report: &Report) -> serde_json::Value {
 }
 
 fn count_table(report: &Report) -> String {
-    let rows: Vec<[String; 4]> = report
-        .outcomes
-        .iter()
-        .map(|o| {
-            let (models, status) = match &o.status {
-                Status::Ok => (
-                    o.models.to_string(),
-                    o.note.as_ref().map_or("ok".to_owned(), |n| format!("ok ({n})")),
-                ),
-                Status::Skipped { key_env } => {
-                    ("-".to_owned(), format!("skipped: set {}", key_env.join(" or ")))
-                }
-                Status::Failed(e) => ("-".to_owned(), format!("failed: {e}")),
-            };
-            let secs = if matches!(o.status, Status::Skipped { .. }) {
-                "-".to_owned()
-            } else {
-                format!("{:.1}", o.elapsed.as_secs_f64())
-            };
-            [o.provider.clone(), models, secs, status]
-        })
-        .collect();
+    let mut rows = vec![vec![
+        "provider".into(),
+        "models".into(),
+        "seconds".into(),
+        "status".into(),
+    ]];
+    for o in &report.outcomes {
+        let (models, status) = match &o.status {
+            Status::Ok => (
+                o.models.to_string(),
+                o.note.as_ref().map_or("ok".to_owned(), |n| format!("ok ({n})")),
+            ),
+            Status::Skipped { key_env } => ("-".to_owned(), format!("skipped: set {}", key_env.join(" or "))),
+            Status::Failed(e) => ("-".to_owned(), format!("failed: {e}")),
+        };
+        let secs = if matches!(o.status, Status::Skipped { .. }) {
+            "-".to_owned()
+        } else {
+            format!("{:.1}", o.elapsed.as_secs_f64())
+        };
+        rows.push(vec![o.provider.clone(), models, secs, status]);
+    }
     let total: u64 = report
         .outcomes
         .iter()
         .filter(|o| matches!(o.status, Status::Ok))
         .map(|o| o.models)
         .sum();
-    let header = [
-        "provider".to_owned(),
-        "models".to_owned(),
-        "seconds".to_owned(),
-        "status".to_owned(),
-    ];
-    let footer = [
-        "total".to_owned(),
+    rows.push(vec![
+        "total".into(),
         total.to_string(),
         String::new(),
         String::new(),
-    ];
-    let w0 = rows
-        .iter()
-        .chain([&header, &footer])
-        .map(|r| r[0].len())
-        .max()
-        .unwrap_or(0);
-    let w1 = rows
-        .iter()
-        .chain([&header, &footer])
-        .map(|r| r[1].len())
-        .max()
-        .unwrap_or(0);
-    let w2 = rows
-        .iter()
-        .chain([&header])
-        .map(|r| r[2].len())
-        .max()
-        .unwrap_or(0);
+    ]);
+    table(&rows, &[false, true, true])
+}
+
+/// Aligns rows into columns two spaces apart; `right[i]` right-aligns column
+/// `i`; the last column is left as it is. Control characters are neutralized
+/// and trailing spaces trimmed.
+fn table(rows: &[Vec<String>], right: &[bool]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols.saturating_sub(1))
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let mut out = String::new();
-    for r in std::iter::once(&header)
-        .chain(&rows)
-        .chain(std::iter::once(&footer))
-    {
-        let line = format!("{:<w0$}  {:>w1$}  {:>w2$}  {}", r[0], r[1], r[2], r[3]);
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            match widths.get(i) {
+                Some(&w) if right.get(i).copied().unwrap_or(false) => line.push_str(&format!("{cell:>w$}")),
+                Some(&w) => line.push_str(&format!("{cell:<w$}")),
+                None => line.push_str(cell),
+            }
+        }
         out.push_str(&sanitize(line.trim_end()));
         out.push('\n');
     }
@@ -277,47 +277,21 @@ pub fn providers(cfg: &ProvidersConfig) -> anyhow::Result<()> {
     match cfg.format {
         SummaryFormat::Json => write_json_line(&mut out, &cfg.providers)?,
         SummaryFormat::Table => {
-            let rows: Vec<[String; 5]> = cfg
-                .providers
-                .iter()
-                .map(|p| {
-                    [
-                        p.name.clone(),
-                        if p.needs_key { "required" } else { "optional" }.to_owned(),
-                        match &p.key_set {
-                            Some(k) => format!("set ({k})"),
-                            None => "not set".to_owned(),
-                        },
-                        p.key_env.join(", "),
-                        p.endpoint.clone(),
-                    ]
-                })
-                .collect();
-            let header = ["provider", "key", "key status", "key env", "endpoint"].map(str::to_owned);
-            let widths: Vec<usize> = (0..4)
-                .map(|i| {
-                    rows.iter()
-                        .chain(std::iter::once(&header))
-                        .map(|r| r[i].len())
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            for r in std::iter::once(&header).chain(&rows) {
-                let line = format!(
-                    "{:<a$}  {:<b$}  {:<c$}  {:<d$}  {}",
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    a = widths[0],
-                    b = widths[1],
-                    c = widths[2],
-                    d = widths[3]
-                );
-                writeln!(out, "{}", sanitize(line.trim_end()))?;
+            let mut rows = vec![["provider", "key", "key status", "key env", "endpoint"]
+                .map(str::to_owned)
+                .to_vec()];
+            for p in &cfg.providers {
+                rows.push(vec![
+                    p.name.clone(),
+                    if p.needs_key { "required" } else { "optional" }.to_owned(),
+                    p.key_set
+                        .as_ref()
+                        .map_or("not set".to_owned(), |k| format!("set ({k})")),
+                    p.key_env.join(", "),
+                    p.endpoint.clone(),
+                ]);
             }
+            out.write_all(table(&rows, &[]).as_bytes())?;
             out.flush()?;
         }
     }
@@ -402,54 +376,30 @@ pub fn cache_list(cache: &Cache, format: SummaryFormat) -> anyhow::Result<()> {
             write_json_line(&mut out, &list)?;
         }
         SummaryFormat::Table => {
-            let rows: Vec<[String; 5]> = entries
-                .iter()
-                .map(|e| {
-                    let filters: Vec<String> = e
-                        .header
-                        .key
-                        .filters
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect();
-                    let limit = e.header.key.limit.map_or("all".to_owned(), |l| l.to_string());
-                    [
-                        e.header.provider.clone(),
-                        human_age(e.age()),
-                        e.header.models.to_string(),
-                        human_bytes(e.size),
-                        format!("limit={limit} {}", filters.join(" "))
-                            .trim_end()
-                            .to_owned(),
-                    ]
-                })
-                .collect();
-            let header = ["provider", "age", "models", "size", "key"].map(str::to_owned);
-            let w: Vec<usize> = (0..4)
-                .map(|i| {
-                    rows.iter()
-                        .chain(std::iter::once(&header))
-                        .map(|r| r[i].len())
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            for r in std::iter::once(&header).chain(&rows) {
-                let line = format!(
-                    "{:<a$}  {:>b$}  {:>c$}  {:>d$}  {}",
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    a = w[0],
-                    b = w[1],
-                    c = w[2],
-                    d = w[3]
-                );
-                writeln!(out, "{}", sanitize(line.trim_end()))?;
+            let mut rows = vec![["provider", "age", "models", "size", "key"]
+                .map(str::to_owned)
+                .to_vec()];
+            for e in &entries {
+                let filters: Vec<String> = e
+                    .header
+                    .key
+                    .filters
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                let limit = e.header.key.limit.map_or("all".to_owned(), |l| l.to_string());
+                rows.push(vec![
+                    e.header.provider.clone(),
+                    human_age(e.age()),
+                    e.header.models.to_string(),
+                    human_bytes(e.size),
+                    format!("limit={limit} {}", filters.join(" "))
+                        .trim_end()
+                        .to_owned(),
+                ]);
             }
-            writeln!(out, "{} entries in {}", rows.len(), cache.dir().display())?;
+            out.write_all(table(&rows, &[false, true, true, true]).as_bytes())?;
+            writeln!(out, "{} entries in {}", entries.len(), cache.dir().display())?;
         }
     }
     Ok(())

@@ -76,16 +76,15 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
 mod tests {
     use super::*;
     use crate::record::{Record, Timestamp};
-    use std::sync::Arc;
 
     fn ctx(hf_ids: bool) -> ParseCtx {
         ParseCtx {
-            provider: Arc::from("deepinfra"),
-            source: Arc::from("https://api.deepinfra.com/v1/openai/models"),
-            fetched_at: Timestamp(0),
-            raw: false,
-            price_unit: None,
             hf_ids,
+            ..ParseCtx::new(
+                "deepinfra",
+                "https://api.deepinfra.com/v1/openai/models",
+                Timestamp(0),
+            )
         }
     }
 

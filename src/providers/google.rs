@@ -40,17 +40,13 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
 mod tests {
     use super::*;
     use crate::record::Timestamp;
-    use std::sync::Arc;
 
     fn ctx() -> ParseCtx {
-        ParseCtx {
-            provider: Arc::from("google"),
-            source: Arc::from("https://generativelanguage.googleapis.com/v1beta/models"),
-            fetched_at: Timestamp(0),
-            raw: false,
-            price_unit: None,
-            hf_ids: false,
-        }
+        ParseCtx::new(
+            "google",
+            "https://generativelanguage.googleapis.com/v1beta/models",
+            Timestamp(0),
+        )
     }
 
     #[test]

@@ -103,16 +103,11 @@ fn modalities(task: &str) -> (Vec<String>, Vec<String>) {
 mod tests {
     use super::*;
     use crate::record::Timestamp;
-    use std::sync::Arc;
 
     fn ctx() -> ParseCtx {
         ParseCtx {
-            provider: Arc::from("hug"),
-            source: Arc::from("https://huggingface.co/api/models"),
-            fetched_at: Timestamp(0),
-            raw: false,
-            price_unit: None,
             hf_ids: true,
+            ..ParseCtx::new("hug", "https://huggingface.co/api/models", Timestamp(0))
         }
     }
 

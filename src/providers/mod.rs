@@ -359,6 +359,20 @@ pub struct ParseCtx {
 }
 
 impl ParseCtx {
+    /// A context for `provider`'s listing at `source`, fetched at `fetched_at`,
+    /// with no raw objects, no price unit and no Hugging Face ids.
+    #[must_use]
+    pub fn new(provider: &str, source: &str, fetched_at: Timestamp) -> ParseCtx {
+        ParseCtx {
+            provider: Arc::from(provider),
+            source: Arc::from(source),
+            fetched_at,
+            raw: false,
+            price_unit: None,
+            hf_ids: false,
+        }
+    }
+
     /// A record for `id` with the run's provider, source and time.
     #[must_use]
     pub fn record(&self, id: String) -> Record {

@@ -73,17 +73,9 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
 mod tests {
     use super::*;
     use crate::record::Timestamp;
-    use std::sync::Arc;
 
     fn ctx() -> ParseCtx {
-        ParseCtx {
-            provider: Arc::from("novita"),
-            source: Arc::from("https://api.novita.ai/openai/v1/models"),
-            fetched_at: Timestamp(0),
-            raw: false,
-            price_unit: None,
-            hf_ids: false,
-        }
+        ParseCtx::new("novita", "https://api.novita.ai/openai/v1/models", Timestamp(0))
     }
 
     fn price(p: Option<Price>) -> Option<String> {

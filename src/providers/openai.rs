@@ -100,16 +100,12 @@ mod tests {
     use super::*;
     use crate::providers::PriceUnit;
     use crate::record::Timestamp;
-    use std::sync::Arc;
 
     fn ctx(name: &str, price_unit: Option<PriceUnit>, hf_ids: bool) -> ParseCtx {
         ParseCtx {
-            provider: Arc::from(name),
-            source: Arc::from("https://example.test/v1/models"),
-            fetched_at: Timestamp(0),
-            raw: false,
             price_unit,
             hf_ids,
+            ..ParseCtx::new(name, "https://example.test/v1/models", Timestamp(0))
         }
     }
 

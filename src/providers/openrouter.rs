@@ -97,17 +97,13 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
 mod tests {
     use super::*;
     use crate::record::{Record, Timestamp};
-    use std::sync::Arc;
 
     fn ctx() -> ParseCtx {
-        ParseCtx {
-            provider: Arc::from("openrouter"),
-            source: Arc::from("https://openrouter.ai/api/v1/models?output_modalities=all"),
-            fetched_at: Timestamp(0),
-            raw: false,
-            price_unit: None,
-            hf_ids: false,
-        }
+        ParseCtx::new(
+            "openrouter",
+            "https://openrouter.ai/api/v1/models?output_modalities=all",
+            Timestamp(0),
+        )
     }
 
     fn page() -> Vec<Record> {

@@ -52,17 +52,9 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
 mod tests {
     use super::*;
     use crate::record::Timestamp;
-    use std::sync::Arc;
 
     fn ctx() -> ParseCtx {
-        ParseCtx {
-            provider: Arc::from("xai"),
-            source: Arc::from("https://api.x.ai/v1/language-models"),
-            fetched_at: Timestamp(0),
-            raw: false,
-            price_unit: None,
-            hf_ids: false,
-        }
+        ParseCtx::new("xai", "https://api.x.ai/v1/language-models", Timestamp(0))
     }
 
     fn price(p: Option<Price>) -> Option<String> {
