@@ -201,6 +201,9 @@ impl Pacer {
                 self.throttled = true;
                 notify.waiting(nominal, Wait::RateLimit);
             }
+            if nominal >= Duration::from_millis(100) {
+                tracing::debug!(wait_ms = nominal.as_millis(), "pacing the next request");
+            }
             tokio::time::sleep(wait).await;
         }
         self.last_start = Some(Instant::now());

@@ -46,8 +46,8 @@ fn execute(config: Config, verbose: u8, color: bool) -> ExitCode {
         Config::Snapshot(s) => s.run.progress,
         _ => false,
     };
-    // Bars would fight with debug logs for the terminal's last lines.
-    let progress = Progress::new(show_progress && verbose == 0);
+    // Log lines are printed through the bars (see `Progress::log_writer`).
+    let progress = Progress::new(show_progress);
     init_logging(verbose, color, &progress);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -112,7 +112,11 @@ impl Bar {
 
     /// Ends the bar with a final message.
     pub fn finish(&self, msg: &str) {
-        self.with(|b| b.finish_with_message(msg.to_owned()));
+        self.with(|b| {
+            // A listing shorter than the limit ends full, not part-way.
+            b.set_length(b.position());
+            b.finish_with_message(msg.to_owned());
+        });
     }
 }
 
