@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
     let bar = Progress::new(true).bar(&name, target.limit(&opts));
     let outcome = harvest(&http, &target, &opts, Start::fresh(), &bar, |page| {
         records.extend(page.records);
-        true
+        std::future::ready(true)
     })
     .await;
     bar.finish("done");

@@ -252,8 +252,10 @@ const HUB_FIELDS: [&str; 8] = [
 
 /// Harvests one provider, handing each page's new records to `emit` in the
 /// provider's order. Never panics on bad data; failures end up in the outcome.
-/// `emit` returns `false` when nobody listens any more, which ends the harvest.
-pub async fn harvest<F>(
+/// `emit` resolves to `false` when nobody listens any more, which ends the
+/// harvest; while it is pending (a full channel), no further page is asked
+/// for, so a slow reader slows the harvest instead of growing memory.
+pub async fn harvest<F, Fut>(
     http: &Http,
     target: &Target,
     opts: &HarvestOptions,
@@ -262,7 +264,8 @@ pub async fn harvest<F>(
     mut emit: F,
 ) -> Outcome
 where
-    F: FnMut(Delivery) -> bool,
+    F: FnMut(Delivery) -> Fut,
+    Fut: std::future::Future<Output = bool>,
 {
     let started = Instant::now();
     let spec = &target.spec;
@@ -365,7 +368,7 @@ where
                 records: fresh,
                 next: next.as_ref().map(ToString::to_string),
             };
-            if !emit(delivery) {
+            if !emit(delivery).await {
                 // The consumer is gone (closed pipe, cancelled run).
                 return Ok(());
             }

@@ -24,6 +24,11 @@ use crate::progress::Progress;
 use crate::providers::Shape;
 use crate::record::{Record, Timestamp};
 
+/// Pages a provider may fetch ahead of the writer. The provider being written
+/// is slowed by a slow reader (a pipe into jq) instead of filling memory; the
+/// others fetch this far ahead and then wait their turn.
+const PAGES_IN_FLIGHT: usize = 4;
+
 /// What a consumer writes records to (nothing for `count`).
 pub type Output = Option<RecordWriter<Box<dyn crate::output::Finish + Send>>>;
 
@@ -39,7 +44,7 @@ enum Source {
 }
 
 struct Live {
-    rx: mpsc::UnboundedReceiver<Msg>,
+    rx: mpsc::Receiver<Msg>,
     writer: Option<EntryWriter>,
     resume: Option<Checkpoint>,
     base: Option<Base>,
@@ -112,7 +117,7 @@ pub async fn run(
                 start,
                 live,
             } => {
-                let (tx, rx) = mpsc::unbounded_channel();
+                let (tx, rx) = mpsc::channel(PAGES_IN_FLIGHT);
                 planned.push(None);
                 jobs.push(Job {
                     name: name.clone(),
@@ -123,13 +128,16 @@ pub async fn run(
                 let (http, target) = (http.clone(), target.clone());
                 tasks.push(Some(tokio::spawn(async move {
                     let outcome = harvest(&http, &target, &opts, start, &bar, |d| {
-                        tx.send(Msg::Page(d)).is_ok()
+                        let tx = tx.clone();
+                        async move { tx.send(Msg::Page(d)).await.is_ok() }
                     })
                     .await;
-                    let _ = tx.send(Msg::Done {
-                        ok: !outcome.failed(),
-                        pages: outcome.pages,
-                    });
+                    let _ = tx
+                        .send(Msg::Done {
+                            ok: !outcome.failed(),
+                            pages: outcome.pages,
+                        })
+                        .await;
                     bar.finish(if outcome.failed() { "failed" } else { "done" });
                     outcome
                 })));
@@ -298,7 +306,7 @@ fn plan(cfg: &RunConfig, target: &Target, cache: Option<&Cache>) -> anyhow::Resu
         None => None,
     };
     let fallback = if cc.stale_ok { entry } else { None };
-    let (_, rx) = mpsc::unbounded_channel();
+    let (_, rx) = mpsc::channel(1);
     Ok(Plan::Fetch {
         key,
         live: Box::new(Live {
