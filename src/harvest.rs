@@ -294,9 +294,11 @@ where
         hf_ids: spec.hf_ids,
     };
     let hasher = BuildHasherDefault::<DefaultHasher>::default();
-    let mut seen_ids: HashSet<u64, BuildHasherDefault<DefaultHasher>> =
-        start.seen.iter().map(|id| hasher.hash_one(id.as_str())).collect();
-    out.models = seen_ids.len() as u64;
+    let mut seen_ids = IdSet::default();
+    for id in &start.seen {
+        seen_ids.insert(hasher.hash_one(id.as_str()));
+    }
+    out.models = seen_ids.len();
     out.pages = start.pages;
     let mut seen_urls: HashSet<String> = HashSet::new();
     let mut url = start.url.clone().unwrap_or_else(|| target.first_url(opts));
@@ -410,6 +412,80 @@ where
     out
 }
 
+/// The ids delivered so far, as 64-bit hashes: 8 bytes a model in a sorted
+/// vector, plus a small hash set of the latest ones that is merged into it
+/// when full. Exact de-duplication over a whole harvest (a model whose sort
+/// key changes while paging can come round again many pages later) without
+/// the doubling spikes of one ever-growing hash table.
+#[derive(Debug, Default)]
+struct IdSet {
+    sorted: Vec<u64>,
+    recent: HashSet<u64, BuildHasherDefault<DefaultHasher>>,
+}
+
+impl IdSet {
+    const RECENT_MAX: usize = 16_384;
+
+    /// Adds `h`; `false` when it was already there.
+    fn insert(&mut self, h: u64) -> bool {
+        if self.recent.contains(&h) || self.sorted_contains(h) {
+            return false;
+        }
+        self.recent.insert(h);
+        if self.recent.len() >= Self::RECENT_MAX {
+            self.merge();
+        }
+        true
+    }
+
+    /// Hashes are uniform over `u64`, so a value's place in the sorted
+    /// vector is predictable: look there first, then widen the window until
+    /// it brackets the value (a few probes in one small region instead of a
+    /// binary search's cache misses across the whole vector).
+    fn sorted_contains(&self, h: u64) -> bool {
+        let v = &self.sorted;
+        if v.is_empty() {
+            return false;
+        }
+        #[allow(clippy::cast_possible_truncation, reason = "the product is below len")]
+        let guess = ((u128::from(h) * v.len() as u128) >> 64) as usize;
+        let mut width = 64;
+        loop {
+            let lo = guess.saturating_sub(width);
+            let hi = (guess + width).min(v.len());
+            let bracketed = (lo == 0 || v[lo] <= h) && (hi == v.len() || v[hi - 1] >= h);
+            if bracketed {
+                return v[lo..hi].binary_search(&h).is_ok();
+            }
+            width *= 4;
+        }
+    }
+
+    fn len(&self) -> u64 {
+        (self.sorted.len() + self.recent.len()) as u64
+    }
+
+    /// Merges the recent hashes into the sorted vector, in place from the back.
+    fn merge(&mut self) {
+        let mut fresh: Vec<u64> = self.recent.drain().collect();
+        fresh.sort_unstable();
+        let old = self.sorted.len();
+        self.sorted.reserve_exact(fresh.len());
+        self.sorted.resize(old + fresh.len(), 0);
+        let (mut i, mut j, mut k) = (old, fresh.len(), self.sorted.len());
+        while j > 0 {
+            k -= 1;
+            if i > 0 && self.sorted[i - 1] > fresh[j - 1] {
+                self.sorted[k] = self.sorted[i - 1];
+                i -= 1;
+            } else {
+                self.sorted[k] = fresh[j - 1];
+                j -= 1;
+            }
+        }
+    }
+}
+
 /// Whether every record of a page was last modified before `t` (and says when).
 fn all_older(records: &[Record], t: Timestamp) -> bool {
     records.iter().all(|r| r.last_modified.is_some_and(|m| m < t))
@@ -519,6 +595,23 @@ impl Notify for TokenHint<'_> {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn id_set_is_exact_across_merges() {
+        let mut set = IdSet::default();
+        let n = IdSet::RECENT_MAX as u64 * 3 + 17;
+        // Scattered values so merges interleave old and new.
+        let value = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for i in 0..n {
+            assert!(set.insert(value(i)), "{i} is new");
+        }
+        for i in (0..n).step_by(7) {
+            assert!(!set.insert(value(i)), "{i} was seen");
+        }
+        assert_eq!(set.len(), n);
+        assert!(set.sorted.windows(2).all(|w| w[0] < w[1]));
+        assert!(set.insert(value(n)));
+    }
 
     #[test]
     fn link_next_is_found_among_other_rels() {

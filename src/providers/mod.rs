@@ -426,6 +426,42 @@ struct PaginationBlock {
     total_items: Option<u64>,
 }
 
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+struct TypedEnvelope<T> {
+    #[serde(default = "Option::default")]
+    data: Option<Vec<T>>,
+    #[serde(default = "Option::default")]
+    models: Option<Vec<T>>,
+    #[serde(default)]
+    total: Option<u64>,
+    #[serde(default, rename = "nextPageToken")]
+    next_page_token: Option<String>,
+    #[serde(default)]
+    pagination: Option<PaginationBlock>,
+}
+
+/// The whole page in one pass, or `None` when anything in it is off.
+fn parse_typed<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Option<(Vec<T>, PageHints)> {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    match body.iter().find(|b| !b.is_ascii_whitespace())? {
+        b'[' => serde_json::from_slice::<Vec<T>>(body)
+            .ok()
+            .map(|v| (v, PageHints::default())),
+        b'{' => {
+            let env: TypedEnvelope<T> = serde_json::from_slice(body).ok()?;
+            let pagination = env.pagination.as_ref();
+            let hints = PageHints {
+                total: env.total.or_else(|| pagination.and_then(|p| p.total_items)),
+                total_pages: pagination.and_then(|p| p.total_pages),
+                next_token: env.next_page_token.filter(|t| !t.is_empty()),
+            };
+            env.data.or(env.models).map(|v| (v, hints))
+        }
+        _ => None,
+    }
+}
+
 /// Splits a listing body into its model objects, whatever the wrapper: a bare
 /// array, `{"data":[...]}` or `{"models":[...]}`. A UTF-8 BOM is ignored.
 ///
@@ -469,6 +505,31 @@ where
     T: Deserialize<'a>,
     F: Fn(T, &ParseCtx) -> Option<Record>,
 {
+    // One pass over the page when every model is well formed (the usual
+    // case); only a page with a bad model is split and parsed item by item.
+    if !ctx.raw {
+        if let Some((models, hints)) = parse_typed::<T>(body) {
+            let mut page = ParsedPage {
+                records: Vec::with_capacity(models.len()),
+                skipped: 0,
+                items: models.len(),
+                hints,
+            };
+            for m in models {
+                match map(m, ctx) {
+                    Some(r) => page.records.push(r),
+                    None => {
+                        page.skipped += 1;
+                        tracing::warn!(
+                            provider = &*ctx.provider,
+                            "skipped a malformed model: no usable id"
+                        );
+                    }
+                }
+            }
+            return Ok(page);
+        }
+    }
     let (items, hints) = split_items(body)?;
     let mut page = ParsedPage {
         records: Vec::with_capacity(items.len()),

@@ -1,0 +1,1156 @@
+//! Benchmark of the real harvest path (`Config::from_cli` → `run::fetch`)
+//! against a fast local mock of the Hugging Face Hub and of the API providers.
+//!
+//! ```sh
+//! cargo run --release --example bench -- --models 50000 --batch 100 --auth
+//! cargo run --release --example bench -- --models 10000 --latency-ms 50 --auth
+//! cargo run --release --example bench -- --models 2000 --delay-ms 500 --latency-ms 50
+//! cargo run --release --example bench -- --models 12000 --auth --quota 50/3
+//! cargo run --release --example bench -- --providers 14 --models 1000 --batch 1000 --latency-ms 300
+//! cargo run --release --example bench -- --scenario all          # the fixed suite, as a table
+//! cargo run --release --example bench -- --scenario hf-compare   # huggingface_hub vs catalog
+//! cargo run --example bench -- --models 5000                     # short mode (CI, debug build)
+//! ```
+//!
+//! The mock runs in a child process (this binary re-executed with `--serve`,
+//! printing its port), so `getrusage(RUSAGE_SELF)` and `VmHWM` of this process
+//! measure the client alone. It is a small HTTP/1.1 keep-alive server on
+//! loopback that builds each Hub page by copying a pre-serialized template of
+//! 1000 fixed-width items and patching their numbers in place; the provider
+//! listings are the recorded fixtures, served as bytes. `--scenario all` runs
+//! each row in a fresh process, so every row's peak RSS and CPU are its own.
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context as _};
+use clap::Parser;
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+
+use catalog::cli::Cli;
+use catalog::config::{Config, Env};
+use catalog::harvest::Status;
+use catalog::progress::Progress;
+
+/// Benchmark of `catalog fetch` against a local mock.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "bench")]
+struct Opts {
+    /// Models the mock Hub lists (and the harvest's --limit).
+    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..=8_000_000))]
+    models: u64,
+    /// Page size asked for (--batch-size); in hf-compare, the mock's page cap.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    batch: u64,
+    /// Mock latency: each response is answered this many ms after its request.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Harvest the Hub with a token (HF_TOKEN): no fixed delay.
+    #[arg(long)]
+    auth: bool,
+    /// Harvest K built-in providers at once (14: all of them, the Hub included).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=14))]
+    providers: u64,
+    /// --delay-ms passed to catalog (spacing of anonymous requests).
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
+    /// Hub quota: Q requests per W seconds (fixed window), e.g. 50/3; 429 beyond it.
+    #[arg(long, value_name = "Q/W")]
+    quota: Option<String>,
+    /// hub (as the flags say), all (the fixed suite), hf-compare (huggingface_hub vs catalog).
+    #[arg(long, default_value = "hub")]
+    scenario: String,
+    /// Run the mock server (internal).
+    #[arg(long, hide = true)]
+    serve: bool,
+    /// Largest page the mock serves (internal; the Hub's is 1000).
+    #[arg(long, hide = true, default_value_t = 1000)]
+    page_cap: u64,
+    /// Use this already running mock instead of starting one (internal).
+    #[arg(long, hide = true)]
+    mock_port: Option<u16>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let opts = Opts::parse();
+    if opts.serve {
+        return serve(&opts);
+    }
+    match opts.scenario.as_str() {
+        "hub" | "providers" => {
+            let mut o = opts.clone();
+            if o.scenario == "providers" && o.providers == 0 {
+                o.providers = 14;
+            }
+            let figures = run_scenario(&o)?;
+            for (k, v) in &figures {
+                println!("{k} {v}");
+            }
+            // Figures never fail a run (timing is noise); an incomplete harvest does.
+            if figures.iter().any(|(k, v)| k == "complete" && v != "true") {
+                bail!("the harvest did not write every model the mock listed");
+            }
+            Ok(())
+        }
+        "all" => suite(),
+        "hf-compare" => hf_compare(&opts),
+        other => bail!("unknown --scenario {other:?}: hub, providers, all or hf-compare"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The mock (child process)
+// ---------------------------------------------------------------------------
+
+/// lastModified of model 0; model n is n seconds older.
+const BASE_TIME: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+/// Room left before each body for the response head, so head and body go out
+/// in one write without copying the body.
+const HEADROOM: usize = 2048;
+
+/// One Hub item (~470 bytes, like tests/fixtures/hf-list-default.json) with
+/// fixed-width placeholders: `!` _id (hex), `@` org digit, `#` model number,
+/// `$` likes, `%` downloads, `^` lastModified.
+const ITEM: &str = concat!(
+    r#"{"_id":"!!!!!!!!!!!!!!!!!!!!!!!!","id":"org@/model-#######","likes":$$$,"trendingScore":0,"#,
+    r#""private":false,"downloads":%%%%%%%,"tags":["transformers","safetensors","llama","text-generation","#,
+    r#""conversational","custom_code","license:apache-2.0","autotrain_compatible","endpoints_compatible","#,
+    r#""region:us"],"pipeline_tag":"text-generation","library_name":"transformers","#,
+    r#""createdAt":"2025-11-04T08:25:31.000Z","lastModified":"^^^^^^^^^^^^^^^^^^^^^^^^","#,
+    r#""modelId":"org@/model-#######"}"#
+);
+
+/// The Hub page template: `[` + 1000 items joined by `,`, and where each
+/// item's variable fields are.
+struct Template {
+    bytes: Vec<u8>,
+    item_len: usize,
+    fields: Vec<(u8, usize, usize)>,
+}
+
+impl Template {
+    fn new(items: usize) -> Template {
+        let item = ITEM.as_bytes();
+        let mut fields = Vec::new();
+        let mut i = 0;
+        while i < item.len() {
+            let c = item[i];
+            if b"!@#$%^".contains(&c) {
+                let start = i;
+                while i < item.len() && item[i] == c {
+                    i += 1;
+                }
+                fields.push((c, start, i - start));
+            } else {
+                i += 1;
+            }
+        }
+        let mut bytes = Vec::with_capacity(1 + items * (item.len() + 1));
+        bytes.push(b'[');
+        for k in 0..items {
+            if k > 0 {
+                bytes.push(b',');
+            }
+            bytes.extend_from_slice(item);
+        }
+        Template {
+            bytes,
+            item_len: item.len(),
+            fields,
+        }
+    }
+
+    /// Appends `[` + models `start..start+count` + `]` to `out`.
+    fn page(&self, out: &mut Vec<u8>, start: u64, count: usize) {
+        if count == 0 {
+            out.extend_from_slice(b"[]");
+            return;
+        }
+        let base = out.len();
+        out.extend_from_slice(&self.bytes[..count * (self.item_len + 1)]);
+        out.push(b']');
+        for k in 0..count {
+            let at = base + 1 + k * (self.item_len + 1);
+            let item = &mut out[at..at + self.item_len];
+            let n = start + k as u64;
+            for &(kind, off, len) in &self.fields {
+                let dst = &mut item[off..off + len];
+                match kind {
+                    b'!' => put_hex(dst, n),
+                    b'@' => put_dec(dst, n % 7),
+                    b'#' => put_dec(dst, n),
+                    b'$' => put_dec(dst, 100 + n % 900),
+                    b'%' => put_dec(dst, 9_000_000 - n),
+                    _ => put_time(dst, BASE_TIME - n as i64),
+                }
+            }
+        }
+    }
+}
+
+fn put_dec(dst: &mut [u8], mut v: u64) {
+    for b in dst.iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+fn put_hex(dst: &mut [u8], mut v: u64) {
+    for b in dst.iter_mut().rev() {
+        *b = b"0123456789abcdef"[(v & 15) as usize];
+        v >>= 4;
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.000Z` into 24 bytes (Howard Hinnant's civil date).
+fn put_time(dst: &mut [u8], secs: i64) {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    dst.copy_from_slice(b"0000-00-00T00:00:00.000Z");
+    for (range, v) in [
+        (0..4, y),
+        (5..7, m),
+        (8..10, d),
+        (11..13, rem / 3600),
+        (14..16, rem % 3600 / 60),
+        (17..19, rem % 60),
+    ] {
+        put_dec(&mut dst[range], v as u64);
+    }
+}
+
+/// A non-Hub provider served by the mock: its catalog name, the key variable
+/// the bench sets, and the recorded fixture pages it answers with.
+struct Prov {
+    name: &'static str,
+    key: &'static str,
+    pages: &'static [&'static str],
+}
+
+/// The 13 built-in API providers, OpenAI-shaped ones first; `--providers 14`
+/// adds the Hub (`hug`).
+const PROVIDERS: &[Prov] = &[
+    Prov {
+        name: "groq",
+        key: "GROQ_API_KEY",
+        pages: &["groq-models.json"],
+    },
+    Prov {
+        name: "together",
+        key: "TOGETHER_API_KEY",
+        pages: &["together-models.json"],
+    },
+    Prov {
+        name: "fireworks",
+        key: "FIREWORKS_API_KEY",
+        pages: &["fireworks-models.json"],
+    },
+    Prov {
+        name: "nebius",
+        key: "NEBIUS_API_KEY",
+        pages: &["nebius-models.json"],
+    },
+    Prov {
+        name: "cerebras",
+        key: "CEREBRAS_API_KEY",
+        pages: &["cerebras-models-docs.json"],
+    },
+    Prov {
+        name: "chutes",
+        key: "CHUTES_API_KEY",
+        pages: &["chutes-models.json"],
+    },
+    Prov {
+        name: "featherless",
+        key: "FEATHERLESS_API_KEY",
+        pages: &["featherless-models-docs.json"],
+    },
+    Prov {
+        name: "portkey",
+        key: "PORTKEY_API_KEY",
+        pages: &["portkey-models.json"],
+    },
+    Prov {
+        name: "openrouter",
+        key: "OPENROUTER_API_KEY",
+        pages: &["openrouter-models-all.json"],
+    },
+    Prov {
+        name: "deepinfra",
+        key: "DEEPINFRA_API_KEY",
+        pages: &["deepinfra-openai-models.json"],
+    },
+    Prov {
+        name: "xai",
+        key: "XAI_API_KEY",
+        pages: &["xai-language-models.json"],
+    },
+    Prov {
+        name: "novita",
+        key: "NOVITA_API_KEY",
+        pages: &["novita-models-excerpt.json"],
+    },
+    Prov {
+        name: "google",
+        key: "GEMINI_API_KEY",
+        pages: &["google-models-page1.json", "google-models-page2.json"],
+    },
+];
+
+fn fixture(name: &str) -> anyhow::Result<Vec<u8>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Items in a fixture page (a bare array, or `data` / `models`).
+fn fixture_items(name: &str) -> anyhow::Result<u64> {
+    let bytes = fixture(name)?;
+    let text = std::str::from_utf8(&bytes)?.trim_start_matches('\u{feff}');
+    let v: serde_json::Value = serde_json::from_str(text)?;
+    let list = v
+        .as_array()
+        .or_else(|| v.get("data").and_then(|d| d.as_array()))
+        .or_else(|| v.get("models").and_then(|d| d.as_array()));
+    Ok(list.map_or(0, |l| l.len() as u64))
+}
+
+struct Mock {
+    port: u16,
+    models: u64,
+    page_cap: u64,
+    latency: Duration,
+    quota: Option<(u64, f64)>,
+    template: Template,
+    providers: Vec<Vec<Vec<u8>>>,
+    window: Mutex<(Option<Instant>, u64)>,
+    requests: AtomicU64,
+    throttled: AtomicU64,
+    authed: AtomicU64,
+    bytes: AtomicU64,
+}
+
+fn parse_quota(q: &str) -> anyhow::Result<(u64, f64)> {
+    let (n, w) = q
+        .split_once('/')
+        .ok_or_else(|| anyhow!("--quota takes Q/W, e.g. 50/3"))?;
+    let n: u64 = n.trim().parse().context("--quota Q")?;
+    let w: f64 = w.trim().parse().context("--quota W")?;
+    if n == 0 || w.is_nan() || w <= 0.0 {
+        bail!("--quota needs Q > 0 and W > 0");
+    }
+    Ok((n, w))
+}
+
+/// The child: serves until its stdin closes (the parent exited or is done).
+fn serve(opts: &Opts) -> anyhow::Result<()> {
+    let quota = opts.quota.as_deref().map(parse_quota).transpose()?;
+    let mut providers = Vec::new();
+    for p in PROVIDERS {
+        providers.push(
+            p.pages
+                .iter()
+                .map(|f| fixture(f))
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        );
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let mock = Arc::new(Mock {
+            port,
+            models: opts.models,
+            page_cap: opts.page_cap.clamp(1, 1000),
+            latency: Duration::from_millis(opts.latency_ms),
+            quota,
+            template: Template::new(1000),
+            providers,
+            window: Mutex::new((None, 0)),
+            requests: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+            authed: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        });
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "PORT {port}")?;
+            out.flush()?;
+        }
+        std::thread::spawn(|| {
+            let mut buf = [0u8; 64];
+            let mut stdin = std::io::stdin();
+            while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+            std::process::exit(0);
+        });
+        loop {
+            let (stream, _) = listener.accept().await?;
+            let mock = Arc::clone(&mock);
+            tokio::spawn(async move {
+                let _ = connection(stream, mock).await;
+            });
+        }
+    })
+}
+
+/// One keep-alive connection: requests are answered in order.
+async fn connection(stream: TcpStream, mock: Arc<Mock>) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    let (rd, mut wr) = stream.into_split();
+    let mut rd = tokio::io::BufReader::with_capacity(16 * 1024, rd);
+    let mut line = String::new();
+    let mut out: Vec<u8> = Vec::new();
+    loop {
+        line.clear();
+        if rd.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let request = line.trim_end().to_owned();
+        if request.is_empty() {
+            continue;
+        }
+        let (mut authed, mut close, mut length) = (false, request.ends_with("HTTP/1.0"), 0u64);
+        loop {
+            line.clear();
+            if rd.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = header.split_once(':') {
+                let (k, v) = (k.trim(), v.trim());
+                if k.eq_ignore_ascii_case("authorization") {
+                    authed = true;
+                } else if k.eq_ignore_ascii_case("connection") {
+                    close = v.eq_ignore_ascii_case("close");
+                } else if k.eq_ignore_ascii_case("content-length") {
+                    length = v.parse().unwrap_or(0);
+                }
+            }
+        }
+        if length > 0 {
+            tokio::io::copy(&mut (&mut rd).take(length), &mut tokio::io::sink()).await?;
+        }
+        let target = request.split(' ').nth(1).unwrap_or("/");
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let control = path.starts_with("/__");
+        let start = mock.handle(path, query, authed, &mut out);
+        if !control && !mock.latency.is_zero() {
+            tokio::time::sleep(mock.latency).await;
+        }
+        wr.write_all(&out[start..]).await?;
+        if !control {
+            mock.bytes
+                .fetch_add((out.len() - start) as u64, Ordering::Relaxed);
+        }
+        if close {
+            return Ok(());
+        }
+    }
+}
+
+impl Mock {
+    /// Builds the whole response in `out` (body after [`HEADROOM`]); returns
+    /// where it starts.
+    fn handle(&self, path: &str, query: &str, authed: bool, out: &mut Vec<u8>) -> usize {
+        out.clear();
+        out.resize(HEADROOM, 0);
+        match path {
+            "/__stats" => {
+                let stats = format!(
+                    "{{\"requests\":{},\"http_429\":{},\"authed\":{},\"bytes\":{}}}",
+                    self.requests.load(Ordering::SeqCst),
+                    self.throttled.load(Ordering::SeqCst),
+                    self.authed.load(Ordering::SeqCst),
+                    self.bytes.load(Ordering::SeqCst)
+                );
+                out.extend_from_slice(stats.as_bytes());
+                return head(out, "200 OK", "");
+            }
+            "/__reset" => {
+                for c in [&self.requests, &self.throttled, &self.authed, &self.bytes] {
+                    c.store(0, Ordering::SeqCst);
+                }
+                *self.window.lock().unwrap() = (None, 0);
+                out.extend_from_slice(b"{}");
+                return head(out, "200 OK", "");
+            }
+            _ => {}
+        }
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        if authed {
+            self.authed.fetch_add(1, Ordering::Relaxed);
+        }
+        if path == "/api/models" {
+            return self.hub(query, out);
+        }
+        let provider = path
+            .strip_prefix("/p")
+            .and_then(|p| p.strip_suffix("/v1/models"))
+            .and_then(|i| i.parse::<usize>().ok())
+            .and_then(|i| self.providers.get(i));
+        match provider {
+            Some(pages) => {
+                let page = if query.contains("pageToken=") && pages.len() > 1 {
+                    &pages[1]
+                } else {
+                    &pages[0]
+                };
+                out.extend_from_slice(page);
+                head(out, "200 OK", "")
+            }
+            None => {
+                out.extend_from_slice(b"{\"error\":\"not found\"}");
+                head(out, "404 Not Found", "")
+            }
+        }
+    }
+
+    fn hub(&self, query: &str, out: &mut Vec<u8>) -> usize {
+        let mut extra = String::new();
+        if let Some((q, w)) = self.quota {
+            let window = Duration::from_secs_f64(w);
+            let (used, left) = {
+                let mut win = self.window.lock().unwrap();
+                let now = Instant::now();
+                let start = match win.0 {
+                    Some(s) if now - s < window => s,
+                    _ => {
+                        *win = (Some(now), 0);
+                        now
+                    }
+                };
+                win.1 += 1;
+                (win.1, window - (now - start))
+            };
+            let t = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+            let policy = format!("RateLimit-Policy: \"fixed window\";\"api\";q={q};w={w}\r\n");
+            if used > q {
+                self.throttled.fetch_add(1, Ordering::Relaxed);
+                out.extend_from_slice(b"{}");
+                let headers = format!("RateLimit: \"api\";r=0;t={t}\r\n{policy}");
+                return head(out, "429 Too Many Requests", &headers);
+            }
+            extra = format!("RateLimit: \"api\";r={};t={t}\r\n{policy}", q - used);
+        }
+        let mut size = self.page_cap;
+        let mut start = 0u64;
+        let mut kept = String::with_capacity(query.len());
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            if let Some(v) = pair.strip_prefix("cursor=") {
+                start = v.strip_prefix('c').and_then(|n| n.parse().ok()).unwrap_or(0);
+                continue;
+            }
+            if let Some(v) = pair.strip_prefix("limit=") {
+                if let Ok(l) = v.parse::<u64>() {
+                    size = l.clamp(1, self.page_cap);
+                }
+            }
+            if !kept.is_empty() {
+                kept.push('&');
+            }
+            kept.push_str(pair);
+        }
+        let start = start.min(self.models);
+        let end = (start + size).min(self.models);
+        self.template.page(out, start, (end - start) as usize);
+        if end < self.models {
+            let sep = if kept.is_empty() { "" } else { "&" };
+            extra.push_str(&format!(
+                "Link: <http://127.0.0.1:{}/api/models?{kept}{sep}cursor=c{end}>; rel=\"next\"\r\n",
+                self.port
+            ));
+        }
+        head(out, "200 OK", &extra)
+    }
+}
+
+/// Writes the response head right before the body; returns where it starts.
+fn head(out: &mut Vec<u8>, status: &str, extra: &str) -> usize {
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n{extra}\r\n",
+        out.len() - HEADROOM
+    );
+    if head.len() <= HEADROOM {
+        let start = HEADROOM - head.len();
+        out[start..HEADROOM].copy_from_slice(head.as_bytes());
+        start
+    } else {
+        out.splice(0..HEADROOM, head.bytes());
+        0
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The parent side: the mock child, the measured client run, figures
+// ---------------------------------------------------------------------------
+
+struct MockProc {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    port: u16,
+}
+
+impl MockProc {
+    fn start(models: u64, latency_ms: u64, quota: Option<&str>, page_cap: u64) -> anyhow::Result<MockProc> {
+        let mut cmd = Command::new(std::env::current_exe()?);
+        cmd.args(["--serve", "--models", &models.to_string()])
+            .args(["--latency-ms", &latency_ms.to_string()])
+            .args(["--page-cap", &page_cap.to_string()]);
+        if let Some(q) = quota {
+            cmd.args(["--quota", q]);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting the mock")?;
+        let stdin = child.stdin.take();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line)?;
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| anyhow!("the mock did not report its port: {line:?}"))?;
+        Ok(MockProc { child, stdin, port })
+    }
+
+    /// Stops the mock; returns its CPU seconds (user+sys).
+    fn stop(mut self) -> anyhow::Result<f64> {
+        let before = rusage(libc::RUSAGE_CHILDREN);
+        drop(self.stdin.take());
+        self.child.wait()?;
+        let after = rusage(libc::RUSAGE_CHILDREN);
+        Ok(after.0 + after.1 - before.0 - before.1)
+    }
+}
+
+/// A plain GET to the mock's control paths.
+fn control(port: u16, path: &str) -> anyhow::Result<serde_json::Value> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)?;
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok(serde_json::from_str(body)?)
+}
+
+/// (user, sys) CPU seconds.
+fn rusage(who: libc::c_int) -> (f64, f64) {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable rusage.
+    unsafe { libc::getrusage(who, &mut ru) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(ru.ru_utime), secs(ru.ru_stime))
+}
+
+/// A `/proc/self/status` figure in MiB (VmHWM, VmRSS).
+fn proc_status_mib(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':').map(str::to_owned))
+        })
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+struct MapEnv(HashMap<String, String>);
+
+impl Env for MapEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
+type Figures = Vec<(String, String)>;
+
+fn push(f: &mut Figures, k: &str, v: impl ToString) {
+    f.push((k.to_owned(), v.to_string()));
+}
+
+/// One measured run of `catalog fetch` against the mock; returns the figures.
+fn run_scenario(o: &Opts) -> anyhow::Result<Figures> {
+    let quota = o.quota.as_deref().map(parse_quota).transpose()?;
+    let own = match o.mock_port {
+        Some(_) => None,
+        None => Some(MockProc::start(o.models, o.latency_ms, o.quota.as_deref(), 1000)?),
+    };
+    let port = o.mock_port.or(own.as_ref().map(|m| m.port)).expect("a mock");
+    let dir = tempfile::tempdir()?;
+    let output = dir.path().join("out.ndjson");
+
+    let mut env = HashMap::new();
+    // No user config file (providers, defaults) may change what is measured.
+    env.insert("XDG_CONFIG_HOME".to_owned(), dir.path().display().to_string());
+    let mut names = Vec::new();
+    let mut served = 0u64;
+    // Counted after the measured run: parsing them here would raise the peak RSS.
+    let mut fixtures = Vec::new();
+    let hub = o.providers == 0 || o.providers == 14;
+    for (i, p) in PROVIDERS.iter().enumerate().take(o.providers.min(13) as usize) {
+        names.push(p.name.to_owned());
+        env.insert(
+            format!("CATALOG_{}_URL", p.name.to_ascii_uppercase()),
+            format!("http://127.0.0.1:{port}/p{i}/v1/models"),
+        );
+        env.insert(p.key.to_owned(), format!("bench-{}-key", p.name));
+        fixtures.extend(p.pages.iter().copied());
+    }
+    if hub {
+        names.push("hug".to_owned());
+        env.insert(
+            "CATALOG_HUG_URL".into(),
+            format!("http://127.0.0.1:{port}/api/models"),
+        );
+        if o.auth {
+            env.insert("HF_TOKEN".into(), "hf_benchmarktoken".into());
+        }
+        served += o.models;
+    }
+    let mut args: Vec<String> = ["catalog", "fetch", "-p", &names.join(",")]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    // With several providers, --limit would cap every one of them; the Hub's
+    // own default (50,000) or its end of listing stops it instead.
+    if o.providers == 0 || o.models > 50_000 {
+        args.extend(["--limit".into(), o.models.to_string()]);
+    }
+    args.extend([
+        "--batch-size".into(),
+        o.batch.to_string(),
+        "-o".into(),
+        output.display().to_string(),
+        "--no-progress".into(),
+        "-q".into(),
+        "--no-cache".into(),
+        "--delay-ms".into(),
+        o.delay_ms.to_string(),
+    ]);
+    let cli = Cli::try_parse_from(&args).map_err(|e| anyhow!("catalog args {args:?}: {e}"))?;
+    let Config::Fetch(cfg) = Config::from_cli(cli, &MapEnv(env)).map_err(|e| anyhow!("config: {e}"))? else {
+        bail!("not a fetch");
+    };
+
+    let rss_before = proc_status_mib("VmRSS");
+    let (u0, s0) = rusage(libc::RUSAGE_SELF);
+    let t0 = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = runtime.block_on(catalog::run::fetch(cfg, &Progress::hidden()))?;
+    drop(runtime);
+    let wall = t0.elapsed().as_secs_f64();
+    let (u1, s1) = rusage(libc::RUSAGE_SELF);
+    let peak = proc_status_mib("VmHWM");
+
+    let stats = control(port, "/__stats")?;
+    let stat = |k: &str| stats.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let mut written = 0u64;
+    let mut reader = BufReader::with_capacity(1 << 16, std::fs::File::open(&output)?);
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        written += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        let n = buf.len();
+        reader.consume(n);
+    }
+    for page in fixtures {
+        served += fixture_items(page)?;
+    }
+    let mock_cpu = match own {
+        Some(m) => Some(m.stop()?),
+        None => None,
+    };
+
+    // The bound the rules impose, provider by provider; the run's is the slowest.
+    let latency = o.latency_ms as f64 / 1000.0;
+    let delay = o.delay_ms as f64 / 1000.0;
+    let mut bound: f64 = 0.0;
+    let mut pages_max = 0;
+    let mut detail = Vec::new();
+    let mut failures = Vec::new();
+    for out in &report.outcomes {
+        let pages = out.pages as f64;
+        let keyed = out.provider != "hug" || o.auth;
+        let mut b = if keyed || delay == 0.0 {
+            pages * latency
+        } else {
+            (pages - 1.0).max(0.0) * delay.max(latency) + latency
+        };
+        if let (Some((q, w)), "hug") = (quota, out.provider.as_str()) {
+            let windows = ((out.pages.max(1) - 1) / q) as f64;
+            b = b.max(windows * w + latency);
+        }
+        bound = bound.max(b);
+        pages_max = pages_max.max(out.pages);
+        detail.push(format!("{}:{}/{}", out.provider, out.models, out.pages));
+        match &out.status {
+            Status::Ok => {}
+            Status::Failed(e) => failures.push(format!("{}: {e}", out.provider)),
+            Status::Skipped { .. } => failures.push(format!("{}: skipped", out.provider)),
+        }
+    }
+    let (user, sys) = (u1 - u0, s1 - s0);
+
+    let mut f = Figures::new();
+    push(&mut f, "scenario", scenario_label(o));
+    push(&mut f, "models_listed", served);
+    push(&mut f, "pages", pages_max);
+    push(&mut f, "wall_s", format!("{wall:.3}"));
+    push(&mut f, "models_per_s", format!("{:.0}", written as f64 / wall));
+    push(&mut f, "cpu_s", format!("{:.3}", user + sys));
+    push(&mut f, "cpu_user_s", format!("{user:.3}"));
+    push(&mut f, "cpu_sys_s", format!("{sys:.3}"));
+    push(&mut f, "peak_rss_mib", format!("{peak:.1}"));
+    push(&mut f, "rss_before_fetch_mib", format!("{rss_before:.1}"));
+    push(&mut f, "requests", stat("requests"));
+    push(&mut f, "http_429", stat("http_429"));
+    push(&mut f, "authed_requests", stat("authed"));
+    push(&mut f, "bytes_served", stat("bytes"));
+    push(&mut f, "bound_s", format!("{bound:.3}"));
+    push(
+        &mut f,
+        "ratio",
+        if bound > 0.0 {
+            format!("{:.3}", wall / bound)
+        } else {
+            "-".to_owned()
+        },
+    );
+    push(&mut f, "models_reported", report.total());
+    push(&mut f, "models_written", written);
+    push(&mut f, "complete", written == served && failures.is_empty());
+    if let Some(c) = mock_cpu {
+        push(&mut f, "mock_cpu_s", format!("{c:.3}"));
+    }
+    if o.providers > 0 {
+        push(&mut f, "per_provider_models_pages", detail.join(","));
+    }
+    if !failures.is_empty() {
+        push(&mut f, "failures", failures.join("; ").replace('\n', " "));
+    }
+    Ok(f)
+}
+
+fn scenario_label(o: &Opts) -> String {
+    let mut s = if o.providers > 0 {
+        format!("{} providers (hub {} models)", o.providers, o.models)
+    } else {
+        format!("hub {} models", o.models)
+    };
+    s.push_str(&format!(" batch {}", o.batch));
+    s.push_str(if o.auth { " auth" } else { " anon" });
+    if o.delay_ms > 0 {
+        s.push_str(&format!(" delay {}ms", o.delay_ms));
+    }
+    s.push_str(&format!(" L={}ms", o.latency_ms));
+    if let Some(q) = &o.quota {
+        s.push_str(&format!(" quota {q}s"));
+    }
+    s
+}
+
+/// Runs this binary again with `args` (one measured scenario in a fresh
+/// process) and parses its `key value` lines.
+fn subrun(args: &[String]) -> anyhow::Result<HashMap<String, String>> {
+    let out = Command::new(std::env::current_exe()?)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !out.status.success() {
+        bail!("bench {args:?} failed: {}", out.status);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// The fixed suite
+// ---------------------------------------------------------------------------
+
+fn suite() -> anyhow::Result<()> {
+    let rows: Vec<(&str, Vec<String>)> = vec![
+        (
+            "50k/100 auth L=0",
+            args(&["--models", "50000", "--batch", "100", "--auth"]),
+        ),
+        (
+            "1M/1000 auth L=0",
+            args(&["--models", "1000000", "--batch", "1000", "--auth"]),
+        ),
+        (
+            "100 pages auth L=50ms",
+            args(&[
+                "--models",
+                "10000",
+                "--batch",
+                "100",
+                "--auth",
+                "--latency-ms",
+                "50",
+            ]),
+        ),
+        (
+            "20 pages anon delay=500 L=50",
+            args(&[
+                "--models",
+                "2000",
+                "--batch",
+                "100",
+                "--delay-ms",
+                "500",
+                "--latency-ms",
+                "50",
+            ]),
+        ),
+        (
+            "120 pages auth quota 50/3s",
+            args(&["--models", "12000", "--batch", "100", "--auth", "--quota", "50/3"]),
+        ),
+        (
+            "14 providers L=300ms",
+            args(&[
+                "--providers",
+                "14",
+                "--models",
+                "1000",
+                "--batch",
+                "1000",
+                "--auth",
+                "--latency-ms",
+                "300",
+            ]),
+        ),
+    ];
+    let mut results = Vec::new();
+    for (name, a) in &rows {
+        eprintln!("running: {name} ({})", a.join(" "));
+        let r = subrun(a)?;
+        results.push((*name, r));
+    }
+    let cols = [
+        ("models_written", "written"),
+        ("pages", "pages"),
+        ("wall_s", "wall_s"),
+        ("models_per_s", "models/s"),
+        ("cpu_s", "cpu_s"),
+        ("peak_rss_mib", "rss_MiB"),
+        ("requests", "req"),
+        ("http_429", "429"),
+        ("bound_s", "bound_s"),
+        ("ratio", "ratio"),
+        ("complete", "complete"),
+    ];
+    let mut header = format!("{:<30}", "scenario");
+    for (_, title) in cols {
+        header.push_str(&format!(" {title:>9}"));
+    }
+    println!("{header}");
+    for (name, r) in &results {
+        let mut line = format!("{name:<30}");
+        for (k, _) in cols {
+            line.push_str(&format!(" {:>9}", r.get(k).map_or("?", String::as_str)));
+        }
+        println!("{line}");
+    }
+    let num = |i: usize, k: &str| -> f64 {
+        results[i]
+            .1
+            .get(k)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    println!();
+    println!("targets (reference only, not asserted):");
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    let rss50 = num(0, "peak_rss_mib");
+    let rss1m = num(1, "peak_rss_mib");
+    println!(
+        "  peak RSS 50k <= 16 MiB: {rss50:.1} MiB -> {}",
+        verdict(rss50 <= 16.0)
+    );
+    println!(
+        "  peak RSS 1M <= 1.2 x 50k ({:.1} MiB): {rss1m:.1} MiB -> {}",
+        1.2 * rss50,
+        verdict(rss1m <= 1.2 * rss50)
+    );
+    let tput = num(1, "models_per_s");
+    println!(
+        "  throughput, pages of 1000 >= 200000 models/s: {tput:.0} -> {}",
+        verdict(tput >= 200_000.0)
+    );
+    for (i, limit, what) in [
+        (2, 1.1, "auth L=50ms 100 pages"),
+        (3, 1.05, "anon delay 500ms"),
+        (5, 1.3, "14 providers"),
+    ] {
+        let (wall, bound, ratio) = (num(i, "wall_s"), num(i, "bound_s"), num(i, "ratio"));
+        println!(
+            "  {what}: wall {wall:.3} s <= {limit} x bound {bound:.3} s: ratio {ratio:.3} -> {}",
+            verdict(ratio <= limit)
+        );
+    }
+    println!(
+        "  quota 50/3s, 120 pages: {} x 429, wall {:.3} s vs quota bound {:.3} s (ratio {:.3})",
+        num(4, "http_429"),
+        num(4, "wall_s"),
+        num(4, "bound_s"),
+        num(4, "ratio")
+    );
+    println!("  CPU vs huggingface_hub: run --scenario hf-compare");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// huggingface_hub vs catalog
+// ---------------------------------------------------------------------------
+
+fn python_hub_version() -> Option<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import huggingface_hub; print(huggingface_hub.__version__)"])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn hf_compare(o: &Opts) -> anyhow::Result<()> {
+    let version = match python_hub_version() {
+        Some(v) => Some(v),
+        None => {
+            eprintln!("huggingface_hub is not importable; trying `python3 -m pip install huggingface_hub`");
+            let _ = Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "huggingface_hub"])
+                .status();
+            python_hub_version()
+        }
+    };
+    // huggingface_hub sends its total `limit` as the page size (and stops
+    // after `limit` items); the Hub caps a page at 1000. Here the mock's cap
+    // is --batch, so both clients get pages of --batch items.
+    let mock = MockProc::start(o.models, o.latency_ms, o.quota.as_deref(), o.batch)?;
+    let port = mock.port;
+    let script: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bench_hf_hub.py");
+    let mut rows: Vec<(String, HashMap<String, String>)> = Vec::new();
+    match &version {
+        Some(v) => {
+            eprintln!("running huggingface_hub {v} list_models(limit={})", o.models);
+            let out = Command::new("python3")
+                .arg(&script)
+                .args(["--port", &port.to_string(), "--limit", &o.models.to_string()])
+                .env("HF_HUB_DISABLE_TELEMETRY", "1")
+                .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                .env_remove("HF_TOKEN")
+                .env_remove("HUGGING_FACE_HUB_TOKEN")
+                .env_remove("HF_HUB_OFFLINE")
+                .stderr(Stdio::inherit())
+                .output()?;
+            if !out.status.success() {
+                bail!("{} failed: {}", script.display(), out.status);
+            }
+            let mut r: HashMap<String, String> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| l.split_once(' '))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            let stats = control(port, "/__stats")?;
+            r.insert("requests".into(), stats["requests"].to_string());
+            rows.push((format!("huggingface_hub {v}"), r));
+        }
+        None => eprintln!("huggingface_hub could not be installed: its row is missing"),
+    }
+    control(port, "/__reset")?;
+    eprintln!("running catalog against the same mock");
+    let mut a = args(&[
+        "--scenario",
+        "hub",
+        "--models",
+        &o.models.to_string(),
+        "--batch",
+        &o.batch.to_string(),
+        "--mock-port",
+        &port.to_string(),
+    ]);
+    if o.auth {
+        a.push("--auth".into());
+    }
+    let r = subrun(&a)?;
+    rows.push((format!("catalog {}", env!("CARGO_PKG_VERSION")), r));
+    let mock_cpu = mock.stop()?;
+
+    println!(
+        "mock: {} models, pages of {} (huggingface_hub asks limit={}, capped by the mock like the Hub caps at 1000)",
+        o.models, o.batch, o.models
+    );
+    println!(
+        "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "client", "models", "requests", "wall_s", "cpu_s", "user_s", "sys_s", "rss_MiB"
+    );
+    for (name, r) in &rows {
+        let g = |k: &str| r.get(k).map_or("?", String::as_str);
+        println!(
+            "{name:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+            g("models_written"),
+            g("requests"),
+            g("wall_s"),
+            g("cpu_s"),
+            g("cpu_user_s"),
+            g("cpu_sys_s"),
+            g("peak_rss_mib")
+        );
+    }
+    if rows.len() == 2 {
+        let cpu = |i: usize| -> f64 {
+            rows[i]
+                .1
+                .get("cpu_s")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(f64::NAN)
+        };
+        let ratio = cpu(1) / cpu(0);
+        println!(
+            "cpu catalog / huggingface_hub: {ratio:.4} (target <= 0.1: {})",
+            if ratio <= 0.1 { "met" } else { "MISSED" }
+        );
+    }
+    println!("mock_cpu_s {mock_cpu:.3} (both runs)");
+    Ok(())
+}
