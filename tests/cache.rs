@@ -473,7 +473,8 @@ async fn a_failed_harvest_resumes_after_its_last_page_and_equals_an_uninterrupte
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_harvest_resumes_from_its_checkpoint() {
     let cache = fresh_dir("cache");
-    // Each page takes 300 ms; kill -9 while page 3 is on its way.
+    // Each page takes 300 ms; kill -9 once page 2's checkpoint is on disk,
+    // while page 3 is on its way.
     let slow = FakeHub::new(500).with_latency(Duration::from_millis(300));
     let slow_server = hub_server(slow.clone()).await;
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("catalog"))
@@ -484,8 +485,15 @@ async fn a_killed_harvest_resumes_from_its_checkpoint() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    while slow.seen().len() < 3 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    let checkpointed = |pages: &str| {
+        fs::read_dir(&cache).unwrap().filter_map(Result::ok).any(|e| {
+            e.path().extension().is_some_and(|x| x == "cursor")
+                && fs::read_to_string(e.path()).is_ok_and(|t| t.contains(pages))
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !(checkpointed("\"pages\":2,") && slow.seen().len() >= 3) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     child.kill().unwrap();
     child.wait().unwrap();

@@ -1775,7 +1775,7 @@ fn bad_input_exits_2_before_any_request() {
         );
         assert!(out.stdout.is_empty(), "{args:?}");
         assert!(
-            started.elapsed() < Duration::from_secs(5),
+            started.elapsed() < Duration::from_secs(20),
             "{args:?} was not fast"
         );
         assert_eq!(server.count(), 0, "{args:?} sent a request");
