@@ -550,17 +550,25 @@ pub fn link_next(headers: &HeaderMap) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find_map(|value| {
-            value.split(',').find_map(|entry| {
-                let (target, params) = entry.trim().split_once(';')?;
-                let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-                params
-                    .split(';')
-                    .any(|p| {
-                        let p = p.trim().replace(' ', "");
-                        p == "rel=\"next\"" || p == "rel=next"
-                    })
-                    .then(|| target.to_owned())
-            })
+            // Entries are `<target>; params`, comma-separated; a target may
+            // itself hold commas, so targets are found by their brackets.
+            let mut rest = value;
+            while let Some(open) = rest.find('<') {
+                let after = &rest[open + 1..];
+                let close = after.find('>')?;
+                let target = &after[..close];
+                let params_end = after[close..].find('<').map_or(after.len(), |i| close + i);
+                let params = &after[close + 1..params_end];
+                let is_next = params.split([';', ',']).any(|p| {
+                    let p = p.trim().replace(' ', "").to_ascii_lowercase();
+                    p == "rel=\"next\"" || p == "rel=next"
+                });
+                if is_next {
+                    return Some(target.to_owned());
+                }
+                rest = &after[close + 1..];
+            }
+            None
         })
 }
 
@@ -625,5 +633,22 @@ mod tests {
             Some("https://huggingface.co/api/models?limit=10&cursor=eyJ9%3D")
         );
         assert_eq!(link_next(&HeaderMap::new()), None);
+        let mut h = HeaderMap::new();
+        h.insert(
+            LINK,
+            HeaderValue::from_static(
+                "<https://a.test/m?tags=a,b&cursor=x>; rel=\"next\"; title=\"more, please\"",
+            ),
+        );
+        assert_eq!(
+            link_next(&h).as_deref(),
+            Some("https://a.test/m?tags=a,b&cursor=x")
+        );
+        let mut h = HeaderMap::new();
+        h.insert(
+            LINK,
+            HeaderValue::from_static("<https://a.test/first>; rel=\"first\""),
+        );
+        assert_eq!(link_next(&h), None);
     }
 }

@@ -259,6 +259,9 @@ fn plan(cfg: &RunConfig, target: &Target, cache: Option<&Cache>) -> anyhow::Resu
         Some(c) if cc.resume => c.checkpoint(name, &key).filter(|cp| cp.raw == opts.raw),
         _ => None,
     };
+    if cc.resume && resume.is_none() && target.spec.paging != crate::providers::Paging::None {
+        tracing::warn!("{name}: no checkpoint to resume from; fetching from the first page");
+    }
     if let (Some(cp), Some(c)) = (&resume, cache) {
         let mut seen = Vec::with_capacity(usize::try_from(cp.models).unwrap_or(0));
         c.read_checkpoint(name, &key, cp, |r| {
