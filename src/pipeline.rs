@@ -71,7 +71,8 @@ struct Served {
     models: Option<u64>,
     note: Option<String>,
     failed: Option<String>,
-    recovered: bool,
+    /// Age of the stale copy that stood in for a failed harvest (`--stale-ok`).
+    recovered: Option<std::time::Duration>,
 }
 
 /// Runs every selected provider and feeds `output`; returns the outcomes in
@@ -186,12 +187,13 @@ fn merge(name: &str, s: Served, live: Option<Outcome>) -> Outcome {
         }
     }
     o.note = s.note;
-    if s.recovered {
+    if let Some(age) = s.recovered {
         // The stale copy stands in for the failed harvest; the note says why.
         if let Status::Failed(reason) = std::mem::replace(&mut o.status, Status::Ok) {
-            o.note = o
-                .note
-                .map(|n| n.replacen("failed;", &format!("failed ({reason});"), 1));
+            o.note = Some(format!(
+                "failed ({reason}); served the cached copy from {} ago instead (--stale-ok)",
+                human_age(age)
+            ));
         }
     }
     o
@@ -499,12 +501,7 @@ fn consume_live(
     match (fallback, cache) {
         (Some(entry), Some(c)) if !streamed => {
             c.read(&entry, raw, |r| out.emit(&r))?;
-            s.models = Some(entry.header.models);
-            s.recovered = true;
-            s.note = Some(format!(
-                "failed; served the cached copy from {} ago instead (--stale-ok)",
-                human_age(entry.age())
-            ));
+            s.recovered = Some(entry.age());
         }
         _ => {}
     }
