@@ -87,7 +87,10 @@ pub enum Command {
     ))]
     Diff(DiffArgs),
     /// Inspect or clear the on-disk cache.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  catalog cache ls\n  catalog cache ls -f json | jq '.[] | {provider, models, age_seconds}'\n  catalog cache clear -p hug"
+    )]
     Cache(CacheCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
@@ -380,6 +383,9 @@ pub struct DiffArgs {
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
     /// List cache entries: provider, age, models, size.
+    #[command(
+        after_help = "Examples:\n  catalog cache ls\n  catalog cache ls -f json --cache-dir /var/cache/catalog"
+    )]
     Ls {
         /// Cache directory.
         #[arg(long, value_name = "DIR", env = "CATALOG_CACHE_DIR", hide_env_values = true)]
@@ -389,6 +395,7 @@ pub enum CacheCommand {
         format: SummaryFormat,
     },
     /// Remove cache entries and checkpoints (all, or one provider's).
+    #[command(after_help = "Examples:\n  catalog cache clear\n  catalog cache clear -p openrouter")]
     Clear {
         /// Only this provider's entries.
         #[arg(short, long = "provider", value_name = "NAME")]

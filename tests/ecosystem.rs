@@ -452,16 +452,20 @@ fn version_names_the_git_revision() {
 #[test]
 fn every_command_has_help_with_examples() {
     for cmd in [
-        "fetch",
-        "count",
-        "providers",
-        "snapshot",
-        "diff",
-        "completions",
-        "man",
+        &["fetch"][..],
+        &["count"],
+        &["providers"],
+        &["snapshot"],
+        &["diff"],
+        &["completions"],
+        &["man"],
+        &["cache"],
+        &["cache", "ls"],
+        &["cache", "clear"],
     ] {
         catalog()
-            .args([cmd, "--help"])
+            .args(cmd)
+            .arg("--help")
             .assert()
             .success()
             .stdout(predicate::str::contains("Example"));
