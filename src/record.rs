@@ -456,8 +456,42 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SSZ` for years 0 to 9999, written digit by digit:
+    /// every record carries two timestamps, and the formatting machinery
+    /// showed in profiles.
+    fn rfc3339(self) -> Option<[u8; 20]> {
+        let days = self.0.div_euclid(86_400);
+        let secs = self.0.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        let mut out = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, width: usize, mut v: i64| {
+            for i in (at..at + width).rev() {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a digit")]
+                let digit = (v % 10) as u8;
+                out[i] = b'0' + digit;
+                v /= 10;
+            }
+        };
+        put(0, 4, y);
+        put(5, 2, m);
+        put(8, 2, d);
+        put(11, 2, secs / 3600);
+        put(14, 2, secs % 3600 / 60);
+        put(17, 2, secs % 60);
+        Some(out)
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(bytes) = self.rfc3339() {
+            // ASCII digits and separators only.
+            return f.write_str(std::str::from_utf8(&bytes).unwrap_or_default());
+        }
         let days = self.0.div_euclid(86_400);
         let secs = self.0.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
@@ -480,7 +514,10 @@ impl<'de> Deserialize<'de> for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        match self.rfc3339() {
+            Some(bytes) => s.serialize_str(std::str::from_utf8(&bytes).unwrap_or_default()),
+            None => s.collect_str(self),
+        }
     }
 }
 
@@ -563,6 +600,13 @@ mod tests {
         );
         assert_eq!(Timestamp::parse("2024-07-23"), Some(Timestamp(1_721_692_800)));
         assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(Timestamp(253_402_300_799).to_string(), "9999-12-31T23:59:59Z");
+        assert_eq!(Timestamp(253_402_300_800).to_string(), "10000-01-01T00:00:00Z");
+        assert_eq!(Timestamp(-1).to_string(), "1969-12-31T23:59:59Z");
+        assert_eq!(
+            serde_json::to_string(&Timestamp(1_721_692_800)).unwrap(),
+            "\"2024-07-23T00:00:00Z\""
+        );
         assert_eq!(Timestamp::parse("not a date"), None);
         assert_eq!(Timestamp::parse("2024-13-01T00:00:00Z"), None);
     }

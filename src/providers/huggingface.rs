@@ -1,5 +1,7 @@
 //! Hugging Face Hub `GET /api/models`: a bare array of repositories.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 
 use super::{parse_items, text, ParseCtx, ParsedPage};
@@ -7,14 +9,15 @@ use crate::record::{Record, Timestamp};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Model {
+struct Model<'a> {
     id: String,
     #[serde(default)]
     author: Option<String>,
-    #[serde(default)]
-    created_at: Option<String>,
-    #[serde(default)]
-    last_modified: Option<String>,
+    // Borrowed from the page: parsed, never kept.
+    #[serde(default, borrow)]
+    created_at: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    last_modified: Option<Cow<'a, str>>,
     #[serde(default)]
     downloads: Option<u64>,
     #[serde(default)]
@@ -27,7 +30,7 @@ struct Model {
 
 /// Parses one page of the Hub listing.
 pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
-    parse_items(body, ctx, |m: Model, ctx| {
+    parse_items(body, ctx, |m: Model<'_>, ctx| {
         if m.id.is_empty() {
             return None;
         }
