@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::RunExt as _;
+
 use std::fs;
 use std::path::Path;
 use std::process::Stdio;
@@ -40,13 +42,7 @@ async fn count_after_fetch_answers_from_the_cache_without_network() {
         .assert()
         .success();
     assert_eq!(hub.seen().len(), 3);
-    let out = cmd(&server, &cache)
-        .args(["count", "-p", "hug"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = cmd(&server, &cache).args(["count", "-p", "hug"]).ok_stdout();
     let text = String::from_utf8(out).unwrap();
     let hug: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
     assert_eq!(hug[..5], ["hug", "250", "0.0", "ok", "(from"], "{text}");
@@ -247,11 +243,7 @@ async fn a_killed_harvest_leaves_the_previous_entry_intact() {
     child.wait().unwrap();
     let out = cmd(&slow_server, &cache)
         .args(["count", "-p", "hug", "--offline", "-f", "json", "--limit", "200"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "{\"providers\":{\"hug\":200},\"total\":200}\n"
@@ -286,13 +278,7 @@ async fn cache_ls_lists_entries_and_clear_removes_them() {
         .args(["fetch", "-p", "hug", "-q"])
         .assert()
         .success();
-    let out = cmd(&server, &cache)
-        .args(["cache", "ls"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = cmd(&server, &cache).args(["cache", "ls"]).ok_stdout();
     let text = String::from_utf8(out).unwrap();
     let line = text.lines().nth(1).unwrap();
     assert!(
@@ -301,11 +287,7 @@ async fn cache_ls_lists_entries_and_clear_removes_them() {
     );
     let out = cmd(&server, &cache)
         .args(["cache", "ls", "-f", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v[0]["models"], 15);
     cmd(&server, &cache)
@@ -332,11 +314,7 @@ async fn incremental_fetches_only_the_changed_pages_and_merges_to_a_full_fetch()
             "--delay-ms",
             "0",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     assert_eq!(ids(&ndjson(&first)), hub.ids_by_last_modified());
     assert_eq!(hub.seen().len(), 10);
     assert!(hub.seen()[0].url.query().unwrap().contains("sort=lastModified"));
@@ -384,11 +362,7 @@ async fn incremental_fetches_only_the_changed_pages_and_merges_to_a_full_fetch()
             "--delay-ms",
             "0",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     assert_eq!(without_fetched_at(&merged), without_fetched_at(&ndjson(&full)));
 }
 
@@ -430,11 +404,7 @@ async fn a_failed_harvest_resumes_after_its_last_page_and_equals_an_uninterrupte
             "--delay-ms",
             "0",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let seen = hub.seen();
     assert_eq!(seen.len(), 7, "4 requests, then pages 4 to 6 only");
     assert!(
@@ -453,11 +423,7 @@ async fn a_failed_harvest_resumes_after_its_last_page_and_equals_an_uninterrupte
     let clean_server = hub_server(clean.clone()).await;
     let full = cmd(&clean_server, &fresh_dir("cache"))
         .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let strip = |v: Vec<serde_json::Value>| -> Vec<serde_json::Value> {
         without_fetched_at(&v)
             .into_iter()
@@ -508,11 +474,7 @@ async fn a_killed_harvest_resumes_from_its_checkpoint() {
             "--delay-ms",
             "0",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     assert_eq!(ids(&ndjson(&resumed)), slow.ids());
     let seen = slow.seen();
     let resumed_at = seen[3].url.query().unwrap().to_owned();

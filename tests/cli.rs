@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::RunExt as _;
+
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -19,11 +21,7 @@ async fn json_output_is_one_array_of_records_in_schema_order() {
     let out = catalog()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .args(["fetch", "-p", "hug"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let records: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
     assert_eq!(ids(&records), hub.ids());
     let r = &records[0];
@@ -126,11 +124,7 @@ async fn raw_adds_the_providers_original_object() {
     let out = catalog()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .args(["fetch", "-p", "hug", "--raw", "-f", "ndjson"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let r = &ndjson(&out)[0];
     assert_eq!(r["raw"]["modelId"], "org0/model-000000");
     assert_eq!(r["raw"]["library_name"], "transformers");
@@ -292,11 +286,7 @@ async fn count_prints_an_aligned_table_with_the_total() {
     let out = catalog()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .args(["count", "-p", "hug", "--delay-ms", "0"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
@@ -316,11 +306,7 @@ async fn count_json_gives_per_provider_counts_and_the_distinct_total() {
     let out = catalog()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .args(["count", "-p", "hug", "-f", "json", "--limit", "100"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v, serde_json::json!({"providers": {"hug": 100}, "total": 100}));
 }
@@ -330,11 +316,7 @@ fn providers_lists_every_provider_and_whether_its_key_is_set_never_the_key() {
     let out = catalog()
         .env("GROQ_API_KEY", "gsk_sentinel_value")
         .args(["providers"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains("gsk_sentinel_value"));
     let groq = text.lines().find(|l| l.starts_with("groq ")).unwrap();
@@ -349,13 +331,7 @@ fn providers_lists_every_provider_and_whether_its_key_is_set_never_the_key() {
     );
     assert_eq!(text.lines().count(), 15, "a header and 14 providers:\n{text}");
 
-    let out = catalog()
-        .args(["providers", "-f", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = catalog().args(["providers", "-f", "json"]).ok_stdout();
     let list: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
     assert_eq!(list.len(), 14);
     assert_eq!(list[4]["name"], "hug");
@@ -390,7 +366,7 @@ async fn csv_safe_defuses_cells_a_spreadsheet_would_run_as_formulas() {
         if safe {
             cmd.arg("--csv-safe");
         }
-        String::from_utf8(cmd.assert().success().get_output().stdout.clone()).unwrap()
+        String::from_utf8(cmd.ok_stdout()).unwrap()
     };
     assert_eq!(
         run(false),

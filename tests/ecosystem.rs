@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::RunExt as _;
+
 use std::fs;
 use std::io::Read;
 
@@ -56,11 +58,7 @@ async fn a_configured_provider_is_listed_fetched_and_counted_like_a_built_in_one
     let out = catalog()
         .env("CATALOG_CONFIG", &config)
         .args(["providers", "-f", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let list: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
     assert_eq!(list.len(), 15);
     let lab = &list[14];
@@ -92,11 +90,7 @@ async fn a_configured_provider_is_listed_fetched_and_counted_like_a_built_in_one
         .env("CATALOG_CONFIG", &config)
         .env("MYLAB_API_KEY", "lab-key")
         .args(["count", "-p", "mylab", "-f", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "{\"providers\":{\"mylab\":2},\"total\":2}\n"
@@ -117,11 +111,7 @@ async fn config_defaults_set_the_format_the_limit_and_what_all_means() {
         .env("MYLAB_API_KEY", "lab-key")
         .env("CATALOG_HUG_URL", hub_url(&hub_srv))
         .args(["fetch", "--all"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let records = ndjson(&out);
     assert_eq!(
         records.len(),
@@ -235,11 +225,7 @@ async fn fields_choose_and_order_the_columns_in_every_format() {
             "--fields",
             "id,provider,downloads",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let first = String::from_utf8(out).unwrap().lines().next().unwrap().to_owned();
     assert_eq!(
         first,
@@ -249,11 +235,7 @@ async fn fields_choose_and_order_the_columns_in_every_format() {
     let out = catalog()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .args(["fetch", "-p", "hug", "-f", "csv", "--fields", "likes,id"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "likes,id\n0,org0/model-000000\n1,org1/model-000001\n2,org2/model-000002\n"
@@ -262,11 +244,7 @@ async fn fields_choose_and_order_the_columns_in_every_format() {
     let out = catalog()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .args(["fetch", "-p", "hug", "--fields", "task"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(
         v,
@@ -315,11 +293,7 @@ async fn filters_select_records_before_writing_and_counting() {
         let out = catalog()
             .envs(url_env(&server))
             .args(["fetch", "-p", "openrouter", "-f", "ndjson", "--filter", filter])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+            .ok_stdout();
         ndjson(&out).len()
     };
     assert_eq!(run("free"), free);
@@ -330,11 +304,7 @@ async fn filters_select_records_before_writing_and_counting() {
     let out = catalog()
         .envs(url_env(&server))
         .args(["count", "-p", "openrouter", "-f", "json", "--filter", "free"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["providers"]["openrouter"], free);
 
@@ -392,13 +362,7 @@ fn completions_are_generated_for_every_shell() {
         ("powershell", "Register-ArgumentCompleter"),
         ("elvish", "edit:completion:arg-completer[catalog]"),
     ] {
-        let out = catalog()
-            .args(["completions", shell])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+        let out = catalog().args(["completions", shell]).ok_stdout();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains(marker), "{shell} script lacks {marker:?}");
         assert!(
@@ -411,13 +375,7 @@ fn completions_are_generated_for_every_shell() {
 
 #[test]
 fn the_man_page_documents_every_command() {
-    let out = catalog()
-        .arg("man")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = catalog().arg("man").ok_stdout();
     let text = String::from_utf8(out).unwrap();
     assert!(text.starts_with(".ie") && text.contains(".TH catalog 1"));
     for section in [
@@ -434,13 +392,7 @@ fn the_man_page_documents_every_command() {
 
 #[test]
 fn version_names_the_git_revision() {
-    let out = catalog()
-        .arg("--version")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = catalog().arg("--version").ok_stdout();
     let text = String::from_utf8(out).unwrap();
     assert!(
         text.starts_with(concat!("catalog ", env!("CARGO_PKG_VERSION"), " (")),

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::RunExt as _;
+
 use std::fs;
 use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -198,11 +200,7 @@ async fn fake_hub_503_on_every_7th_request_loses_and_repeats_nothing() {
             "--delay-ms",
             "0",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     assert_eq!(ids(&ndjson(&out)), hub.ids());
     // 50 good pages; requests 7, 14, ..., 56 failed: 58 in all.
     assert_eq!(hub.seen().len(), 58);
@@ -526,11 +524,7 @@ fn a_slow_trickle_whose_pauses_stay_under_the_timeout_succeeds() {
             "--retries",
             "0",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     assert!(started.elapsed() >= Duration::from_millis(1200));
     assert_eq!(ids(&ndjson(&out)), hub_ids(20));
     assert_eq!(server.count(), 1);

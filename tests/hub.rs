@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::RunExt as _;
+
 use std::time::Duration;
 
 use common::hub::{FakeHub, Faults};
@@ -17,11 +19,7 @@ async fn link_cursor_pagination_returns_every_model_once_in_order() {
     let out = catalog()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let records = ndjson(&out);
     // The fake Hub ignores `offset` like the real one: an offset-paging client
     // would get model-000000..99 three times and fail this comparison.
@@ -121,11 +119,7 @@ async fn limit_stops_requesting_as_soon_as_it_is_reached() {
             "--delay-ms",
             "0",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let records = ndjson(&out);
     assert_eq!(ids(&records), hub.ids()[..150]);
     assert_eq!(
@@ -142,11 +136,7 @@ async fn a_limit_below_the_page_size_asks_for_only_that_many() {
     let out = catalog()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .args(["fetch", "-p", "hug", "--limit", "30", "-f", "ndjson"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     assert_eq!(ndjson(&out).len(), 30);
     let seen = hub.seen();
     assert_eq!(seen.len(), 1);
@@ -222,11 +212,7 @@ async fn hf_endpoint_points_the_hub_at_a_mirror() {
         .env_remove("CATALOG_HUG_URL")
         .env("HF_ENDPOINT", server.uri())
         .args(["fetch", "-p", "hug", "-f", "ndjson"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let records = ndjson(&out);
     assert_eq!(records.len(), 3);
     assert_eq!(records[0]["source"], format!("{}/api/models", server.uri()));
@@ -278,11 +264,7 @@ async fn pacing_spreads_the_announced_quota_instead_of_hitting_429() {
         .env("CATALOG_HUG_URL", hub_url(&server))
         .env("HF_TOKEN", "t")
         .args(["fetch", "-p", "hug", "-f", "ndjson"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     assert_eq!(ids(&ndjson(&out)), hub.ids());
     assert_eq!(hub.throttled(), 0, "paced requests never exceed the quota");
     assert_eq!(hub.seen().len(), 12);
@@ -301,11 +283,7 @@ async fn transient_5xx_failures_are_retried_without_loss() {
     let out = catalog()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     assert_eq!(ids(&ndjson(&out)), hub.ids());
     assert_eq!(
         hub.seen().len(),

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::RunExt as _;
+
 use std::collections::BTreeMap;
 
 use common::hub::FakeHub;
@@ -132,11 +134,7 @@ async fn normalized_values_come_through_end_to_end() {
     let server = all_providers(None).await;
     let out = with_mocks(&server)
         .args(["fetch", "-p", "openrouter,xai,novita,groq,google", "-f", "ndjson"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let records = ndjson(&out);
     let by_key: BTreeMap<(String, String), &serde_json::Value> = records
         .iter()
@@ -203,11 +201,7 @@ async fn count_all_reports_each_provider_and_the_distinct_total() {
     let server = all_providers(None).await;
     let out = with_mocks(&server)
         .args(["count", "--all", "-f", "json", "--delay-ms", "0"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let expected: serde_json::Map<String, serde_json::Value> = EXPECTED
         .iter()
@@ -219,11 +213,7 @@ async fn count_all_reports_each_provider_and_the_distinct_total() {
 
     let table = with_mocks(&server)
         .args(["count", "--all", "--delay-ms", "0"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+        .ok_stdout();
     let table = String::from_utf8(table).unwrap();
     assert!(
         table

@@ -127,3 +127,15 @@ pub fn ids(records: &[serde_json::Value]) -> Vec<String> {
         .map(|r| r["id"].as_str().unwrap().to_owned())
         .collect()
 }
+
+/// Runs a command that must succeed and hands back its stdout.
+pub trait RunExt {
+    /// Asserts success (printing stderr otherwise) and returns stdout.
+    fn ok_stdout(&mut self) -> Vec<u8>;
+}
+
+impl RunExt for Command {
+    fn ok_stdout(&mut self) -> Vec<u8> {
+        self.assert().success().get_output().stdout.clone()
+    }
+}
