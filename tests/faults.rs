@@ -47,28 +47,15 @@ fn respond(r: Response) -> Action {
 /// An IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`) for `Retry-After`.
 fn http_date(t: SystemTime) -> String {
     let secs = i64::try_from(t.duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap();
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let weekday =
-        ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][usize::try_from(days.rem_euclid(7)).unwrap()];
+    // "2015-10-21T07:28:00Z" from the library, rearranged.
+    let iso = catalog::record::Timestamp(secs).to_string();
+    let (y, m, d, time) = (&iso[0..4], &iso[5..7], &iso[8..10], &iso[11..19]);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        [usize::try_from(secs.div_euclid(86_400).rem_euclid(7)).unwrap()];
     let month = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][usize::try_from(m - 1).unwrap()];
-    format!(
-        "{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} GMT",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    ][m.parse::<usize>().unwrap() - 1];
+    format!("{weekday}, {d} {month} {y} {time} GMT")
 }
 
 /// Whole seconds from now to `secs` seconds ahead, as an HTTP date.

@@ -16,25 +16,9 @@ use wiremock::{Request, Respond, ResponseTemplate};
 /// lastModified of the first model; the others are one second older each.
 const BASE_TIME: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
+/// The Hub's millisecond form of an RFC 3339 time.
 fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Days to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    catalog::record::Timestamp(secs).to_string().replace('Z', ".000Z")
 }
 
 /// A request as the mock saw it.
