@@ -217,7 +217,7 @@ async fn a_killed_harvest_leaves_the_previous_entry_intact() {
         .assert()
         .success();
     let before = slow.seen().len();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("catalog"))
+    let mut child = common::catalog_std()
         .env("CATALOG_HUG_URL", hub_url(&slow_server))
         .env("CATALOG_CACHE_DIR", &cache)
         .env("CATALOG_TEST_TIME_SCALE", "0.01")
@@ -443,7 +443,7 @@ async fn a_killed_harvest_resumes_from_its_checkpoint() {
     // while page 3 is on its way.
     let slow = FakeHub::new(500).with_latency(Duration::from_millis(300));
     let slow_server = hub_server(slow.clone()).await;
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("catalog"))
+    let mut child = common::catalog_std()
         .env("CATALOG_HUG_URL", hub_url(&slow_server))
         .env("CATALOG_CACHE_DIR", &cache)
         .env("CATALOG_TEST_TIME_SCALE", "0.01")

@@ -160,7 +160,7 @@ async fn a_run_killed_mid_harvest_leaves_the_previous_file_intact() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hf.ndjson");
     fs::write(&file, "{\"id\":\"previous\"}\n").unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("catalog"))
+    let mut child = common::catalog_std()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .env("CATALOG_TEST_TIME_SCALE", "0.01")
         .args(["fetch", "-p", "hug", "--no-progress", "-o"])
@@ -182,7 +182,7 @@ async fn a_run_killed_mid_harvest_leaves_the_previous_file_intact() {
 async fn a_closed_pipe_ends_the_run_quietly_with_success() {
     let hub = FakeHub::new(5000);
     let server = hub_server(hub.clone()).await;
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("catalog"))
+    let mut child = common::catalog_std()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .env("CATALOG_TEST_TIME_SCALE", "0.01")
         .args([

@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::faults::{
-    catalog_std, clock_random, contains, files_under, hub_id, hub_ids, hub_model, hub_page, names_ending,
-    with_cursor, Action, RawRequest, RawServer, Response,
+    clock_random, contains, files_under, hub_id, hub_ids, hub_model, hub_page, names_ending, with_cursor,
+    Action, RawRequest, RawServer, Response,
 };
 use common::hub::{FakeHub, Faults};
-use common::{catalog, fresh_dir, hub_server, hub_url, ids, ndjson, providers};
+use common::{catalog, catalog_std, fresh_dir, hub_server, hub_url, ids, ndjson, providers};
 use serde_json::json;
 
 /// The listing path the raw Hub servers answer on.

@@ -474,38 +474,6 @@ pub fn with_cursor(url: &url::Url, index: usize) -> url::Url {
     next
 }
 
-/// The real binary as a `std::process::Command` (to spawn, signal and kill),
-/// with the same clean environment as [`super::catalog`].
-pub fn catalog_std() -> std::process::Command {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("catalog"));
-    for var in super::ENV_VARS {
-        cmd.env_remove(var);
-    }
-    for name in [
-        "OPENROUTER",
-        "PORTKEY",
-        "FEATHERLESS",
-        "DEEPINFRA",
-        "HUG",
-        "CHUTES",
-        "GROQ",
-        "TOGETHER",
-        "FIREWORKS",
-        "GOOGLE",
-        "XAI",
-        "NEBIUS",
-        "CEREBRAS",
-        "NOVITA",
-    ] {
-        cmd.env(format!("CATALOG_{name}_URL"), "http://127.0.0.1:9/unreachable");
-    }
-    cmd.env("CATALOG_TEST_TIME_SCALE", super::TIME_SCALE);
-    cmd.env("NO_COLOR", "1");
-    cmd.env("CATALOG_CACHE_DIR", super::fresh_dir("cache"));
-    cmd.env("XDG_CONFIG_HOME", super::fresh_dir("config"));
-    cmd
-}
-
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

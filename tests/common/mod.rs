@@ -45,7 +45,13 @@ pub const TIME_SCALE: &str = "0.01";
 /// The real binary with a clean environment: no keys, no overrides, every
 /// built-in URL pointed at a closed local port so nothing can reach the network.
 pub fn catalog() -> Command {
-    let mut cmd = Command::cargo_bin("catalog").unwrap();
+    Command::from_std(catalog_std())
+}
+
+/// [`catalog`] as a `std::process::Command`, for tests that spawn, signal
+/// or kill the process.
+pub fn catalog_std() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("catalog"));
     for var in ENV_VARS {
         cmd.env_remove(var);
     }
