@@ -543,7 +543,7 @@ mod tests {
         let mut ids = Vec::new();
         cache
             .read(entry, false, |r| {
-                ids.push(r.id);
+                ids.push(r.id.to_string());
                 Ok(())
             })
             .unwrap();

@@ -133,7 +133,7 @@ mod tests {
     use std::sync::Arc;
 
     fn model() -> Record {
-        let mut r = Record::new(Arc::from("p"), "m".into(), Arc::from("s"), Timestamp(0));
+        let mut r = Record::new(Arc::from("p"), "m", Arc::from("s"), Timestamp(0));
         r.task = Some("text-generation".into());
         r.input_modalities = vec!["text".into(), "image".into()];
         r.price_input = Price::from_decimal("0.5", 0);

@@ -12,7 +12,7 @@ use url::Url;
 use crate::error::FetchError;
 use crate::http::{display_url, Credential, Http, Notify, Pacer, Wait};
 use crate::providers::{PageHints, Paging, ParseCtx, ProviderSpec};
-use crate::record::{Record, Timestamp};
+use crate::record::{CompactString, Record, Timestamp};
 
 /// Hugging Face Hub query filters (sent only to `huggingface`-shape providers).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -133,7 +133,7 @@ pub struct Start {
     /// Pages already done.
     pub pages: u64,
     /// Ids already delivered (not delivered again).
-    pub seen: Vec<String>,
+    pub seen: Vec<CompactString>,
     /// The fetch time written into records.
     pub fetched_at: Timestamp,
     /// Incremental harvest: stop after the first page whose models were all

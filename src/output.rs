@@ -396,7 +396,7 @@ fn csv_row(r: &Record) -> [String; 19] {
     }
     [
         r.provider.to_string(),
-        r.id.clone(),
+        r.id.to_string(),
         opt(r.name.as_ref()),
         opt(r.owned_by.as_ref()),
         opt(r.created.as_ref()),

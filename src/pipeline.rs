@@ -22,7 +22,7 @@ use crate::http::{display_url, Http};
 use crate::output::RecordWriter;
 use crate::progress::Progress;
 use crate::providers::Shape;
-use crate::record::{Record, Timestamp};
+use crate::record::{CompactString, Record, Timestamp};
 
 /// Pages a provider may fetch ahead of the writer. The provider being written
 /// is slowed by a slow reader (a pipe into jq) instead of filling memory; the
@@ -56,7 +56,7 @@ struct Live {
 struct Base {
     entry: Entry,
     /// Each cached model's last modification.
-    modified: HashMap<String, Option<Timestamp>>,
+    modified: HashMap<CompactString, Option<Timestamp>>,
 }
 
 struct Job {
@@ -421,7 +421,7 @@ fn consume_live(
             })?;
         }
     }
-    let mut fetched_ids: HashSet<String> = HashSet::new();
+    let mut fetched_ids: HashSet<CompactString> = HashSet::new();
     let (mut new, mut updated) = (0u64, 0u64);
     let (ok, pages) = loop {
         match rx.blocking_recv() {

@@ -8,6 +8,10 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+/// Short strings (up to 24 bytes: most ids, tags and modalities) stored inline,
+/// without a heap allocation; longer ones on the heap like a `String`.
+pub use compact_str::CompactString;
+
 /// The record's field names, in output order. This is also the CSV header.
 pub const FIELDS: [&str; 19] = [
     "provider",
@@ -40,11 +44,11 @@ pub struct Record {
     /// Provider name as used on the command line (`hug`, `openrouter`, ...).
     pub provider: Arc<str>,
     /// The model id exactly as the provider's API expects it.
-    pub id: String,
+    pub id: CompactString,
     /// Human-readable name, when the provider gives one.
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
     /// Organization or account that owns the model.
-    pub owned_by: Option<String>,
+    pub owned_by: Option<CompactString>,
     /// Creation time, seconds since the Unix epoch (written as RFC 3339 UTC).
     pub created: Option<Timestamp>,
     /// Maximum context window in tokens.
@@ -52,11 +56,11 @@ pub struct Record {
     /// Maximum number of generated tokens.
     pub max_output_tokens: Option<u64>,
     /// Input modalities (`text`, `image`, `audio`, ...).
-    pub input_modalities: Vec<String>,
+    pub input_modalities: Vec<CompactString>,
     /// Output modalities.
-    pub output_modalities: Vec<String>,
+    pub output_modalities: Vec<CompactString>,
     /// Task (Hugging Face `pipeline_tag`, or the provider's model type).
-    pub task: Option<String>,
+    pub task: Option<CompactString>,
     /// USD per 1M input tokens.
     pub price_input: Option<Price>,
     /// USD per 1M output tokens.
@@ -64,13 +68,13 @@ pub struct Record {
     /// USD per 1M cached input tokens read.
     pub price_cache_read: Option<Price>,
     /// The Hugging Face repository this model is, when known.
-    pub hugging_face_id: Option<String>,
+    pub hugging_face_id: Option<CompactString>,
     /// Downloads (Hugging Face: last 30 days).
     pub downloads: Option<u64>,
     /// Likes (Hugging Face).
     pub likes: Option<u64>,
     /// Free-form tags.
-    pub tags: Vec<String>,
+    pub tags: Vec<CompactString>,
     /// The listing URL the record came from (never carries a secret).
     pub source: Arc<str>,
     /// When the listing was fetched.
@@ -85,10 +89,15 @@ pub struct Record {
 impl Record {
     /// A record with only the identifying fields set and everything else unknown.
     #[must_use]
-    pub fn new(provider: Arc<str>, id: String, source: Arc<str>, fetched_at: Timestamp) -> Self {
+    pub fn new(
+        provider: Arc<str>,
+        id: impl Into<CompactString>,
+        source: Arc<str>,
+        fetched_at: Timestamp,
+    ) -> Self {
         Record {
             provider,
-            id,
+            id: id.into(),
             name: None,
             owned_by: None,
             created: None,
@@ -202,11 +211,11 @@ impl Serialize for CacheForm<'_> {
 #[derive(Deserialize)]
 struct RecordForm {
     provider: String,
-    id: String,
+    id: CompactString,
     #[serde(default)]
-    name: Option<String>,
+    name: Option<CompactString>,
     #[serde(default)]
-    owned_by: Option<String>,
+    owned_by: Option<CompactString>,
     #[serde(default)]
     created: Option<Timestamp>,
     #[serde(default)]
@@ -214,11 +223,11 @@ struct RecordForm {
     #[serde(default)]
     max_output_tokens: Option<u64>,
     #[serde(default)]
-    input_modalities: Vec<String>,
+    input_modalities: Vec<CompactString>,
     #[serde(default)]
-    output_modalities: Vec<String>,
+    output_modalities: Vec<CompactString>,
     #[serde(default)]
-    task: Option<String>,
+    task: Option<CompactString>,
     #[serde(default)]
     price_input: Option<Price>,
     #[serde(default)]
@@ -226,13 +235,13 @@ struct RecordForm {
     #[serde(default)]
     price_cache_read: Option<Price>,
     #[serde(default)]
-    hugging_face_id: Option<String>,
+    hugging_face_id: Option<CompactString>,
     #[serde(default)]
     downloads: Option<u64>,
     #[serde(default)]
     likes: Option<u64>,
     #[serde(default)]
-    tags: Vec<String>,
+    tags: Vec<CompactString>,
     #[serde(default)]
     source: String,
     #[serde(default)]

@@ -6,13 +6,13 @@
 use serde::Deserialize;
 
 use super::{hf_repo_id, parse_items, text, tokens, unix, ParseCtx, ParsedPage};
-use crate::record::Price;
+use crate::record::{CompactString, Price};
 
 #[derive(Deserialize)]
 struct Model {
-    id: String,
+    id: CompactString,
     #[serde(default)]
-    owned_by: Option<String>,
+    owned_by: Option<CompactString>,
     #[serde(default)]
     created: Option<i64>,
     #[serde(default)]
@@ -28,7 +28,7 @@ struct Metadata {
     #[serde(default)]
     pricing: Option<Pricing>,
     #[serde(default)]
-    tags: Option<Vec<String>>,
+    tags: Option<Vec<CompactString>>,
 }
 
 #[derive(Deserialize)]

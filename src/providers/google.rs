@@ -4,20 +4,22 @@
 
 use serde::Deserialize;
 
+use crate::record::CompactString;
+
 use super::{parse_items, text, tokens, ParseCtx, ParsedPage};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Model {
-    name: String,
+    name: CompactString,
     #[serde(default)]
-    display_name: Option<String>,
+    display_name: Option<CompactString>,
     #[serde(default)]
     input_token_limit: Option<u64>,
     #[serde(default)]
     output_token_limit: Option<u64>,
     #[serde(default)]
-    supported_generation_methods: Option<Vec<String>>,
+    supported_generation_methods: Option<Vec<CompactString>>,
 }
 
 /// Parses one page of the Gemini model listing.

@@ -5,14 +5,14 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::{parse_items, text, ParseCtx, ParsedPage};
-use crate::record::{Record, Timestamp};
+use crate::record::{CompactString, Record, Timestamp};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Model<'a> {
-    id: String,
+    id: CompactString,
     #[serde(default)]
-    author: Option<String>,
+    author: Option<CompactString>,
     // Borrowed from the page: parsed, never kept.
     #[serde(default, borrow)]
     created_at: Option<Cow<'a, str>>,
@@ -23,9 +23,9 @@ struct Model<'a> {
     #[serde(default)]
     likes: Option<u64>,
     #[serde(default)]
-    tags: Option<Vec<String>>,
+    tags: Option<Vec<CompactString>>,
     #[serde(default, rename = "pipeline_tag")]
-    pipeline_tag: Option<String>,
+    pipeline_tag: Option<CompactString>,
 }
 
 /// Parses one page of the Hub listing.
@@ -35,7 +35,7 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
             return None;
         }
         let mut r: Record = ctx.record(m.id);
-        r.owned_by = text(m.author).or_else(|| r.id.split_once('/').map(|(o, _)| o.to_owned()));
+        r.owned_by = text(m.author).or_else(|| r.id.split_once('/').map(|(o, _)| o.into()));
         r.created = m.created_at.as_deref().and_then(Timestamp::parse);
         r.last_modified = m.last_modified.as_deref().and_then(Timestamp::parse);
         r.task = text(m.pipeline_tag);
@@ -54,7 +54,7 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
 
 /// Input and output modalities implied by a pipeline tag (`image-text-to-text`
 /// is image and text in, text out). Unknown tags give no modalities.
-fn modalities(task: &str) -> (Vec<String>, Vec<String>) {
+fn modalities(task: &str) -> (Vec<CompactString>, Vec<CompactString>) {
     let fixed: Option<(&[&str], &[&str])> = match task {
         "text-generation"
         | "text2text-generation"
@@ -80,7 +80,7 @@ fn modalities(task: &str) -> (Vec<String>, Vec<String>) {
         "unconditional-image-generation" => Some((&[], &["image"])),
         _ => None,
     };
-    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let owned = |v: &[&str]| v.iter().map(|s| CompactString::from(*s)).collect::<Vec<_>>();
     if let Some((i, o)) = fixed {
         return (owned(i), owned(o));
     }
@@ -88,13 +88,13 @@ fn modalities(task: &str) -> (Vec<String>, Vec<String>) {
     let Some((input, output)) = task.split_once("-to-") else {
         return (Vec::new(), Vec::new());
     };
-    let words = |s: &str| -> Vec<String> {
+    let words = |s: &str| -> Vec<CompactString> {
         s.split('-')
             .filter_map(|w| match w {
-                "text" | "image" | "audio" | "video" => Some(w.to_owned()),
-                "speech" => Some("audio".to_owned()),
-                "3d" => Some("3d".to_owned()),
-                "any" => Some("any".to_owned()),
+                "text" | "image" | "audio" | "video" => Some(w.into()),
+                "speech" => Some("audio".into()),
+                "3d" => Some("3d".into()),
+                "any" => Some("any".into()),
                 _ => None,
             })
             .collect()

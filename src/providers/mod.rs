@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use url::Url;
 
-use crate::record::{Record, Timestamp};
+use crate::record::{CompactString, Record, Timestamp};
 
 /// The embedded built-in table.
 const BUILTIN: &str = include_str!("providers.toml");
@@ -375,7 +375,7 @@ impl ParseCtx {
 
     /// A record for `id` with the run's provider, source and time.
     #[must_use]
-    pub fn record(&self, id: String) -> Record {
+    pub fn record(&self, id: impl Into<CompactString>) -> Record {
         Record::new(self.provider.clone(), id, self.source.clone(), self.fetched_at)
     }
 }
@@ -560,7 +560,7 @@ where
 /// Normalizes an optional text field: trims, and treats empty and
 /// placeholder values (`unknown`, `none`) as unknown.
 #[must_use]
-pub fn text(value: Option<String>) -> Option<String> {
+pub fn text(value: Option<CompactString>) -> Option<CompactString> {
     let v = value?;
     let t = v.trim();
     if t.is_empty() || t.eq_ignore_ascii_case("unknown") || t.eq_ignore_ascii_case("none") {
@@ -568,7 +568,7 @@ pub fn text(value: Option<String>) -> Option<String> {
     } else if t.len() == v.len() {
         Some(v)
     } else {
-        Some(t.to_owned())
+        Some(t.into())
     }
 }
 
@@ -586,14 +586,14 @@ pub fn tokens(n: Option<u64>) -> Option<u64> {
 
 /// The id as a Hugging Face repository id, when it has the `owner/name` form.
 #[must_use]
-pub fn hf_repo_id(id: &str) -> Option<String> {
+pub fn hf_repo_id(id: &str) -> Option<CompactString> {
     let (owner, name) = id.split_once('/')?;
     let ok = |s: &str| {
         !s.is_empty()
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     };
-    (ok(owner) && ok(name)).then(|| id.to_owned())
+    (ok(owner) && ok(name)).then(|| id.into())
 }
 
 #[cfg(test)]

@@ -5,17 +5,17 @@
 use serde::Deserialize;
 
 use super::{hf_repo_id, parse_items, text, tokens, unix, ParseCtx, ParsedPage};
-use crate::record::Price;
+use crate::record::{CompactString, Price};
 
 #[derive(Deserialize)]
 struct Model {
-    id: String,
+    id: CompactString,
     #[serde(default)]
-    title: Option<String>,
+    title: Option<CompactString>,
     #[serde(default)]
-    display_name: Option<String>,
+    display_name: Option<CompactString>,
     #[serde(default)]
-    owned_by: Option<String>,
+    owned_by: Option<CompactString>,
     #[serde(default)]
     created: Option<i64>,
     #[serde(default)]
@@ -29,13 +29,13 @@ struct Model {
     #[serde(default)]
     cached_input_token_price_per_m: Option<f64>,
     #[serde(default)]
-    tags: Option<Vec<String>>,
+    tags: Option<Vec<CompactString>>,
     #[serde(default)]
-    input_modalities: Option<Vec<String>>,
+    input_modalities: Option<Vec<CompactString>>,
     #[serde(default)]
-    output_modalities: Option<Vec<String>>,
+    output_modalities: Option<Vec<CompactString>>,
     #[serde(default)]
-    model_type: Option<String>,
+    model_type: Option<CompactString>,
 }
 
 /// Units of 0.0001 USD per 1M tokens to USD per 1M tokens.

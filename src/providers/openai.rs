@@ -6,21 +6,21 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{hf_repo_id, parse_items, text, tokens, unix, ParseCtx, ParsedPage};
-use crate::record::Price;
+use crate::record::{CompactString, Price};
 
 #[derive(Deserialize)]
 struct Model {
-    id: String,
+    id: CompactString,
     #[serde(default)]
-    name: Option<String>,
+    name: Option<CompactString>,
     #[serde(default)]
-    display_name: Option<String>,
+    display_name: Option<CompactString>,
     #[serde(default)]
-    title: Option<String>,
+    title: Option<CompactString>,
     #[serde(default)]
-    owned_by: Option<String>,
+    owned_by: Option<CompactString>,
     #[serde(default)]
-    organization: Option<String>,
+    organization: Option<CompactString>,
     #[serde(default)]
     created: Option<i64>,
     #[serde(default)]
@@ -36,17 +36,17 @@ struct Model {
     #[serde(default)]
     max_output_tokens: Option<u64>,
     #[serde(default)]
-    input_modalities: Option<Vec<String>>,
+    input_modalities: Option<Vec<CompactString>>,
     #[serde(default)]
-    output_modalities: Option<Vec<String>>,
+    output_modalities: Option<Vec<CompactString>>,
     #[serde(default, rename = "type")]
-    kind: Option<String>,
+    kind: Option<CompactString>,
     #[serde(default)]
     supports_image_input: Option<bool>,
     #[serde(default)]
     pricing: Option<Value>,
     #[serde(default)]
-    tags: Option<Vec<String>>,
+    tags: Option<Vec<CompactString>>,
 }
 
 /// Parses one page of an OpenAI-style listing.

@@ -6,19 +6,19 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{parse_items, text, tokens, unix, ParseCtx, ParsedPage};
-use crate::record::Price;
+use crate::record::{CompactString, Price};
 
 #[derive(Deserialize)]
 struct Model {
-    id: String,
+    id: CompactString,
     #[serde(default)]
-    name: Option<String>,
+    name: Option<CompactString>,
     #[serde(default)]
     created: Option<i64>,
     #[serde(default)]
     context_length: Option<u64>,
     #[serde(default)]
-    hugging_face_id: Option<String>,
+    hugging_face_id: Option<CompactString>,
     #[serde(default)]
     architecture: Option<Architecture>,
     #[serde(default)]
@@ -30,9 +30,9 @@ struct Model {
 #[derive(Deserialize)]
 struct Architecture {
     #[serde(default)]
-    input_modalities: Option<Vec<String>>,
+    input_modalities: Option<Vec<CompactString>>,
     #[serde(default)]
-    output_modalities: Option<Vec<String>>,
+    output_modalities: Option<Vec<CompactString>>,
 }
 
 #[derive(Deserialize)]
@@ -59,10 +59,10 @@ fn per_token(value: Option<Value>) -> Option<Price> {
 }
 
 /// The author part of `author/slug`; the `~` of alias ids (`~openai/gpt-latest`) is dropped.
-fn author(id: &str) -> Option<String> {
+fn author(id: &str) -> Option<CompactString> {
     let (owner, _) = id.split_once('/')?;
     let owner = owner.trim_start_matches('~');
-    (!owner.is_empty()).then(|| owner.to_owned())
+    (!owner.is_empty()).then(|| owner.into())
 }
 
 /// Parses one page of the OpenRouter listing.

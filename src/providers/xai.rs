@@ -4,19 +4,19 @@
 use serde::Deserialize;
 
 use super::{parse_items, text, unix, ParseCtx, ParsedPage};
-use crate::record::Price;
+use crate::record::{CompactString, Price};
 
 #[derive(Deserialize)]
 struct Model {
-    id: String,
+    id: CompactString,
     #[serde(default)]
-    owned_by: Option<String>,
+    owned_by: Option<CompactString>,
     #[serde(default)]
     created: Option<i64>,
     #[serde(default)]
-    input_modalities: Option<Vec<String>>,
+    input_modalities: Option<Vec<CompactString>>,
     #[serde(default)]
-    output_modalities: Option<Vec<String>>,
+    output_modalities: Option<Vec<CompactString>>,
     #[serde(default)]
     prompt_text_token_price: Option<f64>,
     #[serde(default)]
