@@ -440,7 +440,7 @@ impl EntryWriter {
     pub fn write_page(&mut self, records: &[Record], next: Option<&str>) -> io::Result<()> {
         for r in records {
             self.line.clear();
-            serde_json::to_writer(&mut self.line, &r.cache_form())?;
+            crate::json::write_record(&mut self.line, r, &crate::json::ALL, true);
             self.line.push(b'\n');
             self.out.write_all(&self.line)?;
             self.bytes += self.line.len() as u64;

@@ -34,6 +34,7 @@ pub mod error;
 pub mod filter;
 pub mod harvest;
 pub mod http;
+mod json;
 pub mod output;
 pub mod pipeline;
 pub mod progress;

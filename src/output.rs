@@ -260,6 +260,8 @@ pub struct RecordWriter<W: Write> {
     fields: Vec<usize>,
     started: bool,
     csv_safe: bool,
+    /// One JSON record, reused.
+    line: Vec<u8>,
 }
 
 impl<W: Write> RecordWriter<W> {
@@ -282,6 +284,7 @@ impl<W: Write> RecordWriter<W> {
             fields: (0..FIELDS.len()).collect(),
             started: false,
             csv_safe: false,
+            line: Vec::with_capacity(1024),
         })
     }
 
@@ -329,15 +332,18 @@ impl<W: Write> RecordWriter<W> {
         if !self.started {
             self.start()?;
         }
-        let selected = record.selected(&self.fields);
         match (self.format, &mut self.out, &mut self.csv) {
-            (Format::Json, Some(out), _) => {
-                out.write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut *out, &selected)?;
-            }
-            (Format::Ndjson, Some(out), _) => {
-                serde_json::to_writer(&mut *out, &selected)?;
-                out.write_all(b"\n")?;
+            (Format::Json | Format::Ndjson, Some(out), _) => {
+                let line = &mut self.line;
+                line.clear();
+                if self.format == Format::Json {
+                    line.extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
+                }
+                crate::json::write_record(line, record, &self.fields, false);
+                if self.format == Format::Ndjson {
+                    line.push(b'\n');
+                }
+                out.write_all(line)?;
             }
             (Format::Csv, _, Some(csv)) => {
                 let mut row = csv_row(record);

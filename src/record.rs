@@ -469,7 +469,7 @@ impl Timestamp {
     /// `YYYY-MM-DDTHH:MM:SSZ` for years 0 to 9999, written digit by digit:
     /// every record carries two timestamps, and the formatting machinery
     /// showed in profiles.
-    fn rfc3339(self) -> Option<[u8; 20]> {
+    pub(crate) fn rfc3339(self) -> Option<[u8; 20]> {
         let days = self.0.div_euclid(86_400);
         let secs = self.0.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);

@@ -1,0 +1,297 @@
+//! Records written as JSON text by hand.
+//!
+//! This is the hot path of every harvest: each model is written once to the
+//! output and once to the cache. Going through serde's data model costs a
+//! call per key, per value and per string piece; here a record is appended to
+//! a byte buffer in one pass. The bytes are exactly what `serde_json` writes
+//! for [`Record`]'s `Serialize` views ([`Record::selected`],
+//! [`Record::cache_form`]), which stay the reference: the tests below compare
+//! the two on records full of quotes, control characters and non-ASCII text.
+
+use crate::record::{Price, Record, Timestamp, FIELDS};
+
+/// Every field, in schema order.
+pub(crate) const ALL: [usize; FIELDS.len()] = {
+    let mut all = [0; FIELDS.len()];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = i;
+        i += 1;
+    }
+    all
+};
+
+/// Appends `r` as one JSON object: the fields `fields` (indices into
+/// [`FIELDS`]) in that order, then `raw` when the record has it, then
+/// `last_modified` when `modified` (the cache form).
+pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[usize], modified: bool) {
+    out.push(b'{');
+    let mut first = true;
+    for &i in fields {
+        key(out, &mut first, FIELDS[i]);
+        match i {
+            0 => string(out, &r.provider),
+            1 => string(out, &r.id),
+            2 => opt_string(out, r.name.as_deref()),
+            3 => opt_string(out, r.owned_by.as_deref()),
+            4 => opt_time(out, r.created),
+            5 => opt_u64(out, r.context_length),
+            6 => opt_u64(out, r.max_output_tokens),
+            7 => strings(out, &r.input_modalities),
+            8 => strings(out, &r.output_modalities),
+            9 => opt_string(out, r.task.as_deref()),
+            10 => opt_price(out, r.price_input),
+            11 => opt_price(out, r.price_output),
+            12 => opt_price(out, r.price_cache_read),
+            13 => opt_string(out, r.hugging_face_id.as_deref()),
+            14 => opt_u64(out, r.downloads),
+            15 => opt_u64(out, r.likes),
+            16 => strings(out, &r.tags),
+            17 => string(out, &r.source),
+            _ => time(out, r.fetched_at),
+        }
+    }
+    if let Some(raw) = &r.raw {
+        key(out, &mut first, "raw");
+        out.extend_from_slice(raw.get().as_bytes());
+    }
+    if modified {
+        key(out, &mut first, "last_modified");
+        opt_time(out, r.last_modified);
+    }
+    out.push(b'}');
+}
+
+fn key(out: &mut Vec<u8>, first: &mut bool, name: &str) {
+    if !*first {
+        out.push(b',');
+    }
+    *first = false;
+    // Field names are plain ASCII: nothing to escape.
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+fn null(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"null");
+}
+
+fn opt_string(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => string(out, s),
+        None => null(out),
+    }
+}
+
+fn strings<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) {
+    out.push(b'[');
+    for (k, s) in items.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        string(out, s.as_ref());
+    }
+    out.push(b']');
+}
+
+fn opt_u64(out: &mut Vec<u8>, v: Option<u64>) {
+    match v {
+        Some(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        None => null(out),
+    }
+}
+
+fn opt_price(out: &mut Vec<u8>, p: Option<Price>) {
+    match p {
+        // Rare next to strings; serde_json keeps the number format identical.
+        Some(p) => serde_json::to_writer(&mut *out, &p).expect("writing to a Vec cannot fail"),
+        None => null(out),
+    }
+}
+
+fn opt_time(out: &mut Vec<u8>, t: Option<Timestamp>) {
+    match t {
+        Some(t) => time(out, t),
+        None => null(out),
+    }
+}
+
+fn time(out: &mut Vec<u8>, t: Timestamp) {
+    match t.rfc3339() {
+        Some(bytes) => {
+            out.push(b'"');
+            out.extend_from_slice(&bytes);
+            out.push(b'"');
+        }
+        // Years outside 0..=9999: the general path.
+        None => serde_json::to_writer(&mut *out, &t).expect("writing to a Vec cannot fail"),
+    }
+}
+
+/// A JSON string, escaped exactly as `serde_json` does: `"`, `\` and the
+/// control characters below U+0020; everything else is copied as is.
+fn string(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    if needs_escape(bytes) {
+        escape(out, bytes);
+    } else {
+        out.extend_from_slice(bytes);
+    }
+    out.push(b'"');
+}
+
+/// Whether any byte is `"`, `\` or below 0x20, eight bytes at a time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Exact tests on a whole word (Hacker's Delight / "bit twiddling hacks"):
+    // some byte is zero, some byte is below n (n <= 128).
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    let has_below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        if has_below(v, 0x20)
+            || has_zero(v ^ (ONES * u64::from(b'"')))
+            || has_zero(v ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+fn escape(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x0c => b'f',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x00..=0x1f => b'u',
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        start = i + 1;
+        if short == b'u' {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            out.push(b'\\');
+            out.push(short);
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::value::RawValue;
+
+    use super::*;
+    use crate::record::CompactString;
+
+    /// Text that exercises every escaping rule, at every offset in a word.
+    fn nasty(rng: &mut fastrand::Rng) -> String {
+        const PIECES: &[&str] = &[
+            "a", "model-7b", "\"", "\\", "\n", "\r", "\t", "\u{8}", "\u{c}", "\u{0}", "\u{1f}", "\u{7f}",
+            "é", "模型", "😀", "/", "<", "'", " ",
+        ];
+        let n = rng.usize(0..24);
+        (0..n).map(|_| PIECES[rng.usize(..PIECES.len())]).collect()
+    }
+
+    fn random_record(rng: &mut fastrand::Rng) -> Record {
+        let mut r = Record::new(
+            Arc::from(nasty(rng)),
+            nasty(rng),
+            Arc::from(nasty(rng)),
+            Timestamp(rng.i64(-100_000_000_000..300_000_000_000)),
+        );
+        let text = |rng: &mut fastrand::Rng| rng.bool().then(|| CompactString::from(nasty(rng)));
+        let list = |rng: &mut fastrand::Rng| (0..rng.usize(0..4)).map(|_| nasty(rng).into()).collect();
+        let num = |rng: &mut fastrand::Rng| rng.bool().then(|| rng.u64(..));
+        let price = |rng: &mut fastrand::Rng| {
+            rng.bool()
+                .then(|| Price::from_f64(rng.f64() * 10f64.powi(rng.i32(-9..7)), 0))
+                .flatten()
+        };
+        r.name = text(rng);
+        r.owned_by = text(rng);
+        r.created = rng
+            .bool()
+            .then(|| Timestamp(rng.i64(-1_000_000_000_000..1_000_000_000_000)));
+        r.context_length = num(rng);
+        r.max_output_tokens = num(rng);
+        r.input_modalities = list(rng);
+        r.output_modalities = list(rng);
+        r.task = text(rng);
+        r.price_input = price(rng);
+        r.price_output = price(rng);
+        r.price_cache_read = price(rng);
+        r.hugging_face_id = text(rng);
+        r.downloads = num(rng);
+        r.likes = num(rng);
+        r.tags = list(rng);
+        r.last_modified = rng.bool().then(|| Timestamp(rng.i64(0..2_000_000_000)));
+        if rng.u8(..4) == 0 {
+            let raw = serde_json::json!({"id": nasty(rng), "n": rng.u32(..)}).to_string();
+            r.raw = Some(RawValue::from_string(raw).unwrap());
+        }
+        r
+    }
+
+    #[test]
+    fn hand_written_json_equals_serde_json_for_every_view() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let subsets: [&[usize]; 4] = [&ALL, &[1, 0], &[16, 4, 10, 18], &[]];
+        for _ in 0..3000 {
+            let r = random_record(&mut rng);
+            for fields in subsets {
+                let mut fast = Vec::new();
+                write_record(&mut fast, &r, fields, false);
+                let reference = serde_json::to_vec(&r.selected(fields)).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&fast),
+                    String::from_utf8_lossy(&reference)
+                );
+            }
+            let mut fast = Vec::new();
+            write_record(&mut fast, &r, &ALL, true);
+            assert_eq!(fast, serde_json::to_vec(&r.cache_form()).unwrap());
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_like_serde_json() {
+        for s in [
+            "",
+            "plain",
+            "tab\there",
+            "q\"uote",
+            "back\\slash",
+            "\u{0}\u{1f}\u{7f}",
+            "12345678\"",
+            "1234567\u{1f}",
+            "é\n",
+        ] {
+            let mut out = Vec::new();
+            string(&mut out, s);
+            assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
+    }
+}
