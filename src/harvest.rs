@@ -329,18 +329,20 @@ where
             let older = start
                 .stop_older_than
                 .is_some_and(|t| all_older(&parsed.records, t));
-            let mut fresh = Vec::with_capacity(parsed.records.len());
-            for record in parsed.records {
+            // Filtered in place: records are large, moving each one costs.
+            let mut fresh = parsed.records;
+            fresh.retain(|record| {
                 if limit.is_some_and(|l| out.models >= l) {
-                    break;
+                    return false;
                 }
                 if seen_ids.insert(hasher.hash_one(record.id.as_str())) {
                     out.models += 1;
-                    fresh.push(record);
+                    true
                 } else {
                     out.duplicates += 1;
+                    false
                 }
-            }
+            });
             observer.page(out.models, out.pages);
             barren = if fresh.is_empty() { barren + 1 } else { 0 };
             if barren >= MAX_BARREN_PAGES {
@@ -420,7 +422,28 @@ where
 #[derive(Debug, Default)]
 struct IdSet {
     sorted: Vec<u64>,
-    recent: HashSet<u64, BuildHasherDefault<DefaultHasher>>,
+    recent: HashSet<u64, BuildHasherDefault<Prehashed>>,
+}
+
+/// The set's keys are already uniform 64-bit hashes: used as they are.
+#[derive(Debug, Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed; this fallback keeps the hasher total.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 impl IdSet {
@@ -428,10 +451,9 @@ impl IdSet {
 
     /// Adds `h`; `false` when it was already there.
     fn insert(&mut self, h: u64) -> bool {
-        if self.recent.contains(&h) || self.sorted_contains(h) {
+        if self.sorted_contains(h) || !self.recent.insert(h) {
             return false;
         }
-        self.recent.insert(h);
         if self.recent.len() >= Self::RECENT_MAX {
             self.merge();
         }
