@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::{parse_items, text, ParseCtx, ParsedPage};
+use super::{parse_items, string_list, text, ParseCtx, ParsedPage};
 use crate::record::{CompactString, Record, Timestamp};
 
 #[derive(Deserialize)]
@@ -22,8 +22,8 @@ struct Model<'a> {
     downloads: Option<u64>,
     #[serde(default)]
     likes: Option<u64>,
-    #[serde(default)]
-    tags: Option<Vec<CompactString>>,
+    #[serde(default, deserialize_with = "string_list")]
+    tags: Vec<CompactString>,
     #[serde(default, rename = "pipeline_tag")]
     pipeline_tag: Option<CompactString>,
 }
@@ -47,7 +47,7 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
         r.hugging_face_id = Some(r.id.clone());
         r.downloads = m.downloads;
         r.likes = m.likes;
-        r.tags = m.tags.unwrap_or_default();
+        r.tags = m.tags;
         Some(r)
     })
 }

@@ -13,6 +13,7 @@ mod openai;
 mod openrouter;
 mod xai;
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -442,24 +443,147 @@ struct TypedEnvelope<T> {
 }
 
 /// The whole page in one pass, or `None` when anything in it is off.
-fn parse_typed<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Option<(Vec<T>, PageHints)> {
+fn parse_typed<'a, T, F>(body: &'a [u8], ctx: &ParseCtx, map: &F) -> Option<ParsedPage>
+where
+    T: Deserialize<'a>,
+    F: Fn(T, &ParseCtx) -> Option<Record>,
+{
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let mut page = ParsedPage::default();
     match body.iter().find(|b| !b.is_ascii_whitespace())? {
-        b'[' => serde_json::from_slice::<Vec<T>>(body)
-            .ok()
-            .map(|v| (v, PageHints::default())),
+        b'[' => {
+            // Each model becomes a record as soon as it is read: no page of
+            // intermediate models is built and then moved.
+            let mut de = serde_json::Deserializer::from_slice(body);
+            serde::de::DeserializeSeed::deserialize(
+                MapItems {
+                    ctx,
+                    map,
+                    page: &mut page,
+                    _t: PhantomData,
+                },
+                &mut de,
+            )
+            .ok()?;
+            de.end().ok()?;
+        }
         b'{' => {
             let env: TypedEnvelope<T> = serde_json::from_slice(body).ok()?;
             let pagination = env.pagination.as_ref();
-            let hints = PageHints {
+            page.hints = PageHints {
                 total: env.total.or_else(|| pagination.and_then(|p| p.total_items)),
                 total_pages: pagination.and_then(|p| p.total_pages),
                 next_token: env.next_page_token.filter(|t| !t.is_empty()),
             };
-            env.data.or(env.models).map(|v| (v, hints))
+            let models = env.data.or(env.models)?;
+            page.records.reserve_exact(models.len());
+            for m in models {
+                page.add(map(m, ctx));
+            }
         }
-        _ => None,
+        _ => return None,
     }
+    if page.skipped > 0 {
+        // Said once the page is known good: a page that falls back to the
+        // item-by-item path says it there, with each model's reason.
+        tracing::warn!(
+            provider = &*ctx.provider,
+            "skipped {} malformed model(s): no usable id",
+            page.skipped
+        );
+    }
+    Some(page)
+}
+
+impl ParsedPage {
+    /// Counts one model object and keeps its record, if it gave one.
+    fn add(&mut self, record: Option<Record>) {
+        self.items += 1;
+        match record {
+            Some(r) => self.records.push(r),
+            None => self.skipped += 1,
+        }
+    }
+}
+
+/// A bare JSON array of models, mapped to records while it is read.
+struct MapItems<'p, T, F> {
+    ctx: &'p ParseCtx,
+    map: &'p F,
+    page: &'p mut ParsedPage,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<'de, T, F> serde::de::DeserializeSeed<'de> for MapItems<'_, T, F>
+where
+    T: Deserialize<'de>,
+    F: Fn(T, &ParseCtx) -> Option<Record>,
+{
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T, F> serde::de::Visitor<'de> for MapItems<'_, T, F>
+where
+    T: Deserialize<'de>,
+    F: Fn(T, &ParseCtx) -> Option<Record>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of models")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(m) = seq.next_element::<T>()? {
+            self.page.add((self.map)(m, self.ctx));
+        }
+        Ok(())
+    }
+}
+
+/// Deserializes a JSON array of strings, or `null`, into a list allocated
+/// once at its exact size when it has up to 16 items, as nearly all do
+/// (serde's own `Vec` starts empty and doubles: a dozen tags cost three
+/// allocations and two copies).
+///
+/// # Errors
+/// Anything but an array of strings or `null`.
+pub fn string_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<CompactString>, D::Error> {
+    struct List;
+    impl<'de> serde::de::Visitor<'de> for List {
+        type Value = Vec<CompactString>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of strings")
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            const ON_STACK: usize = 16;
+            let mut first: [CompactString; ON_STACK] = Default::default();
+            let mut n = 0;
+            while n < ON_STACK {
+                match seq.next_element::<CompactString>()? {
+                    Some(s) => first[n] = s,
+                    None => return Ok(first.into_iter().take(n).collect()),
+                }
+                n += 1;
+            }
+            let mut all: Vec<CompactString> = first.into_iter().collect();
+            while let Some(s) = seq.next_element()? {
+                all.push(s);
+            }
+            Ok(all)
+        }
+    }
+    d.deserialize_any(List)
 }
 
 /// Splits a listing body into its model objects, whatever the wrapper: a bare
@@ -508,25 +632,7 @@ where
     // One pass over the page when every model is well formed (the usual
     // case); only a page with a bad model is split and parsed item by item.
     if !ctx.raw {
-        if let Some((models, hints)) = parse_typed::<T>(body) {
-            let mut page = ParsedPage {
-                records: Vec::with_capacity(models.len()),
-                skipped: 0,
-                items: models.len(),
-                hints,
-            };
-            for m in models {
-                match map(m, ctx) {
-                    Some(r) => page.records.push(r),
-                    None => {
-                        page.skipped += 1;
-                        tracing::warn!(
-                            provider = &*ctx.provider,
-                            "skipped a malformed model: no usable id"
-                        );
-                    }
-                }
-            }
+        if let Some(page) = parse_typed(body, ctx, &map) {
             return Ok(page);
         }
     }
@@ -599,6 +705,36 @@ pub fn hf_repo_id(id: &str) -> Option<CompactString> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Deserialize)]
+    struct Tagged {
+        #[serde(default, deserialize_with = "string_list")]
+        tags: Vec<CompactString>,
+    }
+
+    fn tags(json: &str) -> Result<Vec<CompactString>, String> {
+        serde_json::from_str::<Tagged>(json)
+            .map(|t| t.tags)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn string_lists_are_read_whole_at_their_exact_size() {
+        assert_eq!(tags(r#"{"tags":["a","b\"c"]}"#).unwrap(), ["a", "b\"c"]);
+        assert_eq!(tags(r#"{"tags":null}"#).unwrap(), Vec::<CompactString>::new());
+        assert_eq!(tags(r#"{}"#).unwrap(), Vec::<CompactString>::new());
+        let long: Vec<String> = (0..40)
+            .map(|i| format!("tag-{i}-with-a-name-longer-than-24"))
+            .collect();
+        let json = serde_json::json!({ "tags": long }).to_string();
+        let read = tags(&json).unwrap();
+        assert_eq!(read, long);
+        assert_eq!(tags(r#"{"tags":["a","b","c"]}"#).unwrap().capacity(), 3);
+        let sixteen = tags(&serde_json::json!({ "tags": &long[..16] }).to_string()).unwrap();
+        assert_eq!((sixteen.len(), sixteen.capacity()), (16, 16));
+        assert!(tags(r#"{"tags":[1]}"#).is_err());
+        assert!(tags(r#"{"tags":"a"}"#).is_err());
+    }
 
     #[test]
     fn builtin_table_lists_the_fourteen_providers_in_order() {
