@@ -78,6 +78,8 @@ struct Opts {
 }
 
 fn main() -> anyhow::Result<()> {
+    // What the `catalog` binary does first, so the harvest is measured as it runs there.
+    catalog::tune_allocator();
     let opts = Opts::parse();
     if opts.serve {
         return serve(&opts);
@@ -763,15 +765,7 @@ fn run_scenario(o: &Opts) -> anyhow::Result<Figures> {
     let rss_before = proc_status_mib("VmRSS");
     let (u0, s0) = rusage(libc::RUSAGE_SELF);
     let t0 = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(
-            std::env::var("BENCH_WORKERS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(2),
-        )
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let report = runtime.block_on(catalog::run::fetch(cfg, &Progress::hidden()))?;
     drop(runtime);
     let wall = t0.elapsed().as_secs_f64();

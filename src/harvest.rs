@@ -300,7 +300,8 @@ where
     }
     out.models = seen_ids.len();
     out.pages = start.pages;
-    let mut seen_urls: HashSet<String> = HashSet::new();
+    // Hashes, not URLs: a loop check must not grow by a URL a page.
+    let mut seen_urls: HashSet<u64> = HashSet::new();
     let mut url = start.url.clone().unwrap_or_else(|| target.first_url(opts));
     let mut fetched_items: u64 = out.models;
     let mut barren = 0u32;
@@ -379,7 +380,9 @@ where
             let Some(next) = next else {
                 return Ok(());
             };
-            if !seen_urls.insert(url.to_string()) || seen_urls.contains(next.as_str()) {
+            if !seen_urls.insert(hasher.hash_one(url.as_str()))
+                || seen_urls.contains(&hasher.hash_one(next.as_str()))
+            {
                 return Err(FetchError::Pagination {
                     url: display_url(&next),
                     reason: "the next page was already fetched".into(),

@@ -26,6 +26,26 @@
 
 #![warn(missing_docs)]
 
+/// Process set-up for a long harvest; call it first thing in `main`, before
+/// any thread starts.
+///
+/// With glibc, every thread that allocates may get its own malloc arena, and a
+/// record allocated while parsing (on a runtime worker) is freed after writing
+/// (on the writer thread). Per-thread arenas then keep growing with the harvest
+/// from fragmentation, and every cross-thread free takes another arena's lock.
+/// One shared arena keeps the peak flat: measured with `examples/bench.rs`,
+/// 1,000,000 models in pages of 1000 peaked at 16.2 MiB of which 3 MiB was this
+/// growth, against 12.7 MiB with one arena, and ran faster. Elsewhere this does
+/// nothing.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a malloc parameter; it is thread-safe and its
+    // argument is a valid parameter/value pair.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 pub mod cache;
 pub mod cli;
 pub mod config;

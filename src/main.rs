@@ -20,6 +20,7 @@ use catalog::progress::Progress;
 use catalog::run::{self, ExitCode};
 
 fn main() -> ProcessExit {
+    catalog::tune_allocator();
     let cli = Cli::parse();
     let verbose = cli.verbose;
     let color = match cli.color {
