@@ -67,6 +67,17 @@ pub enum FetchError {
         /// What was seen.
         reason: String,
     },
+    /// The temporary file that holds the ids of a large harvest failed.
+    #[error(
+        "the index of models already delivered (a temporary file in {dir}) failed: {reason}; \
+         point TMPDIR at a writable directory with free space"
+    )]
+    Index {
+        /// The temporary directory.
+        dir: String,
+        /// The I/O error.
+        reason: String,
+    },
     /// The response body exceeded the size cap.
     #[error("response from {url} is larger than {cap} bytes; refusing to read it")]
     TooLarge {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, LINK};
 use url::Url;
 
+use crate::dedup::IdSet;
 use crate::error::FetchError;
 use crate::http::{display_url, Credential, Http, Notify, Pacer, Wait};
 use crate::providers::{PageHints, Paging, ParseCtx, ProviderSpec};
@@ -294,10 +295,16 @@ where
         hf_ids: spec.hf_ids,
     };
     let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    let index_failed = |e: std::io::Error| FetchError::Index {
+        dir: std::env::temp_dir().display().to_string(),
+        reason: e.to_string(),
+    };
     let mut seen_ids = IdSet::default();
-    for id in &start.seen {
-        seen_ids.insert(hasher.hash_one(id.as_str()));
-    }
+    let seeded = start
+        .seen
+        .iter()
+        .try_for_each(|id| seen_ids.insert(hasher.hash_one(id.as_str())).map(drop))
+        .map_err(index_failed);
     out.models = seen_ids.len();
     out.pages = start.pages;
     // Hashes, not URLs: a loop check must not grow by a URL a page.
@@ -307,6 +314,7 @@ where
     let mut barren = 0u32;
 
     let result: Result<(), FetchError> = async {
+        seeded?;
         loop {
             let pages_left = match (limit, page_size) {
                 (Some(l), Some(s)) if s > 0 => Some(l.saturating_sub(out.models).div_ceil(s)),
@@ -332,18 +340,29 @@ where
                 .is_some_and(|t| all_older(&parsed.records, t));
             // Filtered in place: records are large, moving each one costs.
             let mut fresh = parsed.records;
+            let mut index_error = None;
             fresh.retain(|record| {
-                if limit.is_some_and(|l| out.models >= l) {
+                if index_error.is_some() || limit.is_some_and(|l| out.models >= l) {
                     return false;
                 }
-                if seen_ids.insert(hasher.hash_one(record.id.as_str())) {
-                    out.models += 1;
-                    true
-                } else {
-                    out.duplicates += 1;
-                    false
+                match seen_ids.insert(hasher.hash_one(record.id.as_str())) {
+                    Ok(true) => {
+                        out.models += 1;
+                        true
+                    }
+                    Ok(false) => {
+                        out.duplicates += 1;
+                        false
+                    }
+                    Err(e) => {
+                        index_error = Some(e);
+                        false
+                    }
                 }
             });
+            if let Some(e) = index_error {
+                return Err(index_failed(e));
+            }
             observer.page(out.models, out.pages);
             barren = if fresh.is_empty() { barren + 1 } else { 0 };
             if barren >= MAX_BARREN_PAGES {
@@ -415,100 +434,6 @@ where
     }
     out.elapsed = started.elapsed();
     out
-}
-
-/// The ids delivered so far, as 64-bit hashes: 8 bytes a model in a sorted
-/// vector, plus a small hash set of the latest ones that is merged into it
-/// when full. Exact de-duplication over a whole harvest (a model whose sort
-/// key changes while paging can come round again many pages later) without
-/// the doubling spikes of one ever-growing hash table.
-#[derive(Debug, Default)]
-struct IdSet {
-    sorted: Vec<u64>,
-    recent: HashSet<u64, BuildHasherDefault<Prehashed>>,
-}
-
-/// The set's keys are already uniform 64-bit hashes: used as they are.
-#[derive(Debug, Default)]
-struct Prehashed(u64);
-
-impl std::hash::Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `u64` keys are hashed; this fallback keeps the hasher total.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
-impl IdSet {
-    const RECENT_MAX: usize = 16_384;
-
-    /// Adds `h`; `false` when it was already there.
-    fn insert(&mut self, h: u64) -> bool {
-        if self.sorted_contains(h) || !self.recent.insert(h) {
-            return false;
-        }
-        if self.recent.len() >= Self::RECENT_MAX {
-            self.merge();
-        }
-        true
-    }
-
-    /// Hashes are uniform over `u64`, so a value's place in the sorted
-    /// vector is predictable: look there first, then widen the window until
-    /// it brackets the value (a few probes in one small region instead of a
-    /// binary search's cache misses across the whole vector).
-    fn sorted_contains(&self, h: u64) -> bool {
-        let v = &self.sorted;
-        if v.is_empty() {
-            return false;
-        }
-        #[allow(clippy::cast_possible_truncation, reason = "the product is below len")]
-        let guess = ((u128::from(h) * v.len() as u128) >> 64) as usize;
-        let mut width = 64;
-        loop {
-            let lo = guess.saturating_sub(width);
-            let hi = (guess + width).min(v.len());
-            let bracketed = (lo == 0 || v[lo] <= h) && (hi == v.len() || v[hi - 1] >= h);
-            if bracketed {
-                return v[lo..hi].binary_search(&h).is_ok();
-            }
-            width *= 4;
-        }
-    }
-
-    fn len(&self) -> u64 {
-        (self.sorted.len() + self.recent.len()) as u64
-    }
-
-    /// Merges the recent hashes into the sorted vector, in place from the back.
-    fn merge(&mut self) {
-        let mut fresh: Vec<u64> = self.recent.drain().collect();
-        fresh.sort_unstable();
-        let old = self.sorted.len();
-        self.sorted.reserve_exact(fresh.len());
-        self.sorted.resize(old + fresh.len(), 0);
-        let (mut i, mut j, mut k) = (old, fresh.len(), self.sorted.len());
-        while j > 0 {
-            k -= 1;
-            if i > 0 && self.sorted[i - 1] > fresh[j - 1] {
-                self.sorted[k] = self.sorted[i - 1];
-                i -= 1;
-            } else {
-                self.sorted[k] = fresh[j - 1];
-                j -= 1;
-            }
-        }
-    }
 }
 
 /// Whether every record of a page was last modified before `t` (and says when).
@@ -628,23 +553,6 @@ impl Notify for TokenHint<'_> {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
-
-    #[test]
-    fn id_set_is_exact_across_merges() {
-        let mut set = IdSet::default();
-        let n = IdSet::RECENT_MAX as u64 * 3 + 17;
-        // Scattered values so merges interleave old and new.
-        let value = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        for i in 0..n {
-            assert!(set.insert(value(i)), "{i} is new");
-        }
-        for i in (0..n).step_by(7) {
-            assert!(!set.insert(value(i)), "{i} was seen");
-        }
-        assert_eq!(set.len(), n);
-        assert!(set.sorted.windows(2).all(|w| w[0] < w[1]));
-        assert!(set.insert(value(n)));
-    }
 
     #[test]
     fn link_next_is_found_among_other_rels() {

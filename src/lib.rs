@@ -49,6 +49,7 @@ pub fn tune_allocator() {
 pub mod cache;
 pub mod cli;
 pub mod config;
+mod dedup;
 pub mod diff;
 pub mod error;
 pub mod filter;

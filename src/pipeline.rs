@@ -24,10 +24,19 @@ use crate::progress::Progress;
 use crate::providers::Shape;
 use crate::record::{CompactString, Record, Timestamp};
 
-/// Pages a provider may fetch ahead of the writer. The provider being written
-/// is slowed by a slow reader (a pipe into jq) instead of filling memory; the
-/// others fetch this far ahead and then wait their turn.
-const PAGES_IN_FLIGHT: usize = 4;
+/// Models a provider may fetch ahead of the writer, in whole pages: 4 pages
+/// of 100, 1 page of 1000. The provider being written is slowed by a slow
+/// reader (a pipe into jq) instead of filling memory; the others fetch this
+/// far ahead and then wait their turn. Counting models rather than pages keeps
+/// the peak the same whatever the page size: with 4 pages of 1000 in flight, a
+/// long harvest's peak grew by the megabytes of whichever pages happened to
+/// queue up while the writer lagged.
+const MODELS_IN_FLIGHT: u64 = 400;
+
+fn pages_in_flight(page_size: Option<u64>) -> usize {
+    let pages = MODELS_IN_FLIGHT / page_size.unwrap_or(100).max(1);
+    usize::try_from(pages.clamp(1, 4)).unwrap_or(1)
+}
 
 /// What a consumer writes records to (nothing for `count`).
 pub type Output = Option<RecordWriter<Box<dyn crate::output::Finish + Send>>>;
@@ -118,7 +127,7 @@ pub async fn run(
                 start,
                 live,
             } => {
-                let (tx, rx) = mpsc::channel(PAGES_IN_FLIGHT);
+                let (tx, rx) = mpsc::channel(pages_in_flight(target.page_size(&opts)));
                 planned.push(None);
                 jobs.push(Job {
                     name: name.clone(),
