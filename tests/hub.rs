@@ -384,3 +384,81 @@ async fn endless_pages_of_malformed_models_stop_with_an_error() {
         .stderr(predicate::str::contains("5 pages in a row brought no new model"));
     assert_eq!(server.received_requests().await.unwrap().len(), 5);
 }
+
+/// A listing sorted by a key that changes while it is paged brings a model
+/// round again much later. Past 32,768 ids the index of delivered ids lives in
+/// a temporary file: the repeats must still be caught there.
+#[tokio::test(flavor = "multi_thread")]
+async fn models_that_come_round_again_after_forty_thousand_others_are_written_once() {
+    use wiremock::{matchers, Mock, MockServer, Request, ResponseTemplate};
+
+    const PAGES: usize = 45;
+    const PER_PAGE: usize = 1000;
+    let server = MockServer::start().await;
+    let base = hub_url(&server);
+    let page_body = move |page: usize| -> String {
+        let mut ids: Vec<String> = (0..PER_PAGE)
+            .map(|i| format!("org/m{:06}", page * PER_PAGE + i))
+            .collect();
+        if page == PAGES - 1 {
+            // The last page repeats five models of the first page and five of the 40th.
+            for (k, old) in [3, 500, 999, 0, 42, 39_000, 39_001, 39_500, 39_998, 39_999]
+                .iter()
+                .enumerate()
+            {
+                ids[k * 7] = format!("org/m{old:06}");
+            }
+        }
+        let items: Vec<serde_json::Value> = ids.iter().map(|id| serde_json::json!({ "id": id })).collect();
+        serde_json::Value::Array(items).to_string()
+    };
+    let link_base = base.clone();
+    Mock::given(matchers::method("GET"))
+        .and(matchers::path("/api/models"))
+        .respond_with(move |req: &Request| {
+            let page: usize = req
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "cursor")
+                .map_or(0, |(_, v)| v.parse().unwrap());
+            let mut response = ResponseTemplate::new(200)
+                .insert_header("content-type", "application/json")
+                .set_body_string(page_body(page));
+            if page + 1 < PAGES {
+                response = response.insert_header(
+                    "link",
+                    format!("<{link_base}?limit={PER_PAGE}&cursor={}>; rel=\"next\"", page + 1).as_str(),
+                );
+            }
+            response
+        })
+        .mount(&server)
+        .await;
+
+    let assert = catalog()
+        .env("CATALOG_HUG_URL", &base)
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "-f",
+            "ndjson",
+            "--delay-ms",
+            "0",
+            "--batch-size",
+            "1000",
+        ])
+        .args(["--limit", "100000"])
+        .assert()
+        .success();
+    let records = ndjson(&assert.get_output().stdout);
+    let ids = ids(&records);
+    assert_eq!(ids.len(), PAGES * PER_PAGE - 10);
+    let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "no model written twice");
+    assert_eq!(ids[0], "org/m000000");
+    assert_eq!(ids.last().unwrap(), "org/m044999");
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("44990 models, 45 pages"), "{stderr}");
+    assert!(stderr.contains("(10 duplicate ids dropped)"), "{stderr}");
+}
