@@ -959,6 +959,10 @@ fn suite() -> anyhow::Result<()> {
                 "300",
             ]),
         ),
+        (
+            "50k/1000 auth L=0",
+            args(&["--models", "50000", "--batch", "1000", "--auth"]),
+        ),
     ];
     let mut results = Vec::new();
     for (name, a) in &rows {
@@ -1034,6 +1038,12 @@ fn suite() -> anyhow::Result<()> {
         num(4, "wall_s"),
         num(4, "bound_s"),
         num(4, "ratio")
+    );
+    let rss50_1000 = num(6, "peak_rss_mib");
+    println!(
+        "  peak RSS 1M <= 1.2 x 50k at the same page size, 1000 ({:.1} MiB): {rss1m:.1} MiB -> {}",
+        1.2 * rss50_1000,
+        verdict(rss1m <= 1.2 * rss50_1000)
     );
     println!("  CPU vs huggingface_hub: run --scenario hf-compare");
     Ok(())
