@@ -413,13 +413,11 @@ impl Timestamp {
     #[must_use]
     pub fn parse(text: &str) -> Option<Timestamp> {
         let b = text.trim().as_bytes();
+        // Every field is a fixed run of ASCII digits.
         let num = |r: std::ops::Range<usize>| -> Option<i64> {
-            let s = std::str::from_utf8(b.get(r)?).ok()?;
-            if s.bytes().all(|c| c.is_ascii_digit()) {
-                s.parse().ok()
-            } else {
-                None
-            }
+            b.get(r)?.iter().try_fold(0i64, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+            })
         };
         let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
         if b.get(4) != Some(&b'-')
@@ -617,6 +615,9 @@ mod tests {
             "\"2024-07-23T00:00:00Z\""
         );
         assert_eq!(Timestamp::parse("not a date"), None);
+        assert_eq!(Timestamp::parse("2024-07-2aT00:00:00Z"), None);
+        assert_eq!(Timestamp::parse("2024-07-23T00:0+:00Z"), None);
+        assert_eq!(Timestamp::parse("+024-07-23"), None);
         assert_eq!(Timestamp::parse("2024-13-01T00:00:00Z"), None);
     }
 }
