@@ -86,11 +86,9 @@ impl Filter {
             |p: Option<crate::record::Price>, max: f64| p.is_some_and(|p| p.usd_per_million() <= max);
         self.conds.iter().all(|c| match c {
             Cond::Task(t) => r.task.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(t)),
-            Cond::Modality(m) => r
-                .input_modalities
-                .iter()
-                .chain(&r.output_modalities)
-                .any(|x| x.eq_ignore_ascii_case(m)),
+            Cond::Modality(m) => {
+                r.input_modalities.contains_ignore_case(m) || r.output_modalities.contains_ignore_case(m)
+            }
             Cond::Free => price_at_most(r.price_input, 0.0) && price_at_most(r.price_output, 0.0),
             Cond::MaxPriceInput(max) => price_at_most(r.price_input, *max),
             Cond::MaxPriceOutput(max) => price_at_most(r.price_output, *max),
@@ -135,7 +133,7 @@ mod tests {
     fn model() -> Record {
         let mut r = Record::new(Arc::from("p"), "m", Arc::from("s"), Timestamp(0));
         r.task = Some("text-generation".into());
-        r.input_modalities = vec!["text".into(), "image".into()];
+        r.input_modalities = ["text", "image"].into_iter().collect();
         r.price_input = Price::from_decimal("0.5", 0);
         r.price_output = Price::from_decimal("0", 0);
         r.context_length = Some(200_000);

@@ -37,8 +37,8 @@ pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[usize], modi
             4 => opt_time(out, r.created),
             5 => opt_u64(out, r.context_length),
             6 => opt_u64(out, r.max_output_tokens),
-            7 => strings(out, &r.input_modalities),
-            8 => strings(out, &r.output_modalities),
+            7 => out.extend_from_slice(r.input_modalities.as_json().as_bytes()),
+            8 => out.extend_from_slice(r.output_modalities.as_json().as_bytes()),
             9 => opt_string(out, r.task.as_deref()),
             10 => opt_price(out, r.price_input),
             11 => opt_price(out, r.price_output),
@@ -46,7 +46,7 @@ pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[usize], modi
             13 => opt_string(out, r.hugging_face_id.as_deref()),
             14 => opt_u64(out, r.downloads),
             15 => opt_u64(out, r.likes),
-            16 => strings(out, &r.tags),
+            16 => out.extend_from_slice(r.tags.as_json().as_bytes()),
             17 => string(out, &r.source),
             _ => time(out, r.fetched_at),
         }
@@ -82,17 +82,6 @@ fn opt_string(out: &mut Vec<u8>, s: Option<&str>) {
         Some(s) => string(out, s),
         None => null(out),
     }
-}
-
-fn strings<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) {
-    out.push(b'[');
-    for (k, s) in items.iter().enumerate() {
-        if k > 0 {
-            out.push(b',');
-        }
-        string(out, s.as_ref());
-    }
-    out.push(b']');
 }
 
 fn opt_u64(out: &mut Vec<u8>, v: Option<u64>) {
@@ -131,7 +120,7 @@ fn time(out: &mut Vec<u8>, t: Timestamp) {
 
 /// A JSON string, escaped exactly as `serde_json` does: `"`, `\` and the
 /// control characters below U+0020; everything else is copied as is.
-fn string(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
@@ -223,7 +212,7 @@ mod tests {
             Timestamp(rng.i64(-100_000_000_000..300_000_000_000)),
         );
         let text = |rng: &mut fastrand::Rng| rng.bool().then(|| CompactString::from(nasty(rng)));
-        let list = |rng: &mut fastrand::Rng| (0..rng.usize(0..4)).map(|_| nasty(rng).into()).collect();
+        let list = |rng: &mut fastrand::Rng| (0..rng.usize(0..4)).map(|_| nasty(rng)).collect();
         let num = |rng: &mut fastrand::Rng| rng.bool().then(|| rng.u64(..));
         let price = |rng: &mut fastrand::Rng| {
             rng.bool()

@@ -448,7 +448,7 @@ mod tests {
             Timestamp(0),
         );
         r.price_input = Price::from_decimal("0.00000045", 6);
-        r.input_modalities = vec!["text".into(), "image".into()];
+        r.input_modalities = ["text", "image"].into_iter().collect();
         r
     }
 

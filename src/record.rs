@@ -1,6 +1,7 @@
 //! The normalized model record every provider maps into, and the small value
 //! types it is made of (prices in exact decimal units, RFC 3339 timestamps).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -56,9 +57,9 @@ pub struct Record {
     /// Maximum number of generated tokens.
     pub max_output_tokens: Option<u64>,
     /// Input modalities (`text`, `image`, `audio`, ...).
-    pub input_modalities: Vec<CompactString>,
+    pub input_modalities: StrList,
     /// Output modalities.
-    pub output_modalities: Vec<CompactString>,
+    pub output_modalities: StrList,
     /// Task (Hugging Face `pipeline_tag`, or the provider's model type).
     pub task: Option<CompactString>,
     /// USD per 1M input tokens.
@@ -74,7 +75,7 @@ pub struct Record {
     /// Likes (Hugging Face).
     pub likes: Option<u64>,
     /// Free-form tags.
-    pub tags: Vec<CompactString>,
+    pub tags: StrList,
     /// The listing URL the record came from (never carries a secret).
     pub source: Arc<str>,
     /// When the listing was fetched.
@@ -103,8 +104,8 @@ impl Record {
             created: None,
             context_length: None,
             max_output_tokens: None,
-            input_modalities: Vec::new(),
-            output_modalities: Vec::new(),
+            input_modalities: StrList::new(),
+            output_modalities: StrList::new(),
             task: None,
             price_input: None,
             price_output: None,
@@ -112,7 +113,7 @@ impl Record {
             hugging_face_id: None,
             downloads: None,
             likes: None,
-            tags: Vec::new(),
+            tags: StrList::new(),
             source,
             fetched_at,
             raw: None,
@@ -223,9 +224,9 @@ struct RecordForm {
     #[serde(default)]
     max_output_tokens: Option<u64>,
     #[serde(default)]
-    input_modalities: Vec<CompactString>,
+    input_modalities: StrList,
     #[serde(default)]
-    output_modalities: Vec<CompactString>,
+    output_modalities: StrList,
     #[serde(default)]
     task: Option<CompactString>,
     #[serde(default)]
@@ -241,7 +242,7 @@ struct RecordForm {
     #[serde(default)]
     likes: Option<u64>,
     #[serde(default)]
-    tags: Vec<CompactString>,
+    tags: StrList,
     #[serde(default)]
     source: String,
     #[serde(default)]
@@ -284,6 +285,192 @@ impl<'de> Deserialize<'de> for Record {
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.serialize_fields(s, false)
+    }
+}
+
+/// A list of strings (tags, modalities) held as its JSON text, `["text","image"]`,
+/// in one [`CompactString`].
+///
+/// A list of up to 24 bytes of JSON (`["text"]`, `["image","text"]`) needs no
+/// allocation; a longer one needs one. Writing a record copies the text as
+/// it is, and a Hub tag array that is already in this form (the usual case)
+/// is taken over from the page without being split into strings at all. The
+/// text is always exactly what `serde_json` writes for the same list.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct StrList(CompactString);
+
+impl StrList {
+    /// The empty list.
+    #[must_use]
+    pub const fn new() -> StrList {
+        StrList(CompactString::const_new("[]"))
+    }
+
+    /// Takes JSON text that is already in the canonical form: an array of
+    /// strings with no whitespace between tokens and no escapes (so nothing
+    /// `serde_json` would write differently). `None` for anything else.
+    #[must_use]
+    pub fn from_json(text: &str) -> Option<StrList> {
+        let b = text.as_bytes();
+        if b == b"[]" {
+            return Some(StrList::new());
+        }
+        if b.len() < 4 || !b.starts_with(b"[\"") || !b.ends_with(b"\"]") {
+            return None;
+        }
+        let inner = &b[2..b.len() - 2];
+        let mut i = 0;
+        while i < inner.len() {
+            match inner[i] {
+                // A quote inside may only be a separator: `","`.
+                b'"' if inner.get(i + 1) == Some(&b',') && inner.get(i + 2) == Some(&b'"') => i += 3,
+                b'"' | b'\\' | 0x00..=0x1f => return None,
+                _ => i += 1,
+            }
+        }
+        Some(StrList(CompactString::from(text)))
+    }
+
+    /// The list as JSON text.
+    #[must_use]
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+
+    /// The items, unescaped.
+    pub fn iter(&self) -> impl Iterator<Item = Cow<'_, str>> {
+        self.items().into_iter()
+    }
+
+    fn items(&self) -> Vec<Cow<'_, str>> {
+        let text = self.as_json();
+        if text == "[]" {
+            return Vec::new();
+        }
+        if !text.contains('\\') {
+            // No escapes: items cannot contain a quote, so `","` only separates.
+            return text[2..text.len() - 2]
+                .split("\",\"")
+                .map(Cow::Borrowed)
+                .collect();
+        }
+        serde_json::from_str::<Vec<String>>(text)
+            .expect("a StrList holds valid JSON")
+            .into_iter()
+            .map(Cow::Owned)
+            .collect()
+    }
+
+    /// Number of items.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.items().len()
+    }
+
+    /// Whether the list has no items.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.as_json() == "[]"
+    }
+
+    /// Whether an item equals `s`, ignoring ASCII case.
+    #[must_use]
+    pub fn contains_ignore_case(&self, s: &str) -> bool {
+        self.iter().any(|x| x.eq_ignore_ascii_case(s))
+    }
+
+    /// The items joined by `sep` (CSV cells).
+    #[must_use]
+    pub fn join(&self, sep: &str) -> String {
+        self.items().join(sep)
+    }
+}
+
+impl Default for StrList {
+    fn default() -> Self {
+        StrList::new()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for StrList {
+    fn from_iter<I: IntoIterator<Item = S>>(items: I) -> Self {
+        let mut text = Vec::with_capacity(24);
+        text.push(b'[');
+        for (k, s) in items.into_iter().enumerate() {
+            if k > 0 {
+                text.push(b',');
+            }
+            crate::json::string(&mut text, s.as_ref());
+        }
+        text.push(b']');
+        StrList(CompactString::from_utf8(text).expect("JSON text of strings is UTF-8"))
+    }
+}
+
+impl fmt::Debug for StrList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<const N: usize> PartialEq<[&str; N]> for StrList {
+    fn eq(&self, other: &[&str; N]) -> bool {
+        self.iter().eq(other.iter().map(|s| Cow::Borrowed(*s)))
+    }
+}
+
+impl PartialEq<[&str]> for StrList {
+    fn eq(&self, other: &[&str]) -> bool {
+        self.iter().eq(other.iter().map(|s| Cow::Borrowed(*s)))
+    }
+}
+
+impl Serialize for StrList {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for StrList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Items;
+        impl<'de> serde::de::Visitor<'de> for Items {
+            type Value = StrList;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of strings")
+            }
+
+            fn visit_unit<E>(self) -> Result<StrList, E> {
+                Ok(StrList::new())
+            }
+
+            fn visit_none<E>(self) -> Result<StrList, E> {
+                Ok(StrList::new())
+            }
+
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<StrList, D::Error> {
+                d.deserialize_seq(Items)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<StrList, A::Error> {
+                let mut text = Vec::with_capacity(24);
+                text.push(b'[');
+                let mut first = true;
+                while let Some(s) = seq.next_element::<Cow<'de, str>>()? {
+                    if !first {
+                        text.push(b',');
+                    }
+                    first = false;
+                    crate::json::string(&mut text, &s);
+                }
+                text.push(b']');
+                Ok(StrList(
+                    CompactString::from_utf8(text).map_err(serde::de::Error::custom)?,
+                ))
+            }
+        }
+        d.deserialize_option(Items)
     }
 }
 
@@ -554,6 +741,65 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_lists_keep_canonical_json_and_give_back_their_items() {
+        let list: StrList = ["text", "image"].into_iter().collect();
+        assert_eq!(list.as_json(), r#"["text","image"]"#);
+        assert_eq!(list, ["text", "image"]);
+        assert_eq!((list.len(), list.is_empty()), (2, false));
+        assert!(list.contains_ignore_case("IMAGE"));
+        assert_eq!(list.join(";"), "text;image");
+        assert_eq!(format!("{list:?}"), r#"["text", "image"]"#);
+
+        let odd: StrList = ["a\"b", "", "c,d", "\u{1}"].into_iter().collect();
+        assert_eq!(odd.as_json(), r#"["a\"b","","c,d","\u0001"]"#);
+        assert_eq!(odd, ["a\"b", "", "c,d", "\u{1}"]);
+        assert_eq!(serde_json::to_string(&odd).unwrap(), odd.as_json());
+        let back: StrList = serde_json::from_str(odd.as_json()).unwrap();
+        assert_eq!(back, odd);
+
+        assert!(StrList::new().is_empty());
+        assert_eq!(StrList::new().len(), 0);
+        let one_empty: StrList = [""].into_iter().collect();
+        assert_eq!((one_empty.len(), one_empty.as_json()), (1, r#"[""]"#));
+    }
+
+    #[test]
+    fn only_canonical_json_is_taken_over_as_it_is() {
+        for ok in [
+            r#"[]"#,
+            r#"[""]"#,
+            r#"["a"]"#,
+            r#"["a","b c","é"]"#,
+            r#"["a",""]"#,
+        ] {
+            let list = StrList::from_json(ok).unwrap_or_else(|| panic!("{ok}"));
+            assert_eq!(list.as_json(), ok);
+            assert_eq!(
+                serde_json::to_string(&list).unwrap(),
+                ok,
+                "what serde_json writes"
+            );
+        }
+        let not_canonical = [
+            r#"[ "a"]"#,
+            r#"["a", "b"]"#,
+            r#"["a\"b"]"#,
+            r#"["\u00e9"]"#,
+            r#"[1]"#,
+            r#"["a"""#,
+            "[\"\t\"]",
+            r#"["a""b"]"#,
+            r#"["a",1]"#,
+            "",
+            "[",
+            r#"""#,
+        ];
+        for not in not_canonical {
+            assert!(StrList::from_json(not).is_none(), "{not}");
+        }
+    }
 
     #[test]
     fn per_token_decimal_string_becomes_exact_per_million_price() {

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use super::{hf_repo_id, parse_items, text, tokens, unix, ParseCtx, ParsedPage};
-use crate::record::{CompactString, Price};
+use crate::record::{CompactString, Price, StrList};
 
 #[derive(Deserialize)]
 struct Model {
@@ -28,7 +28,7 @@ struct Metadata {
     #[serde(default)]
     pricing: Option<Pricing>,
     #[serde(default)]
-    tags: Option<Vec<CompactString>>,
+    tags: Option<StrList>,
 }
 
 #[derive(Deserialize)]

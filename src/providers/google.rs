@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::record::CompactString;
+use crate::record::{CompactString, StrList};
 
 use super::{parse_items, text, tokens, ParseCtx, ParsedPage};
 
@@ -19,7 +19,7 @@ struct Model {
     #[serde(default)]
     output_token_limit: Option<u64>,
     #[serde(default)]
-    supported_generation_methods: Option<Vec<CompactString>>,
+    supported_generation_methods: Option<StrList>,
 }
 
 /// Parses one page of the Gemini model listing.

@@ -4,8 +4,8 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::{parse_items, string_list, text, ParseCtx, ParsedPage};
-use crate::record::{CompactString, Record, Timestamp};
+use super::{parse_items, str_list, text, ParseCtx, ParsedPage};
+use crate::record::{CompactString, Record, StrList, Timestamp};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -22,8 +22,8 @@ struct Model<'a> {
     downloads: Option<u64>,
     #[serde(default)]
     likes: Option<u64>,
-    #[serde(default, deserialize_with = "string_list")]
-    tags: Vec<CompactString>,
+    #[serde(default, deserialize_with = "str_list")]
+    tags: StrList,
     #[serde(default, rename = "pipeline_tag")]
     pipeline_tag: Option<CompactString>,
 }
@@ -54,7 +54,7 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
 
 /// Input and output modalities implied by a pipeline tag (`image-text-to-text`
 /// is image and text in, text out). Unknown tags give no modalities.
-fn modalities(task: &str) -> (Vec<CompactString>, Vec<CompactString>) {
+fn modalities(task: &str) -> (StrList, StrList) {
     let fixed: Option<(&[&str], &[&str])> = match task {
         "text-generation"
         | "text2text-generation"
@@ -80,21 +80,21 @@ fn modalities(task: &str) -> (Vec<CompactString>, Vec<CompactString>) {
         "unconditional-image-generation" => Some((&[], &["image"])),
         _ => None,
     };
-    let owned = |v: &[&str]| v.iter().map(|s| CompactString::from(*s)).collect::<Vec<_>>();
+    let owned = |v: &[&str]| v.iter().collect::<StrList>();
     if let Some((i, o)) = fixed {
         return (owned(i), owned(o));
     }
     // The Hub's "<inputs>-to-<outputs>" tags, e.g. "image-text-to-text", "text-to-speech".
     let Some((input, output)) = task.split_once("-to-") else {
-        return (Vec::new(), Vec::new());
+        return (StrList::new(), StrList::new());
     };
-    let words = |s: &str| -> Vec<CompactString> {
+    let words = |s: &str| -> StrList {
         s.split('-')
             .filter_map(|w| match w {
-                "text" | "image" | "audio" | "video" => Some(w.into()),
-                "speech" => Some("audio".into()),
-                "3d" => Some("3d".into()),
-                "any" => Some("any".into()),
+                "text" | "image" | "audio" | "video" => Some(w),
+                "speech" => Some("audio"),
+                "3d" => Some("3d"),
+                "any" => Some("any"),
                 _ => None,
             })
             .collect()
@@ -137,15 +137,17 @@ mod tests {
 
     #[test]
     fn to_tags_give_modalities() {
+        let (input, output) = modalities("image-text-to-text");
         assert_eq!(
-            modalities("image-text-to-text"),
-            (vec!["image".into(), "text".into()], vec!["text".into()])
+            (input.as_json(), output.as_json()),
+            (r#"["image","text"]"#, r#"["text"]"#)
         );
+        let (input, output) = modalities("text-to-speech");
         assert_eq!(
-            modalities("text-to-speech"),
-            (vec!["text".into()], vec!["audio".into()])
+            (input, output),
+            (["text"].into_iter().collect(), ["audio"].into_iter().collect())
         );
-        assert_eq!(modalities("robotics"), (vec![], vec![]));
+        assert_eq!(modalities("robotics"), (StrList::new(), StrList::new()));
     }
 
     #[test]

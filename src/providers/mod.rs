@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use url::Url;
 
-use crate::record::{CompactString, Record, Timestamp};
+use crate::record::{CompactString, Record, StrList, Timestamp};
 
 /// The embedded built-in table.
 const BUILTIN: &str = include_str!("providers.toml");
@@ -545,45 +545,20 @@ where
     }
 }
 
-/// Deserializes a JSON array of strings, or `null`, into a list allocated
-/// once at its exact size when it has up to 16 items, as nearly all do
-/// (serde's own `Vec` starts empty and doubles: a dozen tags cost three
-/// allocations and two copies).
+/// Deserializes a JSON array of strings, or `null`, into a [`StrList`],
+/// taking the array's text over as it is when it is already in canonical
+/// form (a Hub tag array always is) instead of reading it string by string.
 ///
 /// # Errors
 /// Anything but an array of strings or `null`.
-pub fn string_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<CompactString>, D::Error> {
-    struct List;
-    impl<'de> serde::de::Visitor<'de> for List {
-        type Value = Vec<CompactString>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("an array of strings")
-        }
-
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(Vec::new())
-        }
-
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            const ON_STACK: usize = 16;
-            let mut first: [CompactString; ON_STACK] = Default::default();
-            let mut n = 0;
-            while n < ON_STACK {
-                match seq.next_element::<CompactString>()? {
-                    Some(s) => first[n] = s,
-                    None => return Ok(first.into_iter().take(n).collect()),
-                }
-                n += 1;
-            }
-            let mut all: Vec<CompactString> = first.into_iter().collect();
-            while let Some(s) = seq.next_element()? {
-                all.push(s);
-            }
-            Ok(all)
-        }
+pub fn str_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StrList, D::Error> {
+    let Some(raw) = Option::<&'de RawValue>::deserialize(d)? else {
+        return Ok(StrList::new());
+    };
+    match StrList::from_json(raw.get()) {
+        Some(list) => Ok(list),
+        None => serde_json::from_str(raw.get()).map_err(serde::de::Error::custom),
     }
-    d.deserialize_any(List)
 }
 
 /// Splits a listing body into its model objects, whatever the wrapper: a bare
@@ -708,30 +683,30 @@ mod tests {
 
     #[derive(Deserialize)]
     struct Tagged {
-        #[serde(default, deserialize_with = "string_list")]
-        tags: Vec<CompactString>,
+        #[serde(default, deserialize_with = "str_list")]
+        tags: StrList,
     }
 
-    fn tags(json: &str) -> Result<Vec<CompactString>, String> {
+    fn tags(json: &str) -> Result<StrList, String> {
         serde_json::from_str::<Tagged>(json)
             .map(|t| t.tags)
             .map_err(|e| e.to_string())
     }
 
     #[test]
-    fn string_lists_are_read_whole_at_their_exact_size() {
-        assert_eq!(tags(r#"{"tags":["a","b\"c"]}"#).unwrap(), ["a", "b\"c"]);
-        assert_eq!(tags(r#"{"tags":null}"#).unwrap(), Vec::<CompactString>::new());
-        assert_eq!(tags(r#"{}"#).unwrap(), Vec::<CompactString>::new());
-        let long: Vec<String> = (0..40)
-            .map(|i| format!("tag-{i}-with-a-name-longer-than-24"))
-            .collect();
-        let json = serde_json::json!({ "tags": long }).to_string();
-        let read = tags(&json).unwrap();
-        assert_eq!(read, long);
-        assert_eq!(tags(r#"{"tags":["a","b","c"]}"#).unwrap().capacity(), 3);
-        let sixteen = tags(&serde_json::json!({ "tags": &long[..16] }).to_string()).unwrap();
-        assert_eq!((sixteen.len(), sixteen.capacity()), (16, 16));
+    fn string_lists_are_taken_over_when_canonical_and_rebuilt_otherwise() {
+        assert_eq!(tags(r#"{"tags":["a","b"]}"#).unwrap().as_json(), r#"["a","b"]"#);
+        assert_eq!(
+            tags(r#"{"tags":[ "a" , "b" ]}"#).unwrap().as_json(),
+            r#"["a","b"]"#
+        );
+        assert_eq!(
+            tags(r#"{"tags":["\u00e9","q\"t"]}"#).unwrap().as_json(),
+            r#"["é","q\"t"]"#
+        );
+        assert_eq!(tags(r#"{"tags":["é","q\"t"]}"#).unwrap(), ["é", "q\"t"]);
+        assert_eq!(tags(r#"{"tags":null}"#).unwrap(), StrList::new());
+        assert_eq!(tags(r#"{}"#).unwrap(), StrList::new());
         assert!(tags(r#"{"tags":[1]}"#).is_err());
         assert!(tags(r#"{"tags":"a"}"#).is_err());
     }

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::{hf_repo_id, parse_items, text, tokens, unix, ParseCtx, ParsedPage};
-use crate::record::{CompactString, Price};
+use crate::record::{CompactString, Price, StrList};
 
 #[derive(Deserialize)]
 struct Model {
@@ -29,11 +29,11 @@ struct Model {
     #[serde(default)]
     cached_input_token_price_per_m: Option<f64>,
     #[serde(default)]
-    tags: Option<Vec<CompactString>>,
+    tags: Option<StrList>,
     #[serde(default)]
-    input_modalities: Option<Vec<CompactString>>,
+    input_modalities: Option<StrList>,
     #[serde(default)]
-    output_modalities: Option<Vec<CompactString>>,
+    output_modalities: Option<StrList>,
     #[serde(default)]
     model_type: Option<CompactString>,
 }

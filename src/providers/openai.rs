@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{hf_repo_id, parse_items, text, tokens, unix, ParseCtx, ParsedPage};
-use crate::record::{CompactString, Price};
+use crate::record::{CompactString, Price, StrList};
 
 #[derive(Deserialize)]
 struct Model {
@@ -36,9 +36,9 @@ struct Model {
     #[serde(default)]
     max_output_tokens: Option<u64>,
     #[serde(default)]
-    input_modalities: Option<Vec<CompactString>>,
+    input_modalities: Option<StrList>,
     #[serde(default)]
-    output_modalities: Option<Vec<CompactString>>,
+    output_modalities: Option<StrList>,
     #[serde(default, rename = "type")]
     kind: Option<CompactString>,
     #[serde(default)]
@@ -46,7 +46,7 @@ struct Model {
     #[serde(default)]
     pricing: Option<Value>,
     #[serde(default)]
-    tags: Option<Vec<CompactString>>,
+    tags: Option<StrList>,
 }
 
 /// Parses one page of an OpenAI-style listing.
@@ -70,9 +70,9 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
         if r.input_modalities.is_empty() {
             if let Some(image) = m.supports_image_input {
                 r.input_modalities = if image {
-                    vec!["text".into(), "image".into()]
+                    ["text", "image"].into_iter().collect()
                 } else {
-                    vec!["text".into()]
+                    ["text"].into_iter().collect()
                 };
             }
         }

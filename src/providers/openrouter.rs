@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{parse_items, text, tokens, unix, ParseCtx, ParsedPage};
-use crate::record::{CompactString, Price};
+use crate::record::{CompactString, Price, StrList};
 
 #[derive(Deserialize)]
 struct Model {
@@ -30,9 +30,9 @@ struct Model {
 #[derive(Deserialize)]
 struct Architecture {
     #[serde(default)]
-    input_modalities: Option<Vec<CompactString>>,
+    input_modalities: Option<StrList>,
     #[serde(default)]
-    output_modalities: Option<Vec<CompactString>>,
+    output_modalities: Option<StrList>,
 }
 
 #[derive(Deserialize)]

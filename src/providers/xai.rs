@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::{parse_items, text, unix, ParseCtx, ParsedPage};
-use crate::record::{CompactString, Price};
+use crate::record::{CompactString, Price, StrList};
 
 #[derive(Deserialize)]
 struct Model {
@@ -14,9 +14,9 @@ struct Model {
     #[serde(default)]
     created: Option<i64>,
     #[serde(default)]
-    input_modalities: Option<Vec<CompactString>>,
+    input_modalities: Option<StrList>,
     #[serde(default)]
-    output_modalities: Option<Vec<CompactString>>,
+    output_modalities: Option<StrList>,
     #[serde(default)]
     prompt_text_token_price: Option<f64>,
     #[serde(default)]
