@@ -253,15 +253,17 @@ pub fn publish(temp: NamedTempFile, path: &Path, replace: bool) -> anyhow::Resul
 /// Serializes records one at a time in the chosen format.
 pub struct RecordWriter<W: Write> {
     format: Format,
-    out: Option<BufWriter<W>>,
+    /// JSON and NDJSON: records are appended to `buf`, which goes out in
+    /// writes of [`RecordWriter::CHUNK`] bytes (no second copy through a
+    /// `BufWriter`).
+    out: Option<W>,
     csv: Option<csv::Writer<BufWriter<W>>>,
     written: u64,
     /// Indices into [`FIELDS`] of the fields written, in order.
     fields: Vec<usize>,
     started: bool,
     csv_safe: bool,
-    /// One JSON record, reused.
-    line: Vec<u8>,
+    buf: Vec<u8>,
 }
 
 impl<W: Write> RecordWriter<W> {
@@ -271,10 +273,12 @@ impl<W: Write> RecordWriter<W> {
     /// # Errors
     /// None today; kept fallible for writers that start with output.
     pub fn new(format: Format, inner: W) -> io::Result<Self> {
-        let buffered = BufWriter::with_capacity(64 * 1024, inner);
         let (out, csv) = match format {
-            Format::Csv => (None, Some(csv::WriterBuilder::new().from_writer(buffered))),
-            _ => (Some(buffered), None),
+            Format::Csv => (
+                None,
+                Some(csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(Self::CHUNK, inner))),
+            ),
+            _ => (Some(inner), None),
         };
         Ok(RecordWriter {
             format,
@@ -284,9 +288,12 @@ impl<W: Write> RecordWriter<W> {
             fields: (0..FIELDS.len()).collect(),
             started: false,
             csv_safe: false,
-            line: Vec::with_capacity(1024),
+            buf: Vec::new(),
         })
     }
+
+    /// Bytes handed to the inner writer at a time.
+    const CHUNK: usize = 64 * 1024;
 
     /// CSV cells that a spreadsheet would run as a formula (starting with
     /// `=`, `+`, `-`, `@`, tab or carriage return) get a leading `'`.
@@ -316,7 +323,10 @@ impl<W: Write> RecordWriter<W> {
     fn start(&mut self) -> io::Result<()> {
         self.started = true;
         match (self.format, &mut self.out, &mut self.csv) {
-            (Format::Json, Some(out), _) => out.write_all(b"["),
+            (Format::Json, Some(_), _) => {
+                self.buf.push(b'[');
+                Ok(())
+            }
             (Format::Csv, _, Some(csv)) => csv
                 .write_record(self.fields.iter().map(|&i| FIELDS[i]))
                 .map_err(csv_io),
@@ -334,16 +344,21 @@ impl<W: Write> RecordWriter<W> {
         }
         match (self.format, &mut self.out, &mut self.csv) {
             (Format::Json | Format::Ndjson, Some(out), _) => {
-                let line = &mut self.line;
-                line.clear();
+                let buf = &mut self.buf;
+                if buf.capacity() == 0 {
+                    buf.reserve(Self::CHUNK + 4096);
+                }
                 if self.format == Format::Json {
-                    line.extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
+                    buf.extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
                 }
-                crate::json::write_record(line, record, &self.fields, false);
+                crate::json::write_record(buf, record, &self.fields, false);
                 if self.format == Format::Ndjson {
-                    line.push(b'\n');
+                    buf.push(b'\n');
                 }
-                out.write_all(line)?;
+                if buf.len() >= Self::CHUNK {
+                    out.write_all(buf)?;
+                    buf.clear();
+                }
             }
             (Format::Csv, _, Some(csv)) => {
                 let mut row = csv_row(record);
@@ -379,9 +394,11 @@ impl<W: Write> RecordWriter<W> {
         }
         if let Some(mut out) = self.out.take() {
             if self.format == Format::Json {
-                out.write_all(if self.written == 0 { b"]\n" } else { b"\n]\n" })?;
+                self.buf
+                    .extend_from_slice(if self.written == 0 { b"]\n" } else { b"\n]\n" });
             }
-            return out.into_inner().map_err(io::IntoInnerError::into_error);
+            out.write_all(&self.buf)?;
+            return Ok(out);
         }
         let csv = self.csv.take().expect("a CSV writer when there is no other");
         let inner = csv.into_inner().map_err(|e| io::Error::other(e.to_string()))?;

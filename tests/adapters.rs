@@ -2,19 +2,14 @@
 //! adapter of their own (Together, Fireworks, Nebius, Chutes, Portkey), built
 //! from their documented response shapes.
 
-use std::sync::Arc;
-
 use catalog::providers::{ParseCtx, ParsedPage, PriceUnit, Shape};
 use catalog::record::{Price, Record, Timestamp};
 
 fn ctx(provider: &str, price_unit: Option<PriceUnit>, hf_ids: bool) -> ParseCtx {
     ParseCtx {
-        provider: Arc::from(provider),
-        source: Arc::from("https://example.test/v1/models"),
-        fetched_at: Timestamp(0),
-        raw: false,
         price_unit,
         hf_ids,
+        ..ParseCtx::new(provider, "https://example.test/v1/models", Timestamp(0))
     }
 }
 

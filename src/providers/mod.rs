@@ -357,6 +357,9 @@ pub struct ParseCtx {
     pub price_unit: Option<PriceUnit>,
     /// Ids are Hugging Face repository ids.
     pub hf_ids: bool,
+    /// Models a page is expected to hold (the page size asked for), so a
+    /// page's records are allocated once; 0 when unknown.
+    pub expected_items: usize,
 }
 
 impl ParseCtx {
@@ -371,6 +374,7 @@ impl ParseCtx {
             raw: false,
             price_unit: None,
             hf_ids: false,
+            expected_items: 0,
         }
     }
 
@@ -454,6 +458,7 @@ where
         b'[' => {
             // Each model becomes a record as soon as it is read: no page of
             // intermediate models is built and then moved.
+            page.records.reserve(ctx.expected_items);
             let mut de = serde_json::Deserializer::from_slice(body);
             serde::de::DeserializeSeed::deserialize(
                 MapItems {
