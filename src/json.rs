@@ -133,7 +133,7 @@ pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Whether any byte is `"`, `\` or below 0x20, eight bytes at a time.
-fn needs_escape(bytes: &[u8]) -> bool {
+pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Exact tests on a whole word (Hacker's Delight / "bit twiddling hacks"):

@@ -394,16 +394,33 @@ impl Default for StrList {
 
 impl<S: AsRef<str>> FromIterator<S> for StrList {
     fn from_iter<I: IntoIterator<Item = S>>(items: I) -> Self {
-        let mut text = Vec::with_capacity(24);
-        text.push(b'[');
-        for (k, s) in items.into_iter().enumerate() {
-            if k > 0 {
-                text.push(b',');
+        // Built in place, so a short list stays inline with no allocation;
+        // an item that needs escaping moves the rest to the escaping path.
+        let mut text = CompactString::const_new("[");
+        let mut items = items.into_iter();
+        let mut first = true;
+        while let Some(item) = items.next() {
+            let s = item.as_ref();
+            if crate::json::needs_escape(s.as_bytes()) {
+                let mut bytes = text.into_string().into_bytes();
+                if !first {
+                    bytes.push(b',');
+                }
+                crate::json::string(&mut bytes, s);
+                for rest in items {
+                    bytes.push(b',');
+                    crate::json::string(&mut bytes, rest.as_ref());
+                }
+                bytes.push(b']');
+                return StrList(CompactString::from_utf8(bytes).expect("JSON text of strings is UTF-8"));
             }
-            crate::json::string(&mut text, s.as_ref());
+            text.push_str(if first { "\"" } else { ",\"" });
+            text.push_str(s);
+            text.push('"');
+            first = false;
         }
-        text.push(b']');
-        StrList(CompactString::from_utf8(text).expect("JSON text of strings is UTF-8"))
+        text.push(']');
+        StrList(text)
     }
 }
 
