@@ -1,4 +1,9 @@
 //! Hugging Face Hub `GET /api/models`: a bare array of repositories.
+//!
+//! Pages in the Hub's plain form are read by [`scan`]; any other page goes
+//! through serde_json, with the same [`Model`] and the same normalization.
+
+mod scan;
 
 use std::borrow::Cow;
 
@@ -30,26 +35,36 @@ struct Model<'a> {
 
 /// Parses one page of the Hub listing.
 pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
-    parse_items(body, ctx, |m: Model<'_>, ctx| {
-        if m.id.is_empty() {
-            return None;
+    if !ctx.raw {
+        let mut page = ParsedPage::default();
+        page.records.reserve(ctx.expected_items);
+        if scan::models(body, |m| page.add(to_record(m, ctx))).is_some() {
+            page.warn_skipped(ctx);
+            return Ok(page);
         }
-        let mut r: Record = ctx.record(m.id);
-        r.owned_by = text(m.author).or_else(|| r.id.split_once('/').map(|(o, _)| o.into()));
-        r.created = m.created_at.as_deref().and_then(Timestamp::parse);
-        r.last_modified = m.last_modified.as_deref().and_then(Timestamp::parse);
-        r.task = text(m.pipeline_tag);
-        if let Some(task) = &r.task {
-            let (input, output) = modalities(task);
-            r.input_modalities = input;
-            r.output_modalities = output;
-        }
-        r.hugging_face_id = Some(r.id.clone());
-        r.downloads = m.downloads;
-        r.likes = m.likes;
-        r.tags = m.tags;
-        Some(r)
-    })
+    }
+    parse_items(body, ctx, to_record)
+}
+
+fn to_record(m: Model<'_>, ctx: &ParseCtx) -> Option<Record> {
+    if m.id.is_empty() {
+        return None;
+    }
+    let mut r: Record = ctx.record(m.id);
+    r.owned_by = text(m.author).or_else(|| r.id.split_once('/').map(|(o, _)| o.into()));
+    r.created = m.created_at.as_deref().and_then(Timestamp::parse);
+    r.last_modified = m.last_modified.as_deref().and_then(Timestamp::parse);
+    r.task = text(m.pipeline_tag);
+    if let Some(task) = &r.task {
+        let (input, output) = modalities(task);
+        r.input_modalities = input;
+        r.output_modalities = output;
+    }
+    r.hugging_face_id = Some(r.id.clone());
+    r.downloads = m.downloads;
+    r.likes = m.likes;
+    r.tags = m.tags;
+    Some(r)
 }
 
 /// Input and output modalities implied by a pipeline tag (`image-text-to-text`

@@ -488,25 +488,30 @@ where
         }
         _ => return None,
     }
-    if page.skipped > 0 {
-        // Said once the page is known good: a page that falls back to the
-        // item-by-item path says it there, with each model's reason.
-        tracing::warn!(
-            provider = &*ctx.provider,
-            "skipped {} malformed model(s): no usable id",
-            page.skipped
-        );
-    }
+    page.warn_skipped(ctx);
     Some(page)
 }
 
 impl ParsedPage {
     /// Counts one model object and keeps its record, if it gave one.
-    fn add(&mut self, record: Option<Record>) {
+    pub(crate) fn add(&mut self, record: Option<Record>) {
         self.items += 1;
         match record {
             Some(r) => self.records.push(r),
             None => self.skipped += 1,
+        }
+    }
+
+    /// Says how many models had no usable id, once the page is known good: a
+    /// page that falls back to the item-by-item path says it there, with each
+    /// model's reason.
+    pub(crate) fn warn_skipped(&self, ctx: &ParseCtx) {
+        if self.skipped > 0 {
+            tracing::warn!(
+                provider = &*ctx.provider,
+                "skipped {} malformed model(s): no usable id",
+                self.skipped
+            );
         }
     }
 }
