@@ -132,28 +132,36 @@ pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Whether any byte is `"`, `\` or below 0x20, eight bytes at a time.
+/// Whether any byte is `"`, `\` or below 0x20.
 pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
+    first_special(bytes) < bytes.len()
+}
+
+/// The index of the first byte that is `"`, `\` or below 0x20 (the end of a
+/// JSON string's plain run), or `bytes.len()`; eight bytes at a time.
+pub(crate) fn first_special(bytes: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Exact tests on a whole word (Hacker's Delight / "bit twiddling hacks"):
     // some byte is zero, some byte is below n (n <= 128).
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
     let has_below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH != 0;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
+    let special = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    let mut at = 0;
+    for chunk in bytes.chunks_exact(8) {
         let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
         if has_below(v, 0x20)
             || has_zero(v ^ (ONES * u64::from(b'"')))
             || has_zero(v ^ (ONES * u64::from(b'\\')))
         {
-            return true;
+            break;
         }
+        at += 8;
     }
-    chunks
-        .remainder()
+    at + bytes[at..]
         .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .position(|&b| special(b))
+        .unwrap_or(bytes.len() - at)
 }
 
 fn escape(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -262,6 +270,23 @@ mod tests {
             let mut fast = Vec::new();
             write_record(&mut fast, &r, &ALL, true);
             assert_eq!(fast, serde_json::to_vec(&r.cache_form()).unwrap());
+        }
+    }
+
+    #[test]
+    fn the_first_special_byte_is_found_at_any_offset() {
+        for len in 0..40 {
+            let plain = "é".repeat(len / 2) + &"a".repeat(len % 2);
+            assert_eq!(first_special(plain.as_bytes()), plain.len());
+            for at in 0..=plain.len() {
+                if !plain.is_char_boundary(at) {
+                    continue;
+                }
+                for special in ["\"", "\\", "\n", "\u{1f}"] {
+                    let text = format!("{}{special}{}", &plain[..at], &plain[at..]);
+                    assert_eq!(first_special(text.as_bytes()), at, "{text:?}");
+                }
+            }
         }
     }
 

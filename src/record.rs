@@ -331,6 +331,12 @@ impl StrList {
         Some(StrList(CompactString::from(text)))
     }
 
+    /// Text the caller has already checked to be in canonical form.
+    pub(crate) fn from_canonical(text: &str) -> StrList {
+        debug_assert!(StrList::from_json(text).is_some(), "{text}");
+        StrList(CompactString::from(text))
+    }
+
     /// The list as JSON text.
     #[must_use]
     pub fn as_json(&self) -> &str {

@@ -93,15 +93,15 @@ impl<'a> Scan<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        loop {
-            match self.next()? {
-                b'"' => break,
-                0x00..=0x1f => return None,
-                _ => {}
-            }
+        let end = start + crate::json::first_special(&self.b[start..]);
+        // The run ends at the closing quote, or at a control character (not
+        // allowed in JSON text) or the end of the page.
+        if self.b.get(end) != Some(&b'"') {
+            return None;
         }
+        self.i = end + 1;
         // Both ends are ASCII quotes, so both are character boundaries.
-        Some(&self.text[start..self.i - 1])
+        Some(&self.text[start..end])
     }
 
     fn opt_string(&mut self) -> Option<Option<&'a str>> {
@@ -130,28 +130,27 @@ impl<'a> Scan<'a> {
         Some(Some(n))
     }
 
-    /// An array of strings already in the form a [`StrList`] keeps, or null.
+    /// An array of strings already in the form a [`StrList`] keeps (no
+    /// whitespace; strings without escapes), or null.
     fn opt_list(&mut self) -> Option<StrList> {
         if self.is_null() {
             return Some(StrList::new());
         }
         let start = self.i;
         self.eat(b'[')?;
-        self.ws();
         if self.peek()? == b']' {
             self.i += 1;
         } else {
             loop {
                 self.string()?;
-                self.ws();
                 match self.next()? {
-                    b',' => self.ws(),
+                    b',' => {}
                     b']' => break,
                     _ => return None,
                 }
             }
         }
-        StrList::from_json(&self.text[start..self.i])
+        Some(StrList::from_canonical(&self.text[start..self.i]))
     }
 
     fn model(&mut self) -> Option<Model<'a>> {
