@@ -122,7 +122,8 @@ mod tests {
     use super::*;
     use crate::record::Timestamp;
 
-    fn ctx() -> ParseCtx {
+    /// The Hub's parse context (also used by the scanner's tests).
+    pub(super) fn ctx() -> ParseCtx {
         ParseCtx {
             hf_ids: true,
             ..ParseCtx::new("hug", "https://huggingface.co/api/models", Timestamp(0))

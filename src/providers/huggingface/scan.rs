@@ -290,17 +290,10 @@ impl<'a> Scan<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::ctx;
     use super::super::{parse_items, to_record};
     use super::*;
-    use crate::providers::{ParseCtx, ParsedPage};
-    use crate::record::Timestamp;
-
-    fn ctx() -> ParseCtx {
-        ParseCtx {
-            hf_ids: true,
-            ..ParseCtx::new("hug", "https://huggingface.co/api/models", Timestamp(0))
-        }
-    }
+    use crate::providers::ParsedPage;
 
     fn fast(body: &[u8]) -> Option<ParsedPage> {
         let ctx = ctx();
