@@ -438,6 +438,14 @@ impl EntryWriter {
     /// # Errors
     /// I/O errors.
     pub fn write_page(&mut self, records: &[Record], next: Option<&str>) -> io::Result<()> {
+        self.write_pages(records, next, 1)
+    }
+
+    /// [`EntryWriter::write_page`] for the records of `pages` consecutive pages.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn write_pages(&mut self, records: &[Record], next: Option<&str>, pages: u64) -> io::Result<()> {
         for r in records {
             self.line.clear();
             crate::json::write_record(&mut self.line, r, &crate::json::ALL, true);
@@ -446,7 +454,7 @@ impl EntryWriter {
             self.bytes += self.line.len() as u64;
         }
         self.header.models += records.len() as u64;
-        self.header.pages += 1;
+        self.header.pages += pages;
         if let Some(next) = next {
             // Handing the bytes to the OS is enough for a killed process; the
             // cursor names only bytes already written.

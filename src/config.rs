@@ -615,6 +615,7 @@ fn run_config(
             delay: h.delay_ms.map(Duration::from_millis),
             hub,
             raw: false,
+            deliver_at: 0,
         },
         policy: RetryPolicy {
             retries: h.retries,

@@ -54,6 +54,9 @@ pub struct HarvestOptions {
     pub hub: HubFilters,
     /// Keep each provider's original object.
     pub raw: bool,
+    /// Records gathered before they are handed on; pages are never split,
+    /// and the last page goes at once. 0: every page on its own.
+    pub deliver_at: usize,
 }
 
 /// How a harvest ended.
@@ -156,13 +159,16 @@ impl Start {
     }
 }
 
-/// One page handed on by a harvest.
-#[derive(Debug)]
+/// Consecutive pages handed on by a harvest (one, unless
+/// [`HarvestOptions::deliver_at`] gathers several).
+#[derive(Debug, Default)]
 pub struct Delivery {
-    /// New records of the page (after de-duplication and the limit).
+    /// New records of the pages (after de-duplication and the limit).
     pub records: Vec<Record>,
-    /// The next page's URL, when the harvest goes on (a resumable point).
+    /// The URL of the page after them, when the harvest goes on (a resumable point).
     pub next: Option<String>,
+    /// How many pages these are.
+    pub pages: u64,
 }
 
 /// Progress of a harvest, as it goes.
@@ -315,6 +321,8 @@ where
     let mut fetched_items: u64 = out.models;
     let mut barren = 0u32;
 
+    // Pages gathered and not yet handed on (see `HarvestOptions::deliver_at`).
+    let mut pending = Delivery::default();
     let result: Result<(), FetchError> = async {
         seeded?;
         loop {
@@ -390,11 +398,16 @@ where
             if let Some(n) = next.as_mut() {
                 crate::http::scrub(n, target.credential.as_ref())?;
             }
-            let delivery = Delivery {
-                records: fresh,
-                next: next.as_ref().map(ToString::to_string),
-            };
-            if !emit(delivery).await {
+            if pending.records.is_empty() {
+                pending.records = fresh;
+            } else {
+                pending.records.append(&mut fresh);
+            }
+            pending.pages += 1;
+            pending.next = next.as_ref().map(ToString::to_string);
+            if (next.is_none() || pending.records.len() >= opts.deliver_at)
+                && !emit(std::mem::take(&mut pending)).await
+            {
                 // The consumer is gone (closed pipe, cancelled run).
                 return Ok(());
             }
@@ -422,6 +435,11 @@ where
         }
     }
     .await;
+    if pending.pages > 0 {
+        // The pages read before a failure are handed on, as they would have
+        // been one by one.
+        emit(std::mem::take(&mut pending)).await;
+    }
 
     if out.skipped > 0 {
         tracing::warn!(provider = %spec.name, "skipped {} malformed model(s)", out.skipped);

@@ -24,8 +24,8 @@ use crate::progress::Progress;
 use crate::providers::Shape;
 use crate::record::{CompactString, Record, Timestamp};
 
-/// Models a provider may fetch ahead of the writer, in whole pages: 4 pages
-/// of 100, 1 page of 1000. The provider being written is slowed by a slow
+/// Models a provider may fetch ahead of the writer, in whole deliveries: 2 of
+/// 200 at pages of 100, 1 page of 1000. The provider being written is slowed by a slow
 /// reader (a pipe into jq) instead of filling memory; the others fetch this
 /// far ahead and then wait their turn. Counting models rather than pages keeps
 /// the peak the same whatever the page size: with 4 pages of 1000 in flight, a
@@ -33,9 +33,15 @@ use crate::record::{CompactString, Record, Timestamp};
 /// queue up while the writer lagged.
 const MODELS_IN_FLIGHT: u64 = 400;
 
-fn pages_in_flight(page_size: Option<u64>) -> usize {
-    let pages = MODELS_IN_FLIGHT / page_size.unwrap_or(100).max(1);
-    usize::try_from(pages.clamp(1, 4)).unwrap_or(1)
+/// Records a harvest gathers before handing them to the writer (pages of 100
+/// go two at a time). Each hand-off wakes the writer thread; on a fast
+/// listing those wake-ups were a measurable share of the CPU.
+const MODELS_PER_DELIVERY: u64 = 200;
+
+/// Deliveries that may wait in a provider's channel.
+fn deliveries_in_flight(page_size: Option<u64>) -> usize {
+    let delivery = page_size.unwrap_or(100).max(MODELS_PER_DELIVERY);
+    usize::try_from((MODELS_IN_FLIGHT / delivery).clamp(1, 4)).unwrap_or(1)
 }
 
 /// What a consumer writes records to (nothing for `count`).
@@ -127,7 +133,11 @@ pub async fn run(
                 start,
                 live,
             } => {
-                let (tx, rx) = mpsc::channel(pages_in_flight(target.page_size(&opts)));
+                let (tx, rx) = mpsc::channel(deliveries_in_flight(target.page_size(&opts)));
+                let opts = HarvestOptions {
+                    deliver_at: usize::try_from(MODELS_PER_DELIVERY).unwrap_or(0),
+                    ..opts
+                };
                 planned.push(None);
                 jobs.push(Job {
                     name: name.clone(),
@@ -436,7 +446,7 @@ fn consume_live(
         match rx.blocking_recv() {
             Some(Msg::Page(d)) => {
                 if let Some(w) = writer.as_mut() {
-                    w.write_page(&d.records, d.next.as_deref())
+                    w.write_pages(&d.records, d.next.as_deref(), d.pages)
                         .with_context(|| format!("writing the cache entry of {name}"))?;
                 }
                 for r in &d.records {

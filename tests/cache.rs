@@ -484,3 +484,79 @@ async fn a_killed_harvest_resumes_from_its_checkpoint() {
     );
     assert_eq!(seen.len(), 6, "pages 1-2, the killed page 3, then 3-5");
 }
+
+/// A page-numbered listing (featherless: `page=N`) resumed after a failure:
+/// the checkpoint must count the pages it covers, even when several pages
+/// were handed to the writer together, or the page numbers after the
+/// resumed one would repeat or skip pages.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_numbered_harvest_resumes_at_the_right_page_and_loses_nothing() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use wiremock::{matchers, Mock, Request, ResponseTemplate};
+
+    const MODELS: usize = 650;
+    let server = MockServer::start().await;
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
+    Mock::given(matchers::method("GET"))
+        .and(matchers::path("/v1/models"))
+        .respond_with(move |req: &Request| {
+            // The 4th request of the first run fails; nothing else does.
+            if counter.fetch_add(1, Ordering::SeqCst) == 3 {
+                return ResponseTemplate::new(500);
+            }
+            let param = |name: &str| -> usize {
+                req.url
+                    .query_pairs()
+                    .find(|(k, _)| k == name)
+                    .map_or(0, |(_, v)| v.parse().unwrap())
+            };
+            let (page, per_page) = (param("page").max(1), param("per_page"));
+            let data: Vec<serde_json::Value> = ((page - 1) * per_page..(page * per_page).min(MODELS))
+                .map(|i| serde_json::json!({ "id": format!("org/m{i:04}"), "object": "model" }))
+                .collect();
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({ "data": data }))
+        })
+        .mount(&server)
+        .await;
+    let cache = fresh_dir("cache");
+    let run = |extra: &[&str]| {
+        let mut c = catalog();
+        c.env("CATALOG_FEATHERLESS_URL", format!("{}/v1/models", server.uri()))
+            .env("CATALOG_CACHE_DIR", &cache)
+            .args([
+                "fetch",
+                "-p",
+                "featherless",
+                "-f",
+                "ndjson",
+                "--batch-size",
+                "100",
+            ])
+            .args(["--retries", "0"])
+            .args(extra);
+        c
+    };
+
+    let partial = run(&[]).assert().code(3).get_output().stdout.clone();
+    assert_eq!(ndjson(&partial).len(), 300, "pages 1 to 3 before the failure");
+
+    let resumed = ndjson(&run(&["--resume"]).ok_stdout());
+    let expected: Vec<String> = (0..MODELS).map(|i| format!("org/m{i:04}")).collect();
+    assert_eq!(ids(&resumed), expected, "every model once, in order");
+    let pages_asked: Vec<usize> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .skip(4)
+        .map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "page")
+                .map_or(1, |(_, v)| v.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(pages_asked, [4, 5, 6, 7], "resumed at page 4, then on from there");
+}
