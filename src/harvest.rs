@@ -399,6 +399,7 @@ where
                 crate::http::scrub(n, target.credential.as_ref())?;
             }
             if pending.records.is_empty() {
+                // The page's own vector, rather than copying its records.
                 pending.records = fresh;
             } else {
                 pending.records.append(&mut fresh);

@@ -263,6 +263,7 @@ pub struct RecordWriter<W: Write> {
     fields: Vec<usize>,
     started: bool,
     csv_safe: bool,
+    /// JSON and NDJSON text not yet handed to `out`.
     buf: Vec<u8>,
 }
 
@@ -285,10 +286,14 @@ impl<W: Write> RecordWriter<W> {
             out,
             csv,
             written: 0,
-            fields: (0..FIELDS.len()).collect(),
+            fields: crate::json::ALL.to_vec(),
             started: false,
             csv_safe: false,
-            buf: Vec::new(),
+            buf: match format {
+                Format::Csv => Vec::new(),
+                // Room for a chunk and the record that completes it.
+                _ => Vec::with_capacity(Self::CHUNK + 4096),
+            },
         })
     }
 
@@ -345,9 +350,6 @@ impl<W: Write> RecordWriter<W> {
         match (self.format, &mut self.out, &mut self.csv) {
             (Format::Json | Format::Ndjson, Some(out), _) => {
                 let buf = &mut self.buf;
-                if buf.capacity() == 0 {
-                    buf.reserve(Self::CHUNK + 4096);
-                }
                 if self.format == Format::Json {
                     buf.extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
                 }

@@ -765,6 +765,36 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 mod tests {
     use super::*;
 
+    #[derive(Deserialize)]
+    struct Tagged {
+        #[serde(default)]
+        tags: StrList,
+    }
+
+    fn tags(json: &str) -> Result<StrList, String> {
+        serde_json::from_str::<Tagged>(json)
+            .map(|t| t.tags)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn string_lists_deserialize_to_their_canonical_json() {
+        assert_eq!(tags(r#"{"tags":["a","b"]}"#).unwrap().as_json(), r#"["a","b"]"#);
+        assert_eq!(
+            tags(r#"{"tags":[ "a" , "b" ]}"#).unwrap().as_json(),
+            r#"["a","b"]"#
+        );
+        assert_eq!(
+            tags(r#"{"tags":["\u00e9","q\"t"]}"#).unwrap().as_json(),
+            r#"["é","q\"t"]"#
+        );
+        assert_eq!(tags(r#"{"tags":["é","q\"t"]}"#).unwrap(), ["é", "q\"t"]);
+        assert_eq!(tags(r#"{"tags":null}"#).unwrap(), StrList::new());
+        assert_eq!(tags(r#"{}"#).unwrap(), StrList::new());
+        assert!(tags(r#"{"tags":[1]}"#).is_err());
+        assert!(tags(r#"{"tags":"a"}"#).is_err());
+    }
+
     #[test]
     fn string_lists_keep_canonical_json_and_give_back_their_items() {
         let list: StrList = ["text", "image"].into_iter().collect();

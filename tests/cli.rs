@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::hub::FakeHub;
-use common::{catalog, hub_server, hub_url, ids, ndjson};
+use common::{catalog, hub_server, hub_url, ids, ndjson, SCHEMA_FIELDS};
 use predicates::prelude::*;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -34,29 +34,8 @@ async fn json_output_is_one_array_of_records_in_schema_order() {
     assert_eq!(r["hugging_face_id"], "org0/model-000000");
     assert!(r["price_input"].is_null() && r["context_length"].is_null() && r["name"].is_null());
     let text = String::from_utf8(out).unwrap();
-    let order = [
-        "provider",
-        "id",
-        "name",
-        "owned_by",
-        "created",
-        "context_length",
-        "max_output_tokens",
-        "input_modalities",
-        "output_modalities",
-        "task",
-        "price_input",
-        "price_output",
-        "price_cache_read",
-        "hugging_face_id",
-        "downloads",
-        "likes",
-        "tags",
-        "source",
-        "fetched_at",
-    ];
     let first_line = text.lines().nth(1).unwrap();
-    let positions: Vec<usize> = order
+    let positions: Vec<usize> = SCHEMA_FIELDS
         .iter()
         .map(|k| first_line.find(&format!("\"{k}\":")).unwrap())
         .collect();

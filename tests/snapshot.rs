@@ -8,30 +8,11 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use common::hub::{FakeHub, Faults};
-use common::{catalog, fresh_dir, hub_server, hub_url, ids, ndjson};
+use common::{catalog, fresh_dir, hub_server, hub_url, ids, ndjson, SCHEMA_FIELDS};
 use wiremock::MockServer;
 
 /// Every schema field of a snapshot record, in order: the record without `fetched_at`.
-const SNAPSHOT_FIELDS: [&str; 18] = [
-    "provider",
-    "id",
-    "name",
-    "owned_by",
-    "created",
-    "context_length",
-    "max_output_tokens",
-    "input_modalities",
-    "output_modalities",
-    "task",
-    "price_input",
-    "price_output",
-    "price_cache_read",
-    "hugging_face_id",
-    "downloads",
-    "likes",
-    "tags",
-    "source",
-];
+const SNAPSHOT_FIELDS: &[&str] = SCHEMA_FIELDS.split_last().expect("fields").1;
 
 /// `catalog snapshot --dir DIR -p hug` against the fake Hub, plus `extra` flags.
 fn snapshot(server: &MockServer, dir: &Path, extra: &[&str]) -> assert_cmd::Command {

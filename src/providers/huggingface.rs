@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::{parse_items, str_list, text, ParseCtx, ParsedPage};
+use super::{parse_items, text, ParseCtx, ParsedPage};
 use crate::record::{CompactString, Record, StrList, Timestamp};
 
 #[derive(Deserialize)]
@@ -27,7 +27,7 @@ struct Model<'a> {
     downloads: Option<u64>,
     #[serde(default)]
     likes: Option<u64>,
-    #[serde(default, deserialize_with = "str_list")]
+    #[serde(default)]
     tags: StrList,
     #[serde(default, rename = "pipeline_tag")]
     pipeline_tag: Option<CompactString>,
@@ -95,9 +95,9 @@ fn modalities(task: &str) -> (StrList, StrList) {
         "unconditional-image-generation" => Some((&[], &["image"])),
         _ => None,
     };
-    let owned = |v: &[&str]| v.iter().collect::<StrList>();
+    let list = |v: &[&str]| v.iter().collect::<StrList>();
     if let Some((i, o)) = fixed {
-        return (owned(i), owned(o));
+        return (list(i), list(o));
     }
     // The Hub's "<inputs>-to-<outputs>" tags, e.g. "image-text-to-text", "text-to-speech".
     let Some((input, output)) = task.split_once("-to-") else {

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use url::Url;
 
-use crate::record::{CompactString, Record, StrList, Timestamp};
+use crate::record::{CompactString, Record, Timestamp};
 
 /// The embedded built-in table.
 const BUILTIN: &str = include_str!("providers.toml");
@@ -555,22 +555,6 @@ where
     }
 }
 
-/// Deserializes a JSON array of strings, or `null`, into a [`StrList`],
-/// taking the array's text over as it is when it is already in canonical
-/// form (a Hub tag array always is) instead of reading it string by string.
-///
-/// # Errors
-/// Anything but an array of strings or `null`.
-pub fn str_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StrList, D::Error> {
-    let Some(raw) = Option::<&'de RawValue>::deserialize(d)? else {
-        return Ok(StrList::new());
-    };
-    match StrList::from_json(raw.get()) {
-        Some(list) => Ok(list),
-        None => serde_json::from_str(raw.get()).map_err(serde::de::Error::custom),
-    }
-}
-
 /// Splits a listing body into its model objects, whatever the wrapper: a bare
 /// array, `{"data":[...]}` or `{"models":[...]}`. A UTF-8 BOM is ignored.
 ///
@@ -690,36 +674,6 @@ pub fn hf_repo_id(id: &str) -> Option<CompactString> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Deserialize)]
-    struct Tagged {
-        #[serde(default, deserialize_with = "str_list")]
-        tags: StrList,
-    }
-
-    fn tags(json: &str) -> Result<StrList, String> {
-        serde_json::from_str::<Tagged>(json)
-            .map(|t| t.tags)
-            .map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn string_lists_are_taken_over_when_canonical_and_rebuilt_otherwise() {
-        assert_eq!(tags(r#"{"tags":["a","b"]}"#).unwrap().as_json(), r#"["a","b"]"#);
-        assert_eq!(
-            tags(r#"{"tags":[ "a" , "b" ]}"#).unwrap().as_json(),
-            r#"["a","b"]"#
-        );
-        assert_eq!(
-            tags(r#"{"tags":["\u00e9","q\"t"]}"#).unwrap().as_json(),
-            r#"["é","q\"t"]"#
-        );
-        assert_eq!(tags(r#"{"tags":["é","q\"t"]}"#).unwrap(), ["é", "q\"t"]);
-        assert_eq!(tags(r#"{"tags":null}"#).unwrap(), StrList::new());
-        assert_eq!(tags(r#"{}"#).unwrap(), StrList::new());
-        assert!(tags(r#"{"tags":[1]}"#).is_err());
-        assert!(tags(r#"{"tags":"a"}"#).is_err());
-    }
 
     #[test]
     fn builtin_table_lists_the_fourteen_providers_in_order() {

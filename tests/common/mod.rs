@@ -12,6 +12,30 @@ use assert_cmd::Command;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
 
+/// The record's fields in schema order, as the README documents them (the
+/// tests' own copy, so a change to the code's list shows up here).
+pub const SCHEMA_FIELDS: [&str; 19] = [
+    "provider",
+    "id",
+    "name",
+    "owned_by",
+    "created",
+    "context_length",
+    "max_output_tokens",
+    "input_modalities",
+    "output_modalities",
+    "task",
+    "price_input",
+    "price_output",
+    "price_cache_read",
+    "hugging_face_id",
+    "downloads",
+    "likes",
+    "tags",
+    "source",
+    "fetched_at",
+];
+
 /// Every env var the tool reads, cleared so the developer's own keys and
 /// overrides never leak into a test.
 pub const ENV_VARS: &[&str] = &[
