@@ -33,10 +33,11 @@ async fn main() -> anyhow::Result<()> {
         ..HarvestOptions::default()
     };
 
-    // Records arrive page by page; here they are simply collected.
+    // Records arrive page by page (deliver_at 0: each page as it comes);
+    // here they are simply collected.
     let mut records = Vec::new();
     let bar = Progress::new(true).bar(&name, target.limit(&opts));
-    let outcome = harvest(&http, &target, &opts, Start::fresh(), &bar, |page| {
+    let outcome = harvest(&http, &target, &opts, Start::fresh(), 0, &bar, |page| {
         records.extend(page.records);
         std::future::ready(true)
     })

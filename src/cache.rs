@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::harvest::HubFilters;
+use crate::providers::HubFilters;
 use crate::record::{Record, Timestamp};
 
 /// Version of the entry format; entries of another version are ignored.
@@ -152,18 +152,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => return Err(format!("{text:?} is not a duration; use e.g. 90s, 15m, 1h, 2d")),
     };
     Ok(Duration::from_secs(secs))
-}
-
-/// An age for people: `42 s`, `12 min`, `3 h`, `2 d`.
-#[must_use]
-pub fn human_age(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=119 => format!("{s} s"),
-        120..=7199 => format!("{} min", s / 60),
-        7200..=172_799 => format!("{} h", s / 3600),
-        _ => format!("{} d", s / 86_400),
-    }
 }
 
 impl Cache {
@@ -481,15 +469,7 @@ impl EntryWriter {
     /// # Errors
     /// I/O errors.
     pub fn write_records(&mut self, records: &[Record]) -> io::Result<()> {
-        self.write_page(records, None)?;
-        self.header.pages -= 1;
-        Ok(())
-    }
-
-    /// Models written so far.
-    #[must_use]
-    pub fn models(&self) -> u64 {
-        self.header.models
+        self.write_pages(records, None, 0)
     }
 
     /// Makes the entry the provider's cached copy, replacing the previous one.
@@ -666,6 +646,5 @@ mod tests {
         assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
         assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
         assert!(parse_duration("1 hour").is_err() && parse_duration("-1h").is_err());
-        assert_eq!(human_age(Duration::from_secs(7300)), "2 h");
     }
 }

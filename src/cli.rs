@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::output::Format;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  every requested provider succeeded (providers skipped for a missing key included)
@@ -193,7 +195,7 @@ pub enum HubSort {
 /// How people-facing output behaves.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Display")]
-pub struct Display {
+pub struct DisplayArgs {
     /// No progress bars.
     #[arg(long)]
     pub no_progress: bool,
@@ -236,7 +238,7 @@ pub struct CacheArgs {
 /// Incremental and resumable harvests.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Incremental")]
-pub struct HubModes {
+pub struct Modes {
     /// Hugging Face: fetch only models modified since the cached harvest (sorted by
     /// lastModified) and merge them into it. Deletions are seen only by full refreshes.
     #[arg(long, conflicts_with_all = ["offline", "no_cache", "sort"])]
@@ -259,7 +261,7 @@ pub struct FetchArgs {
 
     /// Output format [default: from the -o extension, else json].
     #[arg(short, long, value_enum)]
-    pub format: Option<DataFormat>,
+    pub format: Option<Format>,
 
     /// Output file, written atomically; `-` or absent for stdout.
     #[arg(short, long, value_name = "PATH")]
@@ -279,7 +281,7 @@ pub struct FetchArgs {
 
     /// Record selection.
     #[command(flatten)]
-    pub select: Select,
+    pub select: Records,
 
     /// Cache settings.
     #[command(flatten)]
@@ -287,11 +289,11 @@ pub struct FetchArgs {
 
     /// Incremental and resumable harvests.
     #[command(flatten)]
-    pub modes: HubModes,
+    pub modes: Modes,
 
     /// Progress and summary.
     #[command(flatten)]
-    pub display: Display,
+    pub display: DisplayArgs,
 }
 
 /// `catalog count`.
@@ -310,7 +312,7 @@ pub struct CountArgs {
 
     /// Record selection.
     #[command(flatten)]
-    pub select: Select,
+    pub select: Records,
 
     /// Cache settings.
     #[command(flatten)]
@@ -318,7 +320,7 @@ pub struct CountArgs {
 
     /// Progress and summary.
     #[command(flatten)]
-    pub display: Display,
+    pub display: DisplayArgs,
 }
 
 /// `catalog snapshot`.
@@ -338,7 +340,7 @@ pub struct SnapshotArgs {
 
     /// Snapshot format.
     #[arg(short, long, value_enum, default_value = "ndjson")]
-    pub format: DataFormat,
+    pub format: Format,
 
     /// Compress the snapshot (.gz).
     #[arg(long)]
@@ -346,7 +348,7 @@ pub struct SnapshotArgs {
 
     /// Record selection.
     #[command(flatten)]
-    pub select: Select,
+    pub select: Records,
 
     /// Cache settings.
     #[command(flatten)]
@@ -354,11 +356,11 @@ pub struct SnapshotArgs {
 
     /// Incremental and resumable harvests.
     #[command(flatten)]
-    pub modes: HubModes,
+    pub modes: Modes,
 
     /// Progress and summary.
     #[command(flatten)]
-    pub display: Display,
+    pub display: DisplayArgs,
 }
 
 /// `catalog diff`.
@@ -436,25 +438,14 @@ pub enum ColorChoice {
     Never,
 }
 
-/// What to write (`--fields`, `--filter`).
+/// Which records are written or counted (`--filter`).
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Selection")]
-pub struct Select {
+pub struct Records {
     /// Only models matching every condition: task=T, modality=M, free, max-price-input=USD,
     /// max-price-output=USD, min-context=N, owned-by=ORG (repeat or comma-separate).
     #[arg(long, value_name = "COND")]
     pub filter: Vec<String>,
-}
-
-/// Data formats.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum DataFormat {
-    /// One JSON array.
-    Json,
-    /// One JSON object per line.
-    Ndjson,
-    /// CSV with a header row.
-    Csv,
 }
 
 /// Summary formats.

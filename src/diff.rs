@@ -7,7 +7,7 @@
 //! error naming the file and line.
 
 use std::collections::HashMap;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -521,40 +521,6 @@ fn read_csv(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), 
         });
     }
     Ok(())
-}
-
-/// Renders a change for people (control characters neutralized).
-#[must_use]
-pub fn table_line(c: &Change) -> String {
-    let mut line = match c.change {
-        Kind::Added => format!("added    {}  {}", c.provider, c.id),
-        Kind::Removed => format!("removed  {}  {}", c.provider, c.id),
-        Kind::Changed => format!("changed  {}  {} ", c.provider, c.id),
-    };
-    for (i, f) in c.fields.iter().enumerate() {
-        let show = |v: &serde_json::Value| match v {
-            serde_json::Value::Null => "unknown".to_owned(),
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Array(a) => {
-                let items: Vec<String> = a
-                    .iter()
-                    .map(|x| x.as_str().unwrap_or_default().to_owned())
-                    .collect();
-                format!("[{}]", items.join(","))
-            }
-            other => other.to_string(),
-        };
-        let _ = write!(
-            line,
-            "{}{} {} -> {}{}",
-            if i == 0 { " " } else { "; " },
-            f.field,
-            show(&f.old),
-            show(&f.new),
-            f.change.as_ref().map(|p| format!(" ({p})")).unwrap_or_default()
-        );
-    }
-    crate::run::sanitize(line.trim_end())
 }
 
 #[cfg(test)]

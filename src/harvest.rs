@@ -1,32 +1,18 @@
 //! One provider's harvest: request pages, follow its pagination, normalize,
 //! de-duplicate, stop at the limit, and hand records on page by page.
 
-use std::collections::HashSet;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, LINK};
 use url::Url;
 
 use crate::dedup::IdSet;
 use crate::error::FetchError;
 use crate::http::{display_url, Credential, Http, Notify, Pacer, Wait};
-use crate::providers::{PageHints, Paging, ParseCtx, ProviderSpec};
+use crate::paging::{next_url, LoopGuard, PageState};
+use crate::providers::{HubFilters, ParseCtx, ProviderSpec};
 use crate::record::{CompactString, Record, Timestamp};
-
-/// Hugging Face Hub query filters (sent only to `huggingface`-shape providers).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HubFilters {
-    /// `search`: substring of the repo id.
-    pub search: Option<String>,
-    /// `author`: user or organization.
-    pub author: Option<String>,
-    /// `sort` key (always descending on the Hub).
-    pub sort: Option<String>,
-    /// `pipeline_tag`: task.
-    pub pipeline_tag: Option<String>,
-}
 
 /// A provider ready to harvest: its table entry, resolved URL and key.
 #[derive(Debug, Clone)]
@@ -54,9 +40,6 @@ pub struct HarvestOptions {
     pub hub: HubFilters,
     /// Keep each provider's original object.
     pub raw: bool,
-    /// Records gathered before they are handed on; pages are never split,
-    /// and the last page goes at once. 0: every page on its own.
-    pub deliver_at: usize,
 }
 
 /// How a harvest ended.
@@ -159,8 +142,8 @@ impl Start {
     }
 }
 
-/// Consecutive pages handed on by a harvest (one, unless
-/// [`HarvestOptions::deliver_at`] gathers several).
+/// Consecutive pages handed on by a harvest (one, unless the caller's
+/// `deliver_at` gathers several).
 #[derive(Debug, Default)]
 pub struct Delivery {
     /// New records of the pages (after de-duplication and the limit).
@@ -177,96 +160,19 @@ pub trait Observer: Notify {
     fn page(&self, models: u64, pages: u64);
 }
 
-impl Target {
-    /// The effective limit: the option, else the provider's default.
-    #[must_use]
-    pub fn limit(&self, opts: &HarvestOptions) -> Option<u64> {
-        opts.limit.or(self.spec.limit)
-    }
-
-    /// The page size of the first request.
-    #[must_use]
-    pub fn page_size(&self, opts: &HarvestOptions) -> Option<u64> {
-        if self.spec.paging == Paging::None {
-            return None;
-        }
-        let size = u64::from(opts.batch_size.or(self.spec.page_size).unwrap_or(100));
-        Some(match (self.spec.paging, self.limit(opts)) {
-            // The Link cursor keeps the first page's size, so a small limit
-            // asks for no more than it needs.
-            (Paging::Link, Some(limit)) => size.min(limit),
-            _ => size,
-        })
-    }
-
-    /// The first page's URL: the listing URL plus page size and filters.
-    #[must_use]
-    pub fn first_url(&self, opts: &HarvestOptions) -> Url {
-        let mut url = self.url.clone();
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(size) = self.page_size(opts) {
-                q.append_pair(self.spec.size_param(), &size.to_string());
-            }
-            match self.spec.paging {
-                Paging::Offset => {
-                    q.append_pair("offset", "0");
-                }
-                Paging::Page => {
-                    q.append_pair("page", "1");
-                }
-                _ => {}
-            }
-            if self.spec.shape == crate::providers::Shape::Huggingface {
-                let hub = &opts.hub;
-                for (k, v) in [
-                    ("search", &hub.search),
-                    ("author", &hub.author),
-                    ("pipeline_tag", &hub.pipeline_tag),
-                ] {
-                    if let Some(v) = v {
-                        q.append_pair(k, v);
-                    }
-                }
-                q.append_pair("sort", hub.sort.as_deref().unwrap_or("downloads"));
-                for field in HUB_FIELDS {
-                    q.append_pair("expand[]", field);
-                }
-            }
-        }
-        if url.query() == Some("") {
-            url.set_query(None);
-        }
-        url
-    }
-}
-
-/// Consecutive pages without a single new model (all repeats or all
-/// malformed) after which a listing is taken to be going in circles.
-const MAX_BARREN_PAGES: u32 = 5;
-
-/// The Hub fields asked for: what the record uses, nothing heavier.
-const HUB_FIELDS: [&str; 8] = [
-    "author",
-    "createdAt",
-    "downloads",
-    "lastModified",
-    "library_name",
-    "likes",
-    "pipeline_tag",
-    "tags",
-];
-
 /// Harvests one provider, handing each page's new records to `emit` in the
 /// provider's order. Never panics on bad data; failures end up in the outcome.
 /// `emit` resolves to `false` when nobody listens any more, which ends the
 /// harvest; while it is pending (a full channel), no further page is asked
 /// for, so a slow reader slows the harvest instead of growing memory.
+/// Records are handed on once `deliver_at` have gathered (0: every page on
+/// its own); pages are never split, and the last page goes at once.
 pub async fn harvest<F, Fut>(
     http: &Http,
     target: &Target,
     opts: &HarvestOptions,
     start: Start,
+    deliver_at: usize,
     observer: &dyn Observer,
     mut emit: F,
 ) -> Outcome
@@ -315,13 +221,11 @@ where
         .map_err(index_failed);
     out.models = seen_ids.len();
     out.pages = start.pages;
-    // Hashes, not URLs: a loop check must not grow by a URL a page.
-    let mut seen_urls: HashSet<u64> = HashSet::new();
+    let mut guard = LoopGuard::default();
     let mut url = start.url.clone().unwrap_or_else(|| target.first_url(opts));
     let mut fetched_items: u64 = out.models;
-    let mut barren = 0u32;
 
-    // Pages gathered and not yet handed on (see `HarvestOptions::deliver_at`).
+    // Pages gathered and not yet handed on (see `deliver_at`).
     let mut pending = Delivery::default();
     let result: Result<(), FetchError> = async {
         seeded?;
@@ -374,26 +278,20 @@ where
                 return Err(index_failed(e));
             }
             observer.page(out.models, out.pages);
-            barren = if fresh.is_empty() { barren + 1 } else { 0 };
-            if barren >= MAX_BARREN_PAGES {
-                return Err(FetchError::Pagination {
-                    url: display_url(&url),
-                    reason: format!("{barren} pages in a row brought no new model"),
-                });
-            }
+            guard.page(fresh.len(), &url)?;
             let done = limit.is_some_and(|l| out.models >= l) || parsed.items == 0 || older;
             let mut next = if done {
                 None
             } else {
-                next_url(
-                    spec,
-                    &url,
-                    &page.headers,
-                    &parsed.hints,
-                    out.pages,
-                    fetched_items,
+                let at = PageState {
+                    url: &url,
+                    headers: &page.headers,
+                    hints: &parsed.hints,
+                    pages: out.pages,
+                    items: fetched_items,
                     page_size,
-                )?
+                };
+                next_url(spec.paging, &at)?
             };
             if let Some(n) = next.as_mut() {
                 crate::http::scrub(n, target.credential.as_ref())?;
@@ -406,7 +304,7 @@ where
             }
             pending.pages += 1;
             pending.next = next.as_ref().map(ToString::to_string);
-            if (next.is_none() || pending.records.len() >= opts.deliver_at)
+            if (next.is_none() || pending.records.len() >= deliver_at)
                 && !emit(std::mem::take(&mut pending)).await
             {
                 // The consumer is gone (closed pipe, cancelled run).
@@ -415,23 +313,7 @@ where
             let Some(next) = next else {
                 return Ok(());
             };
-            if !seen_urls.insert(hasher.hash_one(url.as_str()))
-                || seen_urls.contains(&hasher.hash_one(next.as_str()))
-            {
-                return Err(FetchError::Pagination {
-                    url: display_url(&next),
-                    reason: "the next page was already fetched".into(),
-                });
-            }
-            if out.duplicates > 0 && out.duplicates > fetched_items.saturating_sub(out.skipped) / 2 {
-                return Err(FetchError::Pagination {
-                    url: display_url(&url),
-                    reason: format!(
-                        "{} of {fetched_items} models were repeats: the server is not advancing",
-                        out.duplicates
-                    ),
-                });
-            }
+            guard.advance(&url, &next, out.duplicates, fetched_items, out.skipped)?;
             url = next;
         }
     }
@@ -442,10 +324,12 @@ where
         emit(std::mem::take(&mut pending)).await;
     }
 
-    if out.skipped > 0 {
-        tracing::warn!(provider = %spec.name, "skipped {} malformed model(s)", out.skipped);
-    }
-    if let Err(e) = result {
+    if let Err(mut e) = result {
+        if let FetchError::WaitTooLong { hint, .. } = &mut e {
+            if target.credential.is_none() && !spec.key_env.is_empty() {
+                *hint = format!(" or set {} for a higher quota", spec.key_env.join(" or "));
+            }
+        }
         let msg = e.to_string();
         let msg = match &target.credential {
             Some(c) => c.key.redact(&msg),
@@ -460,87 +344,6 @@ where
 /// Whether every record of a page was last modified before `t` (and says when).
 fn all_older(records: &[Record], t: Timestamp) -> bool {
     records.iter().all(|r| r.last_modified.is_some_and(|m| m < t))
-}
-
-/// Works out the next page's URL, or `None` when the listing is complete.
-fn next_url(
-    spec: &ProviderSpec,
-    current: &Url,
-    headers: &HeaderMap,
-    hints: &PageHints,
-    pages: u64,
-    items_so_far: u64,
-    page_size: Option<u64>,
-) -> Result<Option<Url>, FetchError> {
-    let with_param = |name: &str, value: &str| {
-        let mut next = current.clone();
-        let pairs: Vec<(String, String)> = current
-            .query_pairs()
-            .filter(|(k, _)| k != name)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        next.query_pairs_mut()
-            .clear()
-            .extend_pairs(pairs)
-            .append_pair(name, value);
-        next
-    };
-    Ok(match spec.paging {
-        Paging::None => None,
-        Paging::Link => match link_next(headers) {
-            Some(link) => Some(current.join(&link).map_err(|e| FetchError::Pagination {
-                url: display_url(current),
-                reason: format!("unusable Link URL: {e}"),
-            })?),
-            None => None,
-        },
-        Paging::Offset => match hints.total {
-            Some(total) if items_so_far < total => Some(with_param("offset", &items_so_far.to_string())),
-            // Without a total, a full page suggests more.
-            None if page_size.is_some_and(|s| items_so_far == s * pages) => {
-                Some(with_param("offset", &items_so_far.to_string()))
-            }
-            _ => None,
-        },
-        Paging::Page => match hints.total_pages {
-            Some(total) if pages < total => Some(with_param("page", &(pages + 1).to_string())),
-            None if page_size.is_some_and(|s| items_so_far == s * pages) => {
-                Some(with_param("page", &(pages + 1).to_string()))
-            }
-            _ => None,
-        },
-        Paging::Token => hints.next_token.as_deref().map(|t| with_param("pageToken", t)),
-    })
-}
-
-/// The `rel="next"` target of an RFC 8288 `Link` header.
-#[must_use]
-pub fn link_next(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(LINK)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|value| {
-            // Entries are `<target>; params`, comma-separated; a target may
-            // itself hold commas, so targets are found by their brackets.
-            let mut rest = value;
-            while let Some(open) = rest.find('<') {
-                let after = &rest[open + 1..];
-                let close = after.find('>')?;
-                let target = &after[..close];
-                let params_end = after[close..].find('<').map_or(after.len(), |i| close + i);
-                let params = &after[close + 1..params_end];
-                let is_next = params.split([';', ',']).any(|p| {
-                    let p = p.trim().replace(' ', "").to_ascii_lowercase();
-                    p == "rel=\"next\"" || p == "rel=next"
-                });
-                if is_next {
-                    return Some(target.to_owned());
-                }
-                rest = &after[close + 1..];
-            }
-            None
-        })
 }
 
 /// Adds, once, a hint that a key raises the quota when anonymous requests wait.
@@ -567,42 +370,5 @@ impl Notify for TokenHint<'_> {
     }
     fn retrying(&self, attempt: u32, reason: &str) {
         self.inner.retrying(attempt, reason);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use reqwest::header::HeaderValue;
-
-    #[test]
-    fn link_next_is_found_among_other_rels() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            LINK,
-            HeaderValue::from_static("<https://a.test/p?x=1>; rel=\"prev\", <https://huggingface.co/api/models?limit=10&cursor=eyJ9%3D>; rel=\"next\""),
-        );
-        assert_eq!(
-            link_next(&h).as_deref(),
-            Some("https://huggingface.co/api/models?limit=10&cursor=eyJ9%3D")
-        );
-        assert_eq!(link_next(&HeaderMap::new()), None);
-        let mut h = HeaderMap::new();
-        h.insert(
-            LINK,
-            HeaderValue::from_static(
-                "<https://a.test/m?tags=a,b&cursor=x>; rel=\"next\"; title=\"more, please\"",
-            ),
-        );
-        assert_eq!(
-            link_next(&h).as_deref(),
-            Some("https://a.test/m?tags=a,b&cursor=x")
-        );
-        let mut h = HeaderMap::new();
-        h.insert(
-            LINK,
-            HeaderValue::from_static("<https://a.test/first>; rel=\"first\""),
-        );
-        assert_eq!(link_next(&h), None);
     }
 }

@@ -22,8 +22,8 @@ use url::{Origin, Url};
 use crate::error::FetchError;
 use crate::providers::Auth;
 
-/// Default cap on one response body (decompressed).
-pub const DEFAULT_MAX_BODY: usize = 64 << 20;
+/// Cap on one response body (decompressed).
+pub const MAX_BODY: usize = 64 << 20;
 /// Redirects followed for one request before giving up.
 const MAX_REDIRECTS: usize = 10;
 /// First backoff step; doubled per attempt up to [`MAX_BACKOFF`].
@@ -133,15 +133,6 @@ pub trait Notify: Send + Sync {
     fn retrying(&self, attempt: u32, reason: &str);
 }
 
-/// A [`Notify`] that tells nobody.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Silent;
-
-impl Notify for Silent {
-    fn waiting(&self, _: Duration, _: Wait) {}
-    fn retrying(&self, _: u32, _: &str) {}
-}
-
 /// The rate-limit window the server announced.
 #[derive(Debug, Clone, Copy)]
 struct Quota {
@@ -155,7 +146,6 @@ pub struct Pacer {
     min_interval: Duration,
     last_start: Option<Instant>,
     quota: Option<Quota>,
-    throttled: bool,
 }
 
 impl Pacer {
@@ -166,14 +156,7 @@ impl Pacer {
             min_interval: scaled(min_interval),
             last_start: None,
             quota: None,
-            throttled: false,
         }
-    }
-
-    /// Whether the server has made us wait for its rate-limit window.
-    #[must_use]
-    pub fn was_throttled(&self) -> bool {
-        self.throttled
     }
 
     /// Waits until the next request may start. `pages_left` (an upper bound of
@@ -198,7 +181,6 @@ impl Pacer {
             let wait = at - now;
             let nominal = wait.div_f64(time_scale().max(f64::MIN_POSITIVE));
             if at > paced && nominal >= NOTABLE_WAIT {
-                self.throttled = true;
                 notify.waiting(nominal, Wait::RateLimit);
             }
             if nominal >= Duration::from_millis(100) {
@@ -367,7 +349,6 @@ enum Attempt {
 pub struct Http {
     client: reqwest::Client,
     policy: RetryPolicy,
-    max_body: usize,
 }
 
 impl Http {
@@ -385,24 +366,7 @@ impl Http {
             .https_only(false)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
-        Ok(Http {
-            client,
-            policy,
-            max_body: DEFAULT_MAX_BODY,
-        })
-    }
-
-    /// Sets the body cap (bytes).
-    #[must_use]
-    pub fn with_max_body(mut self, max_body: usize) -> Self {
-        self.max_body = max_body;
-        self
-    }
-
-    /// The retry policy.
-    #[must_use]
-    pub fn policy(&self) -> RetryPolicy {
-        self.policy
+        Ok(Http { client, policy })
     }
 
     /// GETs `url`, pacing, retrying and following redirects as described in
@@ -438,18 +402,13 @@ impl Http {
             let wait = match wait {
                 Some(w) => {
                     if w > self.policy.max_wait {
-                        let hint = if cred.is_none()
-                            && url.host_str().is_some_and(|h| h.ends_with("huggingface.co"))
-                        {
-                            " or set HUG_API_KEY or HF_TOKEN for a higher quota".to_owned()
-                        } else {
-                            String::new()
-                        };
+                        // The caller knows which key would raise the quota
+                        // and fills in the hint.
                         return Err(FetchError::WaitTooLong {
                             url: display_url(url),
                             wait: w,
                             max_wait: self.policy.max_wait,
-                            hint,
+                            hint: String::new(),
                         });
                     }
                     w
@@ -579,17 +538,17 @@ impl Http {
         let too_large = || {
             BodyError::TooLarge(FetchError::TooLarge {
                 url: shown.to_owned(),
-                cap: self.max_body,
+                cap: MAX_BODY,
             })
         };
         let declared = response.content_length().unwrap_or(0);
-        if declared > self.max_body as u64 {
+        if declared > MAX_BODY as u64 {
             return Err(too_large());
         }
-        #[allow(clippy::cast_possible_truncation, reason = "bounded by max_body")]
+        #[allow(clippy::cast_possible_truncation, reason = "bounded by MAX_BODY")]
         let mut body = Vec::with_capacity(declared as usize);
         while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
-            if body.len() + chunk.len() > self.max_body {
+            if body.len() + chunk.len() > MAX_BODY {
                 return Err(too_large());
             }
             body.extend_from_slice(&chunk);

@@ -4,7 +4,6 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use tempfile::NamedTempFile;
 
 use crate::error::UsageError;
@@ -54,18 +53,30 @@ pub fn maybe_gzip<W: Finish + Send + 'static>(inner: W, gzip: bool) -> Box<dyn F
     }
 }
 
-/// Output format of `fetch`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A data format: the one type behind `-f`, `defaults.format` in the config
+/// file, `-o` extensions and snapshot file names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// One JSON array, one record per line inside it.
+    /// One JSON array.
     Json,
     /// One JSON object per line.
     Ndjson,
-    /// RFC 4180 CSV with a header row; arrays joined with `;`.
+    /// CSV with a header row.
     Csv,
 }
 
 impl Format {
+    /// The file extension this tool writes the format with.
+    #[must_use]
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Csv => "csv",
+        }
+    }
+
     /// Infers the format from a file name (`.json`, `.ndjson`, `.jsonl`,
     /// `.csv`, each optionally followed by `.gz`).
     #[must_use]
@@ -267,6 +278,16 @@ pub struct RecordWriter<W: Write> {
     buf: Vec<u8>,
 }
 
+impl RecordWriter<Box<dyn Finish + Send>> {
+    /// Finishes the records and then the stream under them (a gzip trailer).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn close(self) -> io::Result<()> {
+        self.finish()?.finish()
+    }
+}
+
 impl<W: Write> RecordWriter<W> {
     /// A writer of every field. Nothing is written before the first record
     /// or [`RecordWriter::finish`].
@@ -380,12 +401,6 @@ impl<W: Write> RecordWriter<W> {
         Ok(())
     }
 
-    /// Records written so far.
-    #[must_use]
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
     /// Ends the output (the JSON `]`), flushes, and hands back the writer.
     ///
     /// # Errors
@@ -440,17 +455,6 @@ fn csv_row(r: &Record) -> [String; 19] {
         r.source.to_string(),
         r.fetched_at.to_string(),
     ]
-}
-
-/// Writes any serializable value as one line of JSON (used for `-f json`
-/// summaries).
-///
-/// # Errors
-/// I/O errors.
-pub fn write_json_line<T: Serialize>(mut out: impl Write, value: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut out, value)?;
-    out.write_all(b"\n")?;
-    out.flush()
 }
 
 #[cfg(test)]

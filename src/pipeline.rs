@@ -14,15 +14,59 @@ use std::io;
 use anyhow::Context as _;
 use tokio::sync::mpsc;
 
-use crate::cache::{human_age, Cache, Checkpoint, Entry, EntryWriter, Key};
-use crate::config::RunConfig;
+use crate::cache::{Cache, Checkpoint, Entry, EntryWriter, Key};
 use crate::filter::Filter;
 use crate::harvest::{harvest, Delivery, HarvestOptions, Outcome, Start, Status, Target};
-use crate::http::{display_url, Http};
+use crate::http::{display_url, Http, RetryPolicy};
 use crate::output::RecordWriter;
 use crate::progress::Progress;
-use crate::providers::Shape;
 use crate::record::{CompactString, Record, Timestamp};
+use crate::term::human_age;
+
+/// What the engine runs: built complete by [`crate::config`], presentation
+/// aside.
+#[derive(Debug)]
+pub struct Run {
+    /// The selected providers, in output order.
+    pub providers: Vec<Selected>,
+    /// Harvest settings.
+    pub harvest: HarvestOptions,
+    /// Retry settings.
+    pub policy: RetryPolicy,
+    /// Cache use.
+    pub cache: CacheConfig,
+    /// Only records matching this are written or counted.
+    pub filter: Option<Filter>,
+}
+
+/// One selected provider.
+#[derive(Debug)]
+pub enum Selected {
+    /// To be harvested (or served from the cache).
+    Fetch(Target),
+    /// Selected by `--all` but its listing needs a key that is not set.
+    Skipped(Target),
+}
+
+/// How a harvest uses the cache.
+#[derive(Debug, Clone, Default)]
+pub struct CacheConfig {
+    /// The cache (`None` with `--no-cache`).
+    pub cache: Option<Cache>,
+    /// Serve entries younger than this.
+    pub max_age: Option<std::time::Duration>,
+    /// Never read entries.
+    pub refresh: bool,
+    /// Only read entries, stale ones included.
+    pub offline: bool,
+    /// Fall back to the last good entry when a provider fails.
+    pub stale_ok: bool,
+    /// Continue interrupted harvests from their checkpoints.
+    pub resume: bool,
+    /// Incremental harvest, where the provider's shape has a modification
+    /// sort (the Hub).
+    pub incremental: bool,
+}
 
 /// Models a provider may fetch ahead of the writer, in whole deliveries: 2 of
 /// 200 at pages of 100, 1 page of 1000. The provider being written is slowed by a slow
@@ -60,11 +104,7 @@ enum Source {
 
 struct Live {
     rx: mpsc::Receiver<Msg>,
-    writer: Option<EntryWriter>,
-    resume: Option<Checkpoint>,
-    base: Option<Base>,
-    fallback: Option<Entry>,
-    limit: Option<u64>,
+    state: Pending,
 }
 
 /// The cached harvest an incremental harvest builds on.
@@ -90,42 +130,38 @@ struct Served {
     recovered: Option<std::time::Duration>,
 }
 
+/// A provider's place in the run, in output order.
+enum Slot {
+    /// Nothing to do (skipped for a missing key).
+    Done(Outcome),
+    /// Served by the consumer; `task` is its live harvest, if any.
+    Job(Option<tokio::task::JoinHandle<Outcome>>),
+}
+
 /// Runs every selected provider and feeds `output`; returns the outcomes in
 /// selection order and the output for the caller to finish.
 ///
 /// # Errors
 /// When the output cannot be written (a closed pipe included).
-pub async fn run(
-    cfg: &RunConfig,
-    progress: &Progress,
-    output: Output,
-) -> anyhow::Result<(Vec<Outcome>, Output)> {
-    for w in &cfg.warnings {
-        progress.println(&format!("warning: {w}"));
-    }
+pub async fn run(cfg: &Run, progress: &Progress, output: Output) -> anyhow::Result<(Vec<Outcome>, Output)> {
     let http = Http::new(cfg.policy).context("starting the HTTP client")?;
     let cache = cfg.cache.cache.clone();
     let mut jobs = Vec::new();
-    let mut tasks = Vec::new();
-    let mut planned: Vec<Option<Outcome>> = Vec::new();
-    for name in &cfg.order {
-        if let Some(t) = cfg.skipped.iter().find(|t| &t.spec.name == name) {
-            planned.push(Some(Outcome::skipped(t)));
-            continue;
-        }
-        let Some(target) = cfg.targets.iter().find(|t| &t.spec.name == name) else {
-            continue;
+    let mut slots = Vec::with_capacity(cfg.providers.len());
+    for selected in &cfg.providers {
+        let target = match selected {
+            Selected::Skipped(t) => {
+                slots.push(Slot::Done(Outcome::skipped(t)));
+                continue;
+            }
+            Selected::Fetch(t) => t,
         };
+        let name = target.spec.name.clone();
         match plan(cfg, target, cache.as_ref())? {
-            Plan::Skip => planned.push(Some(Outcome::skipped(target))),
+            Plan::Skip => slots.push(Slot::Done(Outcome::skipped(target))),
             Plan::Serve(key, source) => {
-                planned.push(None);
-                jobs.push(Job {
-                    name: name.clone(),
-                    key,
-                    source,
-                });
-                tasks.push(None);
+                jobs.push(Job { name, key, source });
+                slots.push(Slot::Job(None));
             }
             Plan::Fetch {
                 key,
@@ -134,20 +170,16 @@ pub async fn run(
                 live,
             } => {
                 let (tx, rx) = mpsc::channel(deliveries_in_flight(target.page_size(&opts)));
-                let opts = HarvestOptions {
-                    deliver_at: usize::try_from(MODELS_PER_DELIVERY).unwrap_or(0),
-                    ..opts
-                };
-                planned.push(None);
+                let bar = progress.bar(&name, target.limit(&opts));
                 jobs.push(Job {
-                    name: name.clone(),
+                    name,
                     key,
-                    source: Source::Live(Box::new(Live { rx, ..*live })),
+                    source: Source::Live(Box::new(Live { rx, state: *live })),
                 });
-                let bar = progress.bar(name, target.limit(&opts));
                 let (http, target) = (http.clone(), target.clone());
-                tasks.push(Some(tokio::spawn(async move {
-                    let outcome = harvest(&http, &target, &opts, start, &bar, |d| {
+                let deliver_at = usize::try_from(MODELS_PER_DELIVERY).unwrap_or(0);
+                slots.push(Slot::Job(Some(tokio::spawn(async move {
+                    let outcome = harvest(&http, &target, &opts, start, deliver_at, &bar, |d| {
                         let tx = tx.clone();
                         async move { tx.send(Msg::Page(d)).await.is_ok() }
                     })
@@ -160,35 +192,37 @@ pub async fn run(
                         .await;
                     bar.finish(if outcome.failed() { "failed" } else { "done" });
                     outcome
-                })));
+                }))));
             }
         }
     }
 
+    let names: Vec<String> = jobs.iter().map(|j| j.name.clone()).collect();
     let raw = cfg.harvest.raw;
     let filter = cfg.filter.clone();
     let consumer =
         tokio::task::spawn_blocking(move || consume(jobs, cache.as_ref(), raw, filter.as_ref(), output));
 
-    let mut fetched = Vec::new();
-    for task in tasks {
-        fetched.push(match task {
-            Some(t) => Some(t.await.context("a harvest task panicked")?),
-            None => None,
+    let mut fetched = Vec::with_capacity(slots.len());
+    for slot in slots {
+        fetched.push(match slot {
+            Slot::Done(o) => Ok(o),
+            Slot::Job(Some(t)) => Err(Some(t.await.context("a harvest task panicked")?)),
+            Slot::Job(None) => Err(None),
         });
     }
     let (served, output) = consumer.await.context("the writer panicked")??;
     progress.clear();
 
-    let mut served = served.into_iter().zip(fetched);
-    let outcomes = planned
+    // The consumer served the jobs in slot order.
+    let mut served = served.into_iter().zip(names);
+    let outcomes = fetched
         .into_iter()
-        .zip(&cfg.order)
-        .map(|(done, name)| match done {
-            Some(o) => o,
-            None => {
-                let (s, live) = served.next().expect("one served entry per job");
-                merge(name, s, live)
+        .map(|slot| match slot {
+            Ok(done) => done,
+            Err(live) => {
+                let (s, name) = served.next().expect("the consumer serves every job");
+                merge(&name, s, live)
             }
         })
         .collect();
@@ -225,17 +259,28 @@ enum Plan {
         key: Key,
         opts: HarvestOptions,
         start: Start,
-        live: Box<Live>,
+        /// The consumer's side, short of the channel made when the harvest starts.
+        live: Box<Pending>,
     },
 }
 
-fn plan(cfg: &RunConfig, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Plan> {
+/// A live job's consumer state before its channel exists.
+struct Pending {
+    writer: Option<EntryWriter>,
+    resume: Option<Checkpoint>,
+    base: Option<Base>,
+    fallback: Option<Entry>,
+    limit: Option<u64>,
+}
+
+fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Plan> {
     let cc = &cfg.cache;
     let name = target.spec.name.as_str();
     let mut opts = cfg.harvest.clone();
-    let incremental = cc.incremental && target.spec.shape == Shape::Huggingface;
-    if incremental {
-        opts.hub.sort = Some("lastModified".into());
+    let incremental_sort = target.spec.shape.incremental_sort().filter(|_| cc.incremental);
+    let incremental = incremental_sort.is_some();
+    if let Some(sort) = incremental_sort {
+        opts.hub.sort = Some(sort.into());
     }
     let key = Key::new(
         display_url(&target.url),
@@ -330,11 +375,9 @@ fn plan(cfg: &RunConfig, target: &Target, cache: Option<&Cache>) -> anyhow::Resu
         None => None,
     };
     let fallback = if cc.stale_ok { entry } else { None };
-    let (_, rx) = mpsc::channel(1);
     Ok(Plan::Fetch {
         key,
-        live: Box::new(Live {
-            rx,
+        live: Box::new(Pending {
             writer,
             resume,
             base,
@@ -422,11 +465,14 @@ fn consume_live(
 ) -> anyhow::Result<Served> {
     let Live {
         mut rx,
-        mut writer,
-        resume,
-        base,
-        fallback,
-        limit,
+        state:
+            Pending {
+                mut writer,
+                resume,
+                base,
+                fallback,
+                limit,
+            },
     } = live;
     // With a stale copy to fall back on, records wait in the cache entry
     // until the harvest is known to have succeeded.

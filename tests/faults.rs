@@ -636,7 +636,26 @@ fn one_model_with_a_wrong_typed_field_is_skipped_and_counted() {
     assert_eq!(ids(&ndjson(stdout_of(&out))), ["org/good-1", "org/good-2"]);
     let line = summary_line(&stderr_of(&out), "hug");
     assert!(line.contains("2 models, 1 page"), "{line}");
-    assert!(line.contains("(1 malformed models skipped)"), "{line}");
+    assert!(line.contains("(1 malformed model skipped)"), "{line}");
+    // Said once, in the summary; the reason is for -v.
+    assert_eq!(
+        stderr_of(&out).matches("malformed").count(),
+        1,
+        "{}",
+        stderr_of(&out)
+    );
+    let verbose = catalog()
+        .env("CATALOG_HUG_URL", server.url(HUB))
+        .args(["fetch", "-p", "hug", "-f", "ndjson", "-v"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(
+        stderr_of(&verbose).contains("hug: skipped a malformed model: invalid type"),
+        "{}",
+        stderr_of(&verbose)
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1585,7 +1604,7 @@ fn escape_sequences_from_providers_never_reach_the_terminal_but_stay_exact_in_da
     assert_eq!(records[2]["name"], EVIL_GROQ_NAME);
     let stderr = stderr_of(&out);
     assert!(
-        summary_line(&stderr, "hug").contains("(1 malformed models skipped)"),
+        summary_line(&stderr, "hug").contains("(1 malformed model skipped)"),
         "{stderr}"
     );
     assert!(summary_line(&stderr, "chutes").contains("HTTP 404"), "{stderr}");

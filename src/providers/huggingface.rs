@@ -12,6 +12,57 @@ use serde::Deserialize;
 use super::{parse_items, text, ParseCtx, ParsedPage};
 use crate::record::{CompactString, Record, StrList, Timestamp};
 
+/// Hub query filters (`--search`, `--author`, `--sort`, `--pipeline-tag`),
+/// sent only to providers of this shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HubFilters {
+    /// `search`: substring of the repo id.
+    pub search: Option<String>,
+    /// `author`: user or organization.
+    pub author: Option<String>,
+    /// `sort` key (always descending on the Hub).
+    pub sort: Option<String>,
+    /// `pipeline_tag`: task.
+    pub pipeline_tag: Option<String>,
+}
+
+/// The Hub fields asked for: what the record uses, nothing heavier.
+const FIELDS: [&str; 8] = [
+    "author",
+    "createdAt",
+    "downloads",
+    "lastModified",
+    "library_name",
+    "likes",
+    "pipeline_tag",
+    "tags",
+];
+
+/// The sort key of an incremental harvest: newest modification first, so
+/// the harvest can stop at the first page older than the cached one.
+pub(super) const INCREMENTAL_SORT: &str = "lastModified";
+
+/// The first page's query beyond the page size: filters, sort, and the
+/// fields to expand (the Link cursor carries them on from there).
+pub(super) fn first_page_params(
+    q: &mut url::form_urlencoded::Serializer<'_, url::UrlQuery<'_>>,
+    hub: &HubFilters,
+) {
+    for (k, v) in [
+        ("search", &hub.search),
+        ("author", &hub.author),
+        ("pipeline_tag", &hub.pipeline_tag),
+    ] {
+        if let Some(v) = v {
+            q.append_pair(k, v);
+        }
+    }
+    q.append_pair("sort", hub.sort.as_deref().unwrap_or("downloads"));
+    for field in FIELDS {
+        q.append_pair("expand[]", field);
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Model<'a> {

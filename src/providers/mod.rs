@@ -13,6 +13,9 @@ mod openai;
 mod openrouter;
 mod xai;
 
+pub use crate::paging::Paging;
+pub use huggingface::HubFilters;
+
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -25,22 +28,6 @@ use crate::record::{CompactString, Record, Timestamp};
 
 /// The embedded built-in table.
 const BUILTIN: &str = include_str!("providers.toml");
-
-/// How a provider's listing is paginated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Paging {
-    /// One request returns everything.
-    None,
-    /// `Link: <url>; rel="next"` response header, followed verbatim (Hugging Face).
-    Link,
-    /// `limit` + `offset` query parameters until the body's `total` is reached.
-    Offset,
-    /// `page` + page-size parameters until the body's `total_pages` is reached.
-    Page,
-    /// Page-size + `pageToken` parameters until the body has no `nextPageToken`.
-    Token,
-}
 
 /// The response adapter a provider's listing is parsed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -74,6 +61,34 @@ impl Shape {
             Shape::Google => "google",
             Shape::Xai => "xai",
             Shape::Novita => "novita",
+        }
+    }
+
+    /// Whether the Hub's filters (`--search`, `--author`, `--sort`,
+    /// `--pipeline-tag`) and `--incremental` apply to this shape.
+    #[must_use]
+    pub fn takes_hub_filters(self) -> bool {
+        self == Shape::Huggingface
+    }
+
+    /// The sort key an incremental harvest asks for, where the shape has one.
+    #[must_use]
+    pub fn incremental_sort(self) -> Option<&'static str> {
+        match self {
+            Shape::Huggingface => Some(huggingface::INCREMENTAL_SORT),
+            _ => None,
+        }
+    }
+
+    /// Adds the shape's own first-page parameters (the Hub's filters, sort
+    /// and expanded fields) to a listing URL's query.
+    pub(crate) fn first_page_params(
+        self,
+        q: &mut url::form_urlencoded::Serializer<'_, url::UrlQuery<'_>>,
+        hub: &HubFilters,
+    ) {
+        if self == Shape::Huggingface {
+            huggingface::first_page_params(q, hub);
         }
     }
 
@@ -246,15 +261,12 @@ impl ProviderSpec {
         format!("CATALOG_{upper}_URL")
     }
 
-    /// The query parameter carrying the page size, by pagination style.
+    /// The query parameter carrying the page size.
     #[must_use]
     pub fn size_param(&self) -> &str {
-        match (&self.page_size_param, self.paging) {
-            (Some(p), _) => p,
-            (None, Paging::Token) => "pageSize",
-            (None, Paging::Page) => "per_page",
-            _ => "limit",
-        }
+        self.page_size_param
+            .as_deref()
+            .unwrap_or(self.paging.size_param())
     }
 
     /// Whether `name` designates this provider (its name or an alias).
@@ -264,32 +276,9 @@ impl ProviderSpec {
     }
 }
 
-/// Defaults a user config file may set.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Defaults {
-    /// Output format of `fetch` when neither `-f` nor the `-o` extension says.
-    #[serde(default)]
-    pub format: Option<String>,
-    /// Models per provider when `--limit` is not given.
-    #[serde(default)]
-    pub limit: Option<u64>,
-    /// Page size when `--batch-size` is not given.
-    #[serde(default)]
-    pub batch_size: Option<u32>,
-    /// Cache age accepted when `--max-age` is not given.
-    #[serde(default)]
-    pub max_age: Option<String>,
-    /// The providers `--all` means, in order.
-    #[serde(default)]
-    pub all: Option<Vec<String>>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TableFile {
-    #[serde(default)]
-    defaults: Defaults,
     #[serde(default)]
     providers: IndexMap<String, ProviderSpec>,
 }
@@ -299,17 +288,14 @@ struct TableFile {
 /// # Errors
 /// A TOML or schema error, with its line, or an invalid provider name.
 pub fn parse_table(text: &str) -> Result<Vec<ProviderSpec>, String> {
-    parse_file(text).map(|(table, _)| table)
+    let file: TableFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    table_from(file.providers)
 }
 
-/// Parses a config file: `[defaults]` and `[providers.NAME]` tables.
-///
-/// # Errors
-/// A TOML or schema error, with its line, or an invalid provider name.
-pub fn parse_file(text: &str) -> Result<(Vec<ProviderSpec>, Defaults), String> {
-    let file: TableFile = toml::from_str(text).map_err(|e| e.to_string())?;
-    let table = file
-        .providers
+/// Checks the `[providers.NAME]` entries of a table or config file and
+/// gives each its name.
+pub(crate) fn table_from(entries: IndexMap<String, ProviderSpec>) -> Result<Vec<ProviderSpec>, String> {
+    entries
         .into_iter()
         .map(|(name, mut spec)| {
             if name.is_empty()
@@ -332,8 +318,7 @@ pub fn parse_file(text: &str) -> Result<(Vec<ProviderSpec>, Defaults), String> {
             spec.name = name;
             Ok(spec)
         })
-        .collect::<Result<Vec<_>, String>>()?;
-    Ok((table, file.defaults))
+        .collect()
 }
 
 /// The built-in providers, in `--all` order.
@@ -625,7 +610,7 @@ where
             }
             Err(e) => {
                 page.skipped += 1;
-                tracing::warn!(provider = &*ctx.provider, "skipped a malformed model: {e}");
+                tracing::debug!("{}: skipped a malformed model: {e}", ctx.provider);
             }
         }
     }

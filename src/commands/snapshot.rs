@@ -9,11 +9,11 @@ use anyhow::Context as _;
 
 use crate::config::SnapshotConfig;
 use crate::diff::{self, Only};
-use crate::output::{maybe_gzip, publish, temp_in, Format, RecordWriter};
+use crate::output::{maybe_gzip, publish, temp_in, RecordWriter};
 use crate::pipeline;
 use crate::progress::Progress;
 use crate::record::Timestamp;
-use crate::run::Report;
+use crate::report::Report;
 
 /// What a snapshot run did.
 #[derive(Debug)]
@@ -22,14 +22,6 @@ pub struct SnapshotReport {
     pub report: Report,
     /// The file written, if any.
     pub written: Option<PathBuf>,
-}
-
-fn extension(format: Format) -> &'static str {
-    match format {
-        Format::Json => "json",
-        Format::Ndjson => "ndjson",
-        Format::Csv => "csv",
-    }
 }
 
 /// `catalog-20261127T070000Z` from a time.
@@ -81,33 +73,34 @@ fn same_content(a: &Path, b: &Path) -> io::Result<bool> {
 ///
 /// # Errors
 /// I/O errors on the directory or files.
-pub async fn snapshot(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<SnapshotReport> {
+pub async fn run(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<SnapshotReport> {
     fs::create_dir_all(&cfg.dir).with_context(|| format!("creating {}", cfg.dir.display()))?;
     let temp = temp_in(&cfg.dir, "catalog-snapshot")
         .with_context(|| format!("cannot write to {}", cfg.dir.display()))?;
     let writer = RecordWriter::new(cfg.format, maybe_gzip(temp.as_file().try_clone()?, cfg.gzip))?
         .without_fetched_at()?;
+    super::fetch::warn(&cfg.show, progress);
     let (outcomes, writer) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
     if let Some(w) = writer {
-        w.finish()?.finish()?;
+        w.close()?;
     }
     let report = Report { outcomes };
     let say = |line: &str| {
-        if cfg.run.summary {
+        if cfg.show.summary {
             progress.println(line);
         }
     };
     for line in report.summary_lines() {
         say(&line);
     }
-    if report.outcomes.iter().any(crate::harvest::Outcome::failed) {
+    if report.failed() {
         progress.println("snapshot not written: a provider failed (--stale-ok fills in from the cache)");
         return Ok(SnapshotReport {
             report,
             written: None,
         });
     }
-    let ext = format!("{}{}", extension(cfg.format), if cfg.gzip { ".gz" } else { "" });
+    let ext = format!("{}{}", cfg.format.extension(), if cfg.gzip { ".gz" } else { "" });
     let previous = snapshots(&cfg.dir)
         .into_iter()
         .rev()

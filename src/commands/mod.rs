@@ -1,0 +1,103 @@
+//! The subcommands, one file each. [`execute`] runs a validated [`Config`] to
+//! its end and decides the exit code: the one place where errors become
+//! messages and numbers.
+
+mod cache;
+mod count;
+mod diff;
+mod docs;
+pub mod fetch;
+mod providers;
+pub mod snapshot;
+
+use std::io;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::diff::InputError;
+use crate::error::UsageError;
+use crate::progress::Progress;
+use crate::report::ExitCode;
+use crate::term::sanitize;
+
+/// Runs one command.
+///
+/// # Errors
+/// Whatever stops the command as a whole (a provider's failure is not one:
+/// it is in the report, and the exit code says partial).
+pub async fn run(config: Config, progress: &Progress) -> anyhow::Result<ExitCode> {
+    match config {
+        Config::Fetch(cfg) => fetch::run(cfg, progress).await.map(|r| r.exit_code()),
+        Config::Count(cfg) => count::run(cfg, progress).await.map(|r| r.exit_code()),
+        Config::Snapshot(cfg) => snapshot::run(cfg, progress).await.map(|r| r.report.exit_code()),
+        Config::Providers(cfg) => providers::run(&cfg).map(|()| ExitCode::Ok),
+        Config::Diff(cfg) => diff::run(&cfg),
+        Config::Completions(shell) => docs::completions(shell).map(|()| ExitCode::Ok),
+        Config::Man => docs::man().map(|()| ExitCode::Ok),
+        Config::CacheList { cache, format } => cache::list(&cache, format).map(|()| ExitCode::Ok),
+        Config::CacheClear { cache, provider } => {
+            cache::clear(&cache, provider.as_deref()).map(|()| ExitCode::Ok)
+        }
+    }
+}
+
+/// Runs `config` on a new async runtime until it ends or Ctrl-C, and turns
+/// the end into an exit code (printing the error, if any, on stderr).
+#[must_use]
+pub fn execute(config: Config, progress: &Progress) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::Runtime;
+        }
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            r = run(config, progress) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    // Dropping the runtime cancels what is still in flight; an uncommitted
+    // output file is removed by its drop, leaving any previous file in place.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    match result {
+        None => {
+            progress.clear();
+            eprintln!("interrupted");
+            ExitCode::Interrupted
+        }
+        Some(Ok(code)) => code,
+        Some(Err(e)) => {
+            progress.clear();
+            fail(&e)
+        }
+    }
+}
+
+/// The exit code of an error, after saying it on stderr: a closed pipe is
+/// success (`catalog fetch | head` is how a reader says it has enough), bad
+/// input is a usage error, anything else a runtime error.
+#[must_use]
+pub fn fail(e: &anyhow::Error) -> ExitCode {
+    if is_broken_pipe(e) {
+        return ExitCode::Ok;
+    }
+    if let Some(u) = e.downcast_ref::<UsageError>() {
+        eprintln!("error: {u}");
+        return ExitCode::Usage;
+    }
+    if let Some(bad) = e.downcast_ref::<InputError>() {
+        // The reason may quote the file's own bytes.
+        eprintln!("error: {}", sanitize(&bad.to_string()));
+        return ExitCode::Usage;
+    }
+    eprintln!("error: {e:#}");
+    ExitCode::Runtime
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<io::Error>())
+        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+}

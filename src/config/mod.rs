@@ -1,0 +1,658 @@
+//! Turns the parsed command line into a validated configuration. Everything
+//! that can be wrong with the user's input is found here, before any request:
+//! one small function per subcommand, and one for what the harvesting
+//! commands (`fetch`, `count`, `snapshot`) share.
+
+mod select;
+mod settings;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::ValueEnum as _;
+
+pub use settings::{Defaults, Settings};
+
+use crate::cache::{parse_duration, Cache};
+use crate::cli::{self, CacheArgs, Cli, DiffFormat, DisplayArgs, Modes, Records, Selection, SummaryFormat};
+use crate::error::UsageError;
+use crate::filter::{parse_fields, Filter};
+use crate::harvest::{HarvestOptions, Target};
+use crate::http::RetryPolicy;
+use crate::output::{Destination, Format};
+use crate::pipeline::{CacheConfig, Run, Selected};
+use crate::providers::HubFilters;
+
+/// A validated command.
+#[derive(Debug)]
+pub enum Config {
+    /// `catalog fetch`.
+    Fetch(FetchConfig),
+    /// `catalog count`.
+    Count(CountConfig),
+    /// `catalog providers`.
+    Providers(ProvidersConfig),
+    /// `catalog snapshot`.
+    Snapshot(SnapshotConfig),
+    /// `catalog diff`.
+    Diff(DiffConfig),
+    /// `catalog cache ls`.
+    CacheList {
+        /// The cache.
+        cache: Cache,
+        /// Output format.
+        format: SummaryFormat,
+    },
+    /// `catalog completions SHELL`.
+    Completions(clap_complete::Shell),
+    /// `catalog man`.
+    Man,
+    /// `catalog cache clear`.
+    CacheClear {
+        /// The cache.
+        cache: Cache,
+        /// Only this provider (its table name).
+        provider: Option<String>,
+    },
+}
+
+/// What a harvesting command tells people on stderr (the engine prints
+/// nothing of its own).
+#[derive(Debug, Clone, Default)]
+pub struct Show {
+    /// Progress bars (when stderr is a terminal).
+    pub progress: bool,
+    /// The per-provider summary.
+    pub summary: bool,
+    /// Said before the harvest starts.
+    pub warnings: Vec<String>,
+}
+
+/// `catalog fetch`, validated.
+#[derive(Debug)]
+pub struct FetchConfig {
+    /// The harvest.
+    pub run: Run,
+    /// What stderr shows.
+    pub show: Show,
+    /// Output format.
+    pub format: Format,
+    /// Output destination.
+    pub destination: Destination,
+    /// Fields written, in order (indices into the record's fields; `None`: all).
+    pub fields: Option<Vec<usize>>,
+    /// Defuse spreadsheet formulas in CSV cells.
+    pub csv_safe: bool,
+}
+
+/// `catalog count`, validated.
+#[derive(Debug)]
+pub struct CountConfig {
+    /// The harvest.
+    pub run: Run,
+    /// What stderr shows.
+    pub show: Show,
+    /// Output format.
+    pub format: SummaryFormat,
+}
+
+/// `catalog snapshot`, validated.
+#[derive(Debug)]
+pub struct SnapshotConfig {
+    /// The harvest.
+    pub run: Run,
+    /// What stderr shows.
+    pub show: Show,
+    /// Directory of the snapshots.
+    pub dir: PathBuf,
+    /// Format.
+    pub format: Format,
+    /// gzip the file.
+    pub gzip: bool,
+}
+
+/// `catalog diff`, validated.
+#[derive(Debug)]
+pub struct DiffConfig {
+    /// Older file.
+    pub old: PathBuf,
+    /// Newer file.
+    pub new: PathBuf,
+    /// Output format.
+    pub format: DiffFormat,
+    /// What to report.
+    pub only: crate::diff::Only,
+}
+
+/// `catalog providers`, validated.
+#[derive(Debug)]
+pub struct ProvidersConfig {
+    /// Every provider, resolved (endpoint after overrides, key source).
+    pub targets: Vec<Target>,
+    /// Output format.
+    pub format: SummaryFormat,
+}
+
+/// Where configuration reads the environment from (tests pass a map).
+pub trait Env {
+    /// The variable's value, if set and not empty.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Config {
+    /// Validates the command line against the provider table and environment.
+    ///
+    /// # Errors
+    /// A [`UsageError`] saying what is wrong and how to fix it.
+    pub fn from_cli(cli: Cli, env: &dyn Env) -> Result<Config, UsageError> {
+        // The documentation commands need no table: a broken config file
+        // must not stop `catalog man`.
+        match cli.command {
+            cli::Command::Completions { shell } => return Ok(Config::Completions(shell)),
+            cli::Command::Man => return Ok(Config::Man),
+            _ => {}
+        }
+        let settings = Settings::load(cli.config.as_deref(), env)?;
+        Config::with_settings(cli, &settings, env)
+    }
+
+    /// As [`Config::from_cli`], with given settings.
+    ///
+    /// # Errors
+    /// See [`Config::from_cli`].
+    pub fn with_settings(cli: Cli, settings: &Settings, env: &dyn Env) -> Result<Config, UsageError> {
+        match cli.command {
+            cli::Command::Fetch(a) => fetch(a, settings, env).map(Config::Fetch),
+            cli::Command::Count(a) => count(a, settings, env).map(Config::Count),
+            cli::Command::Snapshot(a) => snapshot(a, settings, env).map(Config::Snapshot),
+            cli::Command::Diff(a) => diff(a).map(Config::Diff),
+            cli::Command::Providers(a) => providers(a, settings, env).map(Config::Providers),
+            cli::Command::Completions { shell } => Ok(Config::Completions(shell)),
+            cli::Command::Man => Ok(Config::Man),
+            cli::Command::Cache(cli::CacheCommand::Ls { cache_dir, format }) => Ok(Config::CacheList {
+                cache: open_cache(cache_dir)?,
+                format,
+            }),
+            cli::Command::Cache(cli::CacheCommand::Clear { provider, cache_dir }) => Ok(Config::CacheClear {
+                provider: match provider {
+                    Some(name) => Some(select::find(&name, &settings.table)?.name.clone()),
+                    None => None,
+                },
+                cache: open_cache(cache_dir)?,
+            }),
+        }
+    }
+
+    /// Whether the command draws progress bars (decided before it starts,
+    /// as logging goes through them).
+    #[must_use]
+    pub fn shows_progress(&self) -> bool {
+        match self {
+            Config::Fetch(f) => f.show.progress,
+            Config::Count(c) => c.show.progress,
+            Config::Snapshot(s) => s.show.progress,
+            _ => false,
+        }
+    }
+}
+
+fn fetch(a: cli::FetchArgs, settings: &Settings, env: &dyn Env) -> Result<FetchConfig, UsageError> {
+    let destination = match a.output.as_deref() {
+        None => Destination::Stdout,
+        Some(p) if p == Path::new("-") => Destination::Stdout,
+        Some(p) => Destination::File(p.to_path_buf()),
+    };
+    let configured = settings.defaults.format;
+    let format = match (a.format, &destination) {
+        (Some(f), _) => f,
+        (None, Destination::File(p)) => Format::from_path(p).or(configured).unwrap_or(Format::Json),
+        (None, Destination::Stdout) => configured.unwrap_or(Format::Json),
+    };
+    if a.raw && format == Format::Csv {
+        return Err(UsageError::new(
+            "--raw needs json or ndjson output; CSV has no place for nested objects",
+        ));
+    }
+    let fields = parse_fields(&a.fields).map_err(UsageError::new)?;
+    let common = Common {
+        selection: &a.selection,
+        harvest: &a.harvest,
+        records: &a.select,
+        cache: &a.cache,
+        modes: Some(&a.modes),
+        display: &a.display,
+        raw: a.raw,
+    };
+    let (run, show) = harvest_args(&common, None, settings, env)?;
+    Ok(FetchConfig {
+        run,
+        show,
+        format,
+        destination,
+        fields,
+        csv_safe: a.csv_safe,
+    })
+}
+
+fn count(a: cli::CountArgs, settings: &Settings, env: &dyn Env) -> Result<CountConfig, UsageError> {
+    let common = Common {
+        selection: &a.selection,
+        harvest: &a.harvest,
+        records: &a.select,
+        cache: &a.cache,
+        modes: None,
+        display: &a.display,
+        raw: false,
+    };
+    // Counts are cheap to be an hour old; fetch and snapshot always ask.
+    let (run, mut show) = harvest_args(&common, Some(Duration::from_secs(3600)), settings, env)?;
+    // The counts on stdout are the summary.
+    show.summary = false;
+    Ok(CountConfig {
+        run,
+        show,
+        format: a.format,
+    })
+}
+
+fn snapshot(a: cli::SnapshotArgs, settings: &Settings, env: &dyn Env) -> Result<SnapshotConfig, UsageError> {
+    if a.dir.exists() && !a.dir.is_dir() {
+        return Err(UsageError::new(format!(
+            "--dir {} is not a directory",
+            a.dir.display()
+        )));
+    }
+    let common = Common {
+        selection: &a.selection,
+        harvest: &a.harvest,
+        records: &a.select,
+        cache: &a.cache,
+        modes: Some(&a.modes),
+        display: &a.display,
+        raw: false,
+    };
+    let (run, show) = harvest_args(&common, None, settings, env)?;
+    Ok(SnapshotConfig {
+        run,
+        show,
+        dir: a.dir,
+        format: a.format,
+        gzip: a.gzip,
+    })
+}
+
+fn diff(a: cli::DiffArgs) -> Result<DiffConfig, UsageError> {
+    let only = crate::diff::Only::parse(&a.only).map_err(UsageError::new)?;
+    for p in [&a.old, &a.new] {
+        if !p.is_file() {
+            return Err(UsageError::new(format!("{} is not a readable file", p.display())));
+        }
+    }
+    Ok(DiffConfig {
+        old: a.old,
+        new: a.new,
+        format: a.format,
+        only,
+    })
+}
+
+fn providers(
+    a: cli::ProvidersArgs,
+    settings: &Settings,
+    env: &dyn Env,
+) -> Result<ProvidersConfig, UsageError> {
+    let targets = settings
+        .table
+        .iter()
+        .map(|spec| Target::resolve(spec, env))
+        .collect::<Result<_, _>>()?;
+    Ok(ProvidersConfig {
+        targets,
+        format: a.format,
+    })
+}
+
+/// The arguments `fetch`, `count` and `snapshot` share.
+struct Common<'a> {
+    selection: &'a Selection,
+    harvest: &'a cli::Harvest,
+    records: &'a Records,
+    cache: &'a CacheArgs,
+    /// `--incremental`, `--resume` (not on `count`).
+    modes: Option<&'a Modes>,
+    display: &'a DisplayArgs,
+    raw: bool,
+}
+
+/// The engine's input and what stderr shows, complete: nothing is patched
+/// later.
+fn harvest_args(
+    a: &Common<'_>,
+    default_max_age: Option<Duration>,
+    settings: &Settings,
+    env: &dyn Env,
+) -> Result<(Run, Show), UsageError> {
+    let h = a.harvest;
+    let providers = select::providers(a.selection, a.cache.offline, settings, env)?;
+    let hub = HubFilters {
+        search: h.search.clone(),
+        author: h.author.clone(),
+        sort: h
+            .sort
+            .and_then(|s| s.to_possible_value())
+            .map(|v| v.get_name().to_owned()),
+        pipeline_tag: h.pipeline_tag.clone(),
+    };
+    let fetched: Vec<&Target> = providers
+        .iter()
+        .filter_map(|p| match p {
+            Selected::Fetch(t) => Some(t),
+            Selected::Skipped(_) => None,
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    if hub != HubFilters::default() {
+        let hubs = fetched
+            .iter()
+            .filter(|t| t.spec.shape.takes_hub_filters())
+            .count();
+        if hubs == 0 {
+            return Err(UsageError::new(
+                "--search, --author, --sort and --pipeline-tag filter the Hugging Face Hub: add -p hug",
+            ));
+        }
+        if hubs < fetched.len() {
+            warnings.push(
+                "--search, --author, --sort and --pipeline-tag apply to the Hugging Face Hub (hug) only"
+                    .to_owned(),
+            );
+        }
+    }
+    let harvest = HarvestOptions {
+        limit: h.limit.or(settings.defaults.limit),
+        batch_size: h.batch_size.or(settings.defaults.batch_size),
+        delay: h.delay_ms.map(Duration::from_millis),
+        hub,
+        raw: a.raw,
+    };
+    let cache = cache_config(
+        a.cache,
+        a.modes,
+        default_max_age,
+        &settings.defaults,
+        &fetched,
+        &harvest,
+    )?;
+    let filter = Filter::parse(&a.records.filter).map_err(UsageError::new)?;
+    let run = Run {
+        providers,
+        harvest,
+        policy: RetryPolicy {
+            retries: h.retries,
+            timeout: Duration::from_secs(h.timeout),
+            max_wait: Duration::from_secs(h.max_wait),
+        },
+        cache,
+        filter,
+    };
+    let show = Show {
+        progress: !a.display.no_progress && !a.display.quiet,
+        summary: !a.display.quiet,
+        warnings,
+    };
+    Ok((run, show))
+}
+
+fn open_cache(dir: Option<PathBuf>) -> Result<Cache, UsageError> {
+    let dir = match dir {
+        Some(d) => d,
+        None => Cache::default_dir().ok_or_else(|| {
+            UsageError::new(
+                "no cache directory is known for this platform: pass --cache-dir or set CATALOG_CACHE_DIR",
+            )
+        })?,
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(UsageError::new(format!(
+            "cache directory {} is not a directory",
+            dir.display()
+        )));
+    }
+    Ok(Cache::new(dir))
+}
+
+fn cache_config(
+    a: &CacheArgs,
+    modes: Option<&Modes>,
+    default_max_age: Option<Duration>,
+    defaults: &Defaults,
+    fetched: &[&Target],
+    harvest: &HarvestOptions,
+) -> Result<CacheConfig, UsageError> {
+    let (incremental, resume) = modes.map_or((false, false), |m| (m.incremental, m.resume));
+    if incremental {
+        if fetched.iter().all(|t| t.spec.shape.incremental_sort().is_none()) {
+            return Err(UsageError::new(
+                "--incremental applies to the Hugging Face Hub: add -p hug",
+            ));
+        }
+        if harvest.hub.sort.is_some() {
+            return Err(UsageError::new(
+                "--incremental sorts by lastModified; drop --sort",
+            ));
+        }
+    }
+    if a.no_cache {
+        return Ok(CacheConfig::default());
+    }
+    let max_age = match (&a.max_age, &defaults.max_age) {
+        (Some(text), _) => {
+            Some(parse_duration(text).map_err(|e| UsageError::new(format!("--max-age: {e}")))?)
+        }
+        (None, _) if a.refresh => None,
+        (None, Some(text)) => Some(
+            parse_duration(text).map_err(|e| UsageError::new(format!("config: defaults.max_age: {e}")))?,
+        ),
+        (None, None) => default_max_age,
+    };
+    Ok(CacheConfig {
+        cache: Some(open_cache(a.cache_dir.clone())?),
+        max_age,
+        refresh: a.refresh,
+        offline: a.offline,
+        stale_ok: a.stale_ok,
+        resume,
+        incremental,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::collections::HashMap;
+
+    struct MapEnv(HashMap<&'static str, &'static str>);
+    impl Env for MapEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| (*v).to_owned())
+        }
+    }
+
+    fn config(args: &[&str], env: &[(&'static str, &'static str)]) -> Result<Config, UsageError> {
+        let cli = Cli::try_parse_from(std::iter::once("catalog").chain(args.iter().copied())).unwrap();
+        Config::with_settings(cli, &Settings::builtin(), &MapEnv(env.iter().copied().collect()))
+    }
+
+    /// A harvest's providers by kind, its warnings and options.
+    struct Planned {
+        targets: Vec<Target>,
+        skipped: Vec<Target>,
+        warnings: Vec<String>,
+        harvest: HarvestOptions,
+    }
+
+    fn run(c: Config) -> Planned {
+        let (run, show) = match c {
+            Config::Fetch(f) => (f.run, f.show),
+            Config::Count(c) => (c.run, c.show),
+            _ => panic!("not a run"),
+        };
+        let (mut targets, mut skipped) = (Vec::new(), Vec::new());
+        for p in run.providers {
+            match p {
+                Selected::Fetch(t) => targets.push(t),
+                Selected::Skipped(t) => skipped.push(t),
+            }
+        }
+        Planned {
+            targets,
+            skipped,
+            warnings: show.warnings,
+            harvest: run.harvest,
+        }
+    }
+
+    #[test]
+    fn unknown_provider_suggests_the_closest_name() {
+        let err = config(&["fetch", "-p", "grok"], &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("unknown provider \"grok\" (did you mean groq?)"),
+            "{err}"
+        );
+        assert!(err.contains("openrouter, portkey"), "{err}");
+    }
+
+    #[test]
+    fn aliases_and_commas_select_each_provider_once() {
+        let r = run(config(&["fetch", "-p", "hf,huggingface", "-p", "HUG,openrouter"], &[]).unwrap());
+        let names: Vec<_> = r.targets.iter().map(|t| t.spec.name.as_str()).collect();
+        assert_eq!(names, ["hug", "openrouter"]);
+    }
+
+    #[test]
+    fn keyless_providers_are_skipped_by_all_but_refused_by_name() {
+        let r = run(config(&["count", "--all"], &[]).unwrap());
+        let skipped: Vec<_> = r.skipped.iter().map(|t| t.spec.name.as_str()).collect();
+        assert!(
+            skipped.contains(&"groq") && !skipped.contains(&"hug"),
+            "{skipped:?}"
+        );
+        let err = config(&["fetch", "-p", "groq"], &[]).unwrap_err().to_string();
+        assert_eq!(err, "groq needs an API key to list its models: set GROQ_API_KEY");
+        let r = run(config(&["fetch", "-p", "groq"], &[("GROQ_API_KEY", "k")]).unwrap());
+        assert_eq!(r.targets[0].key_source.as_deref(), Some("GROQ_API_KEY"));
+    }
+
+    #[test]
+    fn hub_key_prefers_hug_api_key_then_hf_token() {
+        let r = run(config(
+            &["fetch", "-p", "hug"],
+            &[("HF_TOKEN", "b"), ("HUGGING_FACE_HUB_TOKEN", "c")],
+        )
+        .unwrap());
+        assert_eq!(r.targets[0].key_source.as_deref(), Some("HF_TOKEN"));
+        let r = run(config(
+            &["fetch", "-p", "hug"],
+            &[("HF_TOKEN", "b"), ("HUG_API_KEY", "a")],
+        )
+        .unwrap());
+        assert_eq!(r.targets[0].key_source.as_deref(), Some("HUG_API_KEY"));
+    }
+
+    #[test]
+    fn endpoint_overrides_apply_and_are_validated() {
+        let r = run(config(
+            &["fetch", "-p", "hug"],
+            &[("HF_ENDPOINT", "http://127.0.0.1:9/mirror/")],
+        )
+        .unwrap());
+        assert_eq!(r.targets[0].url.as_str(), "http://127.0.0.1:9/mirror/api/models");
+        let r = run(config(
+            &["fetch", "-p", "hug"],
+            &[
+                ("HF_ENDPOINT", "http://127.0.0.1:9"),
+                ("CATALOG_HUG_URL", "http://127.0.0.1:8/x"),
+            ],
+        )
+        .unwrap());
+        assert_eq!(r.targets[0].url.as_str(), "http://127.0.0.1:8/x");
+        let err = config(
+            &["fetch", "-p", "groq"],
+            &[("CATALOG_GROQ_URL", "not a url"), ("GROQ_API_KEY", "k")],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("CATALOG_GROQ_URL=\"not a url\" is not a URL"),
+            "{err}"
+        );
+        let err = config(&["fetch", "-p", "hug"], &[("CATALOG_HUG_URL", "ftp://x/y")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must be an http:// or https:// URL"), "{err}");
+    }
+
+    #[test]
+    fn openrouter_is_asked_for_every_output_modality() {
+        let r = run(config(&["fetch", "-p", "openrouter"], &[]).unwrap());
+        assert_eq!(
+            r.targets[0].url.as_str(),
+            "https://openrouter.ai/api/v1/models?output_modalities=all"
+        );
+    }
+
+    #[test]
+    fn format_follows_the_output_extension() {
+        for (path, format) in [
+            ("a.csv", Format::Csv),
+            ("a.jsonl", Format::Ndjson),
+            ("a.NDJSON", Format::Ndjson),
+            ("a.txt", Format::Json),
+        ] {
+            match config(&["fetch", "-p", "hug", "-o", path], &[]).unwrap() {
+                Config::Fetch(f) => assert_eq!(f.format, format, "{path}"),
+                _ => unreachable!(),
+            }
+        }
+        match config(&["fetch", "-p", "hug", "-o", "a.csv", "-f", "ndjson"], &[]).unwrap() {
+            Config::Fetch(f) => assert_eq!(f.format, Format::Ndjson),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn hub_filters_need_the_hub() {
+        let err = config(&["fetch", "-p", "openrouter", "--author", "x"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("add -p hug"), "{err}");
+        let r = run(config(&["fetch", "-p", "openrouter,hug", "--sort", "likes"], &[]).unwrap());
+        assert_eq!(r.warnings.len(), 1);
+        assert_eq!(r.harvest.hub.sort.as_deref(), Some("likes"));
+    }
+
+    #[test]
+    fn raw_is_refused_for_csv() {
+        let err = config(&["fetch", "-p", "hug", "--raw", "-o", "x.csv"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--raw needs json or ndjson"), "{err}");
+    }
+
+    #[test]
+    fn nothing_selected_is_a_usage_error() {
+        let err = config(&["count"], &[]).unwrap_err().to_string();
+        assert!(err.starts_with("no provider selected: use -p NAME"), "{err}");
+    }
+}

@@ -1,0 +1,174 @@
+//! Which providers a command names (`-p`, `--all`), and each one made ready:
+//! its URL after overrides and its key from the environment.
+
+use url::Url;
+
+use super::{Env, Settings};
+use crate::cli::Selection;
+use crate::error::UsageError;
+use crate::harvest::Target;
+use crate::http::{Credential, Secret};
+use crate::pipeline::Selected;
+use crate::providers::ProviderSpec;
+
+/// The selected providers in output order; with `--all`, those whose listing
+/// needs a missing key are `Skipped`, named with `-p` they are an error.
+/// Offline, keys are not needed: the cache answers.
+pub(super) fn providers(
+    sel: &Selection,
+    offline: bool,
+    settings: &Settings,
+    env: &dyn Env,
+) -> Result<Vec<Selected>, UsageError> {
+    let table = settings.table.as_slice();
+    if !sel.all && sel.providers.is_empty() {
+        return Err(UsageError::new(format!(
+            "no provider selected: use -p NAME (one of {}) or --all",
+            names(table)
+        )));
+    }
+    let chosen: Vec<&ProviderSpec> = if sel.all {
+        settings
+            .all
+            .iter()
+            .filter_map(|n| table.iter().find(|p| &p.name == n))
+            .collect()
+    } else {
+        let mut chosen: Vec<&ProviderSpec> = Vec::new();
+        for raw in &sel.providers {
+            let spec = find(raw, table)?;
+            if !chosen.iter().any(|c| c.name == spec.name) {
+                chosen.push(spec);
+            }
+        }
+        chosen
+    };
+    chosen
+        .into_iter()
+        .map(|spec| {
+            let target = Target::resolve(spec, env)?;
+            if spec.needs_key && target.credential.is_none() && !offline {
+                if !sel.all {
+                    return Err(UsageError::new(format!(
+                        "{} needs an API key to list its models: set {}",
+                        spec.name,
+                        spec.key_env.join(" or ")
+                    )));
+                }
+                return Ok(Selected::Skipped(target));
+            }
+            Ok(Selected::Fetch(target))
+        })
+        .collect()
+}
+
+/// The provider a name or alias designates (trimmed, any case).
+pub(super) fn find<'a>(raw: &str, table: &'a [ProviderSpec]) -> Result<&'a ProviderSpec, UsageError> {
+    let name = raw.trim().to_ascii_lowercase();
+    if name.is_empty() {
+        return Err(UsageError::new("empty provider name in -p"));
+    }
+    table
+        .iter()
+        .find(|p| p.answers_to(&name))
+        .ok_or_else(|| unknown_provider(&name, table))
+}
+
+impl Target {
+    /// A provider ready to harvest: its URL after overrides
+    /// (`CATALOG_<NAME>_URL`, its `base_env`) and its key from the environment.
+    ///
+    /// # Errors
+    /// A malformed URL override.
+    pub fn resolve(spec: &ProviderSpec, env: &dyn Env) -> Result<Target, UsageError> {
+        let url = resolve_url(spec, env)?;
+        let found = spec.key_env.iter().find_map(|k| env.var(k).map(|v| (k, v)));
+        Ok(Target {
+            credential: found.as_ref().map(|(_, v)| Credential {
+                key: Secret::new(v.trim().to_owned()),
+                auth: spec.auth.clone(),
+                origin: url.origin(),
+            }),
+            key_source: found.map(|(k, _)| k.clone()),
+            spec: spec.clone(),
+            url,
+        })
+    }
+}
+
+/// The listing URL in effect: `CATALOG_<NAME>_URL`, else the table URL with
+/// its base replaced by the provider's `base_env` (e.g. `HF_ENDPOINT`).
+fn resolve_url(spec: &ProviderSpec, env: &dyn Env) -> Result<Url, UsageError> {
+    let check = |var: &str, value: &str| -> Result<Url, UsageError> {
+        let url = Url::parse(value.trim()).map_err(|e| {
+            UsageError::new(format!(
+                "{var}={value:?} is not a URL ({e}); expected e.g. http://127.0.0.1:8080/v1/models"
+            ))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(UsageError::new(format!(
+                "{var}={value:?} must be an http:// or https:// URL with a host"
+            )));
+        }
+        Ok(url)
+    };
+    let url_env = spec.url_env();
+    if let Some(v) = env.var(&url_env) {
+        return check(&url_env, &v);
+    }
+    if let Some(base_var) = &spec.base_env {
+        if let Some(v) = env.var(base_var) {
+            let base = check(base_var, &v)?;
+            let mut url = base.clone();
+            let prefix = base.path().trim_end_matches('/');
+            url.set_path(&format!("{prefix}{}", spec.url.path()));
+            url.set_query(spec.url.query());
+            return Ok(url);
+        }
+    }
+    Ok(spec.url.clone())
+}
+
+fn names(table: &[ProviderSpec]) -> String {
+    table
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unknown_provider(name: &str, table: &[ProviderSpec]) -> UsageError {
+    let closest = table
+        .iter()
+        .flat_map(|p| {
+            std::iter::once(&p.name)
+                .chain(&p.aliases)
+                .map(move |n| (n, &p.name))
+        })
+        .map(|(n, canonical)| (edit_distance(name, n), canonical))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, n)| format!(" (did you mean {n}?)"))
+        .unwrap_or_default();
+    UsageError::new(format!(
+        "unknown provider {name:?}{closest}; known providers: {}",
+        names(table)
+    ))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

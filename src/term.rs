@@ -1,0 +1,143 @@
+//! People-facing text: what goes to a terminal (or a summary line on stderr)
+//! rather than into the data. Provider data must not drive the user's
+//! terminal, so every table cell and summary line passes [`sanitize`].
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::cli::SummaryFormat;
+
+/// Neutralizes control characters (ANSI escapes included) in text meant for a
+/// terminal.
+#[must_use]
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+/// Aligns rows into columns two spaces apart; `right[i]` right-aligns column
+/// `i`; the last column is left as it is. Control characters are neutralized
+/// and trailing spaces trimmed.
+pub(crate) fn table(rows: &[Vec<String>], right: &[bool]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols.saturating_sub(1))
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            match widths.get(i) {
+                Some(&w) if right.get(i).copied().unwrap_or(false) => line.push_str(&format!("{cell:>w$}")),
+                Some(&w) => line.push_str(&format!("{cell:<w$}")),
+                None => line.push_str(cell),
+            }
+        }
+        out.push_str(&sanitize(line.trim_end()));
+        out.push('\n');
+    }
+    out
+}
+
+/// What a summary command (`count`, `providers`, `cache ls`) has to say, built
+/// once: rows for people and one JSON value for scripts.
+pub(crate) struct Summary {
+    /// The header row first, then one row per item.
+    pub(crate) rows: Vec<Vec<String>>,
+    /// Which columns are right-aligned.
+    pub(crate) right: &'static [bool],
+    /// A line after the table (e.g. where the entries are).
+    pub(crate) footer: Option<String>,
+    /// The same content for `-f json`, serialized once (a `Value` would
+    /// sort the keys of derived structs).
+    pub(crate) json: Box<serde_json::value::RawValue>,
+}
+
+impl Summary {
+    /// Writes the summary in `format` to `out`.
+    pub(crate) fn render(&self, format: SummaryFormat, mut out: impl Write) -> io::Result<()> {
+        match format {
+            SummaryFormat::Json => write_json_line(out, &self.json),
+            SummaryFormat::Table => {
+                out.write_all(table(&self.rows, self.right).as_bytes())?;
+                if let Some(footer) = &self.footer {
+                    writeln!(out, "{}", sanitize(footer))?;
+                }
+                out.flush()
+            }
+        }
+    }
+}
+
+/// `1 page`, `3 pages`: a count with its noun, in the right number.
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// An age for people: `42 s`, `12 min`, `3 h`, `2 d`.
+#[must_use]
+pub(crate) fn human_age(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        7200..=172_799 => format!("{} h", s / 3600),
+        _ => format!("{} d", s / 86_400),
+    }
+}
+
+/// A size for people: `512 B`, `3.4 KiB`, `12.0 MiB`.
+pub(crate) fn human_bytes(n: u64) -> String {
+    #[allow(clippy::cast_precision_loss, reason = "display only")]
+    let f = n as f64;
+    match n {
+        0..=1023 => format!("{n} B"),
+        1024..=1_048_575 => format!("{:.1} KiB", f / 1024.0),
+        _ => format!("{:.1} MiB", f / 1_048_576.0),
+    }
+}
+
+/// Writes any serializable value as one line of JSON (`-f json` summaries,
+/// NDJSON diffs).
+pub(crate) fn write_json_line<T: Serialize>(mut out: impl Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut out, value)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_text_loses_escape_sequences() {
+        assert_eq!(sanitize("a\u{1b}[31mred\u{7}"), "a\u{FFFD}[31mred\u{FFFD}");
+    }
+
+    #[test]
+    fn ages_read_like_people_say_them() {
+        assert_eq!(human_age(Duration::from_secs(7300)), "2 h");
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(1, "page", "pages"), "1 page");
+        assert_eq!(count(0, "page", "pages"), "0 pages");
+        assert_eq!(
+            count(2, "malformed model", "malformed models"),
+            "2 malformed models"
+        );
+    }
+}
