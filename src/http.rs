@@ -23,7 +23,7 @@ use crate::error::FetchError;
 use crate::providers::Auth;
 
 /// Cap on one response body (decompressed).
-pub const MAX_BODY: usize = 64 << 20;
+pub(crate) const MAX_BODY: usize = 64 << 20;
 /// Redirects followed for one request before giving up.
 const MAX_REDIRECTS: usize = 10;
 /// First backoff step; doubled per attempt up to [`MAX_BACKOFF`].
@@ -65,12 +65,12 @@ impl Secret {
     }
     /// The key itself, for building the request only.
     #[must_use]
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
     /// Replaces every occurrence of the key in `text` (servers sometimes echo it).
     #[must_use]
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         if self.0.len() < 4 {
             return text.to_owned();
         }
@@ -192,7 +192,7 @@ impl Pacer {
     }
 
     /// Reads the server's quota from a response.
-    pub fn observe(&mut self, headers: &HeaderMap) {
+    pub(crate) fn observe(&mut self, headers: &HeaderMap) {
         if let Some((remaining, reset)) = parse_ratelimit(headers) {
             let mut reset = scaled(Duration::from_secs(reset));
             if remaining == 0 {
@@ -217,7 +217,7 @@ impl Pacer {
 /// Parses `RateLimit: "api";r=<remaining>;t=<seconds>` (IETF draft 9, as the
 /// Hugging Face Hub sends it). The first policy item with both values wins.
 #[must_use]
-pub fn parse_ratelimit(headers: &HeaderMap) -> Option<(u64, u64)> {
+pub(crate) fn parse_ratelimit(headers: &HeaderMap) -> Option<(u64, u64)> {
     let value = headers.get("ratelimit")?.to_str().ok()?;
     value.split(',').find_map(|item| {
         let mut r = None;
@@ -235,7 +235,7 @@ pub fn parse_ratelimit(headers: &HeaderMap) -> Option<(u64, u64)> {
 
 /// Parses `Retry-After` in both forms: delay-seconds and HTTP-date.
 #[must_use]
-pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -277,7 +277,7 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
 /// A URL fit for messages: no user info. Keys sent as query parameters are
 /// added only to the request, never to the URLs this function sees.
 #[must_use]
-pub fn display_url(url: &Url) -> String {
+pub(crate) fn display_url(url: &Url) -> String {
     let mut u = url.clone();
     let _ = u.set_username("");
     let _ = u.set_password(None);
@@ -291,7 +291,7 @@ pub fn display_url(url: &Url) -> String {
 /// # Errors
 /// When the key appears elsewhere in the URL (path, host), which cannot be
 /// scrubbed; the URL is then refused.
-pub fn scrub(url: &mut Url, cred: Option<&Credential>) -> Result<(), FetchError> {
+pub(crate) fn scrub(url: &mut Url, cred: Option<&Credential>) -> Result<(), FetchError> {
     let Some(c) = cred else { return Ok(()) };
     let key = c.key.expose();
     if key.len() < 4
@@ -601,7 +601,7 @@ fn transport(shown: &str, attempts: u32, e: &reqwest::Error) -> Attempt {
 
 /// Statuses worth another attempt.
 #[must_use]
-pub fn is_transient(status: StatusCode) -> bool {
+pub(crate) fn is_transient(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500..=599)
 }
 

@@ -37,7 +37,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 mod dedup;
-pub mod diff;
+mod diff;
 pub mod error;
 mod filter;
 pub mod harvest;

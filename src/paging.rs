@@ -32,7 +32,7 @@ pub enum Paging {
 impl Paging {
     /// The query parameter carrying the page size, unless the table names one.
     #[must_use]
-    pub fn size_param(self) -> &'static str {
+    pub(crate) fn size_param(self) -> &'static str {
         match self {
             Paging::Token => "pageSize",
             Paging::Page => "per_page",
@@ -160,7 +160,7 @@ pub(crate) fn next_url(paging: Paging, at: &PageState<'_>) -> Result<Option<Url>
 
 /// The `rel="next"` target of an RFC 8288 `Link` header.
 #[must_use]
-pub fn link_next(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn link_next(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(LINK)
         .iter()

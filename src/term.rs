@@ -12,7 +12,7 @@ use crate::cli::SummaryFormat;
 /// Neutralizes control characters (ANSI escapes included) in text meant for a
 /// terminal.
 #[must_use]
-pub fn sanitize(text: &str) -> String {
+pub(crate) fn sanitize(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
         .collect()

@@ -170,7 +170,7 @@ impl Config {
     ///
     /// # Errors
     /// See [`Config::from_cli`].
-    pub fn with_settings(cli: Cli, settings: &Settings, env: &dyn Env) -> Result<Config, UsageError> {
+    pub(crate) fn with_settings(cli: Cli, settings: &Settings, env: &dyn Env) -> Result<Config, UsageError> {
         match cli.command {
             cli::Command::Fetch(a) => fetch(a, settings, env).map(Config::Fetch),
             cli::Command::Count(a) => count(a, settings, env).map(Config::Count),

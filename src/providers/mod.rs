@@ -67,13 +67,13 @@ impl Shape {
     /// Whether the Hub's filters (`--search`, `--author`, `--sort`,
     /// `--pipeline-tag`) and `--incremental` apply to this shape.
     #[must_use]
-    pub fn takes_hub_filters(self) -> bool {
+    pub(crate) fn takes_hub_filters(self) -> bool {
         self == Shape::Huggingface
     }
 
     /// The sort key an incremental harvest asks for, where the shape has one.
     #[must_use]
-    pub fn incremental_sort(self) -> Option<&'static str> {
+    pub(crate) fn incremental_sort(self) -> Option<&'static str> {
         match self {
             Shape::Huggingface => Some(huggingface::INCREMENTAL_SORT),
             _ => None,
@@ -123,7 +123,7 @@ pub enum PriceUnit {
 impl PriceUnit {
     /// The power of ten that converts this unit to USD per 1M tokens.
     #[must_use]
-    pub fn shift(self) -> i32 {
+    pub(crate) fn shift(self) -> i32 {
         match self {
             PriceUnit::UsdPerToken => 6,
             PriceUnit::UsdPerMillion => 0,
@@ -263,7 +263,7 @@ impl ProviderSpec {
 
     /// The query parameter carrying the page size.
     #[must_use]
-    pub fn size_param(&self) -> &str {
+    pub(crate) fn size_param(&self) -> &str {
         self.page_size_param
             .as_deref()
             .unwrap_or(self.paging.size_param())
@@ -545,7 +545,7 @@ where
 ///
 /// # Errors
 /// A body that is not JSON, is HTML, or has none of those wrappers.
-pub fn split_items(body: &[u8]) -> Result<(Vec<&RawValue>, PageHints), String> {
+pub(crate) fn split_items(body: &[u8]) -> Result<(Vec<&RawValue>, PageHints), String> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
     match first {
@@ -578,7 +578,7 @@ pub fn split_items(body: &[u8]) -> Result<(Vec<&RawValue>, PageHints), String> {
 ///
 /// # Errors
 /// See [`split_items`].
-pub fn parse_items<'a, T, F>(body: &'a [u8], ctx: &ParseCtx, map: F) -> Result<ParsedPage, String>
+pub(crate) fn parse_items<'a, T, F>(body: &'a [u8], ctx: &ParseCtx, map: F) -> Result<ParsedPage, String>
 where
     T: Deserialize<'a>,
     F: Fn(T, &ParseCtx) -> Option<Record>,
@@ -640,13 +640,13 @@ pub fn unix(secs: Option<i64>) -> Option<Timestamp> {
 
 /// A token count; `0` is unknown (no model has a zero context).
 #[must_use]
-pub fn tokens(n: Option<u64>) -> Option<u64> {
+pub(crate) fn tokens(n: Option<u64>) -> Option<u64> {
     n.filter(|n| *n > 0)
 }
 
 /// The id as a Hugging Face repository id, when it has the `owner/name` form.
 #[must_use]
-pub fn hf_repo_id(id: &str) -> Option<CompactString> {
+pub(crate) fn hf_repo_id(id: &str) -> Option<CompactString> {
     let (owner, name) = id.split_once('/')?;
     let ok = |s: &str| {
         !s.is_empty()
