@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::{hf_repo_id, parse_items, text, tokens, unix, ParseCtx, ParsedPage};
+use super::{parse_items, text, tokens, unix, ParseCtx, ParsedPage};
 use crate::record::{CompactString, Price, StrList};
 
 #[derive(Deserialize)]
@@ -49,10 +49,7 @@ fn per_million(value: Option<f64>) -> Option<Price> {
 /// Parses one page of DeepInfra's OpenAI-compatible listing.
 pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
     parse_items(body, ctx, |m: Model, ctx| {
-        if m.id.is_empty() {
-            return None;
-        }
-        let mut r = ctx.record(m.id);
+        let mut r = ctx.record(m.id)?;
         r.owned_by = text(m.owned_by);
         r.created = unix(m.created);
         if let Some(meta) = m.metadata {
@@ -64,9 +61,6 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
                 r.price_cache_read = per_million(p.cache_read_tokens);
             }
             r.tags = meta.tags.unwrap_or_default();
-        }
-        if ctx.hf_ids {
-            r.hugging_face_id = hf_repo_id(&r.id);
         }
         Some(r)
     })

@@ -26,10 +26,7 @@ struct Model {
 pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
     parse_items(body, ctx, |m: Model, ctx| {
         let id = m.name.strip_prefix("models/").unwrap_or(&m.name).trim();
-        if id.is_empty() {
-            return None;
-        }
-        let mut r = ctx.record(id.to_owned());
+        let mut r = ctx.record(id)?;
         r.name = text(m.display_name);
         r.context_length = tokens(m.input_token_limit);
         r.max_output_tokens = tokens(m.output_token_limit);

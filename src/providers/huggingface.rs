@@ -98,10 +98,7 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
 }
 
 fn to_record(m: Model<'_>, ctx: &ParseCtx) -> Option<Record> {
-    if m.id.is_empty() {
-        return None;
-    }
-    let mut r: Record = ctx.record(m.id);
+    let mut r: Record = ctx.record(m.id)?;
     r.owned_by = text(m.author).or_else(|| r.id.split_once('/').map(|(o, _)| o.into()));
     r.created = m.created_at.as_deref().and_then(Timestamp::parse);
     r.last_modified = m.last_modified.as_deref().and_then(Timestamp::parse);

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{hf_repo_id, parse_items, text, tokens, unix, ParseCtx, ParsedPage};
+use super::{parse_items, text, tokens, unix, ParseCtx, ParsedPage};
 use crate::record::{CompactString, Price, StrList};
 
 #[derive(Deserialize)]
@@ -46,10 +46,7 @@ fn ten_thousandths(value: Option<f64>) -> Option<Price> {
 /// Parses Novita's model listing.
 pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
     parse_items(body, ctx, |m: Model, ctx| {
-        if m.id.is_empty() {
-            return None;
-        }
-        let mut r = ctx.record(m.id);
+        let mut r = ctx.record(m.id)?;
         r.name = text(m.display_name).or(text(m.title));
         r.owned_by = text(m.owned_by);
         r.created = unix(m.created);
@@ -62,9 +59,6 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
         r.price_output = ten_thousandths(m.output_token_price_per_m);
         r.price_cache_read = ten_thousandths(m.cached_input_token_price_per_m);
         r.tags = m.tags.unwrap_or_default();
-        if ctx.hf_ids {
-            r.hugging_face_id = hf_repo_id(&r.id);
-        }
         Some(r)
     })
 }

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{hf_repo_id, parse_items, text, tokens, unix, ParseCtx, ParsedPage};
+use super::{parse_items, text, tokens, unix, ParseCtx, ParsedPage};
 use crate::record::{CompactString, Price, StrList};
 
 #[derive(Deserialize)]
@@ -52,10 +52,7 @@ struct Model {
 /// Parses one page of an OpenAI-style listing.
 pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
     parse_items(body, ctx, |m: Model, ctx| {
-        if m.id.is_empty() {
-            return None;
-        }
-        let mut r = ctx.record(m.id);
+        let mut r = ctx.record(m.id)?;
         r.name = text(m.display_name).or(text(m.name)).or(text(m.title));
         r.owned_by = text(m.owned_by).or(text(m.organization));
         r.created = unix(m.created);
@@ -86,9 +83,6 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
             r.price_input = price(&["prompt", "input"]);
             r.price_output = price(&["completion", "output"]);
             r.price_cache_read = price(&["input_cache_read", "cache_read", "cached_input"]);
-        }
-        if ctx.hf_ids {
-            r.hugging_face_id = hf_repo_id(&r.id);
         }
         r.tags = m.tags.unwrap_or_default();
         Some(r)

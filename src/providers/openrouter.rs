@@ -68,10 +68,7 @@ fn author(id: &str) -> Option<CompactString> {
 /// Parses one page of the OpenRouter listing.
 pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
     parse_items(body, ctx, |m: Model, ctx| {
-        if m.id.is_empty() {
-            return None;
-        }
-        let mut r = ctx.record(m.id);
+        let mut r = ctx.record(m.id)?;
         r.name = text(m.name);
         r.owned_by = author(&r.id);
         r.created = unix(m.created);

@@ -33,10 +33,7 @@ fn cents_per_100m(value: Option<f64>) -> Option<Price> {
 /// Parses xAI's language-model listing.
 pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
     parse_items(body, ctx, |m: Model, ctx| {
-        if m.id.is_empty() {
-            return None;
-        }
-        let mut r = ctx.record(m.id);
+        let mut r = ctx.record(m.id)?;
         r.owned_by = text(m.owned_by);
         r.created = unix(m.created);
         r.input_modalities = m.input_modalities.unwrap_or_default();

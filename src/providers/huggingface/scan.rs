@@ -19,7 +19,7 @@ const MAX_DEPTH: u32 = 128;
 /// how many there were; `None` when the page needs the general parser (the
 /// models already handed over must then be dropped).
 pub(super) fn models<'a>(body: &'a [u8], mut each: impl FnMut(Model<'a>)) -> Option<usize> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let body = crate::providers::strip_bom(body);
     // No escapes means every string is its own bytes, which is what lets
     // models borrow them; a page with any backslash is left to serde_json.
     if body.contains(&b'\\') {
