@@ -52,6 +52,7 @@ pub mod config;
 mod dedup;
 pub mod diff;
 pub mod error;
+mod escape;
 pub mod filter;
 pub mod harvest;
 pub mod http;

@@ -407,15 +407,15 @@ impl<S: AsRef<str>> FromIterator<S> for StrList {
         let mut first = true;
         while let Some(item) = items.next() {
             let s = item.as_ref();
-            if crate::json::needs_escape(s.as_bytes()) {
+            if crate::escape::needs_escape(s.as_bytes()) {
                 let mut bytes = text.into_string().into_bytes();
                 if !first {
                     bytes.push(b',');
                 }
-                crate::json::string(&mut bytes, s);
+                crate::escape::string(&mut bytes, s);
                 for rest in items {
                     bytes.push(b',');
-                    crate::json::string(&mut bytes, rest.as_ref());
+                    crate::escape::string(&mut bytes, rest.as_ref());
                 }
                 bytes.push(b']');
                 return StrList(CompactString::from_utf8(bytes).expect("JSON text of strings is UTF-8"));
@@ -485,7 +485,7 @@ impl<'de> Deserialize<'de> for StrList {
                         text.push(b',');
                     }
                     first = false;
-                    crate::json::string(&mut text, &s);
+                    crate::escape::string(&mut text, &s);
                 }
                 text.push(b']');
                 Ok(StrList(
