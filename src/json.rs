@@ -9,47 +9,36 @@
 //! the two on records full of quotes, control characters and non-ASCII text.
 
 use crate::escape::string;
-use crate::record::{Price, Record, Timestamp, FIELDS};
+use crate::record::{Field, Price, Record, Timestamp};
 
-/// Every field, in schema order.
-pub(crate) const ALL: [usize; FIELDS.len()] = {
-    let mut all = [0; FIELDS.len()];
-    let mut i = 0;
-    while i < all.len() {
-        all[i] = i;
-        i += 1;
-    }
-    all
-};
-
-/// Appends `r` as one JSON object: the fields `fields` (indices into
-/// [`FIELDS`]) in that order, then `raw` when the record has it, then
-/// `last_modified` when `modified` (the cache form).
-pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[usize], modified: bool) {
+/// Appends `r` as one JSON object: the fields `fields` in that order, then
+/// `raw` when the record has it, then `last_modified` when `modified` (the
+/// cache form).
+pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[Field], modified: bool) {
     out.push(b'{');
     let mut first = true;
-    for &i in fields {
-        key(out, &mut first, FIELDS[i]);
-        match i {
-            0 => string(out, &r.provider),
-            1 => string(out, &r.id),
-            2 => opt_string(out, r.name.as_deref()),
-            3 => opt_string(out, r.owned_by.as_deref()),
-            4 => opt_time(out, r.created),
-            5 => opt_u64(out, r.context_length),
-            6 => opt_u64(out, r.max_output_tokens),
-            7 => out.extend_from_slice(r.input_modalities.as_json().as_bytes()),
-            8 => out.extend_from_slice(r.output_modalities.as_json().as_bytes()),
-            9 => opt_string(out, r.task.as_deref()),
-            10 => opt_price(out, r.price_input),
-            11 => opt_price(out, r.price_output),
-            12 => opt_price(out, r.price_cache_read),
-            13 => opt_string(out, r.hugging_face_id.as_deref()),
-            14 => opt_u64(out, r.downloads),
-            15 => opt_u64(out, r.likes),
-            16 => out.extend_from_slice(r.tags.as_json().as_bytes()),
-            17 => string(out, &r.source),
-            _ => time(out, r.fetched_at),
+    for &field in fields {
+        key(out, &mut first, field.name());
+        match field {
+            Field::Provider => string(out, &r.provider),
+            Field::Id => string(out, &r.id),
+            Field::Name => opt_string(out, r.name.as_deref()),
+            Field::OwnedBy => opt_string(out, r.owned_by.as_deref()),
+            Field::Created => opt_time(out, r.created),
+            Field::ContextLength => opt_u64(out, r.context_length),
+            Field::MaxOutputTokens => opt_u64(out, r.max_output_tokens),
+            Field::InputModalities => out.extend_from_slice(r.input_modalities.as_json().as_bytes()),
+            Field::OutputModalities => out.extend_from_slice(r.output_modalities.as_json().as_bytes()),
+            Field::Task => opt_string(out, r.task.as_deref()),
+            Field::PriceInput => opt_price(out, r.price_input),
+            Field::PriceOutput => opt_price(out, r.price_output),
+            Field::PriceCacheRead => opt_price(out, r.price_cache_read),
+            Field::HuggingFaceId => opt_string(out, r.hugging_face_id.as_deref()),
+            Field::Downloads => opt_u64(out, r.downloads),
+            Field::Likes => opt_u64(out, r.likes),
+            Field::Tags => out.extend_from_slice(r.tags.as_json().as_bytes()),
+            Field::Source => string(out, &r.source),
+            Field::FetchedAt => time(out, r.fetched_at),
         }
     }
     if let Some(raw) = &r.raw {
@@ -181,7 +170,12 @@ mod tests {
     #[test]
     fn hand_written_json_equals_serde_json_for_every_view() {
         let mut rng = fastrand::Rng::with_seed(7);
-        let subsets: [&[usize]; 4] = [&ALL, &[1, 0], &[16, 4, 10, 18], &[]];
+        let subsets: [&[Field]; 4] = [
+            &Field::ALL,
+            &[Field::Id, Field::Provider],
+            &[Field::Tags, Field::Created, Field::PriceInput, Field::FetchedAt],
+            &[],
+        ];
         for _ in 0..3000 {
             let r = random_record(&mut rng);
             for fields in subsets {
@@ -194,7 +188,7 @@ mod tests {
                 );
             }
             let mut fast = Vec::new();
-            write_record(&mut fast, &r, &ALL, true);
+            write_record(&mut fast, &r, &Field::ALL, true);
             assert_eq!(fast, serde_json::to_vec(&r.cache_form()).unwrap());
         }
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use tempfile::NamedTempFile;
 
 use crate::error::UsageError;
-use crate::record::{Record, FIELDS};
+use crate::record::{Field, Record};
 
 /// A writer that must be finished to be complete (a gzip stream writes its
 /// trailer then).
@@ -259,8 +259,8 @@ pub struct RecordWriter<W: Write> {
     out: Option<W>,
     csv: Option<csv::Writer<BufWriter<W>>>,
     written: u64,
-    /// Indices into [`FIELDS`] of the fields written, in order.
-    fields: Vec<usize>,
+    /// The fields written, in order.
+    fields: Vec<Field>,
     started: bool,
     csv_safe: bool,
     /// JSON and NDJSON text not yet handed to `out`.
@@ -286,7 +286,7 @@ impl<W: Write> RecordWriter<W> {
             out,
             csv,
             written: 0,
-            fields: crate::json::ALL.to_vec(),
+            fields: Field::ALL.to_vec(),
             started: false,
             csv_safe: false,
             buf: match format {
@@ -308,9 +308,9 @@ impl<W: Write> RecordWriter<W> {
         self
     }
 
-    /// Writes only these fields (indices into [`FIELDS`]), in this order.
+    /// Writes only these fields, in this order.
     #[must_use]
-    pub fn with_fields(mut self, fields: Vec<usize>) -> Self {
+    pub fn with_fields(mut self, fields: Vec<Field>) -> Self {
         self.fields = fields;
         self
     }
@@ -321,7 +321,7 @@ impl<W: Write> RecordWriter<W> {
     /// # Errors
     /// None today; kept fallible like the other constructors.
     pub fn without_fetched_at(mut self) -> io::Result<Self> {
-        self.fields.retain(|&i| FIELDS[i] != "fetched_at");
+        self.fields.retain(|&f| f != Field::FetchedAt);
         Ok(self)
     }
 
@@ -333,7 +333,7 @@ impl<W: Write> RecordWriter<W> {
                 Ok(())
             }
             (Format::Csv, _, Some(csv)) => csv
-                .write_record(self.fields.iter().map(|&i| FIELDS[i]))
+                .write_record(self.fields.iter().map(|f| f.name()))
                 .map_err(csv_io),
             _ => Ok(()),
         }
@@ -363,16 +363,15 @@ impl<W: Write> RecordWriter<W> {
                 }
             }
             (Format::Csv, _, Some(csv)) => {
-                let mut row = csv_row(record);
-                if self.csv_safe {
-                    for cell in &mut row {
-                        if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                            cell.insert(0, '\'');
-                        }
+                let csv_safe = self.csv_safe;
+                csv.write_record(self.fields.iter().map(|&f| {
+                    let mut cell = csv_cell(record, f);
+                    if csv_safe && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                        cell.insert(0, '\'');
                     }
-                }
-                csv.write_record(self.fields.iter().map(|&i| &row[i]))
-                    .map_err(csv_io)?;
+                    cell
+                }))
+                .map_err(csv_io)?;
             }
             _ => unreachable!("writer built for its format"),
         }
@@ -415,31 +414,31 @@ fn csv_io(e: csv::Error) -> io::Error {
     }
 }
 
-fn csv_row(r: &Record) -> [String; 19] {
+fn csv_cell(r: &Record, field: Field) -> String {
     fn opt<T: ToString>(v: Option<&T>) -> String {
         v.map(ToString::to_string).unwrap_or_default()
     }
-    [
-        r.provider.to_string(),
-        r.id.to_string(),
-        opt(r.name.as_ref()),
-        opt(r.owned_by.as_ref()),
-        opt(r.created.as_ref()),
-        opt(r.context_length.as_ref()),
-        opt(r.max_output_tokens.as_ref()),
-        r.input_modalities.join(";"),
-        r.output_modalities.join(";"),
-        opt(r.task.as_ref()),
-        opt(r.price_input.as_ref()),
-        opt(r.price_output.as_ref()),
-        opt(r.price_cache_read.as_ref()),
-        opt(r.hugging_face_id.as_ref()),
-        opt(r.downloads.as_ref()),
-        opt(r.likes.as_ref()),
-        r.tags.join(";"),
-        r.source.to_string(),
-        r.fetched_at.to_string(),
-    ]
+    match field {
+        Field::Provider => r.provider.to_string(),
+        Field::Id => r.id.to_string(),
+        Field::Name => opt(r.name.as_ref()),
+        Field::OwnedBy => opt(r.owned_by.as_ref()),
+        Field::Created => opt(r.created.as_ref()),
+        Field::ContextLength => opt(r.context_length.as_ref()),
+        Field::MaxOutputTokens => opt(r.max_output_tokens.as_ref()),
+        Field::InputModalities => r.input_modalities.join(";"),
+        Field::OutputModalities => r.output_modalities.join(";"),
+        Field::Task => opt(r.task.as_ref()),
+        Field::PriceInput => opt(r.price_input.as_ref()),
+        Field::PriceOutput => opt(r.price_output.as_ref()),
+        Field::PriceCacheRead => opt(r.price_cache_read.as_ref()),
+        Field::HuggingFaceId => opt(r.hugging_face_id.as_ref()),
+        Field::Downloads => opt(r.downloads.as_ref()),
+        Field::Likes => opt(r.likes.as_ref()),
+        Field::Tags => r.tags.join(";"),
+        Field::Source => r.source.to_string(),
+        Field::FetchedAt => r.fetched_at.to_string(),
+    }
 }
 
 /// Writes any serializable value as one line of JSON (used for `-f json`
@@ -456,7 +455,7 @@ pub fn write_json_line<T: Serialize>(mut out: impl Write, value: &T) -> io::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Price, Timestamp};
+    use crate::record::{Price, Timestamp, FIELDS};
     use std::sync::Arc;
 
     fn record(id: &str) -> Record {

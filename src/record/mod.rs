@@ -19,28 +19,86 @@ pub use price::Price;
 pub use strlist::StrList;
 pub use time::Timestamp;
 
-/// The record's field names, in output order. This is also the CSV header.
-pub const FIELDS: [&str; 19] = [
-    "provider",
-    "id",
-    "name",
-    "owned_by",
-    "created",
-    "context_length",
-    "max_output_tokens",
-    "input_modalities",
-    "output_modalities",
-    "task",
-    "price_input",
-    "price_output",
-    "price_cache_read",
-    "hugging_face_id",
-    "downloads",
-    "likes",
-    "tags",
-    "source",
-    "fetched_at",
-];
+/// Declares [`Field`] from one list, so that [`Field::ALL`] and [`Field::name`]
+/// cannot leave a field out or put it in another order.
+macro_rules! schema {
+    ($($(#[doc = $doc:literal])* $field:ident = $name:literal,)*) => {
+        /// One field of the output schema.
+        ///
+        /// The `match`es that write a record's fields (its `Serialize` impl, the
+        /// hand-written JSON writer, CSV) have no catch-all arm: a new field
+        /// does not compile until each of them writes it.
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        pub enum Field {
+            $($(#[doc = $doc])* $field,)*
+        }
+
+        impl Field {
+            /// Every field, in output order: JSON keys, CSV columns.
+            pub const ALL: [Field; [$($name),*].len()] = [$(Field::$field),*];
+
+            /// The JSON key, CSV header cell and `--fields` name.
+            #[must_use]
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Field::$field => $name,)*
+                }
+            }
+        }
+    };
+}
+
+schema! {
+    /// [`Record::provider`]
+    Provider = "provider",
+    /// [`Record::id`]
+    Id = "id",
+    /// [`Record::name`]
+    Name = "name",
+    /// [`Record::owned_by`]
+    OwnedBy = "owned_by",
+    /// [`Record::created`]
+    Created = "created",
+    /// [`Record::context_length`]
+    ContextLength = "context_length",
+    /// [`Record::max_output_tokens`]
+    MaxOutputTokens = "max_output_tokens",
+    /// [`Record::input_modalities`]
+    InputModalities = "input_modalities",
+    /// [`Record::output_modalities`]
+    OutputModalities = "output_modalities",
+    /// [`Record::task`]
+    Task = "task",
+    /// [`Record::price_input`]
+    PriceInput = "price_input",
+    /// [`Record::price_output`]
+    PriceOutput = "price_output",
+    /// [`Record::price_cache_read`]
+    PriceCacheRead = "price_cache_read",
+    /// [`Record::hugging_face_id`]
+    HuggingFaceId = "hugging_face_id",
+    /// [`Record::downloads`]
+    Downloads = "downloads",
+    /// [`Record::likes`]
+    Likes = "likes",
+    /// [`Record::tags`]
+    Tags = "tags",
+    /// [`Record::source`]
+    Source = "source",
+    /// [`Record::fetched_at`]
+    FetchedAt = "fetched_at",
+}
+
+/// The field names, in output order. This is also the CSV header.
+pub const FIELDS: [&str; Field::ALL.len()] = {
+    let mut names = [""; Field::ALL.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = Field::ALL[i].name();
+        i += 1;
+    }
+    names
+};
 
 /// One model served by one provider, normalized.
 ///
@@ -134,44 +192,67 @@ impl Record {
         CacheForm(self)
     }
 
-    /// A view that serializes only the given fields (indices into
-    /// [`FIELDS`]), in that order (`--fields`).
+    /// A view that serializes only the given fields, in that order (`--fields`).
     #[must_use]
-    pub fn selected<'a>(&'a self, fields: &'a [usize]) -> Selected<'a> {
+    pub fn selected<'a>(&'a self, fields: &'a [Field]) -> Selected<'a> {
         Selected { record: self, fields }
     }
 
-    /// Serializes field `i` of [`FIELDS`].
-    fn put<S: SerializeStruct>(&self, st: &mut S, i: usize) -> Result<(), S::Error> {
-        let name = FIELDS[i];
-        match i {
-            0 => st.serialize_field(name, &*self.provider),
-            1 => st.serialize_field(name, &self.id),
-            2 => st.serialize_field(name, &self.name),
-            3 => st.serialize_field(name, &self.owned_by),
-            4 => st.serialize_field(name, &self.created),
-            5 => st.serialize_field(name, &self.context_length),
-            6 => st.serialize_field(name, &self.max_output_tokens),
-            7 => st.serialize_field(name, &self.input_modalities),
-            8 => st.serialize_field(name, &self.output_modalities),
-            9 => st.serialize_field(name, &self.task),
-            10 => st.serialize_field(name, &self.price_input),
-            11 => st.serialize_field(name, &self.price_output),
-            12 => st.serialize_field(name, &self.price_cache_read),
-            13 => st.serialize_field(name, &self.hugging_face_id),
-            14 => st.serialize_field(name, &self.downloads),
-            15 => st.serialize_field(name, &self.likes),
-            16 => st.serialize_field(name, &self.tags),
-            17 => st.serialize_field(name, &*self.source),
-            _ => st.serialize_field(name, &self.fetched_at),
+    fn put<S: SerializeStruct>(&self, st: &mut S, field: Field) -> Result<(), S::Error> {
+        // No `..`: a field added to the struct does not compile here until it
+        // has a `Field`, or is left out of the schema on purpose like these two.
+        let Record {
+            provider,
+            id,
+            name,
+            owned_by,
+            created,
+            context_length,
+            max_output_tokens,
+            input_modalities,
+            output_modalities,
+            task,
+            price_input,
+            price_output,
+            price_cache_read,
+            hugging_face_id,
+            downloads,
+            likes,
+            tags,
+            source,
+            fetched_at,
+            raw: _,
+            last_modified: _,
+        } = self;
+        let key = field.name();
+        match field {
+            Field::Provider => st.serialize_field(key, &**provider),
+            Field::Id => st.serialize_field(key, id),
+            Field::Name => st.serialize_field(key, name),
+            Field::OwnedBy => st.serialize_field(key, owned_by),
+            Field::Created => st.serialize_field(key, created),
+            Field::ContextLength => st.serialize_field(key, context_length),
+            Field::MaxOutputTokens => st.serialize_field(key, max_output_tokens),
+            Field::InputModalities => st.serialize_field(key, input_modalities),
+            Field::OutputModalities => st.serialize_field(key, output_modalities),
+            Field::Task => st.serialize_field(key, task),
+            Field::PriceInput => st.serialize_field(key, price_input),
+            Field::PriceOutput => st.serialize_field(key, price_output),
+            Field::PriceCacheRead => st.serialize_field(key, price_cache_read),
+            Field::HuggingFaceId => st.serialize_field(key, hugging_face_id),
+            Field::Downloads => st.serialize_field(key, downloads),
+            Field::Likes => st.serialize_field(key, likes),
+            Field::Tags => st.serialize_field(key, tags),
+            Field::Source => st.serialize_field(key, &**source),
+            Field::FetchedAt => st.serialize_field(key, fetched_at),
         }
     }
 
     fn serialize_fields<S: Serializer>(&self, s: S, modified: bool) -> Result<S::Ok, S::Error> {
-        let n = FIELDS.len() + usize::from(self.raw.is_some()) + usize::from(modified);
+        let n = Field::ALL.len() + usize::from(self.raw.is_some()) + usize::from(modified);
         let mut st = s.serialize_struct("Record", n)?;
-        for i in 0..FIELDS.len() {
-            self.put(&mut st, i)?;
+        for field in Field::ALL {
+            self.put(&mut st, field)?;
         }
         if let Some(raw) = &self.raw {
             st.serialize_field("raw", raw)?;
@@ -187,15 +268,15 @@ impl Record {
 #[derive(Debug)]
 pub struct Selected<'a> {
     record: &'a Record,
-    fields: &'a [usize],
+    fields: &'a [Field],
 }
 
 impl Serialize for Selected<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.record;
         let mut st = s.serialize_struct("Record", self.fields.len() + usize::from(r.raw.is_some()))?;
-        for &i in self.fields {
-            r.put(&mut st, i)?;
+        for &field in self.fields {
+            r.put(&mut st, field)?;
         }
         if let Some(raw) = &r.raw {
             st.serialize_field("raw", raw)?;
@@ -291,5 +372,38 @@ impl<'de> Deserialize<'de> for Record {
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.serialize_fields(s, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // `RecordForm` names its fields by hand; one that drifted from
+    // `Field::name` would drop its value on the way back from the cache.
+    #[test]
+    fn every_field_survives_the_cache_form() {
+        let mut r = Record::new(Arc::from("p"), "m", Arc::from("s"), Timestamp(1));
+        r.name = Some("n".into());
+        r.owned_by = Some("o".into());
+        r.created = Some(Timestamp(2));
+        r.context_length = Some(3);
+        r.max_output_tokens = Some(4);
+        r.input_modalities = ["text"].into_iter().collect();
+        r.output_modalities = ["image"].into_iter().collect();
+        r.task = Some("t".into());
+        r.price_input = Price::from_decimal("0.5", 0);
+        r.price_output = Price::from_decimal("1.5", 0);
+        r.price_cache_read = Price::from_decimal("0.25", 0);
+        r.hugging_face_id = Some("h".into());
+        r.downloads = Some(5);
+        r.likes = Some(6);
+        r.tags = ["g"].into_iter().collect();
+        r.raw = Some(RawValue::from_string(r#"{"a":1}"#.into()).unwrap());
+        r.last_modified = Some(Timestamp(7));
+        let text = serde_json::to_string(&r.cache_form()).unwrap();
+        assert!(!text.contains("null") && !text.contains("[]"), "{text}");
+        let back: Record = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&back.cache_form()).unwrap(), text);
     }
 }
