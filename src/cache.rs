@@ -436,7 +436,7 @@ impl EntryWriter {
     pub fn write_pages(&mut self, records: &[Record], next: Option<&str>, pages: u64) -> io::Result<()> {
         for r in records {
             self.line.clear();
-            crate::json::write_record(&mut self.line, r, &crate::json::ALL, true);
+            crate::json::write_record(&mut self.line, r, &crate::record::Field::ALL, true);
             self.line.push(b'\n');
             self.out.write_all(&self.line)?;
             self.bytes += self.line.len() as u64;

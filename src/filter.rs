@@ -1,7 +1,7 @@
 //! `--filter` and `--fields`: the record selections people ask for most,
 //! applied before writing (the cache always keeps whole, unfiltered records).
 
-use crate::record::{Record, FIELDS};
+use crate::record::{Field, Record, FIELDS};
 
 /// One condition of `--filter`.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,12 +98,11 @@ impl Filter {
     }
 }
 
-/// Parses `--fields` into indices of [`FIELDS`] (`raw` is not selectable here:
-/// use `--raw`).
+/// Parses `--fields` (`raw` is not selectable here: use `--raw`).
 ///
 /// # Errors
 /// A message naming the unknown field and the valid ones.
-pub fn parse_fields(items: &[String]) -> Result<Option<Vec<usize>>, String> {
+pub fn parse_fields(items: &[String]) -> Result<Option<Vec<Field>>, String> {
     let mut out = Vec::new();
     for name in items
         .iter()
@@ -111,14 +110,14 @@ pub fn parse_fields(items: &[String]) -> Result<Option<Vec<usize>>, String> {
         .map(str::trim)
         .filter(|i| !i.is_empty())
     {
-        let i = FIELDS.iter().position(|f| *f == name).ok_or_else(|| {
+        let field = Field::ALL.into_iter().find(|f| f.name() == name).ok_or_else(|| {
             format!(
                 "--fields: unknown field {name:?}; fields are {}",
                 FIELDS.join(", ")
             )
         })?;
-        if !out.contains(&i) {
-            out.push(i);
+        if !out.contains(&field) {
+            out.push(field);
         }
     }
     Ok((!out.is_empty()).then_some(out))
@@ -174,7 +173,7 @@ mod tests {
         assert_eq!(Filter::parse(&[]).unwrap(), None);
         assert_eq!(
             parse_fields(&["id,provider".into(), "price_input".into()]).unwrap(),
-            Some(vec![1, 0, 10])
+            Some(vec![Field::Id, Field::Provider, Field::PriceInput])
         );
         assert!(parse_fields(&["price".into()])
             .unwrap_err()

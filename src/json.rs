@@ -8,47 +8,37 @@
 //! [`Record::cache_form`]), which stay the reference: the tests below compare
 //! the two on records full of quotes, control characters and non-ASCII text.
 
-use crate::record::{Price, Record, Timestamp, FIELDS};
+use crate::escape::string;
+use crate::record::{Field, Price, Record, Timestamp};
 
-/// Every field, in schema order.
-pub(crate) const ALL: [usize; FIELDS.len()] = {
-    let mut all = [0; FIELDS.len()];
-    let mut i = 0;
-    while i < all.len() {
-        all[i] = i;
-        i += 1;
-    }
-    all
-};
-
-/// Appends `r` as one JSON object: the fields `fields` (indices into
-/// [`FIELDS`]) in that order, then `raw` when the record has it, then
-/// `last_modified` when `modified` (the cache form).
-pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[usize], modified: bool) {
+/// Appends `r` as one JSON object: the fields `fields` in that order, then
+/// `raw` when the record has it, then `last_modified` when `modified` (the
+/// cache form).
+pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[Field], modified: bool) {
     out.push(b'{');
     let mut first = true;
-    for &i in fields {
-        key(out, &mut first, FIELDS[i]);
-        match i {
-            0 => string(out, &r.provider),
-            1 => string(out, &r.id),
-            2 => opt_string(out, r.name.as_deref()),
-            3 => opt_string(out, r.owned_by.as_deref()),
-            4 => opt_time(out, r.created),
-            5 => opt_u64(out, r.context_length),
-            6 => opt_u64(out, r.max_output_tokens),
-            7 => out.extend_from_slice(r.input_modalities.as_json().as_bytes()),
-            8 => out.extend_from_slice(r.output_modalities.as_json().as_bytes()),
-            9 => opt_string(out, r.task.as_deref()),
-            10 => opt_price(out, r.price_input),
-            11 => opt_price(out, r.price_output),
-            12 => opt_price(out, r.price_cache_read),
-            13 => opt_string(out, r.hugging_face_id.as_deref()),
-            14 => opt_u64(out, r.downloads),
-            15 => opt_u64(out, r.likes),
-            16 => out.extend_from_slice(r.tags.as_json().as_bytes()),
-            17 => string(out, &r.source),
-            _ => time(out, r.fetched_at),
+    for &field in fields {
+        key(out, &mut first, field.name());
+        match field {
+            Field::Provider => string(out, &r.provider),
+            Field::Id => string(out, &r.id),
+            Field::Name => opt_string(out, r.name.as_deref()),
+            Field::OwnedBy => opt_string(out, r.owned_by.as_deref()),
+            Field::Created => opt_time(out, r.created),
+            Field::ContextLength => opt_u64(out, r.context_length),
+            Field::MaxOutputTokens => opt_u64(out, r.max_output_tokens),
+            Field::InputModalities => out.extend_from_slice(r.input_modalities.as_json().as_bytes()),
+            Field::OutputModalities => out.extend_from_slice(r.output_modalities.as_json().as_bytes()),
+            Field::Task => opt_string(out, r.task.as_deref()),
+            Field::PriceInput => opt_price(out, r.price_input),
+            Field::PriceOutput => opt_price(out, r.price_output),
+            Field::PriceCacheRead => opt_price(out, r.price_cache_read),
+            Field::HuggingFaceId => opt_string(out, r.hugging_face_id.as_deref()),
+            Field::Downloads => opt_u64(out, r.downloads),
+            Field::Likes => opt_u64(out, r.likes),
+            Field::Tags => out.extend_from_slice(r.tags.as_json().as_bytes()),
+            Field::Source => string(out, &r.source),
+            Field::FetchedAt => time(out, r.fetched_at),
         }
     }
     if let Some(raw) = &r.raw {
@@ -118,81 +108,6 @@ fn time(out: &mut Vec<u8>, t: Timestamp) {
     }
 }
 
-/// A JSON string, escaped exactly as `serde_json` does: `"`, `\` and the
-/// control characters below U+0020; everything else is copied as is.
-pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
-    out.push(b'"');
-    if needs_escape(bytes) {
-        escape(out, bytes);
-    } else {
-        out.extend_from_slice(bytes);
-    }
-    out.push(b'"');
-}
-
-/// Whether any byte is `"`, `\` or below 0x20.
-pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
-    first_special(bytes) < bytes.len()
-}
-
-/// The index of the first byte that is `"`, `\` or below 0x20 (the end of a
-/// JSON string's plain run), or `bytes.len()`; eight bytes at a time.
-pub(crate) fn first_special(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Exact tests on a whole word (Hacker's Delight / "bit twiddling hacks"):
-    // some byte is zero, some byte is below n (n <= 128).
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
-    let has_below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH != 0;
-    let special = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
-    let mut at = 0;
-    for chunk in bytes.chunks_exact(8) {
-        let v = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        if has_below(v, 0x20)
-            || has_zero(v ^ (ONES * u64::from(b'"')))
-            || has_zero(v ^ (ONES * u64::from(b'\\')))
-        {
-            break;
-        }
-        at += 8;
-    }
-    at + bytes[at..]
-        .iter()
-        .position(|&b| special(b))
-        .unwrap_or(bytes.len() - at)
-}
-
-fn escape(out: &mut Vec<u8>, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let short = match b {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            0x08 => b'b',
-            0x0c => b'f',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            b'\t' => b't',
-            0x00..=0x1f => b'u',
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        start = i + 1;
-        if short == b'u' {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.push(b'\\');
-            out.push(short);
-        }
-    }
-    out.extend_from_slice(&bytes[start..]);
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -255,7 +170,12 @@ mod tests {
     #[test]
     fn hand_written_json_equals_serde_json_for_every_view() {
         let mut rng = fastrand::Rng::with_seed(7);
-        let subsets: [&[usize]; 4] = [&ALL, &[1, 0], &[16, 4, 10, 18], &[]];
+        let subsets: [&[Field]; 4] = [
+            &Field::ALL,
+            &[Field::Id, Field::Provider],
+            &[Field::Tags, Field::Created, Field::PriceInput, Field::FetchedAt],
+            &[],
+        ];
         for _ in 0..3000 {
             let r = random_record(&mut rng);
             for fields in subsets {
@@ -268,44 +188,8 @@ mod tests {
                 );
             }
             let mut fast = Vec::new();
-            write_record(&mut fast, &r, &ALL, true);
+            write_record(&mut fast, &r, &Field::ALL, true);
             assert_eq!(fast, serde_json::to_vec(&r.cache_form()).unwrap());
-        }
-    }
-
-    #[test]
-    fn the_first_special_byte_is_found_at_any_offset() {
-        for len in 0..40 {
-            let plain = "é".repeat(len / 2) + &"a".repeat(len % 2);
-            assert_eq!(first_special(plain.as_bytes()), plain.len());
-            for at in 0..=plain.len() {
-                if !plain.is_char_boundary(at) {
-                    continue;
-                }
-                for special in ["\"", "\\", "\n", "\u{1f}"] {
-                    let text = format!("{}{special}{}", &plain[..at], &plain[at..]);
-                    assert_eq!(first_special(text.as_bytes()), at, "{text:?}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn strings_are_escaped_like_serde_json() {
-        for s in [
-            "",
-            "plain",
-            "tab\there",
-            "q\"uote",
-            "back\\slash",
-            "\u{0}\u{1f}\u{7f}",
-            "12345678\"",
-            "1234567\u{1f}",
-            "é\n",
-        ] {
-            let mut out = Vec::new();
-            string(&mut out, s);
-            assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
         }
     }
 }

@@ -39,6 +39,7 @@ pub mod config;
 mod dedup;
 mod diff;
 pub mod error;
+mod escape;
 mod filter;
 pub mod harvest;
 pub mod http;

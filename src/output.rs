@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 use crate::error::UsageError;
-use crate::record::{Record, FIELDS};
+use crate::record::{Field, Record};
 
 /// A writer that must be finished to be complete (a gzip stream writes its
 /// trailer then).
@@ -270,8 +270,8 @@ pub struct RecordWriter<W: Write> {
     out: Option<W>,
     csv: Option<csv::Writer<BufWriter<W>>>,
     written: u64,
-    /// Indices into [`FIELDS`] of the fields written, in order.
-    fields: Vec<usize>,
+    /// The fields written, in order.
+    fields: Vec<Field>,
     started: bool,
     csv_safe: bool,
     /// JSON and NDJSON text not yet handed to `out`.
@@ -291,10 +291,7 @@ impl RecordWriter<Box<dyn Finish + Send>> {
 impl<W: Write> RecordWriter<W> {
     /// A writer of every field. Nothing is written before the first record
     /// or [`RecordWriter::finish`].
-    ///
-    /// # Errors
-    /// None today; kept fallible for writers that start with output.
-    pub fn new(format: Format, inner: W) -> io::Result<Self> {
+    pub fn new(format: Format, inner: W) -> Self {
         let (out, csv) = match format {
             Format::Csv => (
                 None,
@@ -302,12 +299,12 @@ impl<W: Write> RecordWriter<W> {
             ),
             _ => (Some(inner), None),
         };
-        Ok(RecordWriter {
+        RecordWriter {
             format,
             out,
             csv,
             written: 0,
-            fields: crate::json::ALL.to_vec(),
+            fields: Field::ALL.to_vec(),
             started: false,
             csv_safe: false,
             buf: match format {
@@ -315,7 +312,7 @@ impl<W: Write> RecordWriter<W> {
                 // Room for a chunk and the record that completes it.
                 _ => Vec::with_capacity(Self::CHUNK + 4096),
             },
-        })
+        }
     }
 
     /// Bytes handed to the inner writer at a time.
@@ -329,21 +326,19 @@ impl<W: Write> RecordWriter<W> {
         self
     }
 
-    /// Writes only these fields (indices into [`FIELDS`]), in this order.
+    /// Writes only these fields, in this order.
     #[must_use]
-    pub fn with_fields(mut self, fields: Vec<usize>) -> Self {
+    pub fn with_fields(mut self, fields: Vec<Field>) -> Self {
         self.fields = fields;
         self
     }
 
     /// Leaves out `fetched_at` (snapshot files, whose name holds the time):
     /// unchanged data then gives byte-identical files.
-    ///
-    /// # Errors
-    /// None today; kept fallible like the other constructors.
-    pub fn without_fetched_at(mut self) -> io::Result<Self> {
-        self.fields.retain(|&i| FIELDS[i] != "fetched_at");
-        Ok(self)
+    #[must_use]
+    pub fn without_fetched_at(mut self) -> Self {
+        self.fields.retain(|&f| f != Field::FetchedAt);
+        self
     }
 
     fn start(&mut self) -> io::Result<()> {
@@ -354,7 +349,7 @@ impl<W: Write> RecordWriter<W> {
                 Ok(())
             }
             (Format::Csv, _, Some(csv)) => csv
-                .write_record(self.fields.iter().map(|&i| FIELDS[i]))
+                .write_record(self.fields.iter().map(|f| f.name()))
                 .map_err(csv_io),
             _ => Ok(()),
         }
@@ -384,16 +379,15 @@ impl<W: Write> RecordWriter<W> {
                 }
             }
             (Format::Csv, _, Some(csv)) => {
-                let mut row = csv_row(record);
-                if self.csv_safe {
-                    for cell in &mut row {
-                        if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                            cell.insert(0, '\'');
-                        }
+                let csv_safe = self.csv_safe;
+                csv.write_record(self.fields.iter().map(|&f| {
+                    let mut cell = csv_cell(record, f);
+                    if csv_safe && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                        cell.insert(0, '\'');
                     }
-                }
-                csv.write_record(self.fields.iter().map(|&i| &row[i]))
-                    .map_err(csv_io)?;
+                    cell
+                }))
+                .map_err(csv_io)?;
             }
             _ => unreachable!("writer built for its format"),
         }
@@ -430,37 +424,37 @@ fn csv_io(e: csv::Error) -> io::Error {
     }
 }
 
-fn csv_row(r: &Record) -> [String; 19] {
+fn csv_cell(r: &Record, field: Field) -> String {
     fn opt<T: ToString>(v: Option<&T>) -> String {
         v.map(ToString::to_string).unwrap_or_default()
     }
-    [
-        r.provider.to_string(),
-        r.id.to_string(),
-        opt(r.name.as_ref()),
-        opt(r.owned_by.as_ref()),
-        opt(r.created.as_ref()),
-        opt(r.context_length.as_ref()),
-        opt(r.max_output_tokens.as_ref()),
-        r.input_modalities.join(";"),
-        r.output_modalities.join(";"),
-        opt(r.task.as_ref()),
-        opt(r.price_input.as_ref()),
-        opt(r.price_output.as_ref()),
-        opt(r.price_cache_read.as_ref()),
-        opt(r.hugging_face_id.as_ref()),
-        opt(r.downloads.as_ref()),
-        opt(r.likes.as_ref()),
-        r.tags.join(";"),
-        r.source.to_string(),
-        r.fetched_at.to_string(),
-    ]
+    match field {
+        Field::Provider => r.provider.to_string(),
+        Field::Id => r.id.to_string(),
+        Field::Name => opt(r.name.as_ref()),
+        Field::OwnedBy => opt(r.owned_by.as_ref()),
+        Field::Created => opt(r.created.as_ref()),
+        Field::ContextLength => opt(r.context_length.as_ref()),
+        Field::MaxOutputTokens => opt(r.max_output_tokens.as_ref()),
+        Field::InputModalities => r.input_modalities.join(";"),
+        Field::OutputModalities => r.output_modalities.join(";"),
+        Field::Task => opt(r.task.as_ref()),
+        Field::PriceInput => opt(r.price_input.as_ref()),
+        Field::PriceOutput => opt(r.price_output.as_ref()),
+        Field::PriceCacheRead => opt(r.price_cache_read.as_ref()),
+        Field::HuggingFaceId => opt(r.hugging_face_id.as_ref()),
+        Field::Downloads => opt(r.downloads.as_ref()),
+        Field::Likes => opt(r.likes.as_ref()),
+        Field::Tags => r.tags.join(";"),
+        Field::Source => r.source.to_string(),
+        Field::FetchedAt => r.fetched_at.to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Price, Timestamp};
+    use crate::record::{Price, Timestamp, FIELDS};
     use std::sync::Arc;
 
     fn record(id: &str) -> Record {
@@ -477,7 +471,7 @@ mod tests {
 
     fn render(format: Format, records: &[Record]) -> String {
         let mut buf = Vec::new();
-        let mut w = RecordWriter::new(format, &mut buf).unwrap();
+        let mut w = RecordWriter::new(format, &mut buf);
         for r in records {
             w.write(r).unwrap();
         }
@@ -509,7 +503,7 @@ mod tests {
         let plain = render(Format::Csv, std::slice::from_ref(&r));
         assert!(plain.contains(",\"=HYPERLINK(\"\"http://x\"\")\","), "{plain}");
         let mut buf = Vec::new();
-        let mut w = RecordWriter::new(Format::Csv, &mut buf).unwrap().csv_safe(true);
+        let mut w = RecordWriter::new(Format::Csv, &mut buf).csv_safe(true);
         w.write(&r).unwrap();
         w.finish().unwrap();
         let mut rd = csv::Reader::from_reader(&buf[..]);

@@ -13,7 +13,7 @@ use crate::report::Report;
 /// caller treats `BrokenPipe` as success).
 pub async fn run(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report> {
     let sink = cfg.destination.open()?;
-    let mut writer = RecordWriter::new(cfg.format, sink.writer()?)?.csv_safe(cfg.csv_safe);
+    let mut writer = RecordWriter::new(cfg.format, sink.writer()?).csv_safe(cfg.csv_safe);
     if let Some(fields) = cfg.fields {
         writer = writer.with_fields(fields);
     }

@@ -77,8 +77,8 @@ pub async fn run(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<Sna
     fs::create_dir_all(&cfg.dir).with_context(|| format!("creating {}", cfg.dir.display()))?;
     let temp = temp_in(&cfg.dir, "catalog-snapshot")
         .with_context(|| format!("cannot write to {}", cfg.dir.display()))?;
-    let writer = RecordWriter::new(cfg.format, maybe_gzip(temp.as_file().try_clone()?, cfg.gzip))?
-        .without_fetched_at()?;
+    let writer =
+        RecordWriter::new(cfg.format, maybe_gzip(temp.as_file().try_clone()?, cfg.gzip)).without_fetched_at();
     super::fetch::warn(&cfg.show, progress);
     let (outcomes, writer) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
     if let Some(w) = writer {

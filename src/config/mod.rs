@@ -79,8 +79,8 @@ pub struct FetchConfig {
     pub format: Format,
     /// Output destination.
     pub destination: Destination,
-    /// Fields written, in order (indices into the record's fields; `None`: all).
-    pub fields: Option<Vec<usize>>,
+    /// Fields written, in order (`None`: all).
+    pub fields: Option<Vec<crate::record::Field>>,
     /// Defuse spreadsheet formulas in CSV cells.
     pub csv_safe: bool,
 }

@@ -93,7 +93,7 @@ impl<'a> Scan<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        let end = start + crate::json::first_special(&self.b[start..]);
+        let end = start + crate::escape::first_special(&self.b[start..]);
         // The run ends at the closing quote, or at a control character (not
         // allowed in JSON text) or the end of the page.
         if self.b.get(end) != Some(&b'"') {
