@@ -10,7 +10,7 @@ use url::Url;
 use crate::dedup::IdSet;
 use crate::error::FetchError;
 use crate::http::{display_url, Credential, Http, Notify, Pacer, Wait};
-use crate::paging::{next_url, LoopGuard, PageState};
+use crate::paging::{self, next_url, LoopGuard, PageState};
 use crate::providers::{HubFilters, ParseCtx, ProviderSpec};
 use crate::record::{CompactString, Record, Timestamp};
 
@@ -158,6 +158,46 @@ pub struct Delivery {
 pub trait Observer: Notify {
     /// A page was fetched; totals so far.
     fn page(&self, models: u64, pages: u64);
+}
+
+impl Target {
+    /// The effective limit: the option, else the provider's default.
+    #[must_use]
+    pub fn limit(&self, opts: &HarvestOptions) -> Option<u64> {
+        opts.limit.or(self.spec.limit)
+    }
+
+    /// The page size of the first request.
+    #[must_use]
+    pub fn page_size(&self, opts: &HarvestOptions) -> Option<u64> {
+        paging::page_size(
+            self.spec.paging,
+            opts.batch_size,
+            self.spec.page_size,
+            self.limit(opts),
+        )
+    }
+
+    /// The first page's URL: the listing URL plus the paging parameters and
+    /// the shape's own (the Hub's filters).
+    #[must_use]
+    pub fn first_url(&self, opts: &HarvestOptions) -> Url {
+        let mut url = self.url.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            paging::first_page(
+                self.spec.paging,
+                self.spec.size_param(),
+                self.page_size(opts),
+                &mut q,
+            );
+            self.spec.shape.first_page_params(&mut q, &opts.hub);
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        url
+    }
 }
 
 /// Harvests one provider, handing each page's new records to `emit` in the

@@ -17,10 +17,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, LOCATION, RETRY_AFTER};
 use reqwest::StatusCode;
+use serde::Deserialize;
 use url::{Origin, Url};
 
 use crate::error::FetchError;
-use crate::providers::Auth;
 
 /// Cap on one response body (decompressed).
 pub(crate) const MAX_BODY: usize = 64 << 20;
@@ -342,6 +342,42 @@ enum Attempt {
         why: Wait,
     },
     Fail(FetchError),
+}
+
+/// How the key is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// `<header>: <key>`.
+    Header(String),
+    /// `?<param>=<key>`.
+    Query(String),
+}
+
+impl<'de> Deserialize<'de> for Auth {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Auth::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Auth {
+    pub(crate) fn parse(s: &str) -> Result<Auth, String> {
+        let valid = |n: &str| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        match s.split_once(':') {
+            None if s == "bearer" => Ok(Auth::Bearer),
+            Some(("header", h)) if valid(h) => Ok(Auth::Header(h.to_ascii_lowercase())),
+            Some(("query", q)) if valid(q) => Ok(Auth::Query(q.to_owned())),
+            _ => Err(format!(
+                "unknown auth {s:?}: expected \"bearer\", \"header:NAME\" or \"query:NAME\""
+            )),
+        }
+    }
 }
 
 /// The shared HTTP client: one connection pool for the whole run.

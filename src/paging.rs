@@ -9,9 +9,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::FetchError;
-use crate::harvest::{HarvestOptions, Target};
 use crate::http::display_url;
-use crate::providers::PageHints;
 
 /// How a provider's listing is paginated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -45,54 +43,56 @@ impl Paging {
 /// malformed) after which a listing is taken to be going in circles.
 const MAX_BARREN_PAGES: u32 = 5;
 
-impl Target {
-    /// The effective limit: the option, else the provider's default.
-    #[must_use]
-    pub fn limit(&self, opts: &HarvestOptions) -> Option<u64> {
-        opts.limit.or(self.spec.limit)
+/// Adds the first page's paging parameters to a listing URL's query: its
+/// size under `size_param`, and the first offset or page number.
+pub(crate) fn first_page(
+    paging: Paging,
+    size_param: &str,
+    size: Option<u64>,
+    q: &mut url::form_urlencoded::Serializer<'_, url::UrlQuery<'_>>,
+) {
+    if let Some(size) = size {
+        q.append_pair(size_param, &size.to_string());
     }
+    match paging {
+        Paging::Offset => {
+            q.append_pair("offset", "0");
+        }
+        Paging::Page => {
+            q.append_pair("page", "1");
+        }
+        _ => {}
+    }
+}
 
-    /// The page size of the first request.
-    #[must_use]
-    pub fn page_size(&self, opts: &HarvestOptions) -> Option<u64> {
-        if self.spec.paging == Paging::None {
-            return None;
-        }
-        let size = u64::from(opts.batch_size.or(self.spec.page_size).unwrap_or(100));
-        Some(match (self.spec.paging, self.limit(opts)) {
-            // The Link cursor keeps the first page's size, so a small limit
-            // asks for no more than it needs.
-            (Paging::Link, Some(limit)) => size.min(limit),
-            _ => size,
-        })
+/// The page size of the first request: `asked`, else the table's default,
+/// else 100; never more than a Link-paged listing's limit, since its
+/// cursor keeps the first page's size.
+pub(crate) fn page_size(
+    paging: Paging,
+    asked: Option<u32>,
+    default: Option<u32>,
+    limit: Option<u64>,
+) -> Option<u64> {
+    if paging == Paging::None {
+        return None;
     }
+    let size = u64::from(asked.or(default).unwrap_or(100));
+    Some(match (paging, limit) {
+        (Paging::Link, Some(limit)) => size.min(limit),
+        _ => size,
+    })
+}
 
-    /// The first page's URL: the listing URL plus page size, the first
-    /// offset or page, and the shape's own parameters.
-    #[must_use]
-    pub fn first_url(&self, opts: &HarvestOptions) -> Url {
-        let mut url = self.url.clone();
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(size) = self.page_size(opts) {
-                q.append_pair(self.spec.size_param(), &size.to_string());
-            }
-            match self.spec.paging {
-                Paging::Offset => {
-                    q.append_pair("offset", "0");
-                }
-                Paging::Page => {
-                    q.append_pair("page", "1");
-                }
-                _ => {}
-            }
-            self.spec.shape.first_page_params(&mut q, &opts.hub);
-        }
-        if url.query() == Some("") {
-            url.set_query(None);
-        }
-        url
-    }
+/// Pagination facts read from a page body.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PageHints {
+    /// Total number of models in the listing (`total`).
+    pub total: Option<u64>,
+    /// Total number of pages (`pagination.total_pages`).
+    pub total_pages: Option<u64>,
+    /// Token of the next page (`nextPageToken`).
+    pub next_token: Option<String>,
 }
 
 /// `current` with query parameter `name` set to `value` (replacing it).

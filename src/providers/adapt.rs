@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::PriceUnit;
+use crate::paging::PageHints;
 use crate::record::{CompactString, Record, Timestamp};
 
 /// What an adapter needs besides the body.
@@ -63,17 +64,6 @@ impl ParseCtx {
         }
         Some(r)
     }
-}
-
-/// Pagination facts read from a page body.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct PageHints {
-    /// Total number of models in the listing (`total`).
-    pub total: Option<u64>,
-    /// Total number of pages (`pagination.total_pages`).
-    pub total_pages: Option<u64>,
-    /// Token of the next page (`nextPageToken`).
-    pub next_token: Option<String>,
 }
 
 /// One parsed page.

@@ -14,13 +14,14 @@ mod openai;
 mod openrouter;
 mod xai;
 
-pub use crate::paging::Paging;
+pub use crate::http::Auth;
+pub use crate::paging::{PageHints, Paging};
 #[cfg(test)]
 use adapt::hf_repo_id;
 #[cfg(test)]
 use adapt::split_items;
 pub(crate) use adapt::{parse_items, strip_bom, text, tokens, unix};
-pub use adapt::{PageHints, ParseCtx, ParsedPage};
+pub use adapt::{ParseCtx, ParsedPage};
 pub use huggingface::HubFilters;
 
 use indexmap::IndexMap;
@@ -128,42 +129,6 @@ impl PriceUnit {
         match self {
             PriceUnit::UsdPerToken => 6,
             PriceUnit::UsdPerMillion => 0,
-        }
-    }
-}
-
-/// How the key is sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Auth {
-    /// `Authorization: Bearer <key>`.
-    Bearer,
-    /// `<header>: <key>`.
-    Header(String),
-    /// `?<param>=<key>`.
-    Query(String),
-}
-
-impl<'de> Deserialize<'de> for Auth {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Auth::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-impl Auth {
-    fn parse(s: &str) -> Result<Auth, String> {
-        let valid = |n: &str| {
-            !n.is_empty()
-                && n.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        };
-        match s.split_once(':') {
-            None if s == "bearer" => Ok(Auth::Bearer),
-            Some(("header", h)) if valid(h) => Ok(Auth::Header(h.to_ascii_lowercase())),
-            Some(("query", q)) if valid(q) => Ok(Auth::Query(q.to_owned())),
-            _ => Err(format!(
-                "unknown auth {s:?}: expected \"bearer\", \"header:NAME\" or \"query:NAME\""
-            )),
         }
     }
 }
