@@ -21,7 +21,7 @@ use crate::providers::HubFilters;
 use crate::record::{Record, Timestamp};
 
 /// Version of the entry format; entries of another version are ignored.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 /// Bytes of the header line, newline included.
 const HEADER_LEN: usize = 4096;
 
@@ -138,7 +138,7 @@ pub struct Cache {
 ///
 /// # Errors
 /// A message saying what is accepted.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
     let n: u64 = digits

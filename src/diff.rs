@@ -18,12 +18,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::record::Price;
 
 /// Longest NDJSON line or CSV record accepted.
-pub const MAX_LINE: usize = 16 << 20;
+pub(crate) const MAX_LINE: usize = 16 << 20;
 
 /// A bad input file.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {reason}")]
-pub struct InputError {
+pub(crate) struct InputError {
     /// The file.
     pub path: String,
     /// What is wrong, with the line where known.
@@ -126,7 +126,7 @@ impl Only {
 
 /// One field's change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FieldChange {
+pub(crate) struct FieldChange {
     /// Field name (`price_input`, `context_length`, ...).
     pub field: &'static str,
     /// Old value.
@@ -141,7 +141,7 @@ pub struct FieldChange {
 /// What happened to one model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Only in the new file.
     Added,
     /// Only in the old file.
@@ -152,7 +152,7 @@ pub enum Kind {
 
 /// One model's difference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Change {
+pub(crate) struct Change {
     /// Kind of change.
     pub change: Kind,
     /// Provider.
@@ -166,7 +166,7 @@ pub struct Change {
 
 /// Counts of a diff.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Models added.
     pub added: u64,
     /// Models removed.
@@ -180,7 +180,7 @@ pub struct Summary {
 impl Summary {
     /// Whether anything differs.
     #[must_use]
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.added + self.removed + self.changed > 0
     }
 }
@@ -204,7 +204,7 @@ impl fmt::Display for Summary {
 ///
 /// # Errors
 /// An [`InputError`] for an unreadable or malformed file.
-pub fn diff(
+pub(crate) fn diff(
     old: &Path,
     new: &Path,
     only: &Only,

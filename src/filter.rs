@@ -29,7 +29,7 @@ pub struct Filter {
 }
 
 /// The `--filter` syntax, for messages.
-pub const FILTER_HELP: &str =
+pub(crate) const FILTER_HELP: &str =
     "task=TASK, modality=M, free, max-price-input=USD, max-price-output=USD, min-context=TOKENS, owned-by=ORG";
 
 impl Filter {
@@ -102,7 +102,7 @@ impl Filter {
 ///
 /// # Errors
 /// A message naming the unknown field and the valid ones.
-pub fn parse_fields(items: &[String]) -> Result<Option<Vec<Field>>, String> {
+pub(crate) fn parse_fields(items: &[String]) -> Result<Option<Vec<Field>>, String> {
     let mut out = Vec::new();
     for name in items
         .iter()

@@ -39,7 +39,7 @@ impl<W: Write> Finish for flate2::write::GzEncoder<W> {
 
 /// Wraps `inner` in gzip when `gzip`.
 #[must_use]
-pub fn maybe_gzip<W: Finish + Send + 'static>(inner: W, gzip: bool) -> Box<dyn Finish + Send> {
+pub(crate) fn maybe_gzip<W: Finish + Send + 'static>(inner: W, gzip: bool) -> Box<dyn Finish + Send> {
     if gzip {
         // Level 6 and no timestamp in the header: identical input gives
         // identical bytes.
@@ -195,7 +195,7 @@ const TEMP_SUFFIX: &str = ".catalog-tmp";
 ///
 /// # Errors
 /// When the directory is not writable.
-pub fn temp_in(dir: &Path, name: &str) -> io::Result<NamedTempFile> {
+pub(crate) fn temp_in(dir: &Path, name: &str) -> io::Result<NamedTempFile> {
     remove_stale_temps(dir);
     tempfile::Builder::new()
         .prefix(&format!(".{name}.{}.", std::process::id()))
@@ -240,7 +240,7 @@ fn remove_stale_temps(dir: &Path) {
 ///
 /// # Errors
 /// I/O errors, with the path.
-pub fn publish(temp: NamedTempFile, path: &Path, replace: bool) -> anyhow::Result<()> {
+pub(crate) fn publish(temp: NamedTempFile, path: &Path, replace: bool) -> anyhow::Result<()> {
     use anyhow::Context as _;
     temp.as_file()
         .sync_all()
@@ -262,7 +262,7 @@ pub fn publish(temp: NamedTempFile, path: &Path, replace: bool) -> anyhow::Resul
 }
 
 /// Serializes records one at a time in the chosen format.
-pub struct RecordWriter<W: Write> {
+pub(crate) struct RecordWriter<W: Write> {
     format: Format,
     /// JSON and NDJSON: records are appended to `buf`, which goes out in
     /// writes of [`RecordWriter::CHUNK`] bytes (no second copy through a
@@ -283,7 +283,7 @@ impl RecordWriter<Box<dyn Finish + Send>> {
     ///
     /// # Errors
     /// I/O errors.
-    pub fn close(self) -> io::Result<()> {
+    pub(crate) fn close(self) -> io::Result<()> {
         self.finish()?.finish()
     }
 }
@@ -291,7 +291,7 @@ impl RecordWriter<Box<dyn Finish + Send>> {
 impl<W: Write> RecordWriter<W> {
     /// A writer of every field. Nothing is written before the first record
     /// or [`RecordWriter::finish`].
-    pub fn new(format: Format, inner: W) -> Self {
+    pub(crate) fn new(format: Format, inner: W) -> Self {
         let (out, csv) = match format {
             Format::Csv => (
                 None,
@@ -321,14 +321,14 @@ impl<W: Write> RecordWriter<W> {
     /// CSV cells that a spreadsheet would run as a formula (starting with
     /// `=`, `+`, `-`, `@`, tab or carriage return) get a leading `'`.
     #[must_use]
-    pub fn csv_safe(mut self, on: bool) -> Self {
+    pub(crate) fn csv_safe(mut self, on: bool) -> Self {
         self.csv_safe = on;
         self
     }
 
     /// Writes only these fields, in this order.
     #[must_use]
-    pub fn with_fields(mut self, fields: Vec<Field>) -> Self {
+    pub(crate) fn with_fields(mut self, fields: Vec<Field>) -> Self {
         self.fields = fields;
         self
     }
@@ -336,7 +336,7 @@ impl<W: Write> RecordWriter<W> {
     /// Leaves out `fetched_at` (snapshot files, whose name holds the time):
     /// unchanged data then gives byte-identical files.
     #[must_use]
-    pub fn without_fetched_at(mut self) -> Self {
+    pub(crate) fn without_fetched_at(mut self) -> Self {
         self.fields.retain(|&f| f != Field::FetchedAt);
         self
     }
@@ -359,7 +359,7 @@ impl<W: Write> RecordWriter<W> {
     ///
     /// # Errors
     /// I/O errors (a closed pipe is `BrokenPipe`).
-    pub fn write(&mut self, record: &Record) -> io::Result<()> {
+    pub(crate) fn write(&mut self, record: &Record) -> io::Result<()> {
         if !self.started {
             self.start()?;
         }
@@ -399,7 +399,7 @@ impl<W: Write> RecordWriter<W> {
     ///
     /// # Errors
     /// I/O errors.
-    pub fn finish(mut self) -> io::Result<W> {
+    pub(crate) fn finish(mut self) -> io::Result<W> {
         if !self.started {
             self.start()?;
         }

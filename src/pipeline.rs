@@ -89,7 +89,7 @@ fn deliveries_in_flight(page_size: Option<u64>) -> usize {
 }
 
 /// What a consumer writes records to (nothing for `count`).
-pub type Output = Option<RecordWriter<Box<dyn crate::output::Finish + Send>>>;
+pub(crate) type Output = Option<RecordWriter<Box<dyn crate::output::Finish + Send>>>;
 
 enum Msg {
     Page(Delivery),
@@ -143,7 +143,11 @@ enum Slot {
 ///
 /// # Errors
 /// When the output cannot be written (a closed pipe included).
-pub async fn run(cfg: &Run, progress: &Progress, output: Output) -> anyhow::Result<(Vec<Outcome>, Output)> {
+pub(crate) async fn run(
+    cfg: &Run,
+    progress: &Progress,
+    output: Output,
+) -> anyhow::Result<(Vec<Outcome>, Output)> {
     let http = Http::new(cfg.policy).context("starting the HTTP client")?;
     let cache = cfg.cache.cache.clone();
     let mut jobs = Vec::new();

@@ -304,7 +304,7 @@ where
 /// Normalizes an optional text field: trims, and treats empty and
 /// placeholder values (`unknown`, `none`) as unknown.
 #[must_use]
-pub fn text(value: Option<CompactString>) -> Option<CompactString> {
+pub(crate) fn text(value: Option<CompactString>) -> Option<CompactString> {
     let v = value?;
     let t = v.trim();
     if t.is_empty() || t.eq_ignore_ascii_case("unknown") || t.eq_ignore_ascii_case("none") {
@@ -318,7 +318,7 @@ pub fn text(value: Option<CompactString>) -> Option<CompactString> {
 
 /// A Unix time in seconds as a timestamp; `0` and negatives are unknown.
 #[must_use]
-pub fn unix(secs: Option<i64>) -> Option<Timestamp> {
+pub(crate) fn unix(secs: Option<i64>) -> Option<Timestamp> {
     secs.filter(|s| *s > 0).map(Timestamp)
 }
 
