@@ -12,9 +12,9 @@
 //!
 //! The exports go to stdout; the mock runs until Ctrl-C.
 
-#[path = "../tests/common/hub.rs"]
+#[path = "../tests/it/common/hub.rs"]
 mod hub;
-#[path = "../tests/common/providers.rs"]
+#[path = "../tests/it/common/providers.rs"]
 mod providers;
 
 use std::io::Write as _;

@@ -1,16 +1,14 @@
 //! The on-disk cache, incremental Hub harvests and resumable harvests.
 
-mod common;
-
-use common::RunExt as _;
+use crate::common::RunExt as _;
 
 use std::fs;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::hub::{FakeHub, Faults};
-use common::{catalog, fresh_dir, hub_server, hub_url, ids, ndjson};
+use crate::common::hub::{FakeHub, Faults};
+use crate::common::{catalog, fresh_dir, hub_server, hub_url, ids, ndjson};
 use predicates::prelude::*;
 use wiremock::MockServer;
 
@@ -217,7 +215,7 @@ async fn a_killed_harvest_leaves_the_previous_entry_intact() {
         .assert()
         .success();
     let before = slow.seen().len();
-    let mut child = common::catalog_std()
+    let mut child = crate::common::catalog_std()
         .env("CATALOG_HUG_URL", hub_url(&slow_server))
         .env("CATALOG_CACHE_DIR", &cache)
         .env("CATALOG_TEST_TIME_SCALE", "0.01")
@@ -443,7 +441,7 @@ async fn a_killed_harvest_resumes_from_its_checkpoint() {
     // while page 3 is on its way.
     let slow = FakeHub::new(500).with_latency(Duration::from_millis(300));
     let slow_server = hub_server(slow.clone()).await;
-    let mut child = common::catalog_std()
+    let mut child = crate::common::catalog_std()
         .env("CATALOG_HUG_URL", hub_url(&slow_server))
         .env("CATALOG_CACHE_DIR", &cache)
         .env("CATALOG_TEST_TIME_SCALE", "0.01")

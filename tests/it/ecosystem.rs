@@ -1,16 +1,14 @@
 //! Fitting people's habits: providers from a config file, `--fields`,
 //! `--filter`, gzip output, completions, the man page, `--version`.
 
-mod common;
-
-use common::RunExt as _;
+use crate::common::RunExt as _;
 
 use std::fs;
 use std::io::Read;
 
-use common::hub::FakeHub;
-use common::providers::{mount, url_env, PROVIDERS};
-use common::{catalog, fixture, fresh_dir, hub_server, hub_url, ids, ndjson};
+use crate::common::hub::FakeHub;
+use crate::common::providers::{mount, url_env, PROVIDERS};
+use crate::common::{catalog, fixture, fresh_dir, hub_server, hub_url, ids, ndjson};
 use predicates::prelude::*;
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};

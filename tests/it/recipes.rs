@@ -4,15 +4,13 @@
 //! README.md. This test runs them with bash, `catalog` first on the PATH, jq
 //! and sqlite3 from the system, so the README cannot drift from the tool.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::hub::FakeHub;
-use common::providers::{mount, mount_hub, url_env, PROVIDERS};
-use common::{fresh_dir, ENV_VARS};
+use crate::common::hub::FakeHub;
+use crate::common::providers::{mount, mount_hub, url_env, PROVIDERS};
+use crate::common::{fresh_dir, ENV_VARS};
 use wiremock::MockServer;
 
 fn recipes() -> BTreeMap<String, String> {

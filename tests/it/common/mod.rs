@@ -2,9 +2,9 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
-pub mod faults;
 pub mod hub;
 pub mod providers;
+pub mod raw;
 
 use std::path::PathBuf;
 

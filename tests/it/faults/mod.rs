@@ -3,21 +3,19 @@
 //! loopback; every wait runs at `CATALOG_TEST_TIME_SCALE` and every network
 //! stall is bounded by a small `--timeout`.
 
-mod common;
-
-use common::RunExt as _;
+use crate::common::RunExt as _;
 
 use std::fs;
 use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::faults::{
+use crate::common::hub::{FakeHub, Faults};
+use crate::common::raw::{
     clock_random, contains, files_under, hub_id, hub_ids, hub_model, hub_page, names_ending, with_cursor,
     Action, RawRequest, RawServer, Response,
 };
-use common::hub::{FakeHub, Faults};
-use common::{catalog, catalog_std, fresh_dir, hub_server, hub_url, ids, ndjson, providers};
+use crate::common::{catalog, catalog_std, fresh_dir, hub_server, hub_url, ids, ndjson, providers};
 use serde_json::json;
 
 /// The listing path the raw Hub servers answer on.
@@ -1243,7 +1241,7 @@ fn an_x_portkey_api_key_does_not_follow_a_redirect_to_another_origin() {
 
 /// Every key variable (the non-key variables of `ENV_VARS` left out).
 fn key_vars() -> Vec<&'static str> {
-    common::ENV_VARS
+    crate::common::ENV_VARS
         .iter()
         .copied()
         .filter(|v| {

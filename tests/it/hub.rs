@@ -2,14 +2,12 @@
 //! fake Hub: cursor pagination, limits, page size, auth, pacing, rate limits,
 //! retries and failures.
 
-mod common;
-
-use common::RunExt as _;
+use crate::common::RunExt as _;
 
 use std::time::Duration;
 
-use common::hub::{FakeHub, Faults};
-use common::{catalog, hub_server, hub_url, ids, ndjson};
+use crate::common::hub::{FakeHub, Faults};
+use crate::common::{catalog, hub_server, hub_url, ids, ndjson};
 use predicates::prelude::*;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,15 +1,13 @@
 //! Every provider, directly: `fetch --all` and `count --all` against mock
 //! listings of all 14 providers served from their recorded fixtures.
 
-mod common;
-
-use common::RunExt as _;
+use crate::common::RunExt as _;
 
 use std::collections::BTreeMap;
 
-use common::hub::FakeHub;
-use common::providers::{mount, mount_hub, url_env, HUB_PATH, PROVIDERS};
-use common::{catalog, ndjson};
+use crate::common::hub::FakeHub;
+use crate::common::providers::{mount, mount_hub, url_env, HUB_PATH, PROVIDERS};
+use crate::common::{catalog, ndjson};
 use wiremock::MockServer;
 
 /// Keys for every provider whose listing needs one, except nebius, which is

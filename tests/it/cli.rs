@@ -1,17 +1,15 @@
 //! The command line as a user meets it: formats parsed back, atomic files,
 //! pipes, exit codes, bad input, `count` and `providers`.
 
-mod common;
-
-use common::RunExt as _;
+use crate::common::RunExt as _;
 
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::hub::FakeHub;
-use common::{catalog, hub_server, hub_url, ids, ndjson, SCHEMA_FIELDS};
+use crate::common::hub::FakeHub;
+use crate::common::{catalog, hub_server, hub_url, ids, ndjson, SCHEMA_FIELDS};
 use predicates::prelude::*;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -139,7 +137,7 @@ async fn a_run_killed_mid_harvest_leaves_the_previous_file_intact() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hf.ndjson");
     fs::write(&file, "{\"id\":\"previous\"}\n").unwrap();
-    let mut child = common::catalog_std()
+    let mut child = crate::common::catalog_std()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .env("CATALOG_TEST_TIME_SCALE", "0.01")
         .args(["fetch", "-p", "hug", "--no-progress", "-o"])
@@ -161,7 +159,7 @@ async fn a_run_killed_mid_harvest_leaves_the_previous_file_intact() {
 async fn a_closed_pipe_ends_the_run_quietly_with_success() {
     let hub = FakeHub::new(5000);
     let server = hub_server(hub.clone()).await;
-    let mut child = common::catalog_std()
+    let mut child = crate::common::catalog_std()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .env("CATALOG_TEST_TIME_SCALE", "0.01")
         .args([

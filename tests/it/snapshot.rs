@@ -1,14 +1,12 @@
 //! `catalog snapshot`: timestamped files written only when the data changed,
 //! deterministic bytes (gzip included), and nothing written on failure.
 
-mod common;
-
 use std::fs;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use common::hub::{FakeHub, Faults};
-use common::{catalog, fresh_dir, hub_server, hub_url, ids, ndjson, SCHEMA_FIELDS};
+use crate::common::hub::{FakeHub, Faults};
+use crate::common::{catalog, fresh_dir, hub_server, hub_url, ids, ndjson, SCHEMA_FIELDS};
 use wiremock::MockServer;
 
 /// Every schema field of a snapshot record, in order: the record without `fetched_at`.
