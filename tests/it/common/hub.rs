@@ -5,8 +5,6 @@
 //!
 //! Shared by the tests and by `examples/mock.rs`.
 
-#![allow(dead_code, reason = "each test binary uses a different part")]
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -1,7 +1,5 @@
 //! Shared test helpers: a hermetic `catalog` command and mock providers.
 
-#![allow(dead_code, reason = "each test binary uses a different part")]
-
 pub mod hub;
 pub mod providers;
 pub mod raw;

@@ -5,8 +5,6 @@
 //!
 //! Shared by the tests and by `examples/mock.rs`.
 
-#![allow(dead_code, reason = "each test binary uses a different part")]
-
 use std::path::PathBuf;
 
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
