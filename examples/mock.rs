@@ -13,7 +13,10 @@
 //! The exports go to stdout; the mock runs until Ctrl-C.
 
 // The mock serves what the tests serve; it has no use for their request logs.
-#[allow(dead_code, reason = "the example uses only the serving half of the test helpers")]
+#[allow(
+    dead_code,
+    reason = "the example uses only the serving half of the test helpers"
+)]
 #[path = "../tests/it/common/hub.rs"]
 mod hub;
 #[path = "../tests/it/common/providers.rs"]

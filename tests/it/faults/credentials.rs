@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use serde_json::json;
 
 use super::{respond, stderr_of, HUB};
-use crate::common::raw::{contains, hub_ids, hub_page, with_cursor, RawServer, Response};
+use crate::common::hub::{hub_ids, with_cursor};
+use crate::common::raw::{contains, hub_page, RawServer, Response};
 use crate::common::{catalog, ids, ndjson};
 
 const TOKEN: &str = "hf_SENTINEL_scoping_0123456789";

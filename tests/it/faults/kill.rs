@@ -5,7 +5,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::{respond, stderr_of, HUB, PREVIOUS};
-use crate::common::raw::{clock_random, hub_ids, hub_page, names_ending, Action, RawServer};
+use crate::common::hub::hub_ids;
+use crate::common::raw::{clock_random, hub_page, names_ending, Action, RawServer};
 use crate::common::{catalog, catalog_std, ids, ndjson};
 
 /// A slow 50,000-model Hub: pages of 1000, 100 ms apart at test time.

@@ -3,7 +3,8 @@
 use serde_json::json;
 
 use super::{respond, stderr_of, stdout_of, summary_line, HUB};
-use crate::common::raw::{hub_ids, hub_page, RawServer, Response};
+use crate::common::hub::hub_ids;
+use crate::common::raw::{hub_page, RawServer, Response};
 use crate::common::{catalog, ids, ndjson};
 
 /// A 200-model Hub whose second page is `bad` (status, content type, body).

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::{respond, stderr_of, stdout_of, summary_line, HUB};
-use crate::common::raw::{hub_model, Action, RawServer, Response};
+use crate::common::hub::hub_model;
+use crate::common::raw::{Action, RawServer, Response};
 use crate::common::{catalog, ids, ndjson};
 
 const CAP: u64 = 64 << 20;

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::{respond, stderr_of, stdout_of, summary_line, HUB};
-use crate::common::raw::{hub_id, hub_ids, hub_model, with_cursor, RawServer, Response};
+use crate::common::hub::{hub_id, hub_ids, hub_model, with_cursor};
+use crate::common::raw::{RawServer, Response};
 use crate::common::{catalog, ids, ndjson};
 
 #[test]

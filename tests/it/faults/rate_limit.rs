@@ -5,7 +5,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 
 use super::{respond, stderr_of, stdout_of, summary_line, HUB};
-use crate::common::raw::{hub_ids, hub_page, RawServer, Response};
+use crate::common::hub::hub_ids;
+use crate::common::raw::{hub_page, RawServer, Response};
 use crate::common::{catalog, ids, ndjson};
 
 /// An IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`) for `Retry-After`.

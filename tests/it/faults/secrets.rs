@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::{respond, stderr_of, HUB};
-use crate::common::raw::{contains, files_under, hub_id, hub_page, Action, RawRequest, RawServer, Response};
+use crate::common::hub::hub_id;
+use crate::common::raw::{contains, files_under, hub_page, Action, RawRequest, RawServer, Response};
 use crate::common::{catalog, fresh_dir, ids, ndjson};
 
 /// Every key variable (the non-key variables of `ENV_VARS` left out).

@@ -3,8 +3,9 @@
 use std::time::{Duration, Instant};
 
 use super::{respond, stderr_of, stdout_of, summary_line, HUB};
+use crate::common::hub::hub_ids;
 use crate::common::hub::FakeHub;
-use crate::common::raw::{hub_ids, hub_page, Action, RawServer};
+use crate::common::raw::{hub_page, Action, RawServer};
 use crate::common::RunExt as _;
 use crate::common::{catalog, hub_server, hub_url, ids, ndjson, providers};
 

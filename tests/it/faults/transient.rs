@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use super::{respond, stderr_of, stdout_of, summary_line, HUB};
-use crate::common::hub::{FakeHub, Faults};
-use crate::common::raw::{hub_ids, hub_page, Action, RawRequest, RawServer, Response};
+use crate::common::hub::{hub_ids, FakeHub, Faults};
+use crate::common::raw::{hub_page, Action, RawRequest, RawServer, Response};
 use crate::common::RunExt as _;
 use crate::common::{catalog, hub_server, hub_url, ids, ndjson};
 
