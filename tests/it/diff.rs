@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::common::hub::FakeHub;
-use crate::common::providers::{mount, PROVIDERS};
+use crate::common::providers::{mount, spec, PROVIDERS};
 use crate::common::{catalog, fresh_dir, hub_server, hub_url};
 use serde_json::{json, Value};
 
@@ -437,10 +437,7 @@ async fn priced_catalogs_compare_equal_across_csv_json_and_ndjson() {
     for name in ["openrouter", "deepinfra", "chutes"] {
         let p = PROVIDERS.iter().find(|p| p.name == name).unwrap();
         mount(&server, p, None).await;
-        env.push((
-            format!("CATALOG_{}_URL", name.to_ascii_uppercase()),
-            format!("{}{}", server.uri(), p.path),
-        ));
+        env.push((spec(name).url_env(), format!("{}{}", server.uri(), p.path)));
     }
     let dir = fresh_dir("diff");
     let files: Vec<PathBuf> = ["p.ndjson", "p.json", "p.csv", "p.csv.gz"]

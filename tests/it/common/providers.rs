@@ -6,11 +6,27 @@
 //! Shared by the tests and by `examples/mock.rs`.
 
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
+use catalog::providers::ProviderSpec;
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::hub::FakeHub;
+
+/// The built-in provider table, parsed once.
+pub fn builtin() -> &'static [ProviderSpec] {
+    static BUILTIN: LazyLock<Vec<ProviderSpec>> = LazyLock::new(catalog::providers::builtin);
+    &BUILTIN
+}
+
+/// The built-in provider `name`.
+pub fn spec(name: &str) -> &'static ProviderSpec {
+    builtin()
+        .iter()
+        .find(|spec| spec.name == name)
+        .unwrap_or_else(|| panic!("{name} is not a built-in provider"))
+}
 
 /// How a provider's key is checked.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +51,9 @@ pub struct MockProvider {
     pub pages: &'static [(Option<(&'static str, &'static str)>, &'static str)],
 }
 
-/// Every built-in provider except `hug` (served by [`FakeHub`]), in table order.
+/// Every built-in provider except `hug` (served by [`FakeHub`]), in table
+/// order. Written by hand, as the recorded listings are: [`url_env`] checks
+/// that it covers exactly the built-in table.
 pub const PROVIDERS: &[MockProvider] = &[
     MockProvider {
         name: "openrouter",
@@ -170,17 +188,26 @@ pub async fn mount_hub(server: &MockServer, hub: FakeHub) {
         .await;
 }
 
-/// `CATALOG_<NAME>_URL` settings pointing every provider at `server`.
+/// `CATALOG_<NAME>_URL` settings pointing every built-in provider at its
+/// mock on `server`. Panics unless [`PROVIDERS`] and the fake Hub cover
+/// exactly the built-in table.
 pub fn url_env(server: &MockServer) -> Vec<(String, String)> {
-    PROVIDERS
+    let table: Vec<&str> = builtin().iter().map(|spec| spec.name.as_str()).collect();
+    let mocked: Vec<&str> = PROVIDERS.iter().map(|p| p.name).collect();
+    let expected: Vec<&str> = table.iter().copied().filter(|name| *name != "hug").collect();
+    assert_eq!(
+        mocked, expected,
+        "PROVIDERS must list every built-in provider but hug, in table order"
+    );
+    assert!(table.contains(&"hug"), "the fake Hub serves the built-in hug");
+    builtin()
         .iter()
-        .map(|p| (p.name, p.path))
-        .chain([("hug", HUB_PATH)])
-        .map(|(name, path)| {
-            (
-                format!("CATALOG_{}_URL", name.to_ascii_uppercase()),
-                format!("{}{path}", server.uri()),
-            )
+        .map(|spec| {
+            let path = PROVIDERS
+                .iter()
+                .find(|p| p.name == spec.name)
+                .map_or(HUB_PATH, |p| p.path);
+            (spec.url_env(), format!("{}{path}", server.uri()))
         })
         .collect()
 }

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{respond, stderr_of, HUB};
 use crate::common::hub::{hub_ids, with_cursor};
+use crate::common::providers::spec;
 use crate::common::raw::{contains, hub_page, RawServer, Response};
 use crate::common::{catalog, ids, ndjson};
 
@@ -97,15 +98,10 @@ fn a_redirect_to_another_origin_is_followed_without_the_token() {
     assert_eq!(ids(&ndjson(&out.stdout)), hub_ids(300));
 }
 
-/// A provider `name` (key in `header`) whose listing redirects to another
-/// origin serving `body`: the key must not follow.
-fn assert_header_key_not_redirected(
-    name: &str,
-    key_env: &str,
-    header: &str,
-    path: &str,
-    body: serde_json::Value,
-) {
+/// A provider `name` whose listing redirects to another origin serving
+/// `body`: its key (in its first key variable, sent in `header`) must not
+/// follow.
+fn assert_header_key_not_redirected(name: &str, header: &str, path: &str, body: serde_json::Value) {
     let key = format!("SENTINEL-{name}-0123456789");
     let foreign = RawServer::start(move |_| respond(Response::json(200, &body)));
     let foreign_origin = foreign.origin();
@@ -113,8 +109,8 @@ fn assert_header_key_not_redirected(
         respond(Response::new(302).header("Location", format!("{foreign_origin}{}", req.target)))
     });
     let out = catalog()
-        .env(format!("CATALOG_{}_URL", name.to_uppercase()), home.url(path))
-        .env(key_env, &key)
+        .env(spec(name).url_env(), home.url(path))
+        .env(&spec(name).key_env[0], &key)
         .args(["fetch", "-p", name, "-f", "ndjson"])
         .output()
         .unwrap();
@@ -133,7 +129,6 @@ fn assert_header_key_not_redirected(
 fn an_x_goog_api_key_does_not_follow_a_redirect_to_another_origin() {
     assert_header_key_not_redirected(
         "google",
-        "GEMINI_API_KEY",
         "x-goog-api-key",
         "/v1beta/models",
         json!({"models": [{"name": "models/a"}, {"name": "models/b"}]}),
@@ -144,7 +139,6 @@ fn an_x_goog_api_key_does_not_follow_a_redirect_to_another_origin() {
 fn an_x_portkey_api_key_does_not_follow_a_redirect_to_another_origin() {
     assert_header_key_not_redirected(
         "portkey",
-        "PORTKEY_API_KEY",
         "x-portkey-api-key",
         "/v1/models",
         json!({"data": [{"id": "@a/x"}, {"id": "@b/y"}], "total": 2}),

@@ -3,26 +3,14 @@
 use std::fs;
 use std::time::{Duration, Instant};
 
+use catalog::providers::ProviderSpec;
 use serde_json::json;
 
 use super::{respond, stderr_of, HUB};
 use crate::common::hub::hub_id;
+use crate::common::providers::builtin;
 use crate::common::raw::{contains, files_under, hub_page, Action, RawRequest, RawServer, Response};
-use crate::common::{catalog, fresh_dir, ids, ndjson};
-
-/// Every key variable (the non-key variables of `ENV_VARS` left out).
-fn key_vars() -> Vec<&'static str> {
-    crate::common::ENV_VARS
-        .iter()
-        .copied()
-        .filter(|v| {
-            !matches!(
-                *v,
-                "HF_ENDPOINT" | "RUST_LOG" | "CATALOG_CACHE_DIR" | "CATALOG_CONFIG"
-            )
-        })
-        .collect()
-}
+use crate::common::{catalog, fresh_dir, ids, key_vars, ndjson};
 
 fn sentinel(var: &str) -> String {
     format!("sk-SENTINEL-{var}")
@@ -60,27 +48,51 @@ fn hostile(req: &RawRequest) -> Action {
     }
 }
 
+/// The [`hostile`] server kind each built-in provider is pointed at. Written
+/// by hand: [`plan`] checks it covers exactly the built-in table.
+const KINDS: &[(&str, &str)] = &[
+    ("openrouter", "e401"),
+    ("portkey", "e500"),
+    ("featherless", "garbage"),
+    ("deepinfra", "html"),
+    ("hug", "hubthen500"),
+    ("chutes", "ok"),
+    ("groq", "e401"),
+    ("together", "e403"),
+    ("fireworks", "e429"),
+    ("google", "e401"),
+    ("xai", "reset"),
+    ("nebius", "e500"),
+    ("cerebras", "html"),
+    ("novita", "e401"),
+];
+
+/// Every built-in provider, in table order, with its server kind.
+fn plan() -> Vec<(&'static ProviderSpec, &'static str)> {
+    let plan: Vec<(&ProviderSpec, &str)> = builtin()
+        .iter()
+        .map(|spec| {
+            let (_, kind) = KINDS
+                .iter()
+                .find(|(name, _)| *name == spec.name)
+                .unwrap_or_else(|| panic!("KINDS has no server for the built-in {}", spec.name));
+            (spec, *kind)
+        })
+        .collect();
+    assert_eq!(
+        plan.len(),
+        KINDS.len(),
+        "KINDS names a provider the table does not have"
+    );
+    plan
+}
+
 #[test]
 fn sentinel_keys_never_appear_in_output_logs_errors_or_files() {
     let server = RawServer::start(hostile);
     // Each provider's server fails its own way; two succeed (in part), so
     // that the output file, the cache and its checkpoints get written too.
-    let plan = [
-        ("openrouter", "e401"),
-        ("portkey", "e500"),
-        ("featherless", "garbage"),
-        ("deepinfra", "html"),
-        ("hug", "hubthen500"),
-        ("chutes", "ok"),
-        ("groq", "e401"),
-        ("together", "e403"),
-        ("fireworks", "e429"),
-        ("google", "e401"),
-        ("xai", "reset"),
-        ("nebius", "e500"),
-        ("cerebras", "html"),
-        ("novita", "e401"),
-    ];
+    let plan = plan();
     let work = fresh_dir("sentinel");
     let cache = work.join("cache");
     let snaps = work.join("snaps");
@@ -89,10 +101,10 @@ fn sentinel_keys_never_appear_in_output_logs_errors_or_files() {
         for var in key_vars() {
             cmd.env(var, sentinel(var));
         }
-        for (name, kind) in plan {
+        for (spec, kind) in &plan {
             cmd.env(
-                format!("CATALOG_{}_URL", name.to_uppercase()),
-                server.url(&format!("/{kind}/{name}/models")),
+                spec.url_env(),
+                server.url(&format!("/{kind}/{}/models", spec.name)),
             );
         }
         cmd.env("CATALOG_CACHE_DIR", &cache);
