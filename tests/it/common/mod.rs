@@ -101,6 +101,51 @@ pub fn fresh_dir(what: &str) -> PathBuf {
     dir
 }
 
+/// A server with a Hub listing at `/api/models`: the fake Hub on wiremock,
+/// or a raw server.
+pub trait HubListing {
+    /// The listing's URL.
+    fn hub_url(&self) -> String;
+}
+
+impl HubListing for MockServer {
+    fn hub_url(&self) -> String {
+        format!("{}/api/models", self.uri())
+    }
+}
+
+impl HubListing for raw::RawServer {
+    fn hub_url(&self) -> String {
+        self.url("/api/models")
+    }
+}
+
+/// The Hub listing's URL on `server`.
+pub fn hub_url(server: &impl HubListing) -> String {
+    server.hub_url()
+}
+
+/// [`catalog`] with the Hub pointed at `server`.
+pub fn hub_catalog(server: &impl HubListing) -> Command {
+    let mut cmd = catalog();
+    cmd.env("CATALOG_HUG_URL", server.hub_url());
+    cmd
+}
+
+/// `catalog fetch -p hug --delay-ms 0` against the Hub on `server`: the
+/// hermetic command most Hub tests start from.
+pub fn hub_fetch(server: &impl HubListing) -> Command {
+    Command::from_std(hub_fetch_std(server))
+}
+
+/// [`hub_fetch`] as a `std::process::Command`, to spawn, signal or kill.
+pub fn hub_fetch_std(server: &impl HubListing) -> std::process::Command {
+    let mut cmd = catalog_std();
+    cmd.env("CATALOG_HUG_URL", server.hub_url())
+        .args(["fetch", "-p", "hug", "--delay-ms", "0"]);
+    cmd
+}
+
 /// A wiremock server whose `/api/models` is the given fake Hub.
 pub async fn hub_server(hub: hub::FakeHub) -> MockServer {
     let server = MockServer::start().await;
@@ -110,11 +155,6 @@ pub async fn hub_server(hub: hub::FakeHub) -> MockServer {
         .mount(&server)
         .await;
     server
-}
-
-/// The fake Hub's listing URL on `server`.
-pub fn hub_url(server: &MockServer) -> String {
-    format!("{}/api/models", server.uri())
 }
 
 /// A fixture file's path.

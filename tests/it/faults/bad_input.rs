@@ -1,9 +1,10 @@
 //! Bad input fails fast, before any request.
 
+use crate::common::hub_url;
 use std::fs;
 use std::time::{Duration, Instant};
 
-use super::{respond, stderr_of, HUB};
+use super::{respond, stderr_of};
 use crate::common::catalog;
 use crate::common::raw::{hub_page, RawServer};
 
@@ -121,7 +122,7 @@ fn bad_input_exits_2_before_any_request() {
         let out = catalog()
             .env(
                 "CATALOG_HUG_URL",
-                url.map_or_else(|| server.url(HUB), str::to_owned),
+                url.map_or_else(|| hub_url(&server), str::to_owned),
             )
             .env("CATALOG_GROQ_URL", server.url("/groq"))
             .args(args)

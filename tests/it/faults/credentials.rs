@@ -4,11 +4,11 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
-use super::{respond, stderr_of, HUB};
+use super::{respond, stderr_of};
 use crate::common::hub::{hub_ids, with_cursor};
 use crate::common::providers::spec;
 use crate::common::raw::{contains, hub_page, RawServer, Response};
-use crate::common::{catalog, ids, ndjson};
+use crate::common::{catalog, hub_catalog, ids, ndjson};
 
 const TOKEN: &str = "hf_SENTINEL_scoping_0123456789";
 
@@ -40,8 +40,7 @@ fn a_next_link_to_another_origin_is_followed_without_the_token() {
         page.headers.retain(|(k, _)| k != "Link");
         respond(page.header("Link", format!("<{next}>; rel=\"next\"")))
     });
-    let out = catalog()
-        .env("CATALOG_HUG_URL", home.url(HUB))
+    let out = hub_catalog(&home)
         .env("HF_TOKEN", TOKEN)
         .args(["fetch", "-p", "hug", "-f", "ndjson"])
         .output()
@@ -80,8 +79,7 @@ fn a_redirect_to_another_origin_is_followed_without_the_token() {
         respond(Response::new(302).header("Location", format!("{foreign_origin}{}", req.target)))
     });
     *home_origin.lock().unwrap() = home.origin();
-    let out = catalog()
-        .env("CATALOG_HUG_URL", home.url(HUB))
+    let out = hub_catalog(&home)
         .env("HF_TOKEN", TOKEN)
         .args(["fetch", "-p", "hug", "-f", "ndjson"])
         .output()

@@ -4,8 +4,8 @@ use std::fs;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::{respond, stderr_of, HUB, PREVIOUS};
-use crate::common::catalog_std;
+use super::{respond, stderr_of, PREVIOUS};
+use crate::common::hub_fetch_std;
 use crate::common::raw::{hub_page, names_ending, Action, RawServer};
 
 #[test]
@@ -21,9 +21,8 @@ fn sigint_exits_130_within_a_second_keeping_the_previous_file_and_no_temp_file()
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hf.json");
     fs::write(&file, PREVIOUS).unwrap();
-    let mut child = catalog_std()
-        .env("CATALOG_HUG_URL", server.url(HUB))
-        .args(["fetch", "-p", "hug", "--delay-ms", "0", "--no-progress", "-o"])
+    let mut child = hub_fetch_std(&server)
+        .args(["--no-progress", "-o"])
         .arg(&file)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -4,10 +4,10 @@ use std::fs;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::{respond, stderr_of, HUB, PREVIOUS};
+use super::{respond, stderr_of, PREVIOUS};
 use crate::common::hub::hub_ids;
 use crate::common::raw::{clock_random, hub_page, names_ending, Action, RawServer};
-use crate::common::{catalog, catalog_std, ids, ndjson};
+use crate::common::{catalog_std, hub_catalog, hub_fetch_std, hub_url, ids, ndjson};
 
 /// A slow 50,000-model Hub: pages of 1000, 100 ms apart at test time.
 fn slow_big_hub() -> RawServer {
@@ -16,7 +16,7 @@ fn slow_big_hub() -> RawServer {
 
 fn spawn_slow_fetch(server: &RawServer, file: &std::path::Path) -> std::process::Child {
     catalog_std()
-        .env("CATALOG_HUG_URL", server.url(HUB))
+        .env("CATALOG_HUG_URL", hub_url(server))
         .args([
             "fetch",
             "-p",
@@ -92,8 +92,7 @@ fn temp_files_left_by_killed_runs_are_cleaned_by_the_next_successful_run() {
     assert!(!left.is_empty(), "the last SIGKILL leaves its temporary file");
 
     let small = RawServer::start(|req| respond(hub_page(req, 50)));
-    catalog()
-        .env("CATALOG_HUG_URL", small.url(HUB))
+    hub_catalog(&small)
         .args(["fetch", "-p", "hug", "-o"])
         .arg(&file)
         .assert()
@@ -125,19 +124,8 @@ fn a_run_never_removes_the_temporary_file_of_a_live_run_in_the_same_directory() 
     let fast = RawServer::start(|req| respond(hub_page(req, 10)));
     let dir = tempfile::tempdir().unwrap();
     let (a_file, b_file) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"));
-    let a = catalog_std()
-        .env("CATALOG_HUG_URL", slow.url(HUB))
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "--delay-ms",
-            "0",
-            "--timeout",
-            "5",
-            "-q",
-            "-o",
-        ])
+    let a = hub_fetch_std(&slow)
+        .args(["--timeout", "5", "-q", "-o"])
         .arg(&a_file)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -148,8 +136,7 @@ fn a_run_never_removes_the_temporary_file_of_a_live_run_in_the_same_directory() 
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(names_ending(dir.path(), ".catalog-tmp").len(), 1, "A is writing");
-    catalog()
-        .env("CATALOG_HUG_URL", fast.url(HUB))
+    hub_catalog(&fast)
         .args(["fetch", "-p", "hug", "-o"])
         .arg(&b_file)
         .assert()

@@ -2,10 +2,10 @@
 
 use serde_json::json;
 
-use super::{respond, stderr_of, stdout_of, summary_line, HUB};
+use super::{respond, stderr_of, stdout_of, summary_line};
 use crate::common::hub::hub_ids;
 use crate::common::raw::{hub_page, RawServer, Response};
-use crate::common::{catalog, ids, ndjson};
+use crate::common::{catalog, hub_catalog, hub_fetch, ids, ndjson};
 
 /// A 200-model Hub whose second page is `bad` (status, content type, body).
 fn hub_with_bad_page_2(status: u16, content_type: &'static str, bad: &'static str) -> RawServer {
@@ -23,9 +23,8 @@ fn hub_with_bad_page_2(status: u16, content_type: &'static str, bad: &'static st
 }
 
 fn assert_page_2_fails(server: &RawServer, reason: &str) {
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
-        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
+    let out = hub_fetch(server)
+        .args(["-f", "ndjson"])
         .assert()
         .code(3)
         .get_output()
@@ -112,8 +111,7 @@ fn one_model_with_a_wrong_typed_field_is_skipped_and_counted() {
             ]),
         ))
     });
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
+    let out = hub_catalog(&server)
         .args(["fetch", "-p", "hug", "-f", "ndjson"])
         .assert()
         .success()

@@ -7,9 +7,6 @@ use std::process::Output;
 
 use crate::common::raw::{Action, Response};
 
-/// The listing path the raw Hub servers answer on.
-const HUB: &str = "/api/models";
-
 fn stdout_of(o: &Output) -> &[u8] {
     &o.stdout
 }

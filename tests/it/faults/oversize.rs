@@ -4,10 +4,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{respond, stderr_of, stdout_of, summary_line, HUB};
+use super::{respond, stderr_of, stdout_of, summary_line};
 use crate::common::hub::hub_model;
 use crate::common::raw::{Action, RawServer, Response};
-use crate::common::{catalog, ids, ndjson};
+use crate::common::{hub_catalog, ids, ndjson};
 
 const CAP: u64 = 64 << 20;
 
@@ -19,8 +19,7 @@ fn assert_too_large(declare_length: bool) {
         filler: br#"{"id":"org/filler","downloads":1},"#.to_vec(),
     });
     let started = Instant::now();
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
+    let out = hub_catalog(&server)
         .args(["fetch", "-p", "hug", "-f", "ndjson", "--timeout", "5"])
         .assert()
         .code(3)
@@ -59,8 +58,7 @@ fn an_8_mib_string_field_in_a_valid_page_is_written_whole() {
     ]);
     let server = RawServer::start(move |_| respond(Response::json(200, &body)));
     let started = Instant::now();
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
+    let out = hub_catalog(&server)
         .args(["fetch", "-p", "hug", "-f", "ndjson"])
         .assert()
         .success()

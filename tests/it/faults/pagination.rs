@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{respond, stderr_of, stdout_of, summary_line, HUB};
+use super::{respond, stderr_of, stdout_of, summary_line};
 use crate::common::hub::{hub_id, hub_ids, hub_model, with_cursor};
 use crate::common::raw::{RawServer, Response};
-use crate::common::{catalog, ids, ndjson};
+use crate::common::{catalog, hub_catalog, hub_fetch, ids, ndjson};
 
 #[test]
 fn a_link_back_to_an_already_fetched_page_stops_with_an_error() {
@@ -30,9 +30,8 @@ fn a_link_back_to_an_already_fetched_page_stops_with_an_error() {
         respond(Response::json(200, &json!(body)).header("Link", format!("<{next}>; rel=\"next\"")))
     });
     let started = Instant::now();
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
-        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
+    let out = hub_fetch(&server)
+        .args(["-f", "ndjson"])
         .assert()
         .code(3)
         .get_output()
@@ -58,9 +57,8 @@ fn a_link_to_the_page_itself_stops_with_an_error() {
                 .header("Link", format!("<{}>; rel=\"next\"", req.url())),
         )
     });
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
-        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
+    let out = hub_fetch(&server)
+        .args(["-f", "ndjson"])
         .assert()
         .code(3)
         .get_output()
@@ -117,8 +115,7 @@ fn endless_pages_with_fresh_cursors_stop_at_the_limit() {
         )
     });
     let started = Instant::now();
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
+    let out = hub_catalog(&server)
         .args([
             "fetch",
             "-p",

@@ -4,10 +4,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
-use super::{respond, stderr_of, stdout_of, summary_line, HUB};
+use super::{respond, stderr_of, stdout_of, summary_line};
 use crate::common::hub::hub_ids;
 use crate::common::raw::{hub_page, RawServer, Response};
-use crate::common::{catalog, ids, ndjson};
+use crate::common::{hub_fetch, ids, ndjson};
 
 /// An IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`) for `Retry-After`.
 fn http_date(t: SystemTime) -> String {
@@ -53,9 +53,8 @@ fn hub_429_at_2(headers: Vec<(&'static str, String)>) -> RawServer {
 
 fn assert_waits_then_resumes(headers: Vec<(&'static str, String)>, min_gap: Duration) {
     let server = hub_429_at_2(headers.clone());
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
-        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
+    let out = hub_fetch(&server)
+        .args(["-f", "ndjson"])
         .assert()
         .success()
         .get_output()
@@ -121,19 +120,8 @@ fn asked_wait(stderr: &str) -> u64 {
 fn assert_wait_too_long(headers: Vec<(&'static str, String)>, expect: std::ops::RangeInclusive<u64>) {
     let server = hub_429_at_2(headers.clone());
     let started = Instant::now();
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "-f",
-            "ndjson",
-            "--delay-ms",
-            "0",
-            "--max-wait",
-            "60",
-        ])
+    let out = hub_fetch(&server)
+        .args(["-f", "ndjson", "--max-wait", "60"])
         .assert()
         .code(3)
         .get_output()

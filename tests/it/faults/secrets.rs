@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 use catalog::providers::ProviderSpec;
 use serde_json::json;
 
-use super::{respond, stderr_of, HUB};
+use super::{respond, stderr_of};
 use crate::common::hub::hub_id;
 use crate::common::providers::builtin;
 use crate::common::raw::{contains, files_under, hub_page, Action, RawRequest, RawServer, Response};
-use crate::common::{catalog, fresh_dir, ids, key_vars, ndjson};
+use crate::common::{catalog, fresh_dir, hub_catalog, ids, key_vars, ndjson};
 
 fn sentinel(var: &str) -> String {
     format!("sk-SENTINEL-{var}")
@@ -267,8 +267,7 @@ fn a_key_reflected_into_the_next_link_is_not_logged_or_cached() {
         }
     });
     let work = fresh_dir("reflected");
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
+    let out = hub_catalog(&server)
         .env("HF_TOKEN", key)
         .env("CATALOG_CACHE_DIR", work.join("cache"))
         .args(["fetch", "-p", "hug", "-f", "ndjson", "-v", "--retries", "0", "-o"])

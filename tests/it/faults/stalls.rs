@@ -2,12 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use super::{respond, stderr_of, stdout_of, summary_line, HUB};
+use super::{respond, stderr_of, stdout_of, summary_line};
 use crate::common::hub::hub_ids;
 use crate::common::hub::FakeHub;
 use crate::common::raw::{hub_page, Action, RawServer};
 use crate::common::RunExt as _;
-use crate::common::{catalog, hub_server, hub_url, ids, ndjson, providers};
+use crate::common::{hub_catalog, hub_server, ids, ndjson, providers};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_never_answers_times_out_and_the_other_provider_is_still_written() {
@@ -15,9 +15,8 @@ async fn a_server_that_never_answers_times_out_and_the_other_provider_is_still_w
     let hub = FakeHub::new(30);
     let server = hub_server(hub.clone()).await;
     let started = Instant::now();
-    let out = catalog()
+    let out = hub_catalog(&server)
         .env("CATALOG_CHUTES_URL", hang.url("/v1/models"))
-        .env("CATALOG_HUG_URL", hub_url(&server))
         .args([
             "fetch",
             "-p",
@@ -76,8 +75,7 @@ async fn a_body_that_stalls_mid_way_times_out_and_the_other_provider_is_still_wr
     let spec = providers::PROVIDERS.iter().find(|p| p.name == "groq").unwrap();
     providers::mount(&groq, spec, Some("gsk-test")).await;
     let started = Instant::now();
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub.url(HUB))
+    let out = hub_catalog(&hub)
         .env("CATALOG_GROQ_URL", format!("{}{}", groq.uri(), spec.path))
         .env("GROQ_API_KEY", "gsk-test")
         .args([
@@ -134,8 +132,7 @@ fn a_slow_trickle_whose_pauses_stay_under_the_timeout_succeeds() {
         }
     });
     let started = Instant::now();
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
+    let out = hub_catalog(&server)
         .args([
             "fetch",
             "-p",

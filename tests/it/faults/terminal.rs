@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use super::{respond, stderr_of, summary_line, HUB};
+use super::{respond, stderr_of, summary_line};
 use crate::common::raw::{contains, RawServer, Response};
-use crate::common::{catalog, ids, ndjson};
+use crate::common::{hub_catalog, ids, ndjson};
 
 const EVIL_HUB_ID: &str = "evil\u{1b}[31mred\u{7}";
 const EVIL_TITLE_ID: &str = "org/t\u{1b}]0;owned\u{7}x";
@@ -35,9 +35,8 @@ fn evil_servers() -> (RawServer, RawServer, RawServer) {
 }
 
 fn evil_cmd(hub: &RawServer, groq: &RawServer, chutes: &RawServer) -> assert_cmd::Command {
-    let mut cmd = catalog();
-    cmd.env("CATALOG_HUG_URL", hub.url(HUB))
-        .env("CATALOG_GROQ_URL", groq.url("/openai/v1/models"))
+    let mut cmd = hub_catalog(hub);
+    cmd.env("CATALOG_GROQ_URL", groq.url("/openai/v1/models"))
         .env("CATALOG_CHUTES_URL", chutes.url("/v1/models"))
         .env("GROQ_API_KEY", "gsk-test");
     cmd

@@ -2,11 +2,11 @@
 
 use serde_json::json;
 
-use super::{respond, stderr_of, stdout_of, summary_line, HUB};
+use super::{respond, stderr_of, stdout_of, summary_line};
 use crate::common::hub::{hub_ids, FakeHub, Faults};
 use crate::common::raw::{hub_page, Action, RawRequest, RawServer, Response};
 use crate::common::RunExt as _;
-use crate::common::{catalog, hub_server, hub_url, ids, ndjson};
+use crate::common::{hub_fetch, hub_server, ids, ndjson};
 
 /// 503, 502, 504 in turn on every 7th request; a reset on every 11th.
 fn flaky_hub(total: usize) -> RawServer {
@@ -55,19 +55,8 @@ fn assert_retries_asked_the_same_page(requests: &[RawRequest]) {
 #[test]
 fn five_thousand_models_through_5xx_every_7th_request_and_resets_arrive_exactly_once_in_order() {
     let server = flaky_hub(5000);
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "--batch-size",
-            "100",
-            "-f",
-            "ndjson",
-            "--delay-ms",
-            "0",
-        ])
+    let out = hub_fetch(&server)
+        .args(["--batch-size", "100", "-f", "ndjson"])
         .assert()
         .success()
         .get_output()
@@ -106,19 +95,8 @@ async fn fake_hub_503_on_every_7th_request_loses_and_repeats_nothing() {
         ..Faults::default()
     });
     let server = hub_server(hub.clone()).await;
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "--batch-size",
-            "100",
-            "-f",
-            "ndjson",
-            "--delay-ms",
-            "0",
-        ])
+    let out = hub_fetch(&server)
+        .args(["--batch-size", "100", "-f", "ndjson"])
         .ok_stdout();
     assert_eq!(ids(&ndjson(&out)), hub.ids());
     // 50 good pages; requests 7, 14, ..., 56 failed: 58 in all.
@@ -128,19 +106,8 @@ async fn fake_hub_503_on_every_7th_request_loses_and_repeats_nothing() {
 #[test]
 fn fifty_thousand_models_in_pages_of_1000_through_5xx_and_resets_arrive_exactly_once_in_order() {
     let server = flaky_hub(50_000);
-    let out = catalog()
-        .env("CATALOG_HUG_URL", server.url(HUB))
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "--batch-size",
-            "1000",
-            "-f",
-            "ndjson",
-            "--delay-ms",
-            "0",
-        ])
+    let out = hub_fetch(&server)
+        .args(["--batch-size", "1000", "-f", "ndjson"])
         .assert()
         .success()
         .get_output()
