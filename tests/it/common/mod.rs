@@ -4,6 +4,8 @@ pub mod hub;
 pub mod providers;
 pub mod raw;
 
+pub use providers::fixture;
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;
@@ -155,13 +157,6 @@ pub async fn hub_server(hub: hub::FakeHub) -> MockServer {
         .mount(&server)
         .await;
     server
-}
-
-/// A fixture file's path.
-pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
 }
 
 /// Parses NDJSON output into JSON values, one per line.

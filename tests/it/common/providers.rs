@@ -144,10 +144,16 @@ pub const PROVIDERS: &[MockProvider] = &[
 /// Path of the fake Hub's listing.
 pub const HUB_PATH: &str = "/hug/api/models";
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+/// A fixture file's path.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
-        .join(name);
+        .join(name)
+}
+
+/// A fixture file's bytes.
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    let path = fixture(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -167,7 +173,7 @@ pub async fn mount(server: &MockServer, p: &MockProvider, key: Option<&str>) {
                 KeyCheck::Header(name) => mock.and(header(name, key)),
             };
         }
-        let body = ResponseTemplate::new(200).set_body_raw(fixture(file), "application/json");
+        let body = ResponseTemplate::new(200).set_body_raw(fixture_bytes(file), "application/json");
         mock.respond_with(body).with_priority(1).mount(server).await;
     }
     Mock::given(path(p.path))
