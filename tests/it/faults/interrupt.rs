@@ -39,7 +39,8 @@ fn sigint_exits_130_within_a_second_keeping_the_previous_file_and_no_temp_file()
         "the output is being written to a temporary file"
     );
     let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: sending a signal to our own child process.
+    // SAFETY: kill(2) takes no pointers and touches no memory of ours; `pid`
+    // is our own child, not yet waited for, so it cannot name a recycled process.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
     let signalled = Instant::now();
     let status = loop {
