@@ -676,7 +676,8 @@ fn control(port: u16, path: &str) -> anyhow::Result<serde_json::Value> {
 
 /// (user, sys) CPU seconds.
 fn rusage(who: libc::c_int) -> (f64, f64) {
-    // SAFETY: getrusage only writes the struct it is given.
+    // SAFETY: rusage is a plain C struct of integers and timevals: all-zero
+    // bytes are a valid value of it.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `ru` is a valid, writable rusage.
     unsafe { libc::getrusage(who, &mut ru) };
