@@ -1,7 +1,11 @@
-//! A fake Hugging Face Hub `/api/models` for wiremock: synthetic models served
-//! in pages with `Link` cursors, exactly like the real Hub, including its quirk
-//! of ignoring `offset` (a client that pages with `offset` gets the first page
-//! again and again). Fault knobs make it fail the way real servers do.
+//! The synthetic Hugging Face Hub listing, defined once: what its models look
+//! like, how a page is cut and how its cursor is written. Served by a fake Hub
+//! `/api/models` for wiremock here, and by the raw servers of `raw.rs`.
+//!
+//! The fake Hub pages with `Link` cursors exactly like the real Hub, including
+//! its quirk of ignoring `offset` (a client that pages with `offset` gets the
+//! first page again and again). Fault knobs make it fail the way real servers
+//! do.
 //!
 //! Shared by the tests and by `examples/mock.rs`.
 
