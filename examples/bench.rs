@@ -244,83 +244,92 @@ fn put_time(dst: &mut [u8], secs: i64) {
     }
 }
 
-/// A non-Hub provider served by the mock: its catalog name, the key variable
-/// the bench sets, and the recorded fixture pages it answers with.
+/// A non-Hub provider served by the mock: its catalog name and the recorded
+/// fixture pages it answers with. Its key and URL variables come from the
+/// built-in table.
 struct Prov {
     name: &'static str,
-    key: &'static str,
     pages: &'static [&'static str],
 }
 
 /// The 13 built-in API providers, OpenAI-shaped ones first; `--providers 14`
-/// adds the Hub (`hug`).
+/// adds the Hub (`hug`). Written by hand (the order is the bench's, the
+/// fixtures are the mock's); [`builtin_specs`] checks it against the table.
 const PROVIDERS: &[Prov] = &[
     Prov {
         name: "groq",
-        key: "GROQ_API_KEY",
         pages: &["groq-models.json"],
     },
     Prov {
         name: "together",
-        key: "TOGETHER_API_KEY",
         pages: &["together-models.json"],
     },
     Prov {
         name: "fireworks",
-        key: "FIREWORKS_API_KEY",
         pages: &["fireworks-models.json"],
     },
     Prov {
         name: "nebius",
-        key: "NEBIUS_API_KEY",
         pages: &["nebius-models.json"],
     },
     Prov {
         name: "cerebras",
-        key: "CEREBRAS_API_KEY",
         pages: &["cerebras-models-docs.json"],
     },
     Prov {
         name: "chutes",
-        key: "CHUTES_API_KEY",
         pages: &["chutes-models.json"],
     },
     Prov {
         name: "featherless",
-        key: "FEATHERLESS_API_KEY",
         pages: &["featherless-models-docs.json"],
     },
     Prov {
         name: "portkey",
-        key: "PORTKEY_API_KEY",
         pages: &["portkey-models.json"],
     },
     Prov {
         name: "openrouter",
-        key: "OPENROUTER_API_KEY",
         pages: &["openrouter-models-all.json"],
     },
     Prov {
         name: "deepinfra",
-        key: "DEEPINFRA_API_KEY",
         pages: &["deepinfra-openai-models.json"],
     },
     Prov {
         name: "xai",
-        key: "XAI_API_KEY",
         pages: &["xai-language-models.json"],
     },
     Prov {
         name: "novita",
-        key: "NOVITA_API_KEY",
         pages: &["novita-models-excerpt.json"],
     },
     Prov {
         name: "google",
-        key: "GEMINI_API_KEY",
         pages: &["google-models-page1.json", "google-models-page2.json"],
     },
 ];
+
+/// The built-in table's entry for each of [`PROVIDERS`], in that order;
+/// an error unless they are exactly the table's providers but the Hub.
+fn builtin_specs() -> anyhow::Result<Vec<catalog::providers::ProviderSpec>> {
+    let table = catalog::providers::builtin();
+    let mut listed: Vec<&str> = PROVIDERS.iter().map(|p| p.name).collect();
+    let mut api: Vec<&str> = table
+        .iter()
+        .map(|s| s.name.as_str())
+        .filter(|n| *n != "hug")
+        .collect();
+    listed.sort_unstable();
+    api.sort_unstable();
+    if listed != api {
+        bail!("the bench's PROVIDERS {listed:?} are not the built-in API providers {api:?}");
+    }
+    Ok(PROVIDERS
+        .iter()
+        .filter_map(|p| table.iter().find(|s| s.name == p.name).cloned())
+        .collect())
+}
 
 fn fixture(name: &str) -> anyhow::Result<Vec<u8>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -672,7 +681,8 @@ fn control(port: u16, path: &str) -> anyhow::Result<serde_json::Value> {
 
 /// (user, sys) CPU seconds.
 fn rusage(who: libc::c_int) -> (f64, f64) {
-    // SAFETY: getrusage only writes the struct it is given.
+    // SAFETY: rusage is a plain C struct of integers and timevals: all-zero
+    // bytes are a valid value of it.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `ru` is a valid, writable rusage.
     unsafe { libc::getrusage(who, &mut ru) };
@@ -725,13 +735,16 @@ fn run_scenario(o: &Opts) -> anyhow::Result<Figures> {
     // Counted after the measured run: parsing them here would raise the peak RSS.
     let mut fixtures = Vec::new();
     let hub = o.providers == 0 || o.providers == 14;
-    for (i, p) in PROVIDERS.iter().enumerate().take(o.providers.min(13) as usize) {
+    let specs = builtin_specs()?;
+    for (i, (p, spec)) in PROVIDERS
+        .iter()
+        .zip(&specs)
+        .enumerate()
+        .take(o.providers.min(13) as usize)
+    {
         names.push(p.name.to_owned());
-        env.insert(
-            format!("CATALOG_{}_URL", p.name.to_ascii_uppercase()),
-            format!("http://127.0.0.1:{port}/p{i}/v1/models"),
-        );
-        env.insert(p.key.to_owned(), format!("bench-{}-key", p.name));
+        env.insert(spec.url_env(), format!("http://127.0.0.1:{port}/p{i}/v1/models"));
+        env.insert(spec.key_env[0].clone(), format!("bench-{}-key", p.name));
         fixtures.extend(p.pages.iter().copied());
     }
     if hub {

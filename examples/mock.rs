@@ -12,9 +12,13 @@
 //!
 //! The exports go to stdout; the mock runs until Ctrl-C.
 
-#[path = "../tests/common/hub.rs"]
+// The mock serves through the test helpers; the rest of them (request logs,
+// lookups) it has no use for.
+#[allow(dead_code, reason = "the mock uses only part of the test helpers")]
+#[path = "../tests/it/common/hub.rs"]
 mod hub;
-#[path = "../tests/common/providers.rs"]
+#[allow(dead_code, reason = "the mock uses only part of the test helpers")]
+#[path = "../tests/it/common/providers.rs"]
 mod providers;
 
 use std::io::Write as _;
@@ -23,18 +27,15 @@ use hub::{FakeHub, Faults};
 use providers::{mount, mount_hub, url_env, PROVIDERS};
 use wiremock::MockServer;
 
-/// Demo keys the mock expects, one per provider whose listing needs a key.
-const DEMO_KEYS: &[(&str, &str)] = &[
-    ("portkey", "PORTKEY_API_KEY"),
-    ("groq", "GROQ_API_KEY"),
-    ("together", "TOGETHER_API_KEY"),
-    ("fireworks", "FIREWORKS_API_KEY"),
-    ("google", "GEMINI_API_KEY"),
-    ("xai", "XAI_API_KEY"),
-    ("nebius", "NEBIUS_API_KEY"),
-    ("cerebras", "CEREBRAS_API_KEY"),
-    ("novita", "NOVITA_API_KEY"),
-];
+/// (provider, key variable) for every built-in provider whose listing needs
+/// a key: the mock expects `demo-<provider>-key` in it.
+fn demo_keys() -> Vec<(&'static str, &'static str)> {
+    providers::builtin()
+        .iter()
+        .filter(|spec| spec.needs_key)
+        .map(|spec| (spec.name.as_str(), spec.key_env[0].as_str()))
+        .collect()
+}
 
 fn arg(args: &[String], name: &str, default: u64) -> u64 {
     args.iter()
@@ -59,8 +60,9 @@ async fn main() {
     let listener =
         std::net::TcpListener::bind(("127.0.0.1", port)).unwrap_or_else(|e| panic!("port {port}: {e}"));
     let server = MockServer::builder().listener(listener).start().await;
+    let demo_keys = demo_keys();
     for p in PROVIDERS {
-        let key = DEMO_KEYS
+        let key = demo_keys
             .iter()
             .find(|(n, _)| *n == p.name)
             .map(|(n, _)| format!("demo-{n}-key"));
@@ -76,7 +78,7 @@ async fn main() {
     for (var, value) in url_env(&server) {
         writeln!(out, "export {var}={value}").unwrap();
     }
-    for (name, var) in DEMO_KEYS {
+    for (name, var) in &demo_keys {
         writeln!(out, "export {var}=demo-{name}-key").unwrap();
     }
     out.flush().unwrap();

@@ -1,11 +1,13 @@
-//! A fake Hugging Face Hub `/api/models` for wiremock: synthetic models served
-//! in pages with `Link` cursors, exactly like the real Hub, including its quirk
-//! of ignoring `offset` (a client that pages with `offset` gets the first page
-//! again and again). Fault knobs make it fail the way real servers do.
+//! The synthetic Hugging Face Hub listing, defined once: what its models look
+//! like, how a page is cut and how its cursor is written. Served by a fake Hub
+//! `/api/models` for wiremock here, and by the raw servers of `raw.rs`.
+//!
+//! The fake Hub pages with `Link` cursors exactly like the real Hub, including
+//! its quirk of ignoring `offset` (a client that pages with `offset` gets the
+//! first page again and again). Fault knobs make it fail the way real servers
+//! do.
 //!
 //! Shared by the tests and by `examples/mock.rs`.
-
-#![allow(dead_code, reason = "each test binary uses a different part")]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,12 +15,106 @@ use std::time::{Duration, Instant};
 
 use wiremock::{Request, Respond, ResponseTemplate};
 
-/// lastModified of the first model; the others are one second older each.
+/// lastModified of model 0 of a synthetic listing; model n is n seconds older.
 const BASE_TIME: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
 /// The Hub's millisecond form of an RFC 3339 time.
 fn rfc3339(secs: i64) -> String {
     catalog::record::Timestamp(secs).to_string().replace('Z', ".000Z")
+}
+
+// ---------------------------------------------------------------------------
+// The synthetic listing: what its models and pages look like, for the fake
+// Hub below and for the raw servers of the fault tests alike.
+// ---------------------------------------------------------------------------
+
+/// The id of model `i` of a synthetic listing.
+pub fn hub_id(i: usize) -> String {
+    format!("org{}/model-{i:06}", i % 7)
+}
+
+/// The ids of a synthetic listing of `total` models, in listing order.
+pub fn hub_ids(total: usize) -> Vec<String> {
+    (0..total).map(hub_id).collect()
+}
+
+/// A synthetic model as `/api/models` lists it, modified `n` seconds
+/// before the newest model of the listing.
+pub fn hub_model(id: &str, n: usize) -> serde_json::Value {
+    hub_model_modified(id, n, BASE_TIME - n as i64)
+}
+
+/// A synthetic model last modified at `modified` (Unix seconds). Its figures
+/// depend on `n`, the model's stable index, never on its place in a page.
+fn hub_model_modified(id: &str, n: usize, modified: i64) -> serde_json::Value {
+    serde_json::json!({
+        "_id": format!("{n:024x}"),
+        "id": id,
+        "likes": n % 100,
+        "trendingScore": 0,
+        "private": false,
+        "downloads": 1_000_000 - n,
+        "tags": ["transformers", "safetensors", "text-generation"],
+        "pipeline_tag": "text-generation",
+        "library_name": "transformers",
+        "createdAt": "2025-11-04T08:25:31.000Z",
+        "lastModified": rfc3339(modified),
+        "modelId": id,
+    })
+}
+
+/// A query parameter of `url` (decoded).
+fn query(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `url` with its cursor set to model `index`. The cursor is opaque to
+/// clients; here it is `c<index>`.
+pub fn with_cursor(url: &url::Url, index: usize) -> url::Url {
+    let mut next = url.clone();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "cursor")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    next.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair("cursor", &format!("c{index}"));
+    next
+}
+
+/// The page `url` asks for of a listing of `total` models, paged like the
+/// real Hub: `limit` models (1 to 1000, 1000 when absent) from the cursor
+/// on. Returns the JSON array of `model(i)` for each index of the page and,
+/// while models remain, the `Link` header to the next page on `url`'s origin.
+pub fn hub_page_of(
+    url: &url::Url,
+    total: usize,
+    model: impl Fn(usize) -> serde_json::Value,
+) -> (Vec<u8>, Option<String>) {
+    let size = query(url, "limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(1000)
+        .clamp(1, 1000);
+    let start = query(url, "cursor")
+        .and_then(|c| c.strip_prefix('c').and_then(|n| n.parse::<usize>().ok()))
+        .unwrap_or(0)
+        .min(total);
+    let end = (start + size).min(total);
+    let mut body = Vec::with_capacity((end - start) * 400 + 2);
+    body.push(b'[');
+    for i in start..end {
+        if i > start {
+            body.push(b',');
+        }
+        serde_json::to_writer(&mut body, &model(i)).expect("a JSON value serializes");
+    }
+    body.push(b']');
+    let link = (end < total).then(|| format!("<{}>; rel=\"next\"", with_cursor(url, end)));
+    (body, link)
 }
 
 /// A request as the mock saw it.
@@ -65,9 +161,7 @@ impl FakeHub {
     pub fn new(n: usize) -> Self {
         FakeHub {
             models: Arc::new(Mutex::new(
-                (0..n)
-                    .map(|i| (format!("org{}/model-{i:06}", i % 7), BASE_TIME - i as i64))
-                    .collect(),
+                (0..n).map(|i| (hub_id(i), BASE_TIME - i as i64)).collect(),
             )),
             faults: Faults::default(),
             requests: Arc::new(AtomicU64::new(0)),
@@ -173,57 +267,16 @@ impl FakeHub {
     }
 
     fn page(&self, url: &url::Url) -> ResponseTemplate {
-        let param = |name: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned())
-        };
-        let size = param("limit")
-            .and_then(|l| l.parse::<usize>().ok())
-            .unwrap_or(1000)
-            .clamp(1, 1000);
-        // The cursor is opaque to clients; here it is "c" + the next index.
-        let models = self.sorted(param("sort").as_deref() == Some("lastModified"));
-        let start = param("cursor")
-            .and_then(|c| c.strip_prefix('c').and_then(|n| n.parse::<usize>().ok()))
-            .unwrap_or(0)
-            .min(models.len());
-        let end = (start + size).min(models.len());
-        let body: Vec<serde_json::Value> = (start..end)
-            .map(|i| {
-                // Per-model figures depend on the model, not on its position.
-                let (id, modified, n) = &models[i];
-                serde_json::json!({
-                    "_id": format!("{n:024x}"),
-                    "id": id,
-                    "likes": n % 100,
-                    "trendingScore": 0,
-                    "private": false,
-                    "downloads": 1_000_000 - n,
-                    "tags": ["transformers", "safetensors", "text-generation"],
-                    "pipeline_tag": "text-generation",
-                    "library_name": "transformers",
-                    "createdAt": "2025-11-04T08:25:31.000Z",
-                    "lastModified": rfc3339(*modified),
-                    "modelId": id,
-                })
-            })
-            .collect();
-        let mut response = ResponseTemplate::new(200).set_body_json(body);
-        if end < models.len() {
-            let mut next = url.clone();
-            let kept: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(k, _)| k != "cursor")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            next.query_pairs_mut()
-                .clear()
-                .extend_pairs(kept)
-                .append_pair("cursor", &format!("c{end}"));
-            response = response.insert_header("Link", format!("<{next}>; rel=\"next\"").as_str());
+        let models = self.sorted(query(url, "sort").as_deref() == Some("lastModified"));
+        let (body, link) = hub_page_of(url, models.len(), |i| {
+            let (id, modified, n) = &models[i];
+            hub_model_modified(id, *n, *modified)
+        });
+        let response = ResponseTemplate::new(200).set_body_raw(body, "application/json");
+        match link {
+            Some(link) => response.insert_header("Link", link.as_str()),
+            None => response,
         }
-        response
     }
 }
 

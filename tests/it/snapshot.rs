@@ -1,14 +1,12 @@
 //! `catalog snapshot`: timestamped files written only when the data changed,
 //! deterministic bytes (gzip included), and nothing written on failure.
 
-mod common;
-
 use std::fs;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use common::hub::{FakeHub, Faults};
-use common::{catalog, fresh_dir, hub_server, hub_url, ids, ndjson, SCHEMA_FIELDS};
+use crate::common::hub::{FakeHub, Faults};
+use crate::common::{fresh_dir, hub_catalog, hub_server, hub_url, ids, ndjson, SCHEMA_FIELDS};
 use wiremock::MockServer;
 
 /// Every schema field of a snapshot record, in order: the record without `fetched_at`.
@@ -16,9 +14,8 @@ const SNAPSHOT_FIELDS: &[&str] = SCHEMA_FIELDS.split_last().expect("fields").1;
 
 /// `catalog snapshot --dir DIR -p hug` against the fake Hub, plus `extra` flags.
 fn snapshot(server: &MockServer, dir: &Path, extra: &[&str]) -> assert_cmd::Command {
-    let mut c = catalog();
-    c.env("CATALOG_HUG_URL", hub_url(server))
-        .arg("snapshot")
+    let mut c = hub_catalog(server);
+    c.arg("snapshot")
         .arg("--dir")
         .arg(dir)
         .args(["-p", "hug", "--no-progress"])
@@ -419,8 +416,7 @@ async fn snapshot_files_get_the_same_permissions_as_fetch_output() {
     let dir = fresh_dir("snap");
     run(&server, &dir, &[], 0);
     let snap = listing(&dir).remove(0);
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .args(["fetch", "-p", "hug", "-q", "-o"])
         .arg(dir.join("fetched.ndjson"))
         .assert()

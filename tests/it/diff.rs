@@ -1,15 +1,13 @@
 //! `catalog diff OLD NEW`: added, removed and changed models between two
 //! catalog files of any format the tool writes, and refusal of bad inputs.
 
-mod common;
-
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use common::hub::FakeHub;
-use common::providers::{mount, PROVIDERS};
-use common::{catalog, fresh_dir, hub_server, hub_url};
+use crate::common::hub::FakeHub;
+use crate::common::providers::{mount, spec, PROVIDERS};
+use crate::common::{catalog, fresh_dir, hub_server, hub_url};
 use serde_json::{json, Value};
 
 /// A model with every compared field set.
@@ -439,10 +437,7 @@ async fn priced_catalogs_compare_equal_across_csv_json_and_ndjson() {
     for name in ["openrouter", "deepinfra", "chutes"] {
         let p = PROVIDERS.iter().find(|p| p.name == name).unwrap();
         mount(&server, p, None).await;
-        env.push((
-            format!("CATALOG_{}_URL", name.to_ascii_uppercase()),
-            format!("{}{}", server.uri(), p.path),
-        ));
+        env.push((spec(name).url_env(), format!("{}{}", server.uri(), p.path)));
     }
     let dir = fresh_dir("diff");
     let files: Vec<PathBuf> = ["p.ndjson", "p.json", "p.csv", "p.csv.gz"]
@@ -452,7 +447,7 @@ async fn priced_catalogs_compare_equal_across_csv_json_and_ndjson() {
     for f in &files {
         fetch_to(&env, "openrouter,deepinfra,chutes", f);
     }
-    let records = common::ndjson(&fs::read(&files[0]).unwrap());
+    let records = crate::common::ndjson(&fs::read(&files[0]).unwrap());
     assert!(records.len() > 10, "{} records", records.len());
     assert!(
         records.iter().any(|r| r["price_input"].is_f64()),

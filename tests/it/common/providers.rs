@@ -5,14 +5,28 @@
 //!
 //! Shared by the tests and by `examples/mock.rs`.
 
-#![allow(dead_code, reason = "each test binary uses a different part")]
-
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
+use catalog::providers::ProviderSpec;
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::hub::FakeHub;
+
+/// The built-in provider table, parsed once.
+pub fn builtin() -> &'static [ProviderSpec] {
+    static BUILTIN: LazyLock<Vec<ProviderSpec>> = LazyLock::new(catalog::providers::builtin);
+    &BUILTIN
+}
+
+/// The built-in provider `name`.
+pub fn spec(name: &str) -> &'static ProviderSpec {
+    builtin()
+        .iter()
+        .find(|spec| spec.name == name)
+        .unwrap_or_else(|| panic!("{name} is not a built-in provider"))
+}
 
 /// How a provider's key is checked.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +51,9 @@ pub struct MockProvider {
     pub pages: &'static [(Option<(&'static str, &'static str)>, &'static str)],
 }
 
-/// Every built-in provider except `hug` (served by [`FakeHub`]), in table order.
+/// Every built-in provider except `hug` (served by [`FakeHub`]), in table
+/// order. Written by hand, as the recorded listings are: [`url_env`] checks
+/// that it covers exactly the built-in table.
 pub const PROVIDERS: &[MockProvider] = &[
     MockProvider {
         name: "openrouter",
@@ -128,10 +144,16 @@ pub const PROVIDERS: &[MockProvider] = &[
 /// Path of the fake Hub's listing.
 pub const HUB_PATH: &str = "/hug/api/models";
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+/// A fixture file's path.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
-        .join(name);
+        .join(name)
+}
+
+/// A fixture file's bytes.
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    let path = fixture(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -151,7 +173,7 @@ pub async fn mount(server: &MockServer, p: &MockProvider, key: Option<&str>) {
                 KeyCheck::Header(name) => mock.and(header(name, key)),
             };
         }
-        let body = ResponseTemplate::new(200).set_body_raw(fixture(file), "application/json");
+        let body = ResponseTemplate::new(200).set_body_raw(fixture_bytes(file), "application/json");
         mock.respond_with(body).with_priority(1).mount(server).await;
     }
     Mock::given(path(p.path))
@@ -172,17 +194,26 @@ pub async fn mount_hub(server: &MockServer, hub: FakeHub) {
         .await;
 }
 
-/// `CATALOG_<NAME>_URL` settings pointing every provider at `server`.
+/// `CATALOG_<NAME>_URL` settings pointing every built-in provider at its
+/// mock on `server`. Panics unless [`PROVIDERS`] and the fake Hub cover
+/// exactly the built-in table.
 pub fn url_env(server: &MockServer) -> Vec<(String, String)> {
-    PROVIDERS
+    let table: Vec<&str> = builtin().iter().map(|spec| spec.name.as_str()).collect();
+    let mocked: Vec<&str> = PROVIDERS.iter().map(|p| p.name).collect();
+    let expected: Vec<&str> = table.iter().copied().filter(|name| *name != "hug").collect();
+    assert_eq!(
+        mocked, expected,
+        "PROVIDERS must list every built-in provider but hug, in table order"
+    );
+    assert!(table.contains(&"hug"), "the fake Hub serves the built-in hug");
+    builtin()
         .iter()
-        .map(|p| (p.name, p.path))
-        .chain([("hug", HUB_PATH)])
-        .map(|(name, path)| {
-            (
-                format!("CATALOG_{}_URL", name.to_ascii_uppercase()),
-                format!("{}{path}", server.uri()),
-            )
+        .map(|spec| {
+            let path = PROVIDERS
+                .iter()
+                .find(|p| p.name == spec.name)
+                .map_or(HUB_PATH, |p| p.path);
+            (spec.url_env(), format!("{}{path}", server.uri()))
         })
         .collect()
 }

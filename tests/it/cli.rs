@@ -1,27 +1,22 @@
 //! The command line as a user meets it: formats parsed back, atomic files,
 //! pipes, exit codes, bad input, `count` and `providers`.
 
-mod common;
-
-use common::RunExt as _;
+use crate::common::RunExt as _;
 
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::hub::FakeHub;
-use common::{catalog, hub_server, hub_url, ids, ndjson, SCHEMA_FIELDS};
+use crate::common::hub::FakeHub;
+use crate::common::{catalog, hub_catalog, hub_fetch, hub_server, hub_url, ids, ndjson, SCHEMA_FIELDS};
 use predicates::prelude::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_output_is_one_array_of_records_in_schema_order() {
     let hub = FakeHub::new(3);
     let server = hub_server(hub.clone()).await;
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
-        .args(["fetch", "-p", "hug"])
-        .ok_stdout();
+    let out = hub_catalog(&server).args(["fetch", "-p", "hug"]).ok_stdout();
     let records: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
     assert_eq!(ids(&records), hub.ids());
     let r = &records[0];
@@ -58,8 +53,7 @@ async fn csv_output_has_the_header_and_round_trips_awkward_ids() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("models.csv");
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .args(["fetch", "-p", "hug", "-o"])
         .arg(&file)
         .assert()
@@ -86,12 +80,7 @@ async fn ndjson_is_inferred_from_the_file_extension() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["a.ndjson", "b.jsonl"] {
         let file = dir.path().join(name);
-        catalog()
-            .env("CATALOG_HUG_URL", hub_url(&server))
-            .args(["fetch", "-p", "hug", "--delay-ms", "0", "-o"])
-            .arg(&file)
-            .assert()
-            .success();
+        hub_fetch(&server).args(["-o"]).arg(&file).assert().success();
         assert_eq!(ids(&ndjson(&fs::read(&file).unwrap())), hub.ids(), "{name}");
     }
 }
@@ -100,8 +89,7 @@ async fn ndjson_is_inferred_from_the_file_extension() {
 async fn raw_adds_the_providers_original_object() {
     let hub = FakeHub::new(1);
     let server = hub_server(hub.clone()).await;
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    let out = hub_catalog(&server)
         .args(["fetch", "-p", "hug", "--raw", "-f", "ndjson"])
         .ok_stdout();
     let r = &ndjson(&out)[0];
@@ -116,8 +104,7 @@ async fn a_file_is_replaced_whole_and_no_temporary_file_is_left() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hf.json");
     fs::write(&file, "previous good content").unwrap();
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .args(["fetch", "-p", "hug", "-o"])
         .arg(&file)
         .assert()
@@ -139,7 +126,7 @@ async fn a_run_killed_mid_harvest_leaves_the_previous_file_intact() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hf.ndjson");
     fs::write(&file, "{\"id\":\"previous\"}\n").unwrap();
-    let mut child = common::catalog_std()
+    let mut child = crate::common::catalog_std()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .env("CATALOG_TEST_TIME_SCALE", "0.01")
         .args(["fetch", "-p", "hug", "--no-progress", "-o"])
@@ -161,7 +148,7 @@ async fn a_run_killed_mid_harvest_leaves_the_previous_file_intact() {
 async fn a_closed_pipe_ends_the_run_quietly_with_success() {
     let hub = FakeHub::new(5000);
     let server = hub_server(hub.clone()).await;
-    let mut child = common::catalog_std()
+    let mut child = crate::common::catalog_std()
         .env("CATALOG_HUG_URL", hub_url(&server))
         .env("CATALOG_TEST_TIME_SCALE", "0.01")
         .args([
@@ -194,8 +181,7 @@ async fn a_closed_pipe_ends_the_run_quietly_with_success() {
 async fn an_unwritable_output_fails_before_any_request() {
     let hub = FakeHub::new(5);
     let server = hub_server(hub.clone()).await;
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .args(["fetch", "-p", "hug", "-o", "/nonexistent-dir/sub/out.json"])
         .assert()
         .code(2)
@@ -203,8 +189,7 @@ async fn an_unwritable_output_fails_before_any_request() {
             "output directory /nonexistent-dir/sub does not exist",
         ));
     let dir = tempfile::tempdir().unwrap();
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .args(["fetch", "-p", "hug", "-o"])
         .arg(dir.path())
         .assert()
@@ -262,8 +247,7 @@ fn a_malformed_url_override_is_a_usage_error() {
 async fn count_prints_an_aligned_table_with_the_total() {
     let hub = FakeHub::new(230);
     let server = hub_server(hub.clone()).await;
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    let out = hub_catalog(&server)
         .args(["count", "-p", "hug", "--delay-ms", "0"])
         .ok_stdout();
     let text = String::from_utf8(out).unwrap();
@@ -282,8 +266,7 @@ async fn count_prints_an_aligned_table_with_the_total() {
 async fn count_json_gives_per_provider_counts_and_the_distinct_total() {
     let hub = FakeHub::new(120);
     let server = hub_server(hub.clone()).await;
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    let out = hub_catalog(&server)
         .args(["count", "-p", "hug", "-f", "json", "--limit", "100"])
         .ok_stdout();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -339,9 +322,8 @@ async fn csv_safe_defuses_cells_a_spreadsheet_would_run_as_formulas() {
         .mount(&server)
         .await;
     let run = |safe: bool| {
-        let mut cmd = catalog();
-        cmd.env("CATALOG_HUG_URL", hub_url(&server))
-            .args(["fetch", "-p", "hug", "-f", "csv", "--fields", "id"]);
+        let mut cmd = hub_catalog(&server);
+        cmd.args(["fetch", "-p", "hug", "-f", "csv", "--fields", "id"]);
         if safe {
             cmd.arg("--csv-safe");
         }

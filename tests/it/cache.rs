@@ -1,23 +1,28 @@
 //! The on-disk cache, incremental Hub harvests and resumable harvests.
 
-mod common;
-
-use common::RunExt as _;
+use crate::common::RunExt as _;
 
 use std::fs;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::hub::{FakeHub, Faults};
-use common::{catalog, fresh_dir, hub_server, hub_url, ids, ndjson};
+use crate::common::hub::{FakeHub, Faults};
+use crate::common::{catalog, fresh_dir, hub_catalog, hub_fetch, hub_fetch_std, hub_server, ids, ndjson};
 use predicates::prelude::*;
 use wiremock::MockServer;
 
+/// `catalog` against the fake Hub on `server`, caching in `cache`.
 fn cmd(server: &MockServer, cache: &Path) -> assert_cmd::Command {
-    let mut c = catalog();
-    c.env("CATALOG_HUG_URL", hub_url(server))
-        .env("CATALOG_CACHE_DIR", cache);
+    let mut c = hub_catalog(server);
+    c.env("CATALOG_CACHE_DIR", cache);
+    c
+}
+
+/// [`hub_fetch`] caching in `cache`.
+fn fetch(server: &MockServer, cache: &Path) -> assert_cmd::Command {
+    let mut c = hub_fetch(server);
+    c.env("CATALOG_CACHE_DIR", cache);
     c
 }
 
@@ -37,10 +42,7 @@ async fn count_after_fetch_answers_from_the_cache_without_network() {
     let hub = FakeHub::new(250);
     let server = hub_server(hub.clone()).await;
     let cache = fresh_dir("cache");
-    cmd(&server, &cache)
-        .args(["fetch", "-p", "hug", "--delay-ms", "0", "-q"])
-        .assert()
-        .success();
+    fetch(&server, &cache).args(["-q"]).assert().success();
     assert_eq!(hub.seen().len(), 3);
     let out = cmd(&server, &cache).args(["count", "-p", "hug"]).ok_stdout();
     let text = String::from_utf8(out).unwrap();
@@ -212,26 +214,15 @@ async fn a_killed_harvest_leaves_the_previous_entry_intact() {
     let cache = fresh_dir("cache");
     let slow = FakeHub::new(300).with_latency(Duration::from_millis(1500));
     let slow_server = hub_server(slow.clone()).await;
-    cmd(&slow_server, &cache)
-        .args(["fetch", "-p", "hug", "-q", "--limit", "200", "--delay-ms", "0"])
+    fetch(&slow_server, &cache)
+        .args(["-q", "--limit", "200"])
         .assert()
         .success();
     let before = slow.seen().len();
-    let mut child = common::catalog_std()
-        .env("CATALOG_HUG_URL", hub_url(&slow_server))
+    let mut child = hub_fetch_std(&slow_server)
         .env("CATALOG_CACHE_DIR", &cache)
         .env("CATALOG_TEST_TIME_SCALE", "0.01")
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "-q",
-            "--limit",
-            "200",
-            "--delay-ms",
-            "0",
-            "--refresh",
-        ])
+        .args(["-q", "--limit", "200", "--refresh"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -303,17 +294,8 @@ async fn incremental_fetches_only_the_changed_pages_and_merges_to_a_full_fetch()
     let hub = FakeHub::new(1000);
     let server = hub_server(hub.clone()).await;
     let cache = fresh_dir("cache");
-    let first = cmd(&server, &cache)
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "--incremental",
-            "-f",
-            "ndjson",
-            "--delay-ms",
-            "0",
-        ])
+    let first = fetch(&server, &cache)
+        .args(["--incremental", "-f", "ndjson"])
         .ok_stdout();
     assert_eq!(ids(&ndjson(&first)), hub.ids_by_last_modified());
     assert_eq!(hub.seen().len(), 10);
@@ -324,17 +306,8 @@ async fn incremental_fetches_only_the_changed_pages_and_merges_to_a_full_fetch()
     }
     hub.touch("org3/model-000500");
     hub.touch("org4/model-000900");
-    let out = cmd(&server, &cache)
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "--incremental",
-            "-f",
-            "ndjson",
-            "--delay-ms",
-            "0",
-        ])
+    let out = fetch(&server, &cache)
+        .args(["--incremental", "-f", "ndjson"])
         .assert()
         .success()
         .get_output()
@@ -350,18 +323,8 @@ async fn incremental_fetches_only_the_changed_pages_and_merges_to_a_full_fetch()
     );
 
     // The merged result equals a full fetch of the same listing.
-    let full = cmd(&server, &fresh_dir("cache"))
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "--sort",
-            "lastModified",
-            "-f",
-            "ndjson",
-            "--delay-ms",
-            "0",
-        ])
+    let full = fetch(&server, &fresh_dir("cache"))
+        .args(["--sort", "lastModified", "-f", "ndjson"])
         .ok_stdout();
     assert_eq!(without_fetched_at(&merged), without_fetched_at(&ndjson(&full)));
 }
@@ -374,18 +337,8 @@ async fn a_failed_harvest_resumes_after_its_last_page_and_equals_an_uninterrupte
     });
     let server = hub_server(hub.clone()).await;
     let cache = fresh_dir("cache");
-    let partial = cmd(&server, &cache)
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "-f",
-            "ndjson",
-            "--retries",
-            "0",
-            "--delay-ms",
-            "0",
-        ])
+    let partial = fetch(&server, &cache)
+        .args(["-f", "ndjson", "--retries", "0"])
         .assert()
         .code(3)
         .get_output()
@@ -393,17 +346,8 @@ async fn a_failed_harvest_resumes_after_its_last_page_and_equals_an_uninterrupte
         .clone();
     assert_eq!(ndjson(&partial).len(), 300, "three pages before the failure");
 
-    let resumed = cmd(&server, &cache)
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "-f",
-            "ndjson",
-            "--resume",
-            "--delay-ms",
-            "0",
-        ])
+    let resumed = fetch(&server, &cache)
+        .args(["-f", "ndjson", "--resume"])
         .ok_stdout();
     let seen = hub.seen();
     assert_eq!(seen.len(), 7, "4 requests, then pages 4 to 6 only");
@@ -421,8 +365,8 @@ async fn a_failed_harvest_resumes_after_its_last_page_and_equals_an_uninterrupte
 
     let clean = FakeHub::new(600);
     let clean_server = hub_server(clean.clone()).await;
-    let full = cmd(&clean_server, &fresh_dir("cache"))
-        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
+    let full = fetch(&clean_server, &fresh_dir("cache"))
+        .args(["-f", "ndjson"])
         .ok_stdout();
     let strip = |v: Vec<serde_json::Value>| -> Vec<serde_json::Value> {
         without_fetched_at(&v)
@@ -443,11 +387,10 @@ async fn a_killed_harvest_resumes_from_its_checkpoint() {
     // while page 3 is on its way.
     let slow = FakeHub::new(500).with_latency(Duration::from_millis(300));
     let slow_server = hub_server(slow.clone()).await;
-    let mut child = common::catalog_std()
-        .env("CATALOG_HUG_URL", hub_url(&slow_server))
+    let mut child = hub_fetch_std(&slow_server)
         .env("CATALOG_CACHE_DIR", &cache)
         .env("CATALOG_TEST_TIME_SCALE", "0.01")
-        .args(["fetch", "-p", "hug", "-q", "--delay-ms", "0"])
+        .args(["-q"])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -463,17 +406,8 @@ async fn a_killed_harvest_resumes_from_its_checkpoint() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let resumed = cmd(&slow_server, &cache)
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "-f",
-            "ndjson",
-            "--resume",
-            "--delay-ms",
-            "0",
-        ])
+    let resumed = fetch(&slow_server, &cache)
+        .args(["-f", "ndjson", "--resume"])
         .ok_stdout();
     assert_eq!(ids(&ndjson(&resumed)), slow.ids());
     let seen = slow.seen();

@@ -29,7 +29,7 @@ fn price(p: Option<Price>) -> Option<String> {
 
 #[test]
 fn together_bare_array_is_read_with_usd_per_million_prices() {
-    let body = include_bytes!("fixtures/together-models.json");
+    let body = include_bytes!("../fixtures/together-models.json");
     let page = parse(body, &ctx("together", Some(PriceUnit::UsdPerMillion), false));
     assert_eq!(page.records.len(), 4);
     assert_eq!(page.hints.total, None);
@@ -55,7 +55,7 @@ fn together_bare_array_is_read_with_usd_per_million_prices() {
 
 #[test]
 fn together_image_model_has_unknown_context_and_a_free_token_price() {
-    let body = include_bytes!("fixtures/together-models.json");
+    let body = include_bytes!("../fixtures/together-models.json");
     let page = parse(body, &ctx("together", Some(PriceUnit::UsdPerMillion), false));
     let flux = find(&page, "black-forest-labs/FLUX.1-schnell");
     assert_eq!(flux.name.as_deref(), Some("FLUX.1 [schnell]"));
@@ -69,7 +69,7 @@ fn together_image_model_has_unknown_context_and_a_free_token_price() {
 
 #[test]
 fn together_prices_are_ignored_without_a_price_unit() {
-    let body = include_bytes!("fixtures/together-models.json");
+    let body = include_bytes!("../fixtures/together-models.json");
     let page = parse(body, &ctx("together", None, false));
     assert!(page
         .records
@@ -79,7 +79,7 @@ fn together_prices_are_ignored_without_a_price_unit() {
 
 #[test]
 fn fireworks_image_support_becomes_input_modalities() {
-    let body = include_bytes!("fixtures/fireworks-models.json");
+    let body = include_bytes!("../fixtures/fireworks-models.json");
     let page = parse(body, &ctx("fireworks", None, false));
     let ids: Vec<_> = page.records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
@@ -108,7 +108,7 @@ fn fireworks_image_support_becomes_input_modalities() {
 
 #[test]
 fn nebius_ids_owner_and_creation_time_are_read() {
-    let body = include_bytes!("fixtures/nebius-models.json");
+    let body = include_bytes!("../fixtures/nebius-models.json");
     let page = parse(body, &ctx("nebius", None, false));
     let ids: Vec<_> = page.records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
@@ -132,7 +132,7 @@ fn nebius_ids_owner_and_creation_time_are_read() {
 
 #[test]
 fn chutes_prices_limits_modalities_and_hugging_face_ids() {
-    let body = include_bytes!("fixtures/chutes-models.json");
+    let body = include_bytes!("../fixtures/chutes-models.json");
     let page = parse(body, &ctx("chutes", Some(PriceUnit::UsdPerMillion), true));
     assert_eq!(page.records.len(), 3);
 
@@ -163,7 +163,7 @@ fn chutes_prices_limits_modalities_and_hugging_face_ids() {
 
 #[test]
 fn portkey_first_page_with_a_bom_gives_two_ids_and_the_total() {
-    let body = include_bytes!("fixtures/portkey-models-page1.json");
+    let body = include_bytes!("../fixtures/portkey-models-page1.json");
     assert!(body.starts_with(b"\xEF\xBB\xBF"));
     let page = parse(body, &ctx("portkey", None, false));
     assert_eq!((page.records.len(), page.items), (2, 2));
@@ -176,7 +176,7 @@ fn portkey_first_page_with_a_bom_gives_two_ids_and_the_total() {
 
 #[test]
 fn portkey_second_page_completes_the_total() {
-    let body = include_bytes!("fixtures/portkey-models-page2.json");
+    let body = include_bytes!("../fixtures/portkey-models-page2.json");
     let page = parse(body, &ctx("portkey", None, false));
     assert_eq!(page.hints.total, Some(3));
     assert_eq!(page.records.len(), 1);

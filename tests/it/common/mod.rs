@@ -1,10 +1,10 @@
 //! Shared test helpers: a hermetic `catalog` command and mock providers.
 
-#![allow(dead_code, reason = "each test binary uses a different part")]
-
-pub mod faults;
 pub mod hub;
 pub mod providers;
+pub mod raw;
+
+pub use providers::fixture;
 
 use std::path::PathBuf;
 
@@ -36,32 +36,32 @@ pub const SCHEMA_FIELDS: [&str; 19] = [
     "fetched_at",
 ];
 
+/// The env vars the tool reads besides those the provider table names,
+/// cleared like the table's.
+const TOOL_VARS: &[&str] = &["RUST_LOG", "CATALOG_CACHE_DIR", "CATALOG_CONFIG"];
+
+/// Every key variable of every built-in provider, in table order.
+pub fn key_vars() -> Vec<&'static str> {
+    providers::builtin()
+        .iter()
+        .flat_map(|spec| spec.key_env.iter().map(String::as_str))
+        .collect()
+}
+
 /// Every env var the tool reads, cleared so the developer's own keys and
-/// overrides never leak into a test.
-pub const ENV_VARS: &[&str] = &[
-    "HUG_API_KEY",
-    "HF_TOKEN",
-    "HUGGING_FACE_HUB_TOKEN",
-    "HF_ENDPOINT",
-    "OPENROUTER_API_KEY",
-    "PORTKEY_API_KEY",
-    "FEATHERLESS_API_KEY",
-    "DEEPINFRA_API_KEY",
-    "DEEPINFRA_TOKEN",
-    "CHUTES_API_KEY",
-    "GROQ_API_KEY",
-    "TOGETHER_API_KEY",
-    "FIREWORKS_API_KEY",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "XAI_API_KEY",
-    "NEBIUS_API_KEY",
-    "CEREBRAS_API_KEY",
-    "NOVITA_API_KEY",
-    "RUST_LOG",
-    "CATALOG_CACHE_DIR",
-    "CATALOG_CONFIG",
-];
+/// overrides never leak into a test: each built-in provider's key variables
+/// and base-URL variable (`HF_ENDPOINT`), and the tool's own settings. (The
+/// providers' `CATALOG_<NAME>_URL` overrides are set, not cleared.)
+pub fn cleared_vars() -> Vec<&'static str> {
+    let bases = providers::builtin()
+        .iter()
+        .filter_map(|spec| spec.base_env.as_deref());
+    key_vars()
+        .into_iter()
+        .chain(bases)
+        .chain(TOOL_VARS.iter().copied())
+        .collect()
+}
 
 /// Delays in tests run at 1/100 of real time.
 pub const TIME_SCALE: &str = "0.01";
@@ -76,26 +76,11 @@ pub fn catalog() -> Command {
 /// or kill the process.
 pub fn catalog_std() -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("catalog"));
-    for var in ENV_VARS {
+    for var in cleared_vars() {
         cmd.env_remove(var);
     }
-    for name in [
-        "OPENROUTER",
-        "PORTKEY",
-        "FEATHERLESS",
-        "DEEPINFRA",
-        "HUG",
-        "CHUTES",
-        "GROQ",
-        "TOGETHER",
-        "FIREWORKS",
-        "GOOGLE",
-        "XAI",
-        "NEBIUS",
-        "CEREBRAS",
-        "NOVITA",
-    ] {
-        cmd.env(format!("CATALOG_{name}_URL"), "http://127.0.0.1:9/unreachable");
+    for spec in providers::builtin() {
+        cmd.env(spec.url_env(), "http://127.0.0.1:9/unreachable");
     }
     cmd.env("CATALOG_TEST_TIME_SCALE", TIME_SCALE);
     cmd.env("NO_COLOR", "1");
@@ -118,6 +103,51 @@ pub fn fresh_dir(what: &str) -> PathBuf {
     dir
 }
 
+/// A server with a Hub listing at `/api/models`: the fake Hub on wiremock,
+/// or a raw server.
+pub trait HubListing {
+    /// The listing's URL.
+    fn hub_url(&self) -> String;
+}
+
+impl HubListing for MockServer {
+    fn hub_url(&self) -> String {
+        format!("{}/api/models", self.uri())
+    }
+}
+
+impl HubListing for raw::RawServer {
+    fn hub_url(&self) -> String {
+        self.url("/api/models")
+    }
+}
+
+/// The Hub listing's URL on `server`.
+pub fn hub_url(server: &impl HubListing) -> String {
+    server.hub_url()
+}
+
+/// [`catalog`] with the Hub pointed at `server`.
+pub fn hub_catalog(server: &impl HubListing) -> Command {
+    let mut cmd = catalog();
+    cmd.env("CATALOG_HUG_URL", server.hub_url());
+    cmd
+}
+
+/// `catalog fetch -p hug --delay-ms 0` against the Hub on `server`: the
+/// hermetic command most Hub tests start from.
+pub fn hub_fetch(server: &impl HubListing) -> Command {
+    Command::from_std(hub_fetch_std(server))
+}
+
+/// [`hub_fetch`] as a `std::process::Command`, to spawn, signal or kill.
+pub fn hub_fetch_std(server: &impl HubListing) -> std::process::Command {
+    let mut cmd = catalog_std();
+    cmd.env("CATALOG_HUG_URL", server.hub_url())
+        .args(["fetch", "-p", "hug", "--delay-ms", "0"]);
+    cmd
+}
+
 /// A wiremock server whose `/api/models` is the given fake Hub.
 pub async fn hub_server(hub: hub::FakeHub) -> MockServer {
     let server = MockServer::start().await;
@@ -127,18 +157,6 @@ pub async fn hub_server(hub: hub::FakeHub) -> MockServer {
         .mount(&server)
         .await;
     server
-}
-
-/// The fake Hub's listing URL on `server`.
-pub fn hub_url(server: &MockServer) -> String {
-    format!("{}/api/models", server.uri())
-}
-
-/// A fixture file's path.
-pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
 }
 
 /// Parses NDJSON output into JSON values, one per line.

@@ -1,16 +1,14 @@
 //! Fitting people's habits: providers from a config file, `--fields`,
 //! `--filter`, gzip output, completions, the man page, `--version`.
 
-mod common;
-
-use common::RunExt as _;
+use crate::common::RunExt as _;
 
 use std::fs;
 use std::io::Read;
 
-use common::hub::FakeHub;
-use common::providers::{mount, url_env, PROVIDERS};
-use common::{catalog, fixture, fresh_dir, hub_server, hub_url, ids, ndjson};
+use crate::common::hub::FakeHub;
+use crate::common::providers::{mount, url_env, PROVIDERS};
+use crate::common::{catalog, fixture, fresh_dir, hub_catalog, hub_fetch, hub_server, ids, ndjson};
 use predicates::prelude::*;
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -106,10 +104,9 @@ async fn config_defaults_set_the_format_the_limit_and_what_all_means() {
         &format!("{}/v1/models", server.uri()),
         "[defaults]\nformat = \"ndjson\"\nlimit = 25\nall = [\"hug\", \"mylab\"]\n",
     );
-    let out = catalog()
+    let out = hub_catalog(&hub_srv)
         .env("CATALOG_CONFIG", &config)
         .env("MYLAB_API_KEY", "lab-key")
-        .env("CATALOG_HUG_URL", hub_url(&hub_srv))
         .args(["fetch", "--all"])
         .ok_stdout();
     let records = ndjson(&out);
@@ -214,8 +211,7 @@ async fn query_style_auth_sends_the_key_as_a_parameter() {
 async fn fields_choose_and_order_the_columns_in_every_format() {
     let hub = FakeHub::new(3);
     let server = hub_server(hub.clone()).await;
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    let out = hub_catalog(&server)
         .args([
             "fetch",
             "-p",
@@ -232,8 +228,7 @@ async fn fields_choose_and_order_the_columns_in_every_format() {
         "{\"id\":\"org0/model-000000\",\"provider\":\"hug\",\"downloads\":1000000}"
     );
 
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    let out = hub_catalog(&server)
         .args(["fetch", "-p", "hug", "-f", "csv", "--fields", "likes,id"])
         .ok_stdout();
     assert_eq!(
@@ -241,8 +236,7 @@ async fn fields_choose_and_order_the_columns_in_every_format() {
         "likes,id\n0,org0/model-000000\n1,org1/model-000001\n2,org2/model-000002\n"
     );
 
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    let out = hub_catalog(&server)
         .args(["fetch", "-p", "hug", "--fields", "task"])
         .ok_stdout();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -322,12 +316,7 @@ async fn a_gz_output_name_writes_gzip_that_reads_back() {
     let dir = fresh_dir("out");
     for name in ["a.ndjson.gz", "a.json.gz", "a.csv.gz"] {
         let file = dir.join(name);
-        catalog()
-            .env("CATALOG_HUG_URL", hub_url(&server))
-            .args(["fetch", "-p", "hug", "--delay-ms", "0", "-o"])
-            .arg(&file)
-            .assert()
-            .success();
+        hub_fetch(&server).args(["-o"]).arg(&file).assert().success();
         let bytes = fs::read(&file).unwrap();
         assert_eq!(bytes[..2], [0x1f, 0x8b], "{name} is gzip");
         let mut text = String::new();

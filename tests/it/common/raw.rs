@@ -8,8 +8,6 @@
 //! closed after the answer (`Connection: close`), so each request is a new
 //! connection and a fault never poisons a pooled one.
 
-#![allow(dead_code, reason = "each test binary uses a different part")]
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -19,13 +17,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+use super::hub::{hub_id, hub_model, hub_page_of};
+
 /// One request as the raw server read it.
 #[derive(Debug, Clone)]
 pub struct RawRequest {
     /// 1-based arrival number on this server.
     pub n: u64,
-    /// `GET`, ...
-    pub method: String,
     /// The request target: path and query, exactly as sent.
     pub target: String,
     /// Header (lower-case name, value) pairs, in arrival order.
@@ -246,11 +244,6 @@ impl RawServer {
         format!("{}{path}", self.origin())
     }
 
-    /// The port.
-    pub fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
     /// Requests read so far, in arrival order.
     pub fn requests(&self) -> Vec<RawRequest> {
         self.log.lock().unwrap().clone()
@@ -291,7 +284,8 @@ fn parse_head(head: &[u8], n: u64) -> Option<RawRequest> {
     let text = String::from_utf8_lossy(head);
     let mut lines = text.split("\r\n");
     let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_owned();
+    // The method goes unread: every client request here is a GET.
+    first.next()?;
     let target = first.next()?.to_owned();
     let headers = lines
         .take_while(|l| !l.is_empty())
@@ -300,7 +294,6 @@ fn parse_head(head: &[u8], n: u64) -> Option<RawRequest> {
         .collect();
     Some(RawRequest {
         n,
-        method,
         target,
         headers,
         head: head.to_vec(),
@@ -404,74 +397,17 @@ async fn hold(mut stream: TcpStream) {
     }
 }
 
-/// The id of model `i` of a synthetic Hub listing (as [`super::hub::FakeHub`]).
-pub fn hub_id(i: usize) -> String {
-    format!("org{}/model-{i:06}", i % 7)
-}
-
-/// The ids of a synthetic Hub listing of `total` models.
-pub fn hub_ids(total: usize) -> Vec<String> {
-    (0..total).map(hub_id).collect()
-}
-
-/// One model object of a synthetic Hub listing.
-pub fn hub_model(id: &str, i: usize) -> serde_json::Value {
-    serde_json::json!({
-        "id": id,
-        "downloads": 1_000_000 - i,
-        "likes": i % 100,
-        "pipeline_tag": "text-generation",
-        "createdAt": "2025-11-04T08:25:31.000Z",
-    })
-}
-
-/// A page of a synthetic Hub listing of `total` models, paged like the real
-/// Hub: `limit` models from the `cursor` (`c<index>`), and a `Link` to the
-/// next page on the same origin (rebuilt from `Host`) while models remain.
+/// A page of the synthetic Hub listing of `total` models
+/// ([`super::hub::hub_page_of`]), its `Link` on the origin the `Host` header names.
 pub fn hub_page(req: &RawRequest, total: usize) -> Response {
-    let url = req.url();
-    let size = req
-        .query("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(1000)
-        .clamp(1, 1000);
-    let start = req
-        .query("cursor")
-        .and_then(|c| c.strip_prefix('c').and_then(|n| n.parse::<usize>().ok()))
-        .unwrap_or(0)
-        .min(total);
-    let end = (start + size).min(total);
-    let mut body = Vec::with_capacity((end - start) * 140 + 2);
-    body.push(b'[');
-    for i in start..end {
-        if i > start {
-            body.push(b',');
-        }
-        serde_json::to_writer(&mut body, &hub_model(&hub_id(i), i)).unwrap();
-    }
-    body.push(b']');
-    let mut response = Response::new(200)
+    let (body, link) = hub_page_of(&req.url(), total, |i| hub_model(&hub_id(i), i));
+    let response = Response::new(200)
         .header("Content-Type", "application/json")
         .body(body);
-    if end < total {
-        response = response.header("Link", format!("<{}>; rel=\"next\"", with_cursor(&url, end)));
+    match link {
+        Some(link) => response.header("Link", link),
+        None => response,
     }
-    response
-}
-
-/// `url` with its `cursor` replaced by `c<index>`.
-pub fn with_cursor(url: &url::Url, index: usize) -> url::Url {
-    let mut next = url.clone();
-    let kept: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| k != "cursor")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    next.query_pairs_mut()
-        .clear()
-        .extend_pairs(kept)
-        .append_pair("cursor", &format!("c{index}"));
-    next
 }
 
 /// Every file under `dir`, recursively.

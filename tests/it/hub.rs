@@ -2,24 +2,19 @@
 //! fake Hub: cursor pagination, limits, page size, auth, pacing, rate limits,
 //! retries and failures.
 
-mod common;
-
-use common::RunExt as _;
+use crate::common::RunExt as _;
 
 use std::time::Duration;
 
-use common::hub::{FakeHub, Faults};
-use common::{catalog, hub_server, hub_url, ids, ndjson};
+use crate::common::hub::{FakeHub, Faults};
+use crate::common::{catalog, hub_catalog, hub_fetch, hub_server, hub_url, ids, ndjson};
 use predicates::prelude::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn link_cursor_pagination_returns_every_model_once_in_order() {
     let hub = FakeHub::new(250);
     let server = hub_server(hub.clone()).await;
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
-        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
-        .ok_stdout();
+    let out = hub_fetch(&server).args(["-f", "ndjson"]).ok_stdout();
     let records = ndjson(&out);
     // The fake Hub ignores `offset` like the real one: an offset-paging client
     // would get model-000000..99 three times and fail this comparison.
@@ -45,8 +40,7 @@ async fn link_cursor_pagination_returns_every_model_once_in_order() {
 async fn first_request_sends_page_size_sort_and_filters() {
     let hub = FakeHub::new(10);
     let server = hub_server(hub.clone()).await;
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .args([
             "fetch",
             "-p",
@@ -86,8 +80,7 @@ async fn first_request_sends_page_size_sort_and_filters() {
 async fn default_page_size_is_100_and_sort_is_downloads() {
     let hub = FakeHub::new(5);
     let server = hub_server(hub.clone()).await;
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .args(["fetch", "-p", "hug"])
         .assert()
         .success();
@@ -106,19 +99,8 @@ async fn default_page_size_is_100_and_sort_is_downloads() {
 async fn limit_stops_requesting_as_soon_as_it_is_reached() {
     let hub = FakeHub::new(1000);
     let server = hub_server(hub.clone()).await;
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "--limit",
-            "150",
-            "-f",
-            "ndjson",
-            "--delay-ms",
-            "0",
-        ])
+    let out = hub_fetch(&server)
+        .args(["--limit", "150", "-f", "ndjson"])
         .ok_stdout();
     let records = ndjson(&out);
     assert_eq!(ids(&records), hub.ids()[..150]);
@@ -133,8 +115,7 @@ async fn limit_stops_requesting_as_soon_as_it_is_reached() {
 async fn a_limit_below_the_page_size_asks_for_only_that_many() {
     let hub = FakeHub::new(1000);
     let server = hub_server(hub.clone()).await;
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    let out = hub_catalog(&server)
         .args(["fetch", "-p", "hug", "--limit", "30", "-f", "ndjson"])
         .ok_stdout();
     assert_eq!(ndjson(&out).len(), 30);
@@ -147,8 +128,7 @@ async fn a_limit_below_the_page_size_asks_for_only_that_many() {
 async fn bearer_token_is_sent_only_when_a_key_is_set() {
     let hub = FakeHub::new(150);
     let server = hub_server(hub.clone()).await;
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .env("HF_TOKEN", "hf_test_token")
         .args(["fetch", "-p", "hug"])
         .assert()
@@ -164,11 +144,7 @@ async fn bearer_token_is_sent_only_when_a_key_is_set() {
 
     let anon = FakeHub::new(150);
     let server = hub_server(anon.clone()).await;
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
-        .args(["fetch", "-p", "hug", "--delay-ms", "0"])
-        .assert()
-        .success();
+    hub_fetch(&server).assert().success();
     assert!(anon.seen().iter().all(|s| s.authorization.is_none()));
 }
 
@@ -176,8 +152,7 @@ async fn bearer_token_is_sent_only_when_a_key_is_set() {
 async fn hug_api_key_wins_over_hf_token() {
     let hub = FakeHub::new(5);
     let server = hub_server(hub.clone()).await;
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .env("HF_TOKEN", "second")
         .env("HUG_API_KEY", "first")
         .args(["fetch", "-p", "hug"])
@@ -191,8 +166,7 @@ async fn anonymous_requests_start_at_least_delay_apart() {
     let hub = FakeHub::new(400);
     let server = hub_server(hub.clone()).await;
     // --delay-ms 10000 at the test time scale of 1/100 is 100 ms of real time.
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .args(["fetch", "-p", "hug", "--delay-ms", "10000"])
         .assert()
         .success();
@@ -225,11 +199,7 @@ async fn rate_limited_request_waits_for_the_window_and_resumes_at_the_same_curso
         ..Faults::default()
     });
     let server = hub_server(hub.clone()).await;
-    let assert = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
-        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
-        .assert()
-        .success();
+    let assert = hub_fetch(&server).args(["-f", "ndjson"]).assert().success();
     let records = ndjson(&assert.get_output().stdout);
     assert_eq!(ids(&records), hub.ids(), "nothing lost, nothing duplicated");
     let seen = hub.seen();
@@ -260,8 +230,7 @@ async fn pacing_spreads_the_announced_quota_instead_of_hitting_429() {
         })
         .with_time_scale(0.01);
     let server = hub_server(hub.clone()).await;
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    let out = hub_catalog(&server)
         .env("HF_TOKEN", "t")
         .args(["fetch", "-p", "hug", "-f", "ndjson"])
         .ok_stdout();
@@ -280,10 +249,7 @@ async fn transient_5xx_failures_are_retried_without_loss() {
         ..Faults::default()
     });
     let server = hub_server(hub.clone()).await;
-    let out = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
-        .args(["fetch", "-p", "hug", "-f", "ndjson", "--delay-ms", "0"])
-        .ok_stdout();
+    let out = hub_fetch(&server).args(["-f", "ndjson"]).ok_stdout();
     assert_eq!(ids(&ndjson(&out)), hub.ids());
     assert_eq!(
         hub.seen().len(),
@@ -299,8 +265,7 @@ async fn retries_give_up_after_the_configured_count() {
         ..Faults::default()
     });
     let server = hub_server(hub.clone()).await;
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .args(["fetch", "-p", "hug", "--retries", "2"])
         .assert()
         .code(3)
@@ -315,8 +280,7 @@ async fn a_client_error_fails_the_provider_naming_status_and_url() {
         ..Faults::default()
     });
     let server = hub_server(hub.clone()).await;
-    let assert = catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    let assert = hub_catalog(&server)
         .env("HF_TOKEN", "hf_secret_value")
         .args(["fetch", "-p", "hug", "-f", "ndjson"])
         .assert()
@@ -340,8 +304,7 @@ async fn a_wait_longer_than_max_wait_fails_with_the_wait_it_would_have_needed() 
         ..Faults::default()
     });
     let server = hub_server(hub.clone()).await;
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
+    hub_catalog(&server)
         .args(["fetch", "-p", "hug", "--max-wait", "60"])
         .assert()
         .code(3)
@@ -376,9 +339,7 @@ async fn endless_pages_of_malformed_models_stop_with_an_error() {
         .respond_with(Garbage)
         .mount(&server)
         .await;
-    catalog()
-        .env("CATALOG_HUG_URL", hub_url(&server))
-        .args(["fetch", "-p", "hug", "--delay-ms", "0"])
+    hub_fetch(&server)
         .assert()
         .code(3)
         .stderr(predicate::str::contains("5 pages in a row brought no new model"));
@@ -435,19 +396,8 @@ async fn models_that_come_round_again_after_forty_thousand_others_are_written_on
         .mount(&server)
         .await;
 
-    let assert = catalog()
-        .env("CATALOG_HUG_URL", &base)
-        .args([
-            "fetch",
-            "-p",
-            "hug",
-            "-f",
-            "ndjson",
-            "--delay-ms",
-            "0",
-            "--batch-size",
-            "1000",
-        ])
+    let assert = hub_fetch(&server)
+        .args(["-f", "ndjson", "--batch-size", "1000"])
         .args(["--limit", "100000"])
         .assert()
         .success();

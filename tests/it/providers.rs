@@ -1,28 +1,27 @@
 //! Every provider, directly: `fetch --all` and `count --all` against mock
 //! listings of all 14 providers served from their recorded fixtures.
 
-mod common;
-
-use common::RunExt as _;
+use crate::common::RunExt as _;
 
 use std::collections::BTreeMap;
 
-use common::hub::FakeHub;
-use common::providers::{mount, mount_hub, url_env, HUB_PATH, PROVIDERS};
-use common::{catalog, ndjson};
+use crate::common::hub::FakeHub;
+use crate::common::providers::{mount, mount_hub, spec, url_env, HUB_PATH, PROVIDERS};
+use crate::common::{catalog, ndjson};
 use wiremock::MockServer;
 
 /// Keys for every provider whose listing needs one, except nebius, which is
-/// left without a key to be skipped.
-const KEYS: &[(&str, &str, &str)] = &[
-    ("portkey", "PORTKEY_API_KEY", "pk-test"),
-    ("groq", "GROQ_API_KEY", "gsk-test"),
-    ("together", "TOGETHER_API_KEY", "tg-test"),
-    ("fireworks", "FIREWORKS_API_KEY", "fw-test"),
-    ("google", "GEMINI_API_KEY", "gm-test"),
-    ("xai", "XAI_API_KEY", "xai-test"),
-    ("cerebras", "CEREBRAS_API_KEY", "cb-test"),
-    ("novita", "NOVITA_API_KEY", "nv-test"),
+/// left without a key to be skipped. Each goes in the provider's first key
+/// variable of the built-in table.
+const KEYS: &[(&str, &str)] = &[
+    ("portkey", "pk-test"),
+    ("groq", "gsk-test"),
+    ("together", "tg-test"),
+    ("fireworks", "fw-test"),
+    ("google", "gm-test"),
+    ("xai", "xai-test"),
+    ("cerebras", "cb-test"),
+    ("novita", "nv-test"),
 ];
 
 /// Models each mocked provider serves.
@@ -45,7 +44,7 @@ const EXPECTED: &[(&str, u64)] = &[
 async fn all_providers(wrong_key_for: Option<&str>) -> MockServer {
     let server = MockServer::start().await;
     for p in PROVIDERS {
-        let key = KEYS.iter().find(|(n, _, _)| *n == p.name).map(|(_, _, k)| *k);
+        let key = KEYS.iter().find(|(n, _)| *n == p.name).map(|(_, k)| *k);
         let key = if wrong_key_for == Some(p.name) {
             Some("the-expected-key")
         } else {
@@ -60,8 +59,8 @@ async fn all_providers(wrong_key_for: Option<&str>) -> MockServer {
 fn with_mocks(server: &MockServer) -> assert_cmd::Command {
     let mut cmd = catalog();
     cmd.envs(url_env(server));
-    for (_, var, key) in KEYS {
-        cmd.env(var, key);
+    for (name, key) in KEYS {
+        cmd.env(&spec(name).key_env[0], key);
     }
     cmd
 }

@@ -4,15 +4,13 @@
 //! README.md. This test runs them with bash, `catalog` first on the PATH, jq
 //! and sqlite3 from the system, so the README cannot drift from the tool.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::hub::FakeHub;
-use common::providers::{mount, mount_hub, url_env, PROVIDERS};
-use common::{fresh_dir, ENV_VARS};
+use crate::common::hub::FakeHub;
+use crate::common::providers::{mount, mount_hub, spec, url_env, PROVIDERS};
+use crate::common::{cleared_vars, fresh_dir};
 use wiremock::MockServer;
 
 fn recipes() -> BTreeMap<String, String> {
@@ -52,13 +50,7 @@ async fn bench() -> Bench {
     let server = MockServer::start().await;
     let demo_keys: Vec<(String, String)> = PROVIDERS
         .iter()
-        .map(|p| {
-            let var = match p.name {
-                "google" => "GEMINI_API_KEY".to_owned(),
-                name => format!("{}_API_KEY", name.to_ascii_uppercase()),
-            };
-            (var, format!("demo-{}-key", p.name))
-        })
+        .map(|p| (spec(p.name).key_env[0].clone(), format!("demo-{}-key", p.name)))
         .collect();
     for p in PROVIDERS {
         mount(&server, p, Some(&format!("demo-{}-key", p.name))).await;
@@ -98,7 +90,7 @@ fn run(b: &Bench, script: &str, cwd: &Path, extra: &[(&str, String)]) -> (String
         .arg("-c")
         .arg(script)
         .current_dir(cwd);
-    for var in ENV_VARS {
+    for var in cleared_vars() {
         cmd.env_remove(var);
     }
     cmd.envs(b.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));

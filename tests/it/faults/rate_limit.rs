@@ -1,0 +1,164 @@
+//! Rate limits: the server-stated wait, then the same cursor.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+
+use super::{respond, stderr_of, stdout_of, summary_line};
+use crate::common::hub::hub_ids;
+use crate::common::raw::{hub_page, RawServer, Response};
+use crate::common::{hub_fetch, ids, ndjson};
+
+/// An IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`) for `Retry-After`.
+fn http_date(t: SystemTime) -> String {
+    let secs = i64::try_from(t.duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap();
+    // "2015-10-21T07:28:00Z" from the library, rearranged.
+    let iso = catalog::record::Timestamp(secs).to_string();
+    let (y, m, d, time) = (&iso[0..4], &iso[5..7], &iso[8..10], &iso[11..19]);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        [usize::try_from(secs.div_euclid(86_400).rem_euclid(7)).unwrap()];
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][m.parse::<usize>().unwrap() - 1];
+    format!("{weekday}, {d} {month} {y} {time} GMT")
+}
+
+/// Whole seconds from now to `secs` seconds ahead, as an HTTP date.
+fn http_date_in(secs: u64) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    http_date(UNIX_EPOCH + Duration::from_secs(now + secs))
+}
+
+#[test]
+fn http_dates_are_imf_fixdates() {
+    assert_eq!(
+        http_date(UNIX_EPOCH + Duration::from_secs(1_445_412_480)),
+        "Wed, 21 Oct 2015 07:28:00 GMT"
+    );
+}
+
+/// A 300-model Hub whose second request gets a 429 with `headers`.
+fn hub_429_at_2(headers: Vec<(&'static str, String)>) -> RawServer {
+    RawServer::start(move |req| {
+        if req.n == 2 {
+            let mut r = Response::json(429, &json!({"error": "rate limited"}));
+            for (k, v) in &headers {
+                r = r.header(k, v.clone());
+            }
+            return respond(r);
+        }
+        respond(hub_page(req, 300))
+    })
+}
+
+fn assert_waits_then_resumes(headers: Vec<(&'static str, String)>, min_gap: Duration) {
+    let server = hub_429_at_2(headers.clone());
+    let out = hub_fetch(&server)
+        .args(["-f", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(ids(&ndjson(stdout_of(&out))), hub_ids(300), "{headers:?}");
+    let seen = server.requests();
+    assert_eq!(
+        seen.len(),
+        4,
+        "3 pages and the one retried after the 429 ({headers:?})"
+    );
+    assert_eq!(
+        seen[1].target, seen[2].target,
+        "resumes at the same cursor ({headers:?})"
+    );
+    assert_eq!(seen[1].query("cursor").as_deref(), Some("c100"));
+    let gap = seen[2].at - seen[1].at;
+    assert!(
+        gap >= min_gap,
+        "{headers:?}: waited only {gap:?}, expected {min_gap:?}"
+    );
+}
+
+#[test]
+fn a_429_with_ratelimit_r0_waits_for_the_window_then_resumes() {
+    // t=4 plus the one-second margin, at 1/100 of real time.
+    assert_waits_then_resumes(
+        vec![("RateLimit", "\"api\";r=0;t=4".into())],
+        Duration::from_millis(48),
+    );
+}
+
+#[test]
+fn a_429_with_retry_after_seconds_waits_then_resumes() {
+    assert_waits_then_resumes(vec![("Retry-After", "6".into())], Duration::from_millis(58));
+}
+
+#[test]
+fn a_429_with_retry_after_http_date_waits_then_resumes() {
+    // 5 whole seconds ahead is more than 4 s from now, 40 ms scaled.
+    assert_waits_then_resumes(vec![("Retry-After", http_date_in(5))], Duration::from_millis(38));
+}
+
+#[test]
+fn a_429_without_any_wait_header_backs_off_then_resumes() {
+    // The first backoff step is 0.5..1 s, 5..10 ms scaled.
+    assert_waits_then_resumes(vec![], Duration::from_millis(4));
+}
+
+/// The seconds in "asks to wait Ns".
+fn asked_wait(stderr: &str) -> u64 {
+    let at = stderr
+        .find("asks to wait ")
+        .unwrap_or_else(|| panic!("no wait in:\n{stderr}"));
+    stderr[at + "asks to wait ".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+fn assert_wait_too_long(headers: Vec<(&'static str, String)>, expect: std::ops::RangeInclusive<u64>) {
+    let server = hub_429_at_2(headers.clone());
+    let started = Instant::now();
+    let out = hub_fetch(&server)
+        .args(["-f", "ndjson", "--max-wait", "60"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "no wait was attempted"
+    );
+    let stderr = stderr_of(&out);
+    let line = summary_line(&stderr, "hug");
+    assert!(line.contains("failed after 100 models"), "{line}");
+    assert!(line.contains("asks to wait"), "{line}");
+    assert!(line.contains("more than --max-wait 60s"), "{line}");
+    let wait = asked_wait(&line);
+    assert!(
+        expect.contains(&wait),
+        "{headers:?}: asked {wait}s, expected {expect:?}"
+    );
+    assert_eq!(server.count(), 2, "no retry after a refused wait");
+    assert_eq!(
+        ids(&ndjson(stdout_of(&out))),
+        hub_ids(100),
+        "page 1 is still written"
+    );
+}
+
+#[test]
+fn a_ratelimit_window_longer_than_max_wait_fails_the_provider_with_the_wait() {
+    assert_wait_too_long(vec![("RateLimit", "\"api\";r=0;t=900".into())], 901..=901);
+}
+
+#[test]
+fn a_retry_after_longer_than_max_wait_fails_the_provider_with_the_wait() {
+    assert_wait_too_long(vec![("Retry-After", "120".into())], 120..=120);
+}
+
+#[test]
+fn a_retry_after_date_beyond_max_wait_fails_the_provider_with_the_wait() {
+    assert_wait_too_long(vec![("Retry-After", http_date_in(1000))], 990..=1000);
+}

@@ -1,0 +1,151 @@
+//! Servers that never answer, stall mid-body, or trickle.
+
+use std::time::{Duration, Instant};
+
+use super::{respond, stderr_of, stdout_of, summary_line};
+use crate::common::hub::hub_ids;
+use crate::common::hub::FakeHub;
+use crate::common::raw::{hub_page, Action, RawServer};
+use crate::common::RunExt as _;
+use crate::common::{hub_catalog, hub_server, ids, ndjson, providers};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_answers_times_out_and_the_other_provider_is_still_written() {
+    let hang = RawServer::start(|_| Action::Hang);
+    let hub = FakeHub::new(30);
+    let server = hub_server(hub.clone()).await;
+    let started = Instant::now();
+    let out = hub_catalog(&server)
+        .env("CATALOG_CHUTES_URL", hang.url("/v1/models"))
+        .args([
+            "fetch",
+            "-p",
+            "chutes,hug",
+            "-f",
+            "ndjson",
+            "--timeout",
+            "1",
+            "--retries",
+            "1",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(20), "hang guard: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(1900),
+        "two attempts of a 1 s timeout: {elapsed:?}"
+    );
+    assert_eq!(ids(&ndjson(stdout_of(&out))), hub.ids(), "hug is written");
+    assert_eq!(hang.count(), 2, "one attempt and one retry");
+    let stderr = stderr_of(&out);
+    let chutes = summary_line(&stderr, "chutes");
+    assert!(chutes.contains("failed after 0 models"), "{chutes}");
+    assert!(
+        chutes.contains(&format!(
+            "request to {} failed after 2 attempt(s)",
+            hang.url("/v1/models")
+        )),
+        "{chutes}"
+    );
+    assert!(chutes.to_lowercase().contains("timed out"), "{chutes}");
+    assert!(
+        summary_line(&stderr, "hug").contains("30 models, 1 page"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_stalls_mid_way_times_out_and_the_other_provider_is_still_written() {
+    // Page 1 is whole; page 2 sends its head and 50 bytes, then nothing.
+    let hub = RawServer::start(|req| {
+        let page = hub_page(req, 300);
+        if req.n == 1 {
+            respond(page)
+        } else {
+            Action::Stall {
+                response: page,
+                sent: 50,
+            }
+        }
+    });
+    let groq = wiremock::MockServer::start().await;
+    let spec = providers::PROVIDERS.iter().find(|p| p.name == "groq").unwrap();
+    providers::mount(&groq, spec, Some("gsk-test")).await;
+    let started = Instant::now();
+    let out = hub_catalog(&hub)
+        .env("CATALOG_GROQ_URL", format!("{}{}", groq.uri(), spec.path))
+        .env("GROQ_API_KEY", "gsk-test")
+        .args([
+            "fetch",
+            "-p",
+            "hug,groq",
+            "-f",
+            "ndjson",
+            "--timeout",
+            "1",
+            "--retries",
+            "1",
+        ])
+        .args(["--delay-ms", "0"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(20), "hang guard: {elapsed:?}");
+    let records = ndjson(stdout_of(&out));
+    assert_eq!(
+        records.len(),
+        120,
+        "100 hug records delivered before the stall, 20 groq"
+    );
+    assert_eq!(ids(&records[..100]), hub_ids(100));
+    assert!(records[100..].iter().all(|r| r["provider"] == "groq"));
+    assert_eq!(records[100]["id"], "whisper-large-v3-turbo");
+    let seen = hub.requests();
+    assert_eq!(seen.len(), 3, "page 1, page 2 and its retry");
+    assert_eq!(seen[1].target, seen[2].target);
+    let stderr = stderr_of(&out);
+    let line = summary_line(&stderr, "hug");
+    assert!(line.contains("failed after 100 models"), "{line}");
+    assert!(
+        line.contains(&format!("request to {} failed after 2 attempt(s)", seen[1].url())),
+        "{line}"
+    );
+    assert!(summary_line(&stderr, "groq").contains("20 models"), "{stderr}");
+}
+
+#[test]
+fn a_slow_trickle_whose_pauses_stay_under_the_timeout_succeeds() {
+    // The read timeout bounds each pause, not the whole response: 1.5 s of
+    // trickle under --timeout 1 must still arrive.
+    let server = RawServer::start(|req| {
+        let page = hub_page(req, 20);
+        let chunk = page.body.len() / 5 + 1;
+        Action::Trickle {
+            response: page,
+            chunk,
+            every: Duration::from_millis(250),
+        }
+    });
+    let started = Instant::now();
+    let out = hub_catalog(&server)
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "-f",
+            "ndjson",
+            "--timeout",
+            "1",
+            "--retries",
+            "0",
+        ])
+        .ok_stdout();
+    assert!(started.elapsed() >= Duration::from_millis(1200));
+    assert_eq!(ids(&ndjson(&out)), hub_ids(20));
+    assert_eq!(server.count(), 1);
+}

@@ -1,0 +1,25 @@
+//! The integration tests, in one binary (one link of the crate and its test
+//! dependencies): one module per area, the shared helpers in `common`.
+
+mod common;
+
+// The OpenAI-shape adapter on the recorded listings of the providers without an adapter of their own.
+mod adapters;
+// The on-disk cache, incremental Hub harvests and resumable harvests.
+mod cache;
+// The command line as a user meets it: formats, atomic files, pipes, exit codes, `count`, `providers`.
+mod cli;
+// `catalog diff`: added, removed and changed models between catalog files, and refused inputs.
+mod diff;
+// Config-file providers, `--fields`, `--filter`, gzip output, completions, the man page, `--version`.
+mod ecosystem;
+// Fault injection and security: flaky, hanging, lying and hostile servers, signals, credentials, secrets.
+mod faults;
+// The Hugging Face Hub harvest against a fake Hub: cursors, limits, auth, pacing, rate limits, retries.
+mod hub;
+// Every built-in provider at once: `fetch --all` and `count --all` against mocks of all of them.
+mod providers;
+// The README's recipes, run as written with bash, jq and sqlite3 against mocks of every provider.
+mod recipes;
+// `catalog snapshot`: files written only on change, deterministic bytes, nothing written on failure.
+mod snapshot;
