@@ -21,7 +21,7 @@ use crate::providers::HubFilters;
 use crate::record::{Record, Timestamp};
 
 /// Version of the entry format; entries of another version are ignored.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 /// Bytes of the header line, newline included.
 const HEADER_LEN: usize = 4096;
 

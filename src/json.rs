@@ -9,7 +9,7 @@
 //! the two on records full of quotes, control characters and non-ASCII text.
 
 use crate::escape::string;
-use crate::record::{Field, Price, Record, Timestamp};
+use crate::record::{Field, Price, PriceOther, Record, Timestamp};
 
 /// Appends `r` as one JSON object: the fields `fields` in that order, then
 /// `raw` when the record has it, then `last_modified` when `modified` (the
@@ -39,6 +39,12 @@ pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[Field], modi
             Field::Tags => out.extend_from_slice(r.tags.as_json().as_bytes()),
             Field::Source => string(out, &r.source),
             Field::FetchedAt => time(out, r.fetched_at),
+            Field::PriceCacheWrite => opt_price(out, r.price_cache_write),
+            Field::PriceOther => price_other(out, &r.price_other),
+            Field::Capabilities => out.extend_from_slice(r.capabilities.as_json().as_bytes()),
+            Field::Quantization => opt_string(out, r.quantization.as_deref()),
+            Field::KnowledgeCutoff => opt_string(out, r.knowledge_cutoff.as_deref()),
+            Field::ExpiresAt => opt_string(out, r.expires_at.as_deref()),
         }
     }
     if let Some(raw) = &r.raw {
@@ -48,6 +54,21 @@ pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[Field], modi
     if modified {
         key(out, &mut first, "last_modified");
         opt_time(out, r.last_modified);
+    }
+    out.push(b'}');
+}
+
+fn price_other(out: &mut Vec<u8>, other: &PriceOther) {
+    out.push(b'{');
+    for (i, (unit, price)) in other.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Unit names are plain ASCII: nothing to escape.
+        out.push(b'"');
+        out.extend_from_slice(unit.name().as_bytes());
+        out.extend_from_slice(b"\":");
+        opt_price(out, Some(price));
     }
     out.push(b'}');
 }
@@ -159,6 +180,16 @@ mod tests {
         r.downloads = num(rng);
         r.likes = num(rng);
         r.tags = list(rng);
+        r.price_cache_write = price(rng);
+        for unit in crate::record::Unit::ALL {
+            if rng.u8(..4) == 0 {
+                r.price_other.set(unit, price(rng));
+            }
+        }
+        r.capabilities = list(rng);
+        r.quantization = text(rng);
+        r.knowledge_cutoff = text(rng);
+        r.expires_at = text(rng);
         r.last_modified = rng.bool().then(|| Timestamp(rng.i64(0..2_000_000_000)));
         if rng.u8(..4) == 0 {
             let raw = serde_json::json!({"id": nasty(rng), "n": rng.u32(..)}).to_string();

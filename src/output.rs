@@ -448,6 +448,12 @@ fn csv_cell(r: &Record, field: Field) -> String {
         Field::Tags => r.tags.join(";"),
         Field::Source => r.source.to_string(),
         Field::FetchedAt => r.fetched_at.to_string(),
+        Field::PriceCacheWrite => opt(r.price_cache_write.as_ref()),
+        Field::PriceOther => r.price_other.to_string(),
+        Field::Capabilities => r.capabilities.join(";"),
+        Field::Quantization => opt(r.quantization.as_ref()),
+        Field::KnowledgeCutoff => opt(r.knowledge_cutoff.as_ref()),
+        Field::ExpiresAt => opt(r.expires_at.as_ref()),
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 
 use super::PriceUnit;
 use crate::paging::PageHints;
-use crate::record::{CompactString, Record, Timestamp};
+use crate::record::{CompactString, Field, Record, Timestamp};
 
 /// What an adapter needs besides the body.
 #[derive(Debug, Clone)]
@@ -27,6 +27,8 @@ pub struct ParseCtx {
     pub price_unit: Option<PriceUnit>,
     /// Ids are Hugging Face repository ids.
     pub hf_ids: bool,
+    /// Fields the listing fills with placeholders, cleared from every record.
+    pub unreliable: Arc<[Field]>,
     /// Models a page is expected to hold (the page size asked for), so a
     /// page's records are allocated once; 0 when unknown.
     pub expected_items: usize,
@@ -44,6 +46,7 @@ impl ParseCtx {
             raw: false,
             price_unit: None,
             hf_ids: false,
+            unreliable: Arc::from([]),
             expected_items: 0,
         }
     }

@@ -12,6 +12,7 @@ mod huggingface;
 mod novita;
 mod openai;
 mod openrouter;
+mod together;
 mod xai;
 
 pub use crate::http::Auth;
@@ -27,6 +28,8 @@ pub use huggingface::HubFilters;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use url::Url;
+
+use crate::record::Field;
 
 /// The embedded built-in table.
 const BUILTIN: &str = include_str!("providers.toml");
@@ -49,6 +52,8 @@ pub enum Shape {
     Xai,
     /// Novita `/openai/v1/models`.
     Novita,
+    /// Together `/v1/models` (a bare array with `type`, `link`, `pricing`).
+    Together,
 }
 
 impl Shape {
@@ -63,6 +68,7 @@ impl Shape {
             Shape::Google => "google",
             Shape::Xai => "xai",
             Shape::Novita => "novita",
+            Shape::Together => "together",
         }
     }
 
@@ -100,6 +106,18 @@ impl Shape {
     /// When the body is not a listing of this shape at all (not JSON, HTML, a
     /// wrong top-level type). A single malformed model is skipped and counted.
     pub fn parse(self, body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
+        let mut page = self.parse_shape(body, ctx)?;
+        if !ctx.unreliable.is_empty() {
+            for r in &mut page.records {
+                for &field in ctx.unreliable.iter() {
+                    r.clear(field);
+                }
+            }
+        }
+        Ok(page)
+    }
+
+    fn parse_shape(self, body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
         match self {
             Shape::Openai => openai::parse(body, ctx),
             Shape::Huggingface => huggingface::parse(body, ctx),
@@ -108,6 +126,7 @@ impl Shape {
             Shape::Google => google::parse(body, ctx),
             Shape::Xai => xai::parse(body, ctx),
             Shape::Novita => novita::parse(body, ctx),
+            Shape::Together => together::parse(body, ctx),
         }
     }
 }
@@ -181,6 +200,10 @@ pub struct ProviderSpec {
     /// The ids are Hugging Face repository ids.
     #[serde(default)]
     pub hf_ids: bool,
+    /// Record fields this listing fills with placeholders (the response time
+    /// as `created`, the serving engine as `owned_by`): written as unknown.
+    #[serde(default, deserialize_with = "field_names")]
+    pub unreliable: Vec<Field>,
     /// Static query parameters added to the listing URL.
     #[serde(default)]
     pub query: IndexMap<String, String>,
@@ -197,6 +220,18 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
         OneOrMany::One(s) => vec![s],
         OneOrMany::Many(v) => v,
     })
+}
+
+fn field_names<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Field>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|name| {
+            Field::ALL
+                .into_iter()
+                .find(|f| f.name() == name)
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown record field {name:?}")))
+        })
+        .collect()
 }
 
 fn default_shape() -> Shape {

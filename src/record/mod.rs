@@ -15,7 +15,7 @@ mod price;
 mod strlist;
 mod time;
 
-pub use price::Price;
+pub use price::{Price, PriceOther, Unit};
 pub use strlist::StrList;
 pub use time::Timestamp;
 
@@ -87,6 +87,18 @@ schema! {
     Source = "source",
     /// [`Record::fetched_at`]
     FetchedAt = "fetched_at",
+    /// [`Record::price_cache_write`]
+    PriceCacheWrite = "price_cache_write",
+    /// [`Record::price_other`]
+    PriceOther = "price_other",
+    /// [`Record::capabilities`]
+    Capabilities = "capabilities",
+    /// [`Record::quantization`]
+    Quantization = "quantization",
+    /// [`Record::knowledge_cutoff`]
+    KnowledgeCutoff = "knowledge_cutoff",
+    /// [`Record::expires_at`]
+    ExpiresAt = "expires_at",
 }
 
 /// The field names, in output order. This is also the CSV header.
@@ -99,6 +111,17 @@ pub const FIELDS: [&str; Field::ALL.len()] = {
     }
     names
 };
+
+/// The capability vocabulary (`capabilities`): what each provider's own flags
+/// are mapped to (the README's schema says from which field).
+pub const CAPABILITIES: [&str; 6] = [
+    "tools",
+    "reasoning",
+    "structured_outputs",
+    "json_mode",
+    "web_search",
+    "prompt_caching",
+];
 
 /// One model served by one provider, normalized.
 ///
@@ -144,6 +167,18 @@ pub struct Record {
     pub source: Arc<str>,
     /// When the listing was fetched.
     pub fetched_at: Timestamp,
+    /// USD per 1M tokens written to the prompt cache.
+    pub price_cache_write: Option<Price>,
+    /// Prices in units other than tokens, by [`Unit`].
+    pub price_other: PriceOther,
+    /// What the model supports, from [`CAPABILITIES`].
+    pub capabilities: StrList,
+    /// The weights' numeric format as served (`fp8`, `bf16`, ...).
+    pub quantization: Option<CompactString>,
+    /// The training data's cutoff date, as the provider states it.
+    pub knowledge_cutoff: Option<CompactString>,
+    /// When the provider retires the model (a date).
+    pub expires_at: Option<CompactString>,
     /// The provider's original JSON object (`--raw`).
     pub raw: Option<Box<RawValue>>,
     /// Last modification on the provider's side (Hugging Face `lastModified`).
@@ -180,8 +215,42 @@ impl Record {
             tags: StrList::new(),
             source,
             fetched_at,
+            price_cache_write: None,
+            price_other: PriceOther::new(),
+            capabilities: StrList::new(),
+            quantization: None,
+            knowledge_cutoff: None,
+            expires_at: None,
             raw: None,
             last_modified: None,
+        }
+    }
+
+    /// Makes `field` unknown (identity fields, which are never unknown, stay).
+    pub fn clear(&mut self, field: Field) {
+        match field {
+            Field::Provider | Field::Id | Field::Source | Field::FetchedAt => {}
+            Field::Name => self.name = None,
+            Field::OwnedBy => self.owned_by = None,
+            Field::Created => self.created = None,
+            Field::ContextLength => self.context_length = None,
+            Field::MaxOutputTokens => self.max_output_tokens = None,
+            Field::InputModalities => self.input_modalities = StrList::new(),
+            Field::OutputModalities => self.output_modalities = StrList::new(),
+            Field::Task => self.task = None,
+            Field::PriceInput => self.price_input = None,
+            Field::PriceOutput => self.price_output = None,
+            Field::PriceCacheRead => self.price_cache_read = None,
+            Field::HuggingFaceId => self.hugging_face_id = None,
+            Field::Downloads => self.downloads = None,
+            Field::Likes => self.likes = None,
+            Field::Tags => self.tags = StrList::new(),
+            Field::PriceCacheWrite => self.price_cache_write = None,
+            Field::PriceOther => self.price_other = PriceOther::new(),
+            Field::Capabilities => self.capabilities = StrList::new(),
+            Field::Quantization => self.quantization = None,
+            Field::KnowledgeCutoff => self.knowledge_cutoff = None,
+            Field::ExpiresAt => self.expires_at = None,
         }
     }
 
@@ -221,6 +290,12 @@ impl Record {
             tags,
             source,
             fetched_at,
+            price_cache_write,
+            price_other,
+            capabilities,
+            quantization,
+            knowledge_cutoff,
+            expires_at,
             raw: _,
             last_modified: _,
         } = self;
@@ -245,6 +320,12 @@ impl Record {
             Field::Tags => st.serialize_field(key, tags),
             Field::Source => st.serialize_field(key, &**source),
             Field::FetchedAt => st.serialize_field(key, fetched_at),
+            Field::PriceCacheWrite => st.serialize_field(key, price_cache_write),
+            Field::PriceOther => st.serialize_field(key, price_other),
+            Field::Capabilities => st.serialize_field(key, capabilities),
+            Field::Quantization => st.serialize_field(key, quantization),
+            Field::KnowledgeCutoff => st.serialize_field(key, knowledge_cutoff),
+            Field::ExpiresAt => st.serialize_field(key, expires_at),
         }
     }
 
@@ -335,6 +416,18 @@ struct RecordForm {
     #[serde(default)]
     fetched_at: Option<Timestamp>,
     #[serde(default)]
+    price_cache_write: Option<Price>,
+    #[serde(default)]
+    price_other: PriceOther,
+    #[serde(default)]
+    capabilities: StrList,
+    #[serde(default)]
+    quantization: Option<CompactString>,
+    #[serde(default)]
+    knowledge_cutoff: Option<CompactString>,
+    #[serde(default)]
+    expires_at: Option<CompactString>,
+    #[serde(default)]
     raw: Option<Box<RawValue>>,
     #[serde(default)]
     last_modified: Option<Timestamp>,
@@ -363,6 +456,12 @@ impl<'de> Deserialize<'de> for Record {
             tags: f.tags,
             source: Arc::from(f.source),
             fetched_at: f.fetched_at.unwrap_or(Timestamp(0)),
+            price_cache_write: f.price_cache_write,
+            price_other: f.price_other,
+            capabilities: f.capabilities,
+            quantization: f.quantization,
+            knowledge_cutoff: f.knowledge_cutoff,
+            expires_at: f.expires_at,
             raw: f.raw,
             last_modified: f.last_modified,
         })
@@ -399,10 +498,20 @@ mod tests {
         r.downloads = Some(5);
         r.likes = Some(6);
         r.tags = ["g"].into_iter().collect();
+        r.price_cache_write = Price::from_decimal("0.75", 0);
+        r.price_other
+            .set(Unit::ImageInput, Price::from_decimal("0.01", 0));
+        r.capabilities = ["tools"].into_iter().collect();
+        r.quantization = Some("fp8".into());
+        r.knowledge_cutoff = Some("2024-06-01".into());
+        r.expires_at = Some("2026-12-31".into());
         r.raw = Some(RawValue::from_string(r#"{"a":1}"#.into()).unwrap());
         r.last_modified = Some(Timestamp(7));
         let text = serde_json::to_string(&r.cache_form()).unwrap();
-        assert!(!text.contains("null") && !text.contains("[]"), "{text}");
+        assert!(
+            !text.contains("null") && !text.contains("[]") && !text.contains("{}"),
+            "{text}"
+        );
         let back: Record = serde_json::from_str(&text).unwrap();
         assert_eq!(serde_json::to_string(&back.cache_form()).unwrap(), text);
     }

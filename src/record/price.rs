@@ -1,4 +1,5 @@
-//! [`Price`]: USD per 1M tokens, from the provider's own decimal digits.
+//! [`Price`]: USD per 1M tokens (or per the [`Unit`] of `price_other`), from
+//! the provider's own decimal digits.
 
 use std::fmt;
 
@@ -69,10 +70,48 @@ impl Price {
         if !value.is_finite() || value < 0.0 {
             return None;
         }
-        let rounded: f64 = format!("{value:.prec$e}", prec = Price::SIGNIFICANT - 1)
-            .parse()
-            .ok()?;
-        Some(Price(rounded))
+        let rounded = Price::to_significant(value, Price::SIGNIFICANT)?;
+        Some(Price(Price::snap(rounded)))
+    }
+
+    fn to_significant(value: f64, digits: usize) -> Option<f64> {
+        format!("{value:.prec$e}", prec = digits - 1).parse().ok()
+    }
+
+    /// Undoes single-precision artifacts that survive 12 digits: DeepInfra
+    /// writes a cache price of 0.03 as `0.0299999997`. Across 2,825 real
+    /// price values every genuine price has at most 6 significant digits, so
+    /// a value within 10^-(k+5) (relative) of a k-digit value, k <= 6, is that
+    /// value; anything further off (1/48 = 0.0208333333333, 8.38323353293,
+    /// 14.6484375) is kept as it is.
+    fn snap(value: f64) -> f64 {
+        if value == 0.0 {
+            return value;
+        }
+        for k in 1..=Price::SNAP_DIGITS {
+            let Some(short) = Price::to_significant(value, k) else {
+                continue;
+            };
+            #[allow(
+                clippy::cast_possible_wrap,
+                clippy::cast_possible_truncation,
+                reason = "k <= 6"
+            )]
+            let tolerance = 10f64.powi(-(k as i32 + 5));
+            if ((value - short) / value).abs() <= tolerance {
+                return short;
+            }
+        }
+        value
+    }
+
+    /// The most significant digits a price is snapped to (see [`Price::snap`]).
+    const SNAP_DIGITS: usize = 6;
+
+    /// Whether using the model at this price costs nothing.
+    #[must_use]
+    pub fn is_zero(self) -> bool {
+        self.0 == 0.0
     }
 
     /// The value in USD per 1M tokens.
@@ -111,9 +150,211 @@ impl Serialize for Price {
     }
 }
 
+/// A unit prices are stated in besides tokens, one documented vocabulary
+/// (the README's schema lists each with its providers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Unit {
+    /// USD per input image.
+    ImageInput,
+    /// USD per generated image.
+    ImageOutput,
+    /// USD per 1M generated image tokens.
+    ImageOutputTokens,
+    /// USD per 1M input audio tokens.
+    AudioInput,
+    /// USD per 1M generated audio tokens.
+    AudioOutput,
+    /// USD per 1M cached input audio tokens read.
+    AudioCacheRead,
+    /// USD per minute of input audio.
+    AudioMinute,
+    /// USD per 1M characters (text to speech).
+    Characters,
+    /// USD per 1M tokens written to a prompt cache kept for an hour.
+    CacheWrite1h,
+    /// USD per 1M internal reasoning tokens.
+    Reasoning,
+    /// USD per web search.
+    WebSearch,
+    /// USD per request.
+    Request,
+}
+
+impl Unit {
+    /// Every unit, in the order they are written.
+    pub const ALL: [Unit; 12] = [
+        Unit::ImageInput,
+        Unit::ImageOutput,
+        Unit::ImageOutputTokens,
+        Unit::AudioInput,
+        Unit::AudioOutput,
+        Unit::AudioCacheRead,
+        Unit::AudioMinute,
+        Unit::Characters,
+        Unit::CacheWrite1h,
+        Unit::Reasoning,
+        Unit::WebSearch,
+        Unit::Request,
+    ];
+
+    /// The key in `price_other`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Unit::ImageInput => "image_input",
+            Unit::ImageOutput => "image_output",
+            Unit::ImageOutputTokens => "image_output_tokens",
+            Unit::AudioInput => "audio_input",
+            Unit::AudioOutput => "audio_output",
+            Unit::AudioCacheRead => "audio_cache_read",
+            Unit::AudioMinute => "audio_minute",
+            Unit::Characters => "characters",
+            Unit::CacheWrite1h => "cache_write_1h",
+            Unit::Reasoning => "reasoning",
+            Unit::WebSearch => "web_search",
+            Unit::Request => "request",
+        }
+    }
+
+    /// The unit named `name`.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Unit> {
+        Unit::ALL.into_iter().find(|u| u.name() == name)
+    }
+}
+
+/// Prices in units other than tokens (`price_other`): at most one per
+/// unit, kept in [`Unit::ALL`] order so equal prices give equal text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PriceOther(Vec<(Unit, Price)>);
+
+impl PriceOther {
+    /// No price in another unit.
+    #[must_use]
+    pub const fn new() -> PriceOther {
+        PriceOther(Vec::new())
+    }
+
+    /// Sets the price of `unit` (a `None` price leaves it unknown).
+    pub fn set(&mut self, unit: Unit, price: Option<Price>) {
+        let Some(price) = price else { return };
+        match self.0.binary_search_by_key(&unit, |(u, _)| *u) {
+            Ok(i) => self.0[i].1 = price,
+            Err(i) => self.0.insert(i, (unit, price)),
+        }
+    }
+
+    /// The price of `unit`, if stated.
+    #[must_use]
+    pub fn get(&self, unit: Unit) -> Option<Price> {
+        self.0.iter().find(|(u, _)| *u == unit).map(|(_, p)| *p)
+    }
+
+    /// The stated prices, in unit order.
+    pub fn iter(&self) -> impl Iterator<Item = (Unit, Price)> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// Whether no price in another unit is stated.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for PriceOther {
+    /// `unit=value;...` (the CSV cell).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (unit, price)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(";")?;
+            }
+            write!(f, "{}={price}", unit.name())?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for PriceOther {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (unit, price) in &self.0 {
+            m.serialize_entry(unit.name(), price)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for PriceOther {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map: Option<std::collections::BTreeMap<String, Price>> = Option::deserialize(d)?;
+        let mut other = PriceOther::new();
+        for (name, price) in map.unwrap_or_default() {
+            // A unit this version does not know is left out, not an error:
+            // files written by a newer version stay readable.
+            if let Some(unit) = Unit::parse(&name) {
+                other.set(unit, Some(price));
+            }
+        }
+        Ok(other)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn single_precision_artifacts_snap_to_the_price_the_vendor_states() {
+        for (artifact, price) in [
+            (0.029_999_999_7, "0.03"),
+            (0.130_000_000_2, "0.13"),
+            (0.200_000_000_6, "0.2"),
+            (0.079_999_999_3, "0.08"),
+            (0.070_000_002, "0.07"),
+            (0.010_000_000_2, "0.01"),
+            (0.260_000_006, "0.26"),
+            (0.020_000_000_000_000_004, "0.02"),
+        ] {
+            assert_eq!(
+                Price::from_f64(artifact, 0).unwrap().to_string(),
+                price,
+                "{artifact}"
+            );
+        }
+    }
+
+    #[test]
+    fn genuinely_precise_prices_keep_their_digits() {
+        for (value, kept) in [
+            ("8.38323353293", "8.38323353293"),
+            ("0.0208333333333", "0.0208333333333"),
+            ("14.6484375", "14.6484375"),
+            ("16.6667", "16.6667"),
+            ("0.00000838323353293413", "8.38323353293"),
+        ] {
+            let shift = if value.starts_with("0.0000") { 6 } else { 0 };
+            assert_eq!(
+                Price::from_decimal(value, shift).unwrap().to_string(),
+                kept,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_units_keep_their_order_and_read_back() {
+        let mut o = PriceOther::new();
+        o.set(Unit::WebSearch, Price::from_decimal("0.01", 0));
+        o.set(Unit::ImageInput, Price::from_decimal("0.003", 0));
+        o.set(Unit::Request, None);
+        assert_eq!(o.to_string(), "image_input=0.003;web_search=0.01");
+        let text = serde_json::to_string(&o).unwrap();
+        assert_eq!(text, r#"{"image_input":0.003,"web_search":0.01}"#);
+        let back: PriceOther = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, o);
+    }
 
     #[test]
     fn per_token_decimal_string_becomes_exact_per_million_price() {

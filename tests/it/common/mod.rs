@@ -14,7 +14,7 @@ use wiremock::{Mock, MockServer};
 
 /// The record's fields in schema order, as the README documents them (the
 /// tests' own copy, so a change to the code's list shows up here).
-pub const SCHEMA_FIELDS: [&str; 19] = [
+pub const SCHEMA_FIELDS: [&str; 25] = [
     "provider",
     "id",
     "name",
@@ -34,6 +34,12 @@ pub const SCHEMA_FIELDS: [&str; 19] = [
     "tags",
     "source",
     "fetched_at",
+    "price_cache_write",
+    "price_other",
+    "capabilities",
+    "quantization",
+    "knowledge_cutoff",
+    "expires_at",
 ];
 
 /// The env vars the tool reads besides those the provider table names,
