@@ -375,8 +375,9 @@ pub struct DiffArgs {
     #[arg(short, long, value_enum, default_value = "table")]
     pub format: DiffFormat,
 
-    /// Only these kinds of change: added, removed, changed, or the fields price,
-    /// context, output, modalities, name (comma-separated).
+    /// Only these kinds of change: added, removed, changed, or the fields price (all prices),
+    /// context, output, modalities, name, capabilities, details (quantization, knowledge
+    /// cutoff, expiry) (comma-separated).
     #[arg(long, value_name = "KINDS", value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -442,8 +443,9 @@ pub enum ColorChoice {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Selection")]
 pub struct Records {
-    /// Only models matching every condition: task=T, modality=M, free, max-price-input=USD,
-    /// max-price-output=USD, min-context=N, owned-by=ORG (repeat or comma-separate).
+    /// Only models matching every condition: task=T, modality=M, capability=C, free (every
+    /// stated price 0), max-price-input=USD, max-price-output=USD, min-context=N, owned-by=ORG
+    /// (repeat or comma-separate).
     #[arg(long, value_name = "COND")]
     pub filter: Vec<String>,
 }

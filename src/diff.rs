@@ -6,6 +6,7 @@
 //! Hostile inputs (huge lines, invalid UTF-8, deep nesting) are refused with an
 //! error naming the file and line.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
@@ -15,7 +16,7 @@ use std::path::Path;
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::record::Price;
+use crate::record::{Price, PriceOther, Unit};
 
 /// Longest NDJSON line or CSV record accepted.
 pub(crate) const MAX_LINE: usize = 16 << 20;
@@ -51,6 +52,18 @@ struct Slim {
     price_output: Option<Price>,
     #[serde(default)]
     price_cache_read: Option<Price>,
+    #[serde(default)]
+    price_cache_write: Option<Price>,
+    #[serde(default)]
+    price_other: PriceOther,
+    #[serde(default)]
+    capabilities: Vec<String>,
+    #[serde(default)]
+    quantization: Option<String>,
+    #[serde(default)]
+    knowledge_cutoff: Option<String>,
+    #[serde(default)]
+    expires_at: Option<String>,
 }
 
 /// Which changes to report (`--only`).
@@ -69,14 +82,19 @@ enum Group {
     Output,
     Modalities,
     Name,
+    Capabilities,
+    /// Quantization, knowledge cutoff, retirement date.
+    Details,
 }
 
-const ALL_GROUPS: [Group; 5] = [
+const ALL_GROUPS: [Group; 7] = [
     Group::Price,
     Group::Context,
     Group::Output,
     Group::Modalities,
     Group::Name,
+    Group::Capabilities,
+    Group::Details,
 ];
 
 impl Default for Only {
@@ -113,9 +131,11 @@ impl Only {
                 "output" => only.fields.push(Group::Output),
                 "modalities" => only.fields.push(Group::Modalities),
                 "name" => only.fields.push(Group::Name),
+                "capabilities" => only.fields.push(Group::Capabilities),
+                "details" => only.fields.push(Group::Details),
                 other => {
                     return Err(format!(
-                        "--only: unknown kind {other:?}; use added, removed, changed, price, context, output, modalities, name"
+                        "--only: unknown kind {other:?}; use added, removed, changed, price, context, output, modalities, name, capabilities, details"
                     ))
                 }
             }
@@ -127,8 +147,8 @@ impl Only {
 /// One field's change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct FieldChange {
-    /// Field name (`price_input`, `context_length`, ...).
-    pub field: &'static str,
+    /// Field name (`price_input`, `context_length`, `price_other.image_input`, ...).
+    pub field: Cow<'static, str>,
     /// Old value.
     pub old: serde_json::Value,
     /// New value.
@@ -268,11 +288,22 @@ fn compare(old: &Slim, new: &Slim, only: &Only) -> Vec<FieldChange> {
     let want = |g: Group| only.fields.contains(&g);
     let json = |v: &dyn erased::Json| v.value();
     if want(Group::Price) {
+        let other = |r: &Slim| Unit::ALL.map(|u| r.price_other.get(u));
+        let (old_other, new_other) = (other(old), other(new));
+        let units = Unit::ALL
+            .iter()
+            .zip(old_other.iter().zip(&new_other))
+            .map(|(u, (a, b))| (Cow::Owned(format!("price_other.{}", u.name())), *a, *b));
         for (field, a, b) in [
             ("price_input", old.price_input, new.price_input),
             ("price_output", old.price_output, new.price_output),
             ("price_cache_read", old.price_cache_read, new.price_cache_read),
-        ] {
+            ("price_cache_write", old.price_cache_write, new.price_cache_write),
+        ]
+        .map(|(f, a, b)| (Cow::Borrowed(f), a, b))
+        .into_iter()
+        .chain(units)
+        {
             if a != b {
                 let change = match (a, b) {
                     (Some(a), Some(b)) if a.usd_per_million() > 0.0 => Some(percent(
@@ -293,7 +324,7 @@ fn compare(old: &Slim, new: &Slim, only: &Only) -> Vec<FieldChange> {
         let (a, b) = (a.value(), b.value());
         if want(group) && a != b {
             out.push(FieldChange {
-                field,
+                field: Cow::Borrowed(field),
                 old: a,
                 new: b,
                 change: None,
@@ -325,6 +356,25 @@ fn compare(old: &Slim, new: &Slim, only: &Only) -> Vec<FieldChange> {
         &new.output_modalities,
     );
     plain(Group::Name, "name", &old.name, &new.name);
+    plain(
+        Group::Capabilities,
+        "capabilities",
+        &old.capabilities,
+        &new.capabilities,
+    );
+    plain(
+        Group::Details,
+        "quantization",
+        &old.quantization,
+        &new.quantization,
+    );
+    plain(
+        Group::Details,
+        "knowledge_cutoff",
+        &old.knowledge_cutoff,
+        &new.knowledge_cutoff,
+    );
+    plain(Group::Details, "expires_at", &old.expires_at, &new.expires_at);
     out
 }
 
@@ -473,6 +523,12 @@ fn read_csv(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), 
         col("price_input"),
         col("price_output"),
         col("price_cache_read"),
+        col("price_cache_write"),
+        col("price_other"),
+        col("capabilities"),
+        col("quantization"),
+        col("knowledge_cutoff"),
+        col("expires_at"),
     ];
     let mut record = csv::StringRecord::new();
     // Data records are numbered from 1, as the csv reader numbers them.
@@ -502,6 +558,21 @@ fn read_csv(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), 
                 })
                 .transpose()
         };
+        // `unit=value;...`, as the CSV writer writes `price_other`.
+        let other = |i: Option<usize>| -> Result<PriceOther, String> {
+            let mut o = PriceOther::new();
+            for pair in cell(i).into_iter().flat_map(|v| v.split(';')) {
+                let (unit, value) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("record {n}: price_other {pair:?} is not unit=value"))?;
+                if let Some(unit) = Unit::parse(unit) {
+                    let p = Price::from_decimal(value, 0)
+                        .ok_or_else(|| format!("record {n}: price {value:?} is not a number"))?;
+                    o.set(unit, Some(p));
+                }
+            }
+            Ok(o)
+        };
         let list = |i: Option<usize>| {
             cell(i)
                 .map(|v| v.split(';').map(str::to_owned).collect())
@@ -518,6 +589,12 @@ fn read_csv(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), 
             price_input: price(cols[5])?,
             price_output: price(cols[6])?,
             price_cache_read: price(cols[7])?,
+            price_cache_write: price(cols[8])?,
+            price_other: other(cols[9])?,
+            capabilities: list(cols[10]),
+            quantization: cell(cols[11]).map(str::to_owned),
+            knowledge_cutoff: cell(cols[12]).map(str::to_owned),
+            expires_at: cell(cols[13]).map(str::to_owned),
         });
     }
     Ok(())

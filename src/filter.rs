@@ -1,7 +1,7 @@
 //! `--filter` and `--fields`: the record selections people ask for most,
 //! applied before writing (the cache always keeps whole, unfiltered records).
 
-use crate::record::{Field, Record, FIELDS};
+use crate::record::{Field, Price, Record, CAPABILITIES, FIELDS};
 
 /// One condition of `--filter`.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,8 +10,11 @@ enum Cond {
     Task(String),
     /// `modality=image`: an input or output modality.
     Modality(String),
-    /// `free`: input and output prices known and 0.
+    /// `free`: input and output prices known and 0, and every other stated
+    /// price (cache, other units) 0 too.
     Free,
+    /// `capability=tools`
+    Capability(String),
     /// `max-price-input=1.0` (USD per 1M; unknown prices do not pass).
     MaxPriceInput(f64),
     /// `max-price-output=2`
@@ -30,7 +33,7 @@ pub struct Filter {
 
 /// The `--filter` syntax, for messages.
 pub(crate) const FILTER_HELP: &str =
-    "task=TASK, modality=M, free, max-price-input=USD, max-price-output=USD, min-context=TOKENS, owned-by=ORG";
+    "task=TASK, modality=M, capability=C, free, max-price-input=USD, max-price-output=USD, min-context=TOKENS, owned-by=ORG";
 
 impl Filter {
     /// Parses `--filter` values (each may hold several, comma-separated).
@@ -65,6 +68,16 @@ impl Filter {
                 "task" => Cond::Task(need(value)?),
                 "modality" => Cond::Modality(need(value)?),
                 "free" if value.is_empty() => Cond::Free,
+                "capability" => {
+                    let c = need(value)?;
+                    if !CAPABILITIES.contains(&c.as_str()) {
+                        return Err(format!(
+                            "--filter {item}: unknown capability; capabilities are {}",
+                            CAPABILITIES.join(", ")
+                        ));
+                    }
+                    Cond::Capability(c)
+                }
                 "max-price-input" => Cond::MaxPriceInput(number(value)?),
                 "max-price-output" => Cond::MaxPriceOutput(number(value)?),
                 "min-context" => Cond::MinContext(
@@ -89,13 +102,26 @@ impl Filter {
             Cond::Modality(m) => {
                 r.input_modalities.contains_ignore_case(m) || r.output_modalities.contains_ignore_case(m)
             }
-            Cond::Free => price_at_most(r.price_input, 0.0) && price_at_most(r.price_output, 0.0),
+            Cond::Free => is_free(r),
+            Cond::Capability(c) => r.capabilities.contains_ignore_case(c),
             Cond::MaxPriceInput(max) => price_at_most(r.price_input, *max),
             Cond::MaxPriceOutput(max) => price_at_most(r.price_output, *max),
             Cond::MinContext(min) => r.context_length.is_some_and(|c| c >= *min),
             Cond::OwnedBy(o) => r.owned_by.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(o)),
         })
     }
+}
+
+/// Whether using the model costs nothing: its token prices are stated and
+/// 0, and so is every price it has in another unit. A model billed per image
+/// with 0/0 token prices is not free; neither is one whose prices are unknown.
+pub(crate) fn is_free(r: &Record) -> bool {
+    let zero = |p: Option<Price>| p.is_some_and(Price::is_zero);
+    zero(r.price_input)
+        && zero(r.price_output)
+        && r.price_cache_read.is_none_or(Price::is_zero)
+        && r.price_cache_write.is_none_or(Price::is_zero)
+        && r.price_other.iter().all(|(_, p)| p.is_zero())
 }
 
 /// Parses `--fields` (`raw` is not selectable here: use `--raw`).
@@ -126,7 +152,7 @@ pub(crate) fn parse_fields(items: &[String]) -> Result<Option<Vec<Field>>, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Price, Timestamp};
+    use crate::record::{Timestamp, Unit};
     use std::sync::Arc;
 
     fn model() -> Record {
@@ -160,6 +186,37 @@ mod tests {
             "unknown is not cheap"
         );
         assert!(!f("min-context=1").matches(&unknown));
+    }
+
+    #[test]
+    fn a_model_billed_in_another_unit_is_not_free() {
+        let mut image = model();
+        image.price_input = Price::from_decimal("0", 0);
+        assert!(f("free").matches(&image), "0/0 and nothing else is free");
+        image
+            .price_other
+            .set(Unit::ImageInput, Price::from_decimal("0.003", 0));
+        assert!(!f("free").matches(&image), "billed per image");
+        let mut cached = model();
+        cached.price_input = Price::from_decimal("0", 0);
+        cached.price_cache_write = Price::from_decimal("0.1", 0);
+        assert!(!f("free").matches(&cached), "billed for cache writes");
+        let mut unknown = model();
+        unknown.price_input = None;
+        unknown.price_output = None;
+        assert!(!f("free").matches(&unknown), "unknown prices are not free");
+    }
+
+    #[test]
+    fn capabilities_are_selected_from_the_vocabulary() {
+        let mut m = model();
+        m.capabilities = ["tools", "reasoning"].into_iter().collect();
+        assert!(f("capability=tools").matches(&m));
+        assert!(f("capability=REASONING").matches(&m));
+        assert!(!f("capability=web_search").matches(&m));
+        assert!(Filter::parse(&["capability=flying".into()])
+            .unwrap_err()
+            .contains("unknown capability; capabilities are tools, reasoning"));
     }
 
     #[test]

@@ -737,3 +737,79 @@ fn large_inputs_with_a_hundred_price_changes() {
         "0 added, 0 removed, 100 changed (100 with price changes)"
     );
 }
+
+#[test]
+fn changes_of_record_v2_fields_are_reported_each_under_its_name() {
+    let dir = fresh_dir("diff");
+    let before = with(
+        with(
+            model("openrouter", "bytedance-seed/seedream-5-0-pro"),
+            "price_other",
+            json!({"image_input": 0.003, "image_output_tokens": 10.7784431138}),
+        ),
+        "capabilities",
+        json!(["tools"]),
+    );
+    let after = with(
+        with(
+            with(
+                with(before.clone(), "price_other", json!({"image_input": 0.004})),
+                "capabilities",
+                json!(["tools", "reasoning"]),
+            ),
+            "price_cache_write",
+            json!(3.75),
+        ),
+        "expires_at",
+        json!("2026-12-31"),
+    );
+    let old = write_ndjson(&dir, "old.ndjson", &[before]);
+    let new = write_ndjson(&dir, "new.ndjson", &[after]);
+    let (stdout, _) = diff(&old, &new, &[], 1);
+    assert_eq!(
+        stdout,
+        "changed  openrouter  bytedance-seed/seedream-5-0-pro  \
+price_cache_write unknown -> 3.75; \
+price_other.image_input 0.003 -> 0.004 (+33.3%); \
+price_other.image_output_tokens 10.7784431138 -> unknown; \
+capabilities [tools] -> [tools,reasoning]; \
+expires_at unknown -> 2026-12-31\n\
+0 added, 0 removed, 1 changed (1 with price changes)\n"
+    );
+    let (stdout, _) = diff(&old, &new, &["--only", "capabilities"], 1);
+    assert!(
+        stdout.starts_with("changed  openrouter  bytedance-seed/seedream-5-0-pro  capabilities [tools] -> [tools,reasoning]\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_csv_of_record_v2_fields_equals_the_same_ndjson() {
+    let dir = fresh_dir("diff");
+    let ndjson = write_ndjson(
+        &dir,
+        "a.ndjson",
+        &[with(
+            with(
+                with(
+                    model("groq", "canopylabs/orpheus-v1-english"),
+                    "price_other",
+                    json!({"characters": 22, "request": 0}),
+                ),
+                "capabilities",
+                json!(["tools", "json_mode"]),
+            ),
+            "quantization",
+            json!("fp8"),
+        )],
+    );
+    let csv = write_bytes(
+        &dir,
+        "a.csv",
+        b"provider,id,name,context_length,max_output_tokens,input_modalities,output_modalities,\
+price_input,price_output,price_cache_read,price_cache_write,price_other,capabilities,quantization\n\
+groq,canopylabs/orpheus-v1-english,canopylabs/orpheus-v1-english,128000,16384,text,text,2,10,,,characters=22;request=0,tools;json_mode,fp8\n",
+    );
+    let (stdout, _) = diff(&ndjson, &csv, &[], 0);
+    assert_eq!(stdout, "no differences\n");
+}
