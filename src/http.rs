@@ -32,6 +32,11 @@ const BASE_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(16);
 /// Waits at least this long are reported to the user.
 const NOTABLE_WAIT: Duration = Duration::from_secs(2);
+/// Longest wait a server may state (`RateLimit` `t`, `Retry-After`) that is
+/// taken as stated; anything longer is read as this. It is beyond any
+/// `--max-wait`, so such a provider fails, naming the wait; and no clock
+/// arithmetic can overflow on a hostile `t=18446744073709551615`.
+const LONGEST_STATED_WAIT: Duration = Duration::from_secs(7 * 86_400);
 
 /// Multiplier for every real delay (pacing, backoff, rate-limit waits).
 ///
@@ -161,7 +166,16 @@ impl Pacer {
 
     /// Waits until the next request may start. `pages_left` (an upper bound of
     /// the requests still needed) decides whether the quota must be spread.
-    pub async fn turn(&mut self, pages_left: Option<u64>, notify: &dyn Notify) {
+    ///
+    /// # Errors
+    /// The wait the quota asks for (nominal), when it is longer than
+    /// `max_wait`: nothing is waited then.
+    pub async fn turn(
+        &mut self,
+        pages_left: Option<u64>,
+        max_wait: Duration,
+        notify: &dyn Notify,
+    ) -> Result<(), Duration> {
         let now = Instant::now();
         let paced = self.last_start.map_or(now, |t| t + self.min_interval);
         let mut at = paced;
@@ -180,6 +194,11 @@ impl Pacer {
         if at > now {
             let wait = at - now;
             let nominal = wait.div_f64(time_scale().max(f64::MIN_POSITIVE));
+            // The spacing the user asked for (`--delay-ms`) is theirs; a
+            // quota's wait is the server's, and bounded like any other.
+            if at > paced && nominal > max_wait {
+                return Err(nominal);
+            }
             if at > paced && nominal >= NOTABLE_WAIT {
                 notify.waiting(nominal, Wait::RateLimit);
             }
@@ -189,19 +208,20 @@ impl Pacer {
             tokio::time::sleep(wait).await;
         }
         self.last_start = Some(Instant::now());
+        Ok(())
     }
 
     /// Reads the server's quota from a response.
     pub(crate) fn observe(&mut self, headers: &HeaderMap) {
         if let Some((remaining, reset)) = parse_ratelimit(headers) {
-            let mut reset = scaled(Duration::from_secs(reset));
+            let mut reset = scaled(Duration::from_secs(reset).min(LONGEST_STATED_WAIT));
             if remaining == 0 {
                 // One second more, as the window boundary is rounded.
                 reset += scaled(Duration::from_secs(1));
             }
             self.quota = Some(Quota {
                 remaining,
-                reset_at: Instant::now() + reset,
+                reset_at: later(reset),
             });
         }
     }
@@ -209,9 +229,15 @@ impl Pacer {
     fn hold_until(&mut self, wait: Duration) {
         self.quota = Some(Quota {
             remaining: 0,
-            reset_at: Instant::now() + scaled(wait),
+            reset_at: later(scaled(wait.min(LONGEST_STATED_WAIT))),
         });
     }
+}
+
+/// `d` from now, or as far as the clock goes.
+fn later(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d).unwrap_or_else(|| now + LONGEST_STATED_WAIT)
 }
 
 /// Parses `RateLimit: "api";r=<remaining>;t=<seconds>` (IETF draft 9, as the
@@ -238,10 +264,14 @@ pub(crate) fn parse_ratelimit(headers: &HeaderMap) -> Option<(u64, u64)> {
 pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(LONGEST_STATED_WAIT));
     }
     let at = parse_http_date(value)?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(LONGEST_STATED_WAIT),
+    )
 }
 
 /// Parses an IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`).
@@ -420,7 +450,14 @@ impl Http {
     ) -> Result<Page, FetchError> {
         let mut attempt: u32 = 0;
         loop {
-            pacer.turn(pages_left, notify).await;
+            if let Err(wait) = pacer.turn(pages_left, self.policy.max_wait, notify).await {
+                return Err(FetchError::WaitTooLong {
+                    url: display_url(url),
+                    wait,
+                    max_wait: self.policy.max_wait,
+                    hint: String::new(),
+                });
+            }
             attempt += 1;
             let (reason, wait, fatal, why) = match self.attempt(url, cred, pacer, attempt).await {
                 Attempt::Done(page) => return Ok(page),

@@ -162,3 +162,55 @@ fn a_retry_after_longer_than_max_wait_fails_the_provider_with_the_wait() {
 fn a_retry_after_date_beyond_max_wait_fails_the_provider_with_the_wait() {
     assert_wait_too_long(vec![("Retry-After", http_date_in(1000))], 990..=1000);
 }
+
+/// A 300-model Hub whose every page (200) carries `ratelimit`.
+fn hub_announcing(ratelimit: &'static str) -> RawServer {
+    RawServer::start(move |req| respond(hub_page(req, 300).header("RateLimit", ratelimit)))
+}
+
+#[test]
+fn an_absurd_ratelimit_window_on_a_200_neither_panics_nor_loses_the_first_page() {
+    for ratelimit in [
+        "\"api\";r=0;t=18446744073709551615",
+        "\"api\";r=5;t=18446744073709551615",
+    ] {
+        let server = hub_announcing(ratelimit);
+        let started = Instant::now();
+        let out = hub_fetch(&server)
+            .args(["-f", "ndjson", "--max-wait", "5", "--batch-size", "100"])
+            .assert()
+            .code(3)
+            .get_output()
+            .clone();
+        assert!(started.elapsed() < Duration::from_secs(20), "{ratelimit}: waited");
+        let stderr = stderr_of(&out);
+        assert!(!stderr.contains("panicked"), "{ratelimit}: {stderr}");
+        let line = summary_line(&stderr, "hug");
+        assert!(line.contains("failed after 100 models"), "{ratelimit}: {line}");
+        assert!(line.contains("more than --max-wait 5s"), "{ratelimit}: {line}");
+        assert_eq!(ids(&ndjson(stdout_of(&out))), hub_ids(100), "{ratelimit}");
+    }
+}
+
+#[test]
+fn a_quota_window_on_a_200_longer_than_max_wait_fails_instead_of_sleeping() {
+    // With a key the Hub is not spaced by a delay; the window alone would
+    // hold the next request for 100,000 s.
+    let server = hub_announcing("\"api\";r=0;t=100000");
+    let started = Instant::now();
+    let out = hub_fetch(&server)
+        .env("HF_TOKEN", "hf_test")
+        .args(["-f", "ndjson", "--max-wait", "5"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "no wait was attempted"
+    );
+    let line = summary_line(&stderr_of(&out), "hug");
+    assert!(line.contains("failed after 100 models"), "{line}");
+    assert!((100_000..=100_001).contains(&asked_wait(&line)), "{line}");
+    assert_eq!(server.count(), 1, "the second page is never asked for");
+}
