@@ -76,10 +76,27 @@ impl Secret {
     /// Replaces every occurrence of the key in `text` (servers sometimes echo it).
     #[must_use]
     pub(crate) fn redact(&self, text: &str) -> String {
-        if self.0.len() < 4 {
+        let key = self.0.as_str();
+        if key.is_empty() {
             return text.to_owned();
         }
-        text.replace(&self.0, "[redacted]")
+        if key.len() >= 8 {
+            return text.replace(key, "[redacted]");
+        }
+        // A short key is replaced only where it stands alone, so that a
+        // two-letter key does not blank out every word it occurs in.
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find(key) {
+            let (before, after) = (&rest[..at], &rest[at + key.len()..]);
+            let alone = !before.ends_with(word) && !after.starts_with(word);
+            out.push_str(before);
+            out.push_str(if alone { "[redacted]" } else { key });
+            rest = after;
+        }
+        out.push_str(rest);
+        out
     }
 }
 
@@ -730,6 +747,18 @@ fn excerpt(body: &[u8], cred: Option<&Credential>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_keys_are_redacted_where_they_stand_alone() {
+        let k = Secret::new("ab1".into());
+        assert_eq!(
+            k.redact("key ab1 refused; tab1e"),
+            "key [redacted] refused; tab1e"
+        );
+        assert_eq!(k.redact("token=ab1&x"), "token=[redacted]&x");
+        let long = Secret::new("sk-abcdefgh".into());
+        assert_eq!(long.redact("xsk-abcdefghx"), "x[redacted]x");
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

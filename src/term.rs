@@ -9,13 +9,37 @@ use serde::Serialize;
 
 use crate::cli::SummaryFormat;
 
-/// Neutralizes control characters (ANSI escapes included) in text meant for a
-/// terminal.
+/// Neutralizes control characters (ANSI escapes included) and the invisible
+/// format characters that reorder or hide text (bidi overrides and isolates,
+/// zero-width characters, line separators) in text meant for a terminal.
 #[must_use]
 pub(crate) fn sanitize(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .map(|c| {
+            if c.is_control() || is_format(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
         .collect()
+}
+
+/// Unicode format characters a provider could use to make a model id look
+/// like another on screen (U+202E turns `gpt-4o` around).
+fn is_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 /// Aligns rows into columns two spaces apart; `right[i]` right-aligns column
@@ -124,6 +148,15 @@ mod tests {
     #[test]
     fn terminal_text_loses_escape_sequences() {
         assert_eq!(sanitize("a\u{1b}[31mred\u{7}"), "a\u{FFFD}[31mred\u{FFFD}");
+    }
+
+    #[test]
+    fn bidi_and_zero_width_characters_are_neutralized() {
+        assert_eq!(
+            sanitize("a\u{202E}b\u{2066}c\u{2069}d\u{200B}e"),
+            "a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}e"
+        );
+        assert_eq!(sanitize("Zürich 東京 🙂"), "Zürich 東京 🙂");
     }
 
     #[test]

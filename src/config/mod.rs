@@ -651,6 +651,23 @@ mod tests {
     }
 
     #[test]
+    fn a_key_with_a_line_break_is_refused_naming_its_variable() {
+        let err = config(
+            &["fetch", "-p", "groq"],
+            &[("GROQ_API_KEY", "gsk_abc\r\nX-Evil: 1")],
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "GROQ_API_KEY holds a line break or another control character; set it to the key alone"
+        );
+        // A trailing newline (a key pasted from a file) is trimmed, not refused.
+        let r = run(config(&["fetch", "-p", "groq"], &[("GROQ_API_KEY", "gsk_abc\n")]).unwrap());
+        assert_eq!(r.targets[0].key_source.as_deref(), Some("GROQ_API_KEY"));
+    }
+
+    #[test]
     fn nothing_selected_is_a_usage_error() {
         let err = config(&["count"], &[]).unwrap_err().to_string();
         assert!(err.starts_with("no provider selected: use -p NAME"), "{err}");

@@ -83,6 +83,15 @@ impl Target {
     pub fn resolve(spec: &ProviderSpec, env: &dyn Env) -> Result<Target, UsageError> {
         let url = resolve_url(spec, env)?;
         let found = spec.key_env.iter().find_map(|k| env.var(k).map(|v| (k, v)));
+        if let Some((var, key)) = &found {
+            // A line break would end the header early: the request would go
+            // out with a truncated or empty key, or an injected header.
+            if key.trim().chars().any(char::is_control) {
+                return Err(UsageError::new(format!(
+                    "{var} holds a line break or another control character; set it to the key alone"
+                )));
+            }
+        }
         Ok(Target {
             credential: found.as_ref().map(|(_, v)| Credential {
                 key: Secret::new(v.trim().to_owned()),
