@@ -80,7 +80,7 @@ impl Progress {
             Some(m) => {
                 let _ = m.println(line);
             }
-            None => eprintln!("{line}"),
+            None => crate::term::say(line),
         }
     }
 

@@ -42,6 +42,14 @@ fn is_format(c: char) -> bool {
     )
 }
 
+/// Writes a line for people on stderr. A closed or broken stderr is ignored:
+/// the data on stdout or in `-o` matters more than a message nobody reads,
+/// and `eprintln!` would panic there.
+pub(crate) fn say(line: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}
+
 /// Aligns rows into columns two spaces apart; `right[i]` right-aligns column
 /// `i`; the last column is left as it is. Control characters are neutralized
 /// and trailing spaces trimmed.

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 
 use crate::cache::Cache;
 use crate::cli::SummaryFormat;
-use crate::term::{human_age, human_bytes, Summary};
+use crate::term::{human_age, human_bytes, say, Summary};
 
 /// `catalog cache ls`.
 ///
@@ -65,6 +65,6 @@ pub(super) fn clear(cache: &Cache, provider: Option<&str>) -> anyhow::Result<()>
     let n = cache
         .clear(provider)
         .with_context(|| format!("clearing {}", cache.dir().display()))?;
-    eprintln!("removed {n} cache files from {}", cache.dir().display());
+    say(&format!("removed {n} cache files from {}", cache.dir().display()));
     Ok(())
 }

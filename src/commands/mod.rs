@@ -18,7 +18,7 @@ use crate::diff::InputError;
 use crate::error::UsageError;
 use crate::progress::Progress;
 use crate::report::ExitCode;
-use crate::term::sanitize;
+use crate::term::{sanitize, say};
 
 /// Runs one command.
 ///
@@ -48,7 +48,7 @@ pub fn execute(config: Config, progress: &Progress) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            say(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::Runtime;
         }
     };
@@ -64,7 +64,7 @@ pub fn execute(config: Config, progress: &Progress) -> ExitCode {
     match result {
         None => {
             progress.clear();
-            eprintln!("interrupted");
+            say("interrupted");
             ExitCode::Interrupted
         }
         Some(Ok(code)) => code,
@@ -84,15 +84,15 @@ pub fn fail(e: &anyhow::Error) -> ExitCode {
         return ExitCode::Ok;
     }
     if let Some(u) = e.downcast_ref::<UsageError>() {
-        eprintln!("error: {u}");
+        say(&format!("error: {u}"));
         return ExitCode::Usage;
     }
     if let Some(bad) = e.downcast_ref::<InputError>() {
         // The reason may quote the file's own bytes.
-        eprintln!("error: {}", sanitize(&bad.to_string()));
+        say(&format!("error: {}", sanitize(&bad.to_string())));
         return ExitCode::Usage;
     }
-    eprintln!("error: {e:#}");
+    say(&format!("error: {e:#}"));
     ExitCode::Runtime
 }
 

@@ -106,3 +106,44 @@ fn escape_sequences_from_providers_never_reach_the_terminal_but_stay_exact_in_da
         }
     }
 }
+
+/// A stderr whose reader is already gone: every write to it fails with EPIPE.
+fn closed_stderr() -> std::process::Stdio {
+    use std::os::fd::FromRawFd as _;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is a valid array of two ints for pipe(2) to fill.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both descriptors were just created by pipe(2) and are owned
+    // here alone: the read end is closed, the write end handed to the child.
+    unsafe {
+        libc::close(fds[0]);
+        std::process::Stdio::from(std::os::fd::OwnedFd::from_raw_fd(fds[1]))
+    }
+}
+
+#[test]
+fn a_closed_stderr_never_panics_and_the_exit_code_still_says_what_happened() {
+    // A usage error: its message cannot be read, the code still says it.
+    let status = crate::common::catalog_std()
+        .args(["fetch"])
+        .stderr(closed_stderr())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
+
+    let hub = RawServer::start(|_| respond(Response::json(200, &json!([{"id": "org/m"}]))));
+    let dir = crate::common::fresh_dir("closed-stderr");
+    let file = dir.join("out.ndjson");
+    let status = crate::common::hub_fetch_std(&hub)
+        .args(["-v", "-o"])
+        .arg(&file)
+        .stderr(closed_stderr())
+        .status()
+        .unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the summary and logs are lost, not the run"
+    );
+    assert_eq!(ids(&ndjson(&std::fs::read(&file).unwrap())), ["org/m"]);
+}
