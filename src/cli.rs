@@ -14,6 +14,11 @@ Exit codes:
   2  usage error: bad flag, unknown provider, unwritable output, missing key
   3  partial: at least one provider failed; the others' records were written";
 
+/// `--batch-size`, `defaults.batch_size` and a provider's `page_size`.
+pub(crate) const PAGE_SIZES: std::ops::RangeInclusive<i64> = 1..=1000;
+/// `--delay-ms` and a provider's `delay_ms`.
+pub(crate) const DELAYS_MS: std::ops::RangeInclusive<u64> = 0..=3_600_000;
+
 /// Harvest the model catalogs of AI providers into one normalized list.
 #[derive(Debug, Parser)]
 #[command(
@@ -135,11 +140,11 @@ pub struct Harvest {
     pub limit: Option<u64>,
 
     /// Page size for paginated listings, 1..=1000 [default: 100 for hug].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(PAGE_SIZES))]
     pub batch_size: Option<u32>,
 
     /// Minimum milliseconds between the starts of anonymous requests [default: 500 for hug].
-    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(DELAYS_MS))]
     pub delay_ms: Option<u64>,
 
     /// Retries of a request after a transient failure (timeouts, 408, 429, 5xx).

@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::Env;
+use crate::cli::{DELAYS_MS, PAGE_SIZES};
 use crate::error::UsageError;
 use crate::output::Format;
 use crate::providers::{self, ProviderSpec};
@@ -40,6 +41,40 @@ struct ConfigFile {
     defaults: Defaults,
     #[serde(default)]
     providers: IndexMap<String, ProviderSpec>,
+}
+
+/// The config file's numbers, held to the same ranges as the command line's
+/// flags: a `limit = 0` or `page_size = 0` would harvest nothing and say
+/// nothing, a huge `delay_ms` would hang.
+fn check_ranges(file: &ConfigFile) -> Result<(), String> {
+    let within = |what: &str, v: Option<u64>, (lo, hi): (u64, u64)| match v {
+        Some(v) if !(lo..=hi).contains(&v) => Err(format!("{what} = {v} is out of range ({lo}..={hi})")),
+        _ => Ok(()),
+    };
+    let pages = (
+        u64::try_from(*PAGE_SIZES.start()).unwrap_or(1),
+        u64::try_from(*PAGE_SIZES.end()).unwrap_or(1000),
+    );
+    let delays = (*DELAYS_MS.start(), *DELAYS_MS.end());
+    let d = &file.defaults;
+    if d.limit == Some(0) {
+        return Err("defaults.limit = 0 would harvest nothing; use 1 or more".into());
+    }
+    within("defaults.batch_size", d.batch_size.map(u64::from), pages)?;
+    for (name, p) in &file.providers {
+        if p.limit == Some(0) {
+            return Err(format!(
+                "providers.{name}.limit = 0 would harvest nothing; use 1 or more"
+            ));
+        }
+        within(
+            &format!("providers.{name}.page_size"),
+            p.page_size.map(u64::from),
+            pages,
+        )?;
+        within(&format!("providers.{name}.delay_ms"), p.delay_ms, delays)?;
+    }
+    Ok(())
 }
 
 /// The provider table (built-in plus the user's) and the user's defaults.
@@ -91,6 +126,7 @@ impl Settings {
         let bad = |e: String| UsageError::new(format!("config {}: {e}", path.display()));
         let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
         let file: ConfigFile = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        check_ranges(&file).map_err(bad)?;
         let mine = providers::table_from(file.providers).map_err(bad)?;
         for p in mine {
             if let Some(b) = settings

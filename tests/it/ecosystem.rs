@@ -412,3 +412,40 @@ fn every_command_has_help_with_examples() {
             .stdout(predicate::str::contains("Example"));
     }
 }
+
+#[test]
+fn config_numbers_are_held_to_the_command_lines_ranges() {
+    let dir = fresh_dir("config");
+    let path = dir.join("ranges.toml");
+    for (text, says) in [
+        (
+            "[defaults]\nlimit = 0\n",
+            "defaults.limit = 0 would harvest nothing",
+        ),
+        (
+            "[defaults]\nbatch_size = 0\n",
+            "defaults.batch_size = 0 is out of range (1..=1000)",
+        ),
+        (
+            "[defaults]\nbatch_size = 5000\n",
+            "defaults.batch_size = 5000 is out of range (1..=1000)",
+        ),
+        (
+            "[providers.mine]\nurl = \"http://127.0.0.1:1/v1/models\"\npage_size = 0\npaging = \"page\"\n",
+            "providers.mine.page_size = 0 is out of range (1..=1000)",
+        ),
+        (
+            "[providers.mine]\nurl = \"http://127.0.0.1:1/v1/models\"\ndelay_ms = 18446744073709551615\n",
+            "providers.mine.delay_ms = 18446744073709551615 is out of range (0..=3600000)",
+        ),
+    ] {
+        fs::write(&path, text).unwrap();
+        catalog()
+            .args(["--config"])
+            .arg(&path)
+            .args(["count", "--all"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
+}
