@@ -25,7 +25,15 @@ impl Price {
     #[must_use]
     pub fn from_decimal(text: &str, shift: i32) -> Option<Price> {
         let text = text.trim();
-        if text.is_empty() || text.starts_with('-') {
+        if let Some(negative) = text.strip_prefix('-') {
+            // `-0` is zero, as it is to every JSON reader; any other negative
+            // number is a sentinel (`-1`: variable price), not a price.
+            let zero = !negative.is_empty()
+                && negative.bytes().all(|b| matches!(b, b'0' | b'.'))
+                && negative.bytes().any(|b| b == b'0');
+            return zero.then_some(Price(0.0));
+        }
+        if text.is_empty() {
             return None;
         }
         // Moving the decimal point is exact on the digits; the single rounding
@@ -42,6 +50,10 @@ impl Price {
         }
         let literal = format!("{mantissa}e{}", exp.checked_add(shift)?);
         let value: f64 = literal.parse().ok()?;
+        if value == 0.0 && mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+            // Too small for a float: a price, but not a free one.
+            return None;
+        }
         Price::round(value)
     }
 
@@ -50,6 +62,10 @@ impl Price {
     pub fn from_f64(value: f64, shift: i32) -> Option<Price> {
         if !value.is_finite() || value < 0.0 {
             return None;
+        }
+        if value == 0.0 {
+            // -0.0 included.
+            return Some(Price(0.0));
         }
         // Rust prints the shortest string that round-trips, so these digits are
         // what the provider wrote.
@@ -387,6 +403,25 @@ mod tests {
         assert_eq!(Price::from_decimal("abc", 6), None);
         assert_eq!(Price::from_decimal("", 6), None);
         assert_eq!(Price::from_f64(f64::NAN, 0), None);
+    }
+
+    #[test]
+    fn a_price_too_small_for_a_float_is_unknown_not_free() {
+        let tiny = format!("0.{}1", "0".repeat(5000));
+        assert_eq!(Price::from_decimal(&tiny, 6), None);
+        assert_eq!(Price::from_decimal("1e-400", 0), None);
+        assert_eq!(Price::from_decimal("0.000", 6), Some(Price(0.0)));
+    }
+
+    #[test]
+    fn minus_zero_is_zero_in_text_and_in_numbers() {
+        assert_eq!(Price::from_decimal("-0", 6), Some(Price(0.0)));
+        assert_eq!(Price::from_decimal("-0.0", 6), Some(Price(0.0)));
+        assert_eq!(Price::from_f64(-0.0, 0), Some(Price(0.0)));
+        let p: Price = serde_json::from_str("-0.0").unwrap();
+        assert_eq!(serde_json::to_string(&p).unwrap(), "0");
+        assert_eq!(Price::from_decimal("-", 6), None);
+        assert_eq!(Price::from_decimal("-1", 6), None);
     }
 
     #[test]
