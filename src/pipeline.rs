@@ -332,33 +332,55 @@ fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Pla
     if cc.resume && resume.is_none() && target.spec.paging != crate::providers::Paging::None {
         tracing::warn!("{name}: no checkpoint to resume from; fetching from the first page");
     }
+    let mut resume = resume;
     if let (Some(cp), Some(c)) = (&resume, cache) {
         let mut seen = Vec::with_capacity(usize::try_from(cp.models).unwrap_or(0));
-        c.read_checkpoint(name, &key, cp, |r| {
+        let read = c.read_checkpoint(name, &key, cp, |r| {
             seen.push(r.id);
             Ok(())
-        })
-        .with_context(|| format!("reading the checkpoint of {name}"))?;
-        start.url = Some(url::Url::parse(&cp.next).with_context(|| format!("checkpoint of {name}"))?);
-        start.pages = cp.pages;
-        start.seen = seen;
-        start.fetched_at = cp.fetched_at;
+        });
+        match (read, url::Url::parse(&cp.next)) {
+            (Ok(()), Ok(next)) => {
+                start.url = Some(next);
+                start.pages = cp.pages;
+                start.seen = seen;
+                start.fetched_at = cp.fetched_at;
+            }
+            // A damaged checkpoint costs the pages it saved, never the run.
+            (Err(e), _) => {
+                tracing::warn!("{name}: the checkpoint cannot be read ({e}); fetching from the first page");
+                resume = None;
+            }
+            (_, Err(e)) => {
+                tracing::warn!("{name}: the checkpoint names no URL ({e}); fetching from the first page");
+                resume = None;
+            }
+        }
     }
     let base = match (&entry, cache) {
         (Some(entry), Some(c)) if incremental && resume.is_none() => {
             let mut modified = HashMap::new();
             let mut newest: Option<Timestamp> = None;
-            c.read(entry, false, |r| {
+            let read = c.read(entry, false, |r| {
                 newest = newest.max(r.last_modified);
                 modified.insert(r.id, r.last_modified);
                 Ok(())
-            })
-            .with_context(|| format!("reading the cached harvest of {name}"))?;
-            start.stop_older_than = newest;
-            Some(Base {
-                entry: entry.clone(),
-                modified,
-            })
+            });
+            match read {
+                Ok(()) => {
+                    start.stop_older_than = newest;
+                    Some(Base {
+                        entry: entry.clone(),
+                        modified,
+                    })
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        "{name}: the cached harvest cannot be read ({e}); fetching everything instead of the changes"
+                    );
+                    None
+                }
+            }
         }
         _ => None,
     };
@@ -417,6 +439,24 @@ impl Emitter<'_> {
     }
 }
 
+/// Writes a cache entry's records to the output. The outer error is the
+/// output's (it ends the run); the inner one is the entry's (a damaged line:
+/// it fails only this provider).
+fn serve(c: &Cache, entry: &Entry, raw: bool, out: &mut Emitter<'_>) -> io::Result<Result<(), String>> {
+    let mut written: Option<io::Error> = None;
+    let read = c.read(entry, raw, |r| {
+        out.emit(&r).map_err(|e| {
+            let stop = io::Error::new(e.kind(), e.to_string());
+            written = Some(e);
+            stop
+        })
+    });
+    if let Some(e) = written {
+        return Err(e);
+    }
+    Ok(read.map_err(|e| e.to_string()))
+}
+
 /// The consumer: runs on a blocking thread, in selection order.
 fn consume(
     jobs: Vec<Job>,
@@ -438,18 +478,27 @@ fn consume(
                 failed: Some(reason),
                 ..Served::default()
             },
-            Source::Cached { entry, note } => {
-                match cache {
-                    Some(c) if out.reads() => c
-                        .read(&entry, raw, |r| out.emit(&r))
-                        .with_context(|| format!("serving {} from the cache", job.name))?,
-                    _ => out.passed = entry.header.models,
+            Source::Cached { entry, note } => match cache {
+                Some(c) if out.reads() => match serve(c, &entry, raw, &mut out)? {
+                    Ok(()) => Served {
+                        note: Some(note),
+                        ..Served::default()
+                    },
+                    Err(reason) => Served {
+                        failed: Some(format!(
+                            "the cached copy is damaged ({reason}); run without --offline or --max-age to fetch it again"
+                        )),
+                        ..Served::default()
+                    },
+                },
+                _ => {
+                    out.passed = entry.header.models;
+                    Served {
+                        note: Some(note),
+                        ..Served::default()
+                    }
                 }
-                Served {
-                    note: Some(note),
-                    ..Served::default()
-                }
-            }
+            },
             Source::Live(live) => consume_live(&job.name, &job.key, *live, cache, raw, &mut out)?,
         };
         // What was written (or would have been, for count) is the count.
@@ -568,10 +617,10 @@ fn consume_live(
         w.abandon();
     }
     match (fallback, cache) {
-        (Some(entry), Some(c)) if !streamed => {
-            c.read(&entry, raw, |r| out.emit(&r))?;
-            s.recovered = Some(entry.age());
-        }
+        (Some(entry), Some(c)) if !streamed => match serve(c, &entry, raw, out)? {
+            Ok(()) => s.recovered = Some(entry.age()),
+            Err(reason) => tracing::warn!("{name}: the cached copy is damaged too ({reason})"),
+        },
         _ => {}
     }
     Ok(s)

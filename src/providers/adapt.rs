@@ -322,7 +322,7 @@ pub(crate) fn text(value: Option<CompactString>) -> Option<CompactString> {
 /// A Unix time in seconds as a timestamp; `0` and negatives are unknown.
 #[must_use]
 pub(crate) fn unix(secs: Option<i64>) -> Option<Timestamp> {
-    secs.filter(|s| *s > 0).map(Timestamp)
+    secs.filter(|s| *s > 0).and_then(Timestamp::from_unix)
 }
 
 /// A token count; `0` is unknown (no model has a zero context).

@@ -10,6 +10,20 @@ use serde::{Deserialize, Serialize, Serializer};
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
+    /// `0000-01-01T00:00:00Z`: RFC 3339 has four-digit years.
+    pub const MIN: Timestamp = Timestamp(-62_167_219_200);
+    /// `9999-12-31T23:59:59Z`.
+    pub const MAX: Timestamp = Timestamp(253_402_300_799);
+
+    /// `secs` since the epoch, when RFC 3339 can write it (years 0000 to
+    /// 9999); a time outside is no time a model was made, and unknown.
+    #[must_use]
+    pub fn from_unix(secs: i64) -> Option<Timestamp> {
+        (Timestamp::MIN.0..=Timestamp::MAX.0)
+            .contains(&secs)
+            .then_some(Timestamp(secs))
+    }
+
     /// The current time.
     #[must_use]
     pub fn now() -> Timestamp {
@@ -40,7 +54,7 @@ impl Timestamp {
         }
         let days = days_from_civil(y, mo, d);
         if b.len() == 10 {
-            return Some(Timestamp(days * 86_400));
+            return Timestamp::from_unix(days * 86_400);
         }
         if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
             return None;
@@ -70,7 +84,7 @@ impl Timestamp {
             }
             _ => return None,
         };
-        Some(Timestamp(days * 86_400 + h * 3600 + mi * 60 + s - offset))
+        Timestamp::from_unix(days * 86_400 + h * 3600 + mi * 60 + s - offset)
     }
 }
 
@@ -165,6 +179,29 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_rfc_3339_cannot_write_are_unknown() {
+        assert_eq!(Timestamp::from_unix(253_402_300_800), None, "year 10000");
+        assert_eq!(Timestamp::from_unix(i64::MIN), None);
+        assert_eq!(
+            Timestamp::parse("9999-12-31T23:59:59-05:00"),
+            None,
+            "year 10000 in UTC"
+        );
+        assert_eq!(
+            Timestamp::parse("9999-12-31T23:59:59Z")
+                .map(|t| t.to_string())
+                .as_deref(),
+            Some("9999-12-31T23:59:59Z")
+        );
+        assert_eq!(
+            Timestamp::parse("0000-01-01T00:00:00+01:00"),
+            None,
+            "year -1 in UTC"
+        );
+        assert_eq!(Timestamp::MIN.to_string(), "0000-01-01T00:00:00Z");
+    }
 
     #[test]
     fn timestamps_round_trip_through_rfc3339() {

@@ -494,3 +494,60 @@ async fn a_page_numbered_harvest_resumes_at_the_right_page_and_loses_nothing() {
         .collect();
     assert_eq!(pages_asked, [4, 5, 6, 7], "resumed at page 4, then on from there");
 }
+
+/// Damages the last record line of every cache entry in `cache`, keeping
+/// its header valid (a disk error, an edit by hand).
+fn damage_last_record(cache: &Path) {
+    for e in fs::read_dir(cache).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "ndjson") {
+            let text = fs::read_to_string(&path).unwrap();
+            let cut = text.trim_end().rfind('\n').unwrap() + 1;
+            fs::write(&path, format!("{}{{\"id\": broken\n", &text[..cut])).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_line_fails_that_provider_offline_and_never_the_run() {
+    let hub = FakeHub::new(10);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "-q"])
+        .assert()
+        .success();
+    damage_last_record(&cache);
+    let out = cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "--offline", "-f", "ndjson"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("failed after 9 models"), "{stderr}");
+    assert!(stderr.contains("the cached copy is damaged"), "{stderr}");
+    assert!(stderr.contains("run without --offline"), "{stderr}");
+    assert_eq!(ndjson(&out.stdout).len(), 9, "the lines before the damage");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_incremental_harvest_over_a_damaged_entry_fetches_everything() {
+    let hub = FakeHub::new(30);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    fetch(&server, &cache)
+        .args(["--incremental", "-q"])
+        .assert()
+        .success();
+    damage_last_record(&cache);
+    let out = fetch(&server, &cache)
+        .args(["--incremental", "-f", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(ids(&ndjson(&out.stdout)), hub.ids());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the cached harvest cannot be read"), "{stderr}");
+}

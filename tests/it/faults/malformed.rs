@@ -140,3 +140,45 @@ fn one_model_with_a_wrong_typed_field_is_skipped_and_counted() {
         stderr_of(&verbose)
     );
 }
+
+#[test]
+fn dates_rfc_3339_cannot_write_are_unknown_and_the_cache_reads_back() {
+    let hub = RawServer::start(|_| {
+        respond(Response::json(
+            200,
+            &json!([
+                {"id": "org/far", "createdAt": "9999-12-31T23:59:59-05:00"},
+                {"id": "org/near", "createdAt": "2025-11-04T08:25:31.000Z"},
+            ]),
+        ))
+    });
+    let groq = RawServer::start(|_| {
+        respond(Response::json(
+            200,
+            &json!({"data": [{"id": "m", "created": 253_402_300_800_i64}]}),
+        ))
+    });
+    let cache = crate::common::fresh_dir("dates");
+    let run = |extra: &[&str]| {
+        let out = catalog()
+            .env("CATALOG_CACHE_DIR", &cache)
+            .env("CATALOG_HUG_URL", hub.url("/api/models"))
+            .env("CATALOG_GROQ_URL", groq.url("/openai/v1/models"))
+            .env("GROQ_API_KEY", "gsk_test")
+            .args(["fetch", "-p", "hug,groq", "--delay-ms", "0", "-f", "ndjson"])
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        ndjson(stdout_of(&out))
+    };
+    for records in [run(&[]), run(&["--offline"])] {
+        let created: Vec<&serde_json::Value> = records.iter().map(|r| &r["created"]).collect();
+        assert_eq!(
+            created,
+            [&json!(null), &json!("2025-11-04T08:25:31Z"), &json!(null)],
+            "{records:?}"
+        );
+    }
+}
