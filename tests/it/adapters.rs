@@ -30,8 +30,10 @@ fn price(p: Option<Price>) -> Option<String> {
 #[test]
 fn together_bare_array_is_read_with_usd_per_million_prices() {
     let body = include_bytes!("../fixtures/together-models.json");
-    let page = parse(body, &ctx("together", Some(PriceUnit::UsdPerMillion), false));
-    assert_eq!(page.records.len(), 4);
+    let page = Shape::Together
+        .parse(body, &ctx("together", None, false))
+        .unwrap();
+    assert_eq!((page.records.len(), page.skipped), (4, 0));
     assert_eq!(page.hints.total, None);
 
     let llama = find(&page, "meta-llama/Llama-3.3-70B-Instruct-Turbo");
@@ -39,42 +41,63 @@ fn together_bare_array_is_read_with_usd_per_million_prices() {
     assert_eq!(llama.owned_by.as_deref(), Some("Meta"));
     assert_eq!(llama.created.unwrap().0, 1_733_443_881);
     assert_eq!(llama.context_length, Some(131_072));
-    assert_eq!(llama.task.as_deref(), Some("chat"));
+    assert_eq!(llama.task.as_deref(), Some("text-generation"));
     assert_eq!(price(llama.price_input).as_deref(), Some("0.88"));
     assert_eq!(price(llama.price_output).as_deref(), Some("0.88"));
     assert_eq!(llama.price_cache_read, None);
-    // Together is not configured with Hugging Face ids.
-    assert_eq!(llama.hugging_face_id, None);
+    // Ids are not Hugging Face ids, but `link` names the Hub repository.
+    assert_eq!(
+        llama.hugging_face_id.as_deref(),
+        Some("meta-llama/Llama-3.3-70B-Instruct")
+    );
 
     let tasks: Vec<_> = page.records.iter().map(|r| r.task.as_deref()).collect();
     assert_eq!(
         tasks,
-        [Some("chat"), Some("language"), Some("image"), Some("embedding")]
+        [
+            Some("text-generation"),
+            Some("text-generation"),
+            Some("text-to-image"),
+            Some("feature-extraction")
+        ]
     );
+    // An embedding model has an input price and generates nothing.
+    let bge = find(&page, "BAAI/bge-large-en-v1.5");
+    assert_eq!(price(bge.price_input).as_deref(), Some("0.02"));
+    assert_eq!(bge.price_output, None);
 }
 
 #[test]
-fn together_image_model_has_unknown_context_and_a_free_token_price() {
+fn together_image_model_has_unknown_context_and_unknown_prices() {
     let body = include_bytes!("../fixtures/together-models.json");
-    let page = parse(body, &ctx("together", Some(PriceUnit::UsdPerMillion), false));
+    let page = Shape::Together
+        .parse(body, &ctx("together", None, false))
+        .unwrap();
     let flux = find(&page, "black-forest-labs/FLUX.1-schnell");
     assert_eq!(flux.name.as_deref(), Some("FLUX.1 [schnell]"));
     assert_eq!(flux.owned_by.as_deref(), Some("Black Forest Labs"));
     // `context_length: 0` is unknown, not zero.
     assert_eq!(flux.context_length, None);
-    // `input: 0` is a price of zero, not unknown.
-    assert_eq!(price(flux.price_input).as_deref(), Some("0"));
-    assert_eq!(price(flux.price_output).as_deref(), Some("0"));
+    // `input: 0` on a model billed per image states no price: unknown, not free.
+    assert_eq!(flux.price_input, None);
+    assert_eq!(flux.price_output, None);
+    assert!(flux.price_other.is_empty());
 }
 
 #[test]
-fn together_prices_are_ignored_without_a_price_unit() {
+fn together_prices_do_not_depend_on_a_price_unit() {
     let body = include_bytes!("../fixtures/together-models.json");
-    let page = parse(body, &ctx("together", None, false));
-    assert!(page
-        .records
-        .iter()
-        .all(|r| r.price_input.is_none() && r.price_output.is_none()));
+    let prices = |unit| {
+        let page = Shape::Together
+            .parse(body, &ctx("together", unit, false))
+            .unwrap();
+        page.records
+            .iter()
+            .map(|r| (price(r.price_input), price(r.price_output)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(prices(None), prices(Some(PriceUnit::UsdPerToken)));
+    assert_eq!(prices(None)[0], (Some("0.88".into()), Some("0.88".into())));
 }
 
 #[test]
