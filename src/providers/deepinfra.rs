@@ -159,7 +159,9 @@ mod tests {
         assert_eq!(llms, 78);
         // `created` is always 0 and `owned_by` always "deepinfra" (also on
         // anthropic/claude-4-opus): both unknown.
-        assert!(records.iter().all(|r| r.created.is_none() && r.owned_by.is_none()));
+        assert!(records
+            .iter()
+            .all(|r| r.created.is_none() && r.owned_by.is_none()));
     }
 
     #[test]
@@ -209,7 +211,10 @@ mod tests {
     fn vision_models_read_images_field_by_field() {
         let records = recorded();
         let r = find(&records, "Qwen/Qwen3-VL-235B-A22B-Instruct");
-        assert_eq!((r.name.as_ref(), r.owned_by.as_ref(), r.created), (None, None, None));
+        assert_eq!(
+            (r.name.as_ref(), r.owned_by.as_ref(), r.created),
+            (None, None, None)
+        );
         assert_eq!((r.context_length, r.max_output_tokens), (Some(262_144), None));
         assert_eq!(r.input_modalities, ["text", "image"]);
         assert_eq!(r.output_modalities, ["text"]);
@@ -313,7 +318,11 @@ mod tests {
                 object.contains(&format!("\"cache_read_tokens\": {raw}\n")),
                 "{id}"
             );
-            assert_eq!(price(find(&records, id).price_cache_read).as_deref(), Some(cache), "{id}");
+            assert_eq!(
+                price(find(&records, id).price_cache_read).as_deref(),
+                Some(cache),
+                "{id}"
+            );
         }
         // 0.26 is DeepSeek-V3.2's input price here; the float32 0.260000006
         // is in the older listing (see below).
@@ -341,7 +350,10 @@ mod tests {
         assert_eq!(bge.hugging_face_id.as_deref(), Some("BAAI/bge-m3"));
         assert_eq!((bge.task.as_ref(), bge.quantization.as_ref()), (None, None));
         let flux = find(&records, "black-forest-labs/FLUX-1-dev");
-        assert_eq!(flux.hugging_face_id.as_deref(), Some("black-forest-labs/FLUX-1-dev"));
+        assert_eq!(
+            flux.hugging_face_id.as_deref(),
+            Some("black-forest-labs/FLUX-1-dev")
+        );
         assert_eq!(flux.task, None);
     }
 
@@ -353,8 +365,8 @@ mod tests {
             let zero = |p: Option<Price>| p.is_some_and(Price::is_zero);
             let all_stated_zero = zero(r.price_input)
                 && zero(r.price_output)
-                && r.price_cache_read.map_or(true, Price::is_zero)
-                && r.price_cache_write.map_or(true, Price::is_zero)
+                && r.price_cache_read.is_none_or(Price::is_zero)
+                && r.price_cache_write.is_none_or(Price::is_zero)
                 && r.price_other.iter().all(|(_, p)| p.is_zero());
             if all_stated_zero {
                 free += 1;
@@ -401,7 +413,14 @@ mod tests {
     #[test]
     fn ids_are_hugging_face_ids_only_when_the_table_says_so() {
         let body = br#"{"object":"list","data":[{"id":"meta-llama/Llama-3.3-70B-Instruct","created":0,"metadata":null}]}"#;
-        let page = parse(body, &ParseCtx { hf_ids: false, ..ctx() }).unwrap();
+        let page = parse(
+            body,
+            &ParseCtx {
+                hf_ids: false,
+                ..ctx()
+            },
+        )
+        .unwrap();
         assert_eq!(page.records[0].hugging_face_id, None);
         let page = parse(body, &ctx()).unwrap();
         assert_eq!(

@@ -94,8 +94,8 @@ pub(super) fn parse(body: &[u8], ctx: &ParseCtx) -> Result<ParsedPage, String> {
         r.created = unix(m.created);
         r.quantization = quantization(&r.id);
         r.context_length = tokens(m.context_size);
-        r.max_output_tokens = tokens(m.max_output_tokens)
-            .filter(|out| r.context_length.is_none_or(|context| *out <= context));
+        r.max_output_tokens =
+            tokens(m.max_output_tokens).filter(|out| r.context_length.is_none_or(|context| *out <= context));
         let chat = m.model_type.as_deref() == Some("chat");
         r.task = m.model_type.as_deref().and_then(task).map(Into::into);
         let features = m.features.unwrap_or_default();
@@ -161,10 +161,14 @@ mod tests {
     fn the_recorded_listing_has_50_chat_models() {
         let records = recorded();
         assert_eq!(records.len(), 50);
-        assert!(records.iter().all(|r| r.task.as_deref() == Some("text-generation")));
+        assert!(records
+            .iter()
+            .all(|r| r.task.as_deref() == Some("text-generation")));
         assert!(records.iter().all(|r| r.output_modalities == ["text"]));
         // `owned_by` is "unknown" in all 50; `created` is a real time in each.
-        assert!(records.iter().all(|r| r.owned_by.is_none() && r.created.is_some()));
+        assert!(records
+            .iter()
+            .all(|r| r.owned_by.is_none() && r.created.is_some()));
         assert!(records.iter().all(|r| r.hugging_face_id.is_none()));
     }
 
@@ -176,7 +180,10 @@ mod tests {
         assert_eq!(r.owned_by, None);
         assert_eq!(r.created.unwrap().0, 1_742_909_352);
         // The output limit the listing states is the whole window.
-        assert_eq!((r.context_length, r.max_output_tokens), (Some(163_840), Some(163_840)));
+        assert_eq!(
+            (r.context_length, r.max_output_tokens),
+            (Some(163_840), Some(163_840))
+        );
         assert_eq!(r.input_modalities, ["text"]);
         assert_eq!(r.output_modalities, ["text"]);
         assert_eq!(r.task.as_deref(), Some("text-generation"));
@@ -187,7 +194,10 @@ mod tests {
         assert!(r.price_other.is_empty());
         assert_eq!(r.capabilities, ["tools"]);
         assert!(r.tags.is_empty());
-        assert_eq!((r.hugging_face_id.as_ref(), r.quantization.as_ref()), (None, None));
+        assert_eq!(
+            (r.hugging_face_id.as_ref(), r.quantization.as_ref()),
+            (None, None)
+        );
         assert_eq!((r.knowledge_cutoff.as_ref(), r.expires_at.as_ref()), (None, None));
     }
 
@@ -197,7 +207,10 @@ mod tests {
         let r = find(&records, "qwen/qwen3-coder-480b-a35b-instruct");
         assert_eq!(r.name.as_deref(), Some("Qwen3 Coder 480B A35B Instruct"));
         assert_eq!(r.created.unwrap().0, 1_753_233_789);
-        assert_eq!((r.context_length, r.max_output_tokens), (Some(262_144), Some(65_536)));
+        assert_eq!(
+            (r.context_length, r.max_output_tokens),
+            (Some(262_144), Some(65_536))
+        );
         assert_eq!(r.input_modalities, ["text"]);
         assert_eq!(price(r.price_input).as_deref(), Some("2"));
         assert_eq!(price(r.price_output).as_deref(), Some("2"));
@@ -207,7 +220,10 @@ mod tests {
         let l = find(&records, "meta-llama/llama-3.3-70b-instruct");
         assert_eq!(l.name.as_deref(), Some("Llama 3.3 70B Instruct"));
         assert_eq!(l.created.unwrap().0, 1_733_560_109);
-        assert_eq!((l.context_length, l.max_output_tokens), (Some(131_072), Some(120_000)));
+        assert_eq!(
+            (l.context_length, l.max_output_tokens),
+            (Some(131_072), Some(120_000))
+        );
         assert_eq!(price(l.price_input).as_deref(), Some("0.13"));
         assert_eq!(price(l.price_output).as_deref(), Some("0.39"));
         assert_eq!(l.capabilities, ["tools"]);
@@ -219,7 +235,10 @@ mod tests {
         let r = find(&records, "baidu/ernie-4.5-vl-424b-a47b");
         assert_eq!(r.name.as_deref(), Some("ERNIE 4.5 VL 424B A47B"));
         assert_eq!(r.created.unwrap().0, 1_751_258_620);
-        assert_eq!((r.context_length, r.max_output_tokens), (Some(123_000), Some(16_000)));
+        assert_eq!(
+            (r.context_length, r.max_output_tokens),
+            (Some(123_000), Some(16_000))
+        );
         assert_eq!(r.input_modalities, ["text", "image"]);
         assert_eq!(r.output_modalities, ["text"]);
         assert_eq!(price(r.price_input).as_deref(), Some("0.42"));
@@ -243,7 +262,10 @@ mod tests {
         let r = find(&records, "qwen/qwen3-30b-a3b-fp8");
         assert_eq!(r.name.as_deref(), Some("Qwen3 30B A3B"));
         assert_eq!(r.created.unwrap().0, 1_745_897_181);
-        assert_eq!((r.context_length, r.max_output_tokens), (Some(40_960), Some(20_000)));
+        assert_eq!(
+            (r.context_length, r.max_output_tokens),
+            (Some(40_960), Some(20_000))
+        );
         assert_eq!(r.input_modalities, ["text"]);
         assert_eq!(price(r.price_input).as_deref(), Some("0.1"));
         assert_eq!(price(r.price_output).as_deref(), Some("0.45"));
@@ -272,7 +294,11 @@ mod tests {
             .collect();
         assert_eq!(
             beyond,
-            ["Sao10K/L3-8B-Stheno-v3.2", "gryphe/mythomax-l2-13b", "google/gemma-3-1b-it"]
+            [
+                "Sao10K/L3-8B-Stheno-v3.2",
+                "gryphe/mythomax-l2-13b",
+                "google/gemma-3-1b-it"
+            ]
         );
         // Equal to the context in 20 models: kept, the listing's own limit.
         let equal = records
