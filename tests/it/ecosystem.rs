@@ -261,13 +261,10 @@ async fn filters_select_records_before_writing_and_counting() {
     let listing: serde_json::Value =
         serde_json::from_slice(&fs::read(fixture("openrouter-models-all.json")).unwrap()).unwrap();
     let models = listing["data"].as_array().unwrap();
-    // Token prices of 0, but for the video, rerank and music models that list
-    // 0 only because the listing has no field for what they are billed in
-    // (every price 0, not a `:free` variant, output neither text nor
-    // embeddings): their prices are unknown. The 29 image models priced per
-    // image token still pass a filter that reads token prices only; once
-    // `free` also requires every other price to be 0, this is the 23 models
-    // whose every price is 0.
+    // Free: every price the listing states is 0. The video, rerank and music
+    // models that list 0 everywhere only because the listing has no field for
+    // what they are billed in (not a `:free` variant, output neither text nor
+    // embeddings) have unknown prices, and are not free.
     let free = models
         .iter()
         .filter(|m| {
@@ -281,11 +278,10 @@ async fn filters_select_records_before_writing_and_counting() {
                 .unwrap()
                 .iter()
                 .all(|o| o == "text" || o == "embeddings");
-            let billed_in_nothing_listed =
-                all_zero && !m["id"].as_str().unwrap().ends_with(":free") && !tokens;
-            pricing["prompt"] == "0" && pricing["completion"] == "0" && !billed_in_nothing_listed
+            all_zero && (m["id"].as_str().unwrap().ends_with(":free") || tokens)
         })
         .count();
+    assert_eq!(free, 23, "22 :free variants and the free router");
     let million = models
         .iter()
         .filter(|m| m["context_length"].as_u64().is_some_and(|c| c >= 1_000_000))

@@ -126,10 +126,16 @@ async fn jq_recipes_print_what_they_promise() {
 
     let (out, _) = run(&b, &r["free"], &dir, &[]);
     let free: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert!(free.len() > 50, "{out}");
+    // OpenRouter's 22 `:free` variants and its free router; the hand-made
+    // Chutes listing's one model priced 0/0.
+    assert_eq!(free.len(), 24, "{out}");
     assert!(free
         .iter()
         .all(|m| m.as_object().unwrap().len() == 2 && m["provider"].is_string()));
+    assert!(free
+        .iter()
+        .filter(|m| m["provider"] == "openrouter")
+        .all(|m| m["id"].as_str().unwrap().ends_with(":free") || m["id"] == "openrouter/free"));
 
     let (out, _) = run(&b, &r["long-context"], &dir, &[]);
     assert!(!out.is_empty());
