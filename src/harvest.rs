@@ -245,6 +245,7 @@ where
         raw: opts.raw,
         price_unit: spec.price_unit,
         hf_ids: spec.hf_ids,
+        hf_id_suffixes: Arc::from(spec.hf_id_suffixes.as_slice()),
         unreliable: Arc::from(spec.unreliable.as_slice()),
         // Capped: a page size is a request, not a promise.
         expected_items: page_size.map_or(0, |s| usize::try_from(s.min(1000)).unwrap_or(0)),

@@ -27,6 +27,9 @@ pub struct ParseCtx {
     pub price_unit: Option<PriceUnit>,
     /// Ids are Hugging Face repository ids.
     pub hf_ids: bool,
+    /// Serving-variant suffixes of ids (`-fast`) that are not part of the
+    /// repository id; see [`ParseCtx::hf_id`].
+    pub hf_id_suffixes: Arc<[String]>,
     /// Fields the listing fills with placeholders, cleared from every record.
     pub unreliable: Arc<[Field]>,
     /// Models a page is expected to hold (the page size asked for), so a
@@ -46,6 +49,7 @@ impl ParseCtx {
             raw: false,
             price_unit: None,
             hf_ids: false,
+            hf_id_suffixes: Arc::from([]),
             unreliable: Arc::from([]),
             expected_items: 0,
         }
@@ -63,9 +67,22 @@ impl ParseCtx {
         }
         let mut r = Record::new(self.provider.clone(), id, self.source.clone(), self.fetched_at);
         if self.hf_ids {
-            r.hugging_face_id = hf_repo_id(&r.id);
+            r.hugging_face_id = self.hf_id(&r.id);
         }
         Some(r)
+    }
+
+    /// The Hugging Face repository `id` names, on a listing whose ids are
+    /// repository ids: the id without its serving-variant suffix (the first
+    /// of `hf_id_suffixes` it ends with), when it has the `owner/name` form.
+    #[must_use]
+    pub(crate) fn hf_id(&self, id: &str) -> Option<CompactString> {
+        let repo = self
+            .hf_id_suffixes
+            .iter()
+            .find_map(|s| id.strip_suffix(s.as_str()).filter(|_| !s.is_empty()))
+            .unwrap_or(id);
+        hf_repo_id(repo)
     }
 }
 

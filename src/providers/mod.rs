@@ -200,6 +200,11 @@ pub struct ProviderSpec {
     /// The ids are Hugging Face repository ids.
     #[serde(default)]
     pub hf_ids: bool,
+    /// Suffixes some ids carry that name a serving variant, not part of the
+    /// repository (Nebius `-fast`): removed before an id becomes a
+    /// `hugging_face_id` (with `hf_ids`).
+    #[serde(default)]
+    pub hf_id_suffixes: Vec<String>,
     /// Record fields this listing fills with placeholders (the response time
     /// as `created`, the serving engine as `owned_by`): written as unknown.
     #[serde(default, deserialize_with = "field_names")]

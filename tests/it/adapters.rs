@@ -121,7 +121,11 @@ fn fireworks_image_support_becomes_input_modalities() {
     let vl = &page.records[1];
     assert_eq!(vl.context_length, Some(128_000));
     assert_eq!(vl.input_modalities, ["text", "image"]);
-    assert!(vl.output_modalities.is_empty());
+    // `supports_chat: true`: a chat model writes text.
+    assert_eq!(vl.output_modalities, ["text"]);
+    assert_eq!(vl.task.as_deref(), Some("text-generation"));
+    let deepseek = &page.records[2];
+    assert_eq!(deepseek.capabilities, ["tools"]);
     // Resource-path ids are not Hugging Face ids, and there are no prices.
     assert!(page
         .records
