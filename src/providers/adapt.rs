@@ -308,7 +308,7 @@ where
         match parsed {
             Ok(mut record) => {
                 if ctx.raw {
-                    record.raw = Some(item.to_owned());
+                    record.raw = Some(compact(item));
                 }
                 page.records.push(record);
             }
@@ -319,6 +319,36 @@ where
         }
     }
     Ok(page)
+}
+
+/// The provider's object without the whitespace between its tokens, so that
+/// `--raw` keeps NDJSON (and the cache) one record per line whatever the
+/// provider's indentation; strings and numbers stay byte for byte.
+fn compact(item: &RawValue) -> Box<RawValue> {
+    let text = item.get();
+    if !text.bytes().any(|b| matches!(b, b'\n' | b'\r' | b'\t' | b' ')) {
+        return item.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, '\n' | '\r' | '\t' | ' ') {
+            out.push(c);
+        }
+    }
+    // Whitespace between tokens is all that went: still the same JSON.
+    RawValue::from_string(out).unwrap_or_else(|_| item.to_owned())
 }
 
 /// Normalizes an optional text field: trims, and treats empty and
@@ -358,4 +388,18 @@ pub(crate) fn hf_repo_id(id: &str) -> Option<CompactString> {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     };
     (ok(owner) && ok(name)).then(|| id.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_objects_lose_their_indentation_but_not_a_byte_of_their_values() {
+        let item: Box<RawValue> =
+            serde_json::from_str("{\n  \"id\": \"a b\\\" c\",\n\t\"n\": [1, 2.50]\r\n}").unwrap();
+        assert_eq!(compact(&item).get(), r#"{"id":"a b\" c","n":[1,2.50]}"#);
+        let flat: Box<RawValue> = serde_json::from_str(r#"{"id":"x"}"#).unwrap();
+        assert_eq!(compact(&flat).get(), r#"{"id":"x"}"#);
+    }
 }

@@ -31,10 +31,10 @@ const EXPECTED: &[(&str, u64)] = &[
     ("featherless", 1),
     ("deepinfra", 154),
     ("hug", 120),
-    ("chutes", 3),
+    ("chutes", 62),
     ("groq", 20),
-    ("together", 4),
-    ("fireworks", 3),
+    ("together", 131),
+    ("fireworks", 27),
     ("google", 5),
     ("xai", 3),
     ("cerebras", 2),
@@ -221,5 +221,76 @@ async fn count_all_reports_each_provider_and_the_distinct_total() {
         "{table}"
     );
     let total: Vec<&str> = table.lines().last().unwrap().split_whitespace().collect();
-    assert_eq!(total, ["total", "872"], "{table}");
+    assert_eq!(total, ["total", "1082"], "{table}");
+}
+
+/// Every number (or numeric string) under a price key of a provider's own
+/// object (`pricing`, `price`, `*_price`, `*_price_per_m`, ...), with where
+/// it was found.
+fn stated_prices(v: &serde_json::Value, under_price: bool, path: &str, out: &mut Vec<(String, f64)>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                let price = under_price || k.to_ascii_lowercase().contains("pric");
+                stated_prices(x, price, &format!("{path}.{k}"), out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                stated_prices(x, under_price, &format!("{path}[{i}]"), out);
+            }
+        }
+        serde_json::Value::Number(n) if under_price => out.push((path.to_owned(), n.as_f64().unwrap())),
+        serde_json::Value::String(s) if under_price => {
+            if let Ok(n) = s.trim().parse::<f64>() {
+                out.push((path.to_owned(), n));
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_model_filter_free_returns_is_free_in_the_providers_own_payload() {
+    let server = all_providers(None).await;
+    let out = with_mocks(&server)
+        .env(&spec("nebius").key_env[0], "nb-test")
+        .args([
+            "fetch",
+            "--all",
+            "--filter",
+            "free",
+            "--raw",
+            "-f",
+            "ndjson",
+            "--delay-ms",
+            "0",
+        ])
+        .ok_stdout();
+    let records = ndjson(&out);
+    for r in &records {
+        let raw = &r["raw"];
+        let mut prices = Vec::new();
+        stated_prices(raw, false, "", &mut prices);
+        let who = format!("{} {}", r["provider"], r["id"]);
+        assert!(!prices.is_empty(), "{who}: free without a stated price: {raw}");
+        assert!(
+            prices.iter().all(|(_, p)| *p == 0.0),
+            "{who}: not free, the payload says {prices:?}"
+        );
+        // Together lists image, video and dedicated models at 0 in every
+        // price: that is no price, not a free one.
+        assert!(r["provider"] != "together", "{who}: {raw}");
+    }
+    let per: BTreeMap<String, usize> = records.iter().fold(BTreeMap::new(), |mut m, r| {
+        *m.entry(r["provider"].as_str().unwrap().to_owned()).or_default() += 1;
+        m
+    });
+    // OpenRouter: its 22 `:free` variants and its free router; Chutes: the 8
+    // models whose USD and TAO prices are 0; Novita (the excerpt): none.
+    assert_eq!(
+        per,
+        BTreeMap::from([("chutes".to_owned(), 8), ("openrouter".to_owned(), 23)]),
+        "{per:?}"
+    );
 }

@@ -86,7 +86,7 @@ pub const PROVIDERS: &[MockProvider] = &[
         name: "chutes",
         path: "/chutes/v1/models",
         auth: KeyCheck::Bearer,
-        pages: &[(None, "chutes-models.json")],
+        pages: &[(None, "chutes-87b0af4.json")],
     },
     MockProvider {
         name: "groq",
@@ -98,13 +98,13 @@ pub const PROVIDERS: &[MockProvider] = &[
         name: "together",
         path: "/together/v1/models",
         auth: KeyCheck::Bearer,
-        pages: &[(None, "together-models.json")],
+        pages: &[(None, "together-70bc7d5.json")],
     },
     MockProvider {
         name: "fireworks",
         path: "/fireworks/inference/v1/models",
         auth: KeyCheck::Bearer,
-        pages: &[(None, "fireworks-models.json")],
+        pages: &[(None, "fireworks-87b0af4.json")],
     },
     MockProvider {
         name: "google",
@@ -125,7 +125,7 @@ pub const PROVIDERS: &[MockProvider] = &[
         name: "nebius",
         path: "/nebius/v1/models",
         auth: KeyCheck::Bearer,
-        pages: &[(None, "nebius-models.json")],
+        pages: &[(None, "nebius-43f6582.json")],
     },
     MockProvider {
         name: "cerebras",
