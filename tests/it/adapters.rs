@@ -1,6 +1,8 @@
-//! The OpenAI-shape adapter on hand-made listings of the providers that need no
-//! adapter of their own (Together, Fireworks, Nebius, Chutes, Portkey), built
-//! from their documented response shapes.
+//! Adapters through the library's public API on hand-made listings
+//! (Together, Fireworks, Nebius, Chutes, Portkey), built from their documented
+//! response shapes: hand-made because each covers a shape or a case the
+//! recorded listings (the adapters' primary fixtures, in their unit tests) do
+//! not have.
 
 use catalog::providers::{ParseCtx, ParsedPage, PriceUnit, Shape};
 use catalog::record::{Price, Record, Timestamp};
