@@ -52,18 +52,31 @@ struct Slim {
     price_output: Option<Price>,
     #[serde(default)]
     price_cache_read: Option<Price>,
-    #[serde(default)]
-    price_cache_write: Option<Price>,
-    #[serde(default)]
-    price_other: PriceOther,
-    #[serde(default)]
-    capabilities: Vec<String>,
-    #[serde(default)]
-    quantization: Option<String>,
-    #[serde(default)]
-    knowledge_cutoff: Option<String>,
-    #[serde(default)]
-    expires_at: Option<String>,
+    // Record v2 fields: `None` when the file does not have the field at all
+    // (written by an older version), so that comparing an old file with a
+    // new one reports what changed, not what the old file lacked.
+    #[serde(default, deserialize_with = "present")]
+    price_cache_write: Option<Option<Price>>,
+    #[serde(default, deserialize_with = "present")]
+    price_other: Option<PriceOther>,
+    #[serde(default, deserialize_with = "present")]
+    capabilities: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    quantization: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    knowledge_cutoff: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    expires_at: Option<Option<String>>,
+}
+
+/// A field that is there, whatever its value (`null` included).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// `(a, b)` when both files have the field.
+fn both<T: Clone>(a: &Option<T>, b: &Option<T>) -> Option<(T, T)> {
+    Some((a.clone()?, b.clone()?))
 }
 
 /// Which changes to report (`--only`).
@@ -288,22 +301,24 @@ fn compare(old: &Slim, new: &Slim, only: &Only) -> Vec<FieldChange> {
     let want = |g: Group| only.fields.contains(&g);
     let json = |v: &dyn erased::Json| v.value();
     if want(Group::Price) {
-        let other = |r: &Slim| Unit::ALL.map(|u| r.price_other.get(u));
-        let (old_other, new_other) = (other(old), other(new));
-        let units = Unit::ALL
-            .iter()
-            .zip(old_other.iter().zip(&new_other))
-            .map(|(u, (a, b))| (Cow::Owned(format!("price_other.{}", u.name())), *a, *b));
-        for (field, a, b) in [
-            ("price_input", old.price_input, new.price_input),
-            ("price_output", old.price_output, new.price_output),
-            ("price_cache_read", old.price_cache_read, new.price_cache_read),
-            ("price_cache_write", old.price_cache_write, new.price_cache_write),
-        ]
-        .map(|(f, a, b)| (Cow::Borrowed(f), a, b))
-        .into_iter()
-        .chain(units)
-        {
+        let mut prices: Vec<(Cow<'static, str>, Option<Price>, Option<Price>)> = vec![
+            ("price_input".into(), old.price_input, new.price_input),
+            ("price_output".into(), old.price_output, new.price_output),
+            (
+                "price_cache_read".into(),
+                old.price_cache_read,
+                new.price_cache_read,
+            ),
+        ];
+        if let Some((a, b)) = both(&old.price_cache_write, &new.price_cache_write) {
+            prices.push(("price_cache_write".into(), a, b));
+        }
+        if let Some((a, b)) = both(&old.price_other, &new.price_other) {
+            for u in Unit::ALL {
+                prices.push((format!("price_other.{}", u.name()).into(), a.get(u), b.get(u)));
+            }
+        }
+        for (field, a, b) in prices {
             if a != b {
                 let change = match (a, b) {
                     (Some(a), Some(b)) if a.usd_per_million() > 0.0 => Some(percent(
@@ -356,25 +371,18 @@ fn compare(old: &Slim, new: &Slim, only: &Only) -> Vec<FieldChange> {
         &new.output_modalities,
     );
     plain(Group::Name, "name", &old.name, &new.name);
-    plain(
-        Group::Capabilities,
-        "capabilities",
-        &old.capabilities,
-        &new.capabilities,
-    );
-    plain(
-        Group::Details,
-        "quantization",
-        &old.quantization,
-        &new.quantization,
-    );
-    plain(
-        Group::Details,
-        "knowledge_cutoff",
-        &old.knowledge_cutoff,
-        &new.knowledge_cutoff,
-    );
-    plain(Group::Details, "expires_at", &old.expires_at, &new.expires_at);
+    if let Some((a, b)) = both(&old.capabilities, &new.capabilities) {
+        plain(Group::Capabilities, "capabilities", &a, &b);
+    }
+    for (field, a, b) in [
+        ("quantization", &old.quantization, &new.quantization),
+        ("knowledge_cutoff", &old.knowledge_cutoff, &new.knowledge_cutoff),
+        ("expires_at", &old.expires_at, &new.expires_at),
+    ] {
+        if let Some((a, b)) = both(a, b) {
+            plain(Group::Details, field, &a, &b);
+        }
+    }
     out
 }
 
@@ -589,12 +597,12 @@ fn read_csv(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), 
             price_input: price(cols[5])?,
             price_output: price(cols[6])?,
             price_cache_read: price(cols[7])?,
-            price_cache_write: price(cols[8])?,
-            price_other: other(cols[9])?,
-            capabilities: list(cols[10]),
-            quantization: cell(cols[11]).map(str::to_owned),
-            knowledge_cutoff: cell(cols[12]).map(str::to_owned),
-            expires_at: cell(cols[13]).map(str::to_owned),
+            price_cache_write: cols[8].map(|_| price(cols[8])).transpose()?,
+            price_other: cols[9].map(|_| other(cols[9])).transpose()?,
+            capabilities: cols[10].map(|_| list(cols[10])),
+            quantization: cols[11].map(|_| cell(cols[11]).map(str::to_owned)),
+            knowledge_cutoff: cols[12].map(|_| cell(cols[12]).map(str::to_owned)),
+            expires_at: cols[13].map(|_| cell(cols[13]).map(str::to_owned)),
         });
     }
     Ok(())

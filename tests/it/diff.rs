@@ -750,6 +750,12 @@ fn changes_of_record_v2_fields_are_reported_each_under_its_name() {
         "capabilities",
         json!(["tools"]),
     );
+    // A record v2 file states its unknowns.
+    let before = with(
+        with(before, "price_cache_write", Value::Null),
+        "expires_at",
+        Value::Null,
+    );
     let after = with(
         with(
             with(
@@ -812,4 +818,42 @@ groq,canopylabs/orpheus-v1-english,canopylabs/orpheus-v1-english,128000,16384,te
     );
     let (stdout, _) = diff(&ndjson, &csv, &[], 0);
     assert_eq!(stdout, "no differences\n");
+}
+
+#[test]
+fn a_file_from_before_record_v2_compares_equal_to_the_same_models_with_v2_fields() {
+    let dir = fresh_dir("diff");
+    let v1 = write_ndjson(&dir, "v1.ndjson", &[model("groq", "llama-3.3-70b-versatile")]);
+    let v2 = write_ndjson(
+        &dir,
+        "v2.ndjson",
+        &[with(
+            with(
+                with(
+                    model("groq", "llama-3.3-70b-versatile"),
+                    "capabilities",
+                    json!(["tools"]),
+                ),
+                "price_other",
+                json!({}),
+            ),
+            "quantization",
+            Value::Null,
+        )],
+    );
+    // The old file never said anything about these fields: nothing changed.
+    let (stdout, _) = diff(&v1, &v2, &[], 0);
+    assert_eq!(stdout, "no differences\n");
+    // Between two files that both have them, a change is a change.
+    let v2b = write_ndjson(
+        &dir,
+        "v2b.ndjson",
+        &[with(
+            model("groq", "llama-3.3-70b-versatile"),
+            "capabilities",
+            json!([]),
+        )],
+    );
+    let (stdout, _) = diff(&v2, &v2b, &[], 1);
+    assert!(stdout.contains("capabilities [tools] -> []"), "{stdout}");
 }
