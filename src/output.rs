@@ -115,6 +115,9 @@ pub enum Sink {
         /// Where it goes on commit.
         path: PathBuf,
     },
+    /// A device, a FIFO or a terminal, written as it is: nothing to rename
+    /// over, and replacing it would destroy it.
+    Through(fs::File),
 }
 
 impl Destination {
@@ -126,7 +129,13 @@ impl Destination {
     pub fn open(&self) -> Result<Sink, UsageError> {
         match self {
             Destination::Stdout => Ok(Sink::Stdout(io::stdout())),
-            Destination::File(path) => {
+            Destination::File(given) => {
+                // Checked on the path as given: `/dev/stdout` is a link into
+                // /proc whose target is no path at all.
+                if let Some(through) = write_through(given)? {
+                    return Ok(Sink::Through(through));
+                }
+                let path = &resolve_links(given);
                 if path.is_dir() {
                     return Err(UsageError::new(format!(
                         "output {} is a directory; give a file name",
@@ -170,7 +179,17 @@ impl Sink {
                 let gz = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
                 maybe_gzip(temp.as_file().try_clone()?, gz)
             }
+            Sink::Through(file) => Box::new(file.try_clone()?),
         })
+    }
+
+    /// The file a commit would replace, when there is one (not stdout, not a
+    /// device).
+    pub(crate) fn replaces(&self) -> Option<&Path> {
+        match self {
+            Sink::File { path, .. } => path.is_file().then_some(path.as_path()),
+            _ => None,
+        }
     }
 
     /// Makes the output visible: flushes stdout, or syncs the temporary file
@@ -182,8 +201,47 @@ impl Sink {
         match self {
             Sink::Stdout(mut s) => s.flush().map_err(Into::into),
             Sink::File { temp, path } => publish(temp, &path, true),
+            Sink::Through(mut f) => f.flush().map_err(Into::into),
         }
     }
+}
+
+/// The file a path names once symbolic links are followed (a link is
+/// replaced through, never replaced itself); a dangling link names the file
+/// it points to.
+fn resolve_links(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    // A bound: a loop of links is no file.
+    for _ in 0..40 {
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            break;
+        };
+        if !meta.file_type().is_symlink() {
+            break;
+        }
+        let Ok(target) = fs::read_link(&path) else { break };
+        path = match path.parent() {
+            Some(dir) if target.is_relative() => dir.join(target),
+            _ => target,
+        };
+    }
+    path
+}
+
+/// An existing path that is not a regular file (a character or block
+/// device, a FIFO, a socket): opened to be written as it is.
+fn write_through(path: &Path) -> Result<Option<fs::File>, UsageError> {
+    let Ok(meta) = fs::metadata(path) else {
+        return Ok(None);
+    };
+    if meta.is_file() || meta.is_dir() {
+        return Ok(None);
+    }
+    fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map(Some)
+        .map_err(|e| UsageError::new(format!("cannot write to {}: {e}", path.display())))
 }
 
 /// Suffix of every temporary file this tool writes beside its outputs.

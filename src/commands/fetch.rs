@@ -3,8 +3,10 @@
 use crate::config::{FetchConfig, Show};
 use crate::output::RecordWriter;
 use crate::pipeline;
+use crate::pipeline::Run;
 use crate::progress::Progress;
 use crate::report::Report;
+use crate::term::sanitize;
 
 /// Runs `catalog fetch`.
 ///
@@ -22,14 +24,49 @@ pub async fn run(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report
     if let Some(w) = writer {
         w.close()?;
     }
-    sink.commit()?;
     let report = Report { outcomes };
+    // A run that got nothing must not replace what the last good one wrote.
+    let kept = match sink.replaces() {
+        Some(path) if report.failed() && report.total() == 0 => Some(path.to_path_buf()),
+        _ => None,
+    };
+    if kept.is_none() {
+        sink.commit()?;
+    }
     if cfg.show.summary {
         for line in report.summary_lines() {
             progress.println(&line);
         }
     }
+    if let Some(path) = kept {
+        progress.println(&format!(
+            "kept {} as it was: no provider gave a model",
+            sanitize(&path.display().to_string())
+        ));
+    }
+    hint_stale_ok(&cfg.run, &report, progress);
     Ok(report)
+}
+
+/// After a failure, names the failed providers that `--stale-ok` could
+/// have served from the cache.
+pub(super) fn hint_stale_ok(run: &Run, report: &Report, progress: &Progress) {
+    let Some(cache) = run.cache.cache.as_ref().filter(|_| !run.cache.stale_ok) else {
+        return;
+    };
+    let cached: Vec<String> = cache.list().into_iter().map(|e| e.header.provider).collect();
+    let could: Vec<&str> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.failed() && cached.contains(&o.provider))
+        .map(|o| o.provider.as_str())
+        .collect();
+    if !could.is_empty() {
+        progress.println(&format!(
+            "hint: --stale-ok serves the last cached copy of {}",
+            could.join(", ")
+        ));
+    }
 }
 
 /// Says the configuration's warnings before a harvest starts.

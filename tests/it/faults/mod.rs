@@ -55,3 +55,5 @@ mod secrets;
 mod terminal;
 // 12. Bad input fails fast, before any request.
 mod bad_input;
+// 13. What `-o` points at is never destroyed: devices, FIFOs, links, a good file.
+mod ownership;
