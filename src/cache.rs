@@ -236,15 +236,18 @@ impl Cache {
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            let ours = [".ndjson", ".partial", ".cursor"]
-                .iter()
-                .any(|e| name.ends_with(e));
-            let matches =
-                provider.is_none_or(|p| name.strip_prefix(p).is_some_and(|rest| rest.starts_with('-')));
-            if ours && matches {
-                fs::remove_file(&path)?;
-                removed += 1;
+            let Some((owner, ext)) = entry_name(name) else {
+                continue;
+            };
+            if provider.is_some_and(|p| p != owner) {
+                continue;
             }
+            // A file that only looks like an entry by its name is not ours.
+            if ext != "cursor" && !starts_with_header(&path) {
+                continue;
+            }
+            fs::remove_file(&path)?;
+            removed += 1;
         }
         Ok(removed)
     }
@@ -405,6 +408,29 @@ where
         }
         each(record)?;
     }
+}
+
+/// The provider and extension of a file named like one of this tool's
+/// entries: `<provider>-<16 hex digits>.<ndjson|partial|cursor>`.
+fn entry_name(name: &str) -> Option<(&str, &str)> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    if !matches!(ext, "ndjson" | "partial" | "cursor") {
+        return None;
+    }
+    let (provider, hash) = stem.rsplit_once('-')?;
+    let hex = hash.len() == 16
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    (hex && !provider.is_empty()).then_some((provider, ext))
+}
+
+/// Whether the file begins with an entry header.
+fn starts_with_header(path: &Path) -> bool {
+    let mut head = [0u8; 17];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == b"{\"catalog_cache\":")
 }
 
 /// Writes one entry; see the module docs.

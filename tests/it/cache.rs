@@ -551,3 +551,46 @@ async fn an_incremental_harvest_over_a_damaged_entry_fetches_everything() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("the cached harvest cannot be read"), "{stderr}");
 }
+
+#[test]
+fn cache_clear_removes_only_this_tools_entries_of_exactly_that_provider() {
+    let cache = fresh_dir("cache");
+    let header = "{\"catalog_cache\":2,\"provider\":\"x\"}\n";
+    for (name, text) in [
+        ("cerebras-0123456789abcdef.ndjson", header),
+        ("cerebras-0123456789abcdef.cursor", "{\"next\":\"x\"}"),
+        ("cerebras-eu-fedcba9876543210.ndjson", header),
+        ("my-results.ndjson", "{\"id\":\"mine\"}\n"),
+        ("notes.partial", "my notes"),
+        ("hug-0123456789abcdef.ndjson", "{\"id\":\"not an entry\"}\n"),
+    ] {
+        fs::write(cache.join(name), text).unwrap();
+    }
+    catalog()
+        .env("CATALOG_CACHE_DIR", &cache)
+        .args(["cache", "clear", "-p", "cerebras"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("removed 2 cache files"));
+    let mut left: Vec<String> = fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "cerebras-eu-fedcba9876543210.ndjson",
+            "hug-0123456789abcdef.ndjson",
+            "my-results.ndjson",
+            "notes.partial"
+        ]
+    );
+    catalog()
+        .env("CATALOG_CACHE_DIR", &cache)
+        .args(["cache", "clear"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("removed 1 cache files"));
+    assert!(cache.join("my-results.ndjson").exists() && cache.join("notes.partial").exists());
+}
