@@ -305,6 +305,7 @@ impl Cache {
         resume: Option<&Checkpoint>,
     ) -> io::Result<Option<EntryWriter>> {
         fs::create_dir_all(&self.dir)?;
+        crate::output::remove_stale_temps(&self.dir);
         let stem = key.stem(provider);
         let partial = self.path(&stem, "partial");
         let file = OpenOptions::new()
@@ -482,7 +483,14 @@ impl EntryWriter {
                 raw: self.header.raw,
             };
             let dir = self.cursor.parent().unwrap_or(Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            // Named like the tool's other temporary files, so that one left
+            // by a killed run is cleaned up by the next.
+            let name = self
+                .cursor
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("cursor");
+            let mut tmp = crate::output::temp_named(dir, name)?;
             serde_json::to_writer(&mut tmp, &cp)?;
             tmp.persist(&self.cursor).map_err(|e| e.error)?;
         }

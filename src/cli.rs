@@ -12,7 +12,8 @@ Exit codes:
   0  every requested provider succeeded (providers skipped for a missing key included)
   1  runtime error: e.g. the output could not be written
   2  usage error: bad flag, unknown provider, unwritable output, missing key
-  3  partial: at least one provider failed; the others' records were written";
+  3  partial: at least one provider failed; the others' records were written
+  130, 143, 129  stopped by Ctrl-C, SIGTERM, SIGHUP (the previous output file is kept)";
 
 /// `--batch-size`, `defaults.batch_size` and a provider's `page_size`.
 pub(crate) const PAGE_SIZES: std::ops::RangeInclusive<i64> = 1..=1000;

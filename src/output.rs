@@ -255,13 +255,20 @@ const TEMP_SUFFIX: &str = ".catalog-tmp";
 /// When the directory is not writable.
 pub(crate) fn temp_in(dir: &Path, name: &str) -> io::Result<NamedTempFile> {
     remove_stale_temps(dir);
+    temp_named(dir, name)
+}
+
+/// [`temp_in`] without the clean-up, for a file made again and again (a
+/// checkpoint on every page).
+pub(crate) fn temp_named(dir: &Path, name: &str) -> io::Result<NamedTempFile> {
     tempfile::Builder::new()
         .prefix(&format!(".{name}.{}.", std::process::id()))
         .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
 }
 
-fn remove_stale_temps(dir: &Path) {
+/// Removes the temporary files of runs that are gone (see [`temp_in`]).
+pub(crate) fn remove_stale_temps(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };

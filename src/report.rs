@@ -18,8 +18,12 @@ pub enum ExitCode {
     Partial,
     /// `catalog diff` found differences.
     Differ,
-    /// Interrupted (SIGINT).
+    /// Interrupted (SIGINT, Ctrl-C).
     Interrupted,
+    /// Asked to stop (SIGTERM: `timeout`, systemd, `kill`).
+    Terminated,
+    /// Its terminal went away (SIGHUP).
+    HungUp,
 }
 
 impl ExitCode {
@@ -32,7 +36,10 @@ impl ExitCode {
             ExitCode::Runtime | ExitCode::Differ => 1,
             ExitCode::Usage => 2,
             ExitCode::Partial => 3,
+            // 128 + the signal's number, as shells report it.
             ExitCode::Interrupted => 130,
+            ExitCode::Terminated => 143,
+            ExitCode::HungUp => 129,
         }
     }
 }

@@ -54,25 +54,45 @@ pub fn execute(config: Config, progress: &Progress) -> ExitCode {
     };
     let result = runtime.block_on(async {
         tokio::select! {
-            r = run(config, progress) => Some(r),
-            _ = tokio::signal::ctrl_c() => None,
+            r = run(config, progress) => Ok(r),
+            stop = stop_signal() => Err(stop),
         }
     });
     // Dropping the runtime cancels what is still in flight; an uncommitted
     // output file is removed by its drop, leaving any previous file in place.
     runtime.shutdown_timeout(Duration::from_millis(200));
     match result {
-        None => {
+        Err((code, what)) => {
             progress.clear();
-            say("interrupted");
-            ExitCode::Interrupted
+            say(&format!(
+                "{what}: stopped; the unfinished output was removed and any previous file kept (with the cache on, --resume continues a paged harvest)"
+            ));
+            code
         }
-        Some(Ok(code)) => code,
-        Some(Err(e)) => {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
             progress.clear();
             fail(&e)
         }
     }
+}
+
+/// The first of Ctrl-C, SIGTERM and SIGHUP (what a terminal, cron, systemd
+/// and `timeout` send): each stops the run the same way, with its own code.
+async fn stop_signal() -> (ExitCode, &'static str) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => (ExitCode::Interrupted, "interrupted"),
+                _ = term.recv() => (ExitCode::Terminated, "terminated"),
+                _ = hup.recv() => (ExitCode::HungUp, "hung up"),
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    (ExitCode::Interrupted, "interrupted")
 }
 
 /// The exit code of an error, after saying it on stderr: a closed pipe is

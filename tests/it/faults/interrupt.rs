@@ -1,4 +1,4 @@
-//! SIGINT during a slow harvest.
+//! SIGINT, SIGTERM and SIGHUP during a slow harvest.
 
 use std::fs;
 use std::process::Stdio;
@@ -10,6 +10,20 @@ use crate::common::raw::{hub_page, names_ending, Action, RawServer};
 
 #[test]
 fn sigint_exits_130_within_a_second_keeping_the_previous_file_and_no_temp_file() {
+    stops_cleanly_on(libc::SIGINT, 130, "interrupted");
+}
+
+#[test]
+fn sigterm_from_cron_systemd_or_timeout_exits_143_as_cleanly() {
+    stops_cleanly_on(libc::SIGTERM, 143, "terminated");
+}
+
+#[test]
+fn sighup_exits_129_as_cleanly() {
+    stops_cleanly_on(libc::SIGHUP, 129, "hung up");
+}
+
+fn stops_cleanly_on(signal: libc::c_int, code: i32, says: &str) {
     // Page 1 arrives, page 2 never does.
     let server = RawServer::start(|req| {
         if req.n == 1 {
@@ -41,7 +55,7 @@ fn sigint_exits_130_within_a_second_keeping_the_previous_file_and_no_temp_file()
     let pid = i32::try_from(child.id()).unwrap();
     // SAFETY: kill(2) takes no pointers and touches no memory of ours; `pid`
     // is our own child, not yet waited for, so it cannot name a recycled process.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
     let signalled = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -49,15 +63,18 @@ fn sigint_exits_130_within_a_second_keeping_the_previous_file_and_no_temp_file()
         }
         if signalled.elapsed() > Duration::from_secs(10) {
             child.kill().unwrap();
-            panic!("still running 10 s after SIGINT");
+            panic!("still running 10 s after signal {signal}");
         }
         std::thread::sleep(Duration::from_millis(5));
     };
     let took = signalled.elapsed();
     let output = child.wait_with_output().unwrap();
-    assert!(took < Duration::from_secs(1), "exited {took:?} after SIGINT");
-    assert_eq!(status.code(), Some(130), "{}", stderr_of(&output));
-    assert!(stderr_of(&output).contains("interrupted"));
+    assert!(
+        took < Duration::from_secs(1),
+        "exited {took:?} after signal {signal}"
+    );
+    assert_eq!(status.code(), Some(code), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains(says), "{}", stderr_of(&output));
     assert_eq!(fs::read(&file).unwrap(), PREVIOUS, "the previous file is intact");
     let names: Vec<String> = fs::read_dir(dir.path())
         .unwrap()

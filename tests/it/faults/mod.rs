@@ -45,7 +45,7 @@ mod pagination;
 mod oversize;
 // 7. SIGKILL while writing `-o FILE`.
 mod kill;
-// 8. SIGINT during a slow harvest.
+// 8. SIGINT, SIGTERM and SIGHUP during a slow harvest.
 mod interrupt;
 // 9. Credentials go only to the provider's own origin.
 mod credentials;
