@@ -594,3 +594,19 @@ fn cache_clear_removes_only_this_tools_entries_of_exactly_that_provider() {
         .stderr(predicate::str::contains("removed 1 cache files"));
     assert!(cache.join("my-results.ndjson").exists() && cache.join("notes.partial").exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checkpoint_temp_file_left_by_a_killed_run_is_cleaned_up() {
+    let hub = FakeHub::new(10);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    fs::create_dir_all(&cache).unwrap();
+    // A pid no process has: the run that made the file is gone.
+    let dead = (4_000_000..4_194_304)
+        .find(|p| !Path::new("/proc").join(p.to_string()).exists())
+        .unwrap();
+    let left = cache.join(format!(".hug-0123456789abcdef.cursor.{dead}.AbCdEf.catalog-tmp"));
+    fs::write(&left, "{\"next\":").unwrap();
+    fetch(&server, &cache).args(["-q"]).assert().success();
+    assert!(!left.exists(), "the dead run's checkpoint temp file is gone");
+}
