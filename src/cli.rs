@@ -160,6 +160,10 @@ pub struct Harvest {
     #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub max_wait: u64,
 
+    /// Providers harvested at once; the others wait their turn, in order.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: u16,
+
     /// Hugging Face: only models whose id contains this text.
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,

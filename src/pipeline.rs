@@ -12,7 +12,9 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 
 use anyhow::Context as _;
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::cache::{Cache, Checkpoint, Entry, EntryWriter, Key};
 use crate::filter::Filter;
@@ -37,6 +39,8 @@ pub struct Run {
     pub cache: CacheConfig,
     /// Only records matching this are written or counted.
     pub filter: Option<Filter>,
+    /// Providers harvested at once (`--jobs`).
+    pub jobs: usize,
 }
 
 /// One selected provider.
@@ -150,6 +154,11 @@ pub(crate) async fn run(
 ) -> anyhow::Result<(Vec<Outcome>, Output)> {
     let http = Http::new(cfg.policy).context("starting the HTTP client")?;
     let cache = cfg.cache.cache.clone();
+    // Harvests start in output order, at most `jobs` at a time: the one the
+    // writer waits for always runs (it started before any later one), so a
+    // later harvest blocked on its full channel can never hold it up.
+    let permits = Arc::new(Semaphore::new(cfg.jobs.max(1)));
+    let mut starts: Vec<oneshot::Sender<OwnedSemaphorePermit>> = Vec::new();
     let mut jobs = Vec::new();
     let mut slots = Vec::with_capacity(cfg.providers.len());
     for selected in &cfg.providers {
@@ -182,7 +191,14 @@ pub(crate) async fn run(
                 });
                 let (http, target) = (http.clone(), target.clone());
                 let deliver_at = usize::try_from(MODELS_PER_DELIVERY).unwrap_or(0);
+                let (go, turn) = oneshot::channel();
+                starts.push(go);
                 slots.push(Slot::Job(Some(tokio::spawn(async move {
+                    // Held for the whole harvest; `Err` only when the run
+                    // is being torn down.
+                    let Ok(_permit) = turn.await else {
+                        return Outcome::new(&target.spec.name);
+                    };
                     let outcome = harvest(&http, &target, &opts, start, deliver_at, &bar, |d| {
                         let tx = tx.clone();
                         async move { tx.send(Msg::Page(d)).await.is_ok() }
@@ -201,6 +217,14 @@ pub(crate) async fn run(
         }
     }
 
+    tokio::spawn(async move {
+        for go in starts {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                return;
+            };
+            let _ = go.send(permit);
+        }
+    });
     let names: Vec<String> = jobs.iter().map(|j| j.name.clone()).collect();
     let raw = cfg.harvest.raw;
     let filter = cfg.filter.clone();

@@ -404,6 +404,7 @@ fn harvest_args(
         },
         cache,
         filter,
+        jobs: usize::from(h.jobs),
     };
     let show = Show {
         progress: !a.display.no_progress && !a.display.quiet,

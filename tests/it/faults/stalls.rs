@@ -149,3 +149,95 @@ fn a_slow_trickle_whose_pauses_stay_under_the_timeout_succeeds() {
     assert_eq!(ids(&ndjson(&out)), hub_ids(20));
     assert_eq!(server.count(), 1);
 }
+
+/// Six configured providers on one server; `p1` and `p2` never answer.
+fn six_providers() -> (RawServer, std::path::PathBuf) {
+    let server = RawServer::start(|req| {
+        if req.target.starts_with("/p1/") || req.target.starts_with("/p2/") {
+            Action::Hang
+        } else {
+            respond(crate::common::raw::Response::json(
+                200,
+                &serde_json::json!({"data": [{"id": "m"}]}),
+            ))
+        }
+    });
+    let dir = crate::common::fresh_dir("jobs");
+    let config = dir.join("config.toml");
+    let mut text = String::new();
+    for n in 1..=6 {
+        text.push_str(&format!(
+            "[providers.p{n}]\nurl = \"{}\"\n",
+            server.url(&format!("/p{n}/v1/models"))
+        ));
+    }
+    std::fs::write(&config, text).unwrap();
+    (server, config)
+}
+
+fn first_request_of(server: &RawServer, provider: &str) -> Instant {
+    server
+        .requests()
+        .iter()
+        .find(|r| r.target.starts_with(&format!("/{provider}/")))
+        .unwrap_or_else(|| panic!("{provider} was never asked"))
+        .at
+}
+
+#[test]
+fn jobs_bounds_the_providers_harvested_at_once_and_keeps_their_order() {
+    let (server, config) = six_providers();
+    let out = crate::common::catalog()
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "fetch",
+            "-p",
+            "p1,p2,p3,p4,p5,p6",
+            "--jobs",
+            "2",
+            "--timeout",
+            "1",
+            "--retries",
+            "0",
+        ])
+        .args(["-f", "ndjson"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    // p3 starts only when one of the first two (hanging until the 1 s
+    // timeout) has ended.
+    let waited = first_request_of(&server, "p3") - first_request_of(&server, "p1");
+    assert!(
+        waited >= Duration::from_millis(900),
+        "p3 started {waited:?} after p1"
+    );
+    let providers: Vec<String> = ndjson(stdout_of(&out))
+        .iter()
+        .map(|r| r["provider"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(providers, ["p3", "p4", "p5", "p6"], "{}", stderr_of(&out));
+
+    // By default all six start at once.
+    let (server, config) = six_providers();
+    crate::common::catalog()
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "fetch",
+            "-p",
+            "p1,p2,p3,p4,p5,p6",
+            "--timeout",
+            "1",
+            "--retries",
+            "0",
+        ])
+        .assert()
+        .code(3);
+    let waited = first_request_of(&server, "p3") - first_request_of(&server, "p1");
+    assert!(
+        waited < Duration::from_millis(900),
+        "p3 started {waited:?} after p1"
+    );
+}
