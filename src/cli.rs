@@ -160,6 +160,11 @@ pub struct Harvest {
     #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub max_wait: u64,
 
+    /// Pages one provider may take; a listing that goes on longer fails (an endless listing
+    /// would otherwise never end).
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_pages: u64,
+
     /// Providers harvested at once; the others wait their turn, in order.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: u16,

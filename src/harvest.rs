@@ -40,7 +40,13 @@ pub struct HarvestOptions {
     pub hub: HubFilters,
     /// Keep each provider's original object.
     pub raw: bool,
+    /// Pages a harvest may take before it fails (`None`: [`MAX_PAGES`]).
+    pub max_pages: Option<u64>,
 }
+
+/// The default ceiling of pages per harvest: 100 times the whole Hub in
+/// pages of 1000, far beyond any real listing, short of forever.
+pub const MAX_PAGES: u64 = 100_000;
 
 /// How a harvest ended.
 #[derive(Debug)]
@@ -356,6 +362,13 @@ where
                 return Ok(());
             };
             guard.advance(&url, &next, out.duplicates, fetched_items, out.skipped)?;
+            let ceiling = opts.max_pages.unwrap_or(MAX_PAGES);
+            if out.pages >= ceiling {
+                return Err(FetchError::Pagination {
+                    url: display_url(&next),
+                    reason: format!("{ceiling} pages and still going (--max-pages {ceiling})"),
+                });
+            }
             url = next;
         }
     }

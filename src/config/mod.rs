@@ -384,6 +384,7 @@ fn harvest_args(
         delay: h.delay_ms.map(Duration::from_millis),
         hub,
         raw: a.raw,
+        max_pages: Some(h.max_pages),
     };
     let cache = cache_config(
         a.cache,

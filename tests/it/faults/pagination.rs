@@ -164,3 +164,42 @@ fn a_page_numbered_listing_that_ignores_the_page_stops_with_an_error() {
     assert!(line.contains("pagination does not end"), "{line}");
     assert!(line.contains("the server is not advancing"), "{line}");
 }
+
+#[test]
+fn an_endless_listing_without_a_limit_fails_at_the_page_ceiling() {
+    // A configured provider with no limit, paged by offset, serving fresh
+    // models on every page for ever.
+    let server = RawServer::start(|req| {
+        let offset: usize = req.query("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+        respond(Response::json(
+            200,
+            &json!({"data": (offset..offset + 2).map(|i| json!({"id": format!("m-{i}")})).collect::<Vec<_>>()}),
+        ))
+    });
+    let dir = crate::common::fresh_dir("ceiling");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[providers.endless]\nurl = \"{}\"\npaging = \"offset\"\npage_size = 2\n",
+            server.url("/v1/models")
+        ),
+    )
+    .unwrap();
+    let out = crate::common::catalog()
+        .arg("--config")
+        .arg(&config)
+        .args(["fetch", "-p", "endless", "--max-pages", "7", "-f", "ndjson"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert_eq!(server.count(), 7);
+    assert_eq!(
+        ndjson(stdout_of(&out)).len(),
+        14,
+        "the pages before the ceiling are kept"
+    );
+    let line = summary_line(&stderr_of(&out), "endless");
+    assert!(line.contains("7 pages and still going (--max-pages 7)"), "{line}");
+}
