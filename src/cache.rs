@@ -107,9 +107,18 @@ impl Entry {
     #[must_use]
     pub fn age(&self) -> Duration {
         let secs = Timestamp::now().0.saturating_sub(self.header.fetched_at.0);
+        if secs < -CLOCK_SKEW {
+            // Dated in the future (a clock that was wrong, a copied file):
+            // its age is unknown, so it is never fresh.
+            return Duration::MAX;
+        }
         Duration::from_secs(u64::try_from(secs).unwrap_or(0))
     }
 }
+
+/// Seconds a time may lie ahead of this machine's clock before it is taken
+/// to be wrong (clocks of two machines sharing a cache differ a little).
+pub(crate) const CLOCK_SKEW: i64 = 300;
 
 /// Where an interrupted harvest stopped.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -187,7 +196,16 @@ impl Cache {
             return None;
         }
         match read_entry(&path) {
-            Ok(entry) if entry.header.key == *key && entry.header.provider == provider => Some(entry),
+            Ok(entry) if entry.header.key == *key && entry.header.provider == provider => {
+                if entry.age() == Duration::MAX {
+                    tracing::warn!(
+                        "cache entry {} is dated {}, in the future: taken as stale",
+                        path.display(),
+                        entry.header.fetched_at
+                    );
+                }
+                Some(entry)
+            }
             Ok(_) => None,
             Err(e) => {
                 tracing::warn!("ignoring cache entry {}: {e}", path.display());

@@ -121,6 +121,9 @@ pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
 /// An age for people: `42 s`, `12 min`, `3 h`, `2 d`.
 #[must_use]
 pub(crate) fn human_age(d: Duration) -> String {
+    if d == Duration::MAX {
+        return "an unknown time (dated in the future)".to_owned();
+    }
     let s = d.as_secs();
     match s {
         0..=119 => format!("{s} s"),

@@ -39,7 +39,7 @@ pub(super) fn list(cache: &Cache, format: SummaryFormat) -> anyhow::Result<()> {
         json.push(serde_json::json!({
             "provider": e.header.provider,
             "fetched_at": e.header.fetched_at,
-            "age_seconds": e.age().as_secs(),
+            "age_seconds": (e.age() != std::time::Duration::MAX).then(|| e.age().as_secs()),
             "models": e.header.models,
             "pages": e.header.pages,
             "bytes": e.size,

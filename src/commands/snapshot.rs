@@ -31,10 +31,14 @@ fn stamp(t: Timestamp) -> String {
 }
 
 /// Snapshot files in `dir`, oldest first: (time stamp, collision number, path).
+/// A snapshot named in the future (beyond the clock skew a shared directory
+/// may see) is left out with a warning: it would stay "the newest" for ever.
 fn snapshots(dir: &Path) -> Vec<(String, u32, PathBuf)> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };
+    let horizon = stamp(Timestamp(Timestamp::now().0 + crate::cache::CLOCK_SKEW));
+    let horizon = horizon.trim_start_matches("catalog-").to_owned();
     let mut found: Vec<(String, u32, PathBuf)> = entries
         .filter_map(Result::ok)
         .filter_map(|e| {
@@ -45,7 +49,14 @@ fn snapshots(dir: &Path) -> Vec<(String, u32, PathBuf)> {
                 Some((ts, n)) => (ts, n.parse().ok()?),
                 None => (stem, 0),
             };
-            (ts.len() == 16 && ts.ends_with('Z')).then(|| (ts.to_owned(), n, e.path()))
+            if ts.len() != 16 || !ts.ends_with('Z') {
+                return None;
+            }
+            if ts > horizon.as_str() {
+                tracing::warn!("ignoring snapshot {name}: it is named in the future");
+                return None;
+            }
+            Some((ts.to_owned(), n, e.path()))
         })
         .collect();
     found.sort();

@@ -610,3 +610,31 @@ async fn a_checkpoint_temp_file_left_by_a_killed_run_is_cleaned_up() {
     fetch(&server, &cache).args(["-q"]).assert().success();
     assert!(!left.exists(), "the dead run's checkpoint temp file is gone");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_dated_in_the_future_is_never_fresh() {
+    let hub = FakeHub::new(10);
+    let server = hub_server(hub.clone()).await;
+    let cache = fresh_dir("cache");
+    cmd(&server, &cache)
+        .args(["fetch", "-p", "hug", "-q"])
+        .assert()
+        .success();
+    for e in fs::read_dir(&cache).unwrap() {
+        let path = e.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        let at = text.find("\"fetched_at\":\"").unwrap() + "\"fetched_at\":\"".len();
+        let dated = format!("{}2099{}", &text[..at], &text[at + 4..]);
+        fs::write(&path, dated).unwrap();
+    }
+    let before = hub.seen().len();
+    cmd(&server, &cache)
+        .args(["count", "-p", "hug", "-f", "json"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("in the future: taken as stale"));
+    assert!(
+        hub.seen().len() > before,
+        "count fetched again instead of trusting the entry"
+    );
+}

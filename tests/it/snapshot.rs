@@ -463,3 +463,29 @@ async fn a_damaged_previous_gzip_snapshot_is_named_in_the_message() {
         "the message names the damaged file: {stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_snapshot_named_in_the_future_is_not_the_previous_one() {
+    let hub = FakeHub::new(30);
+    let server = hub_server(hub.clone()).await;
+    let dir = fresh_dir("snapshots");
+    run(&server, &dir, &[], 0);
+    let first = listing(&dir);
+    assert_eq!(first.len(), 1);
+    // A file from a machine whose clock was wrong, holding other data.
+    fs::write(
+        dir.join("catalog-20990101T000000Z.ndjson"),
+        "{\"provider\":\"hug\",\"id\":\"x\"}\n",
+    )
+    .unwrap();
+    let stderr = run(&server, &dir, &[], 0);
+    assert!(
+        stderr.contains("ignoring snapshot catalog-20990101T000000Z.ndjson"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("unchanged since {}", first[0])),
+        "compared with the true previous snapshot: {stderr}"
+    );
+    assert_eq!(listing(&dir).len(), 2, "no duplicate written");
+}
