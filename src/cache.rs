@@ -406,13 +406,25 @@ fn read_entry(path: &Path) -> io::Result<Entry> {
     })
 }
 
-fn read_records<F>(path: &Path, up_to: Option<u64>, keep_raw: bool, mut each: F) -> io::Result<()>
+fn read_records<F>(path: &Path, up_to: Option<u64>, keep_raw: bool, each: F) -> io::Result<()>
 where
     F: FnMut(Record) -> io::Result<()>,
 {
     let file = File::open(path)?;
     let len = up_to.unwrap_or(u64::MAX);
-    let mut reader = BufReader::with_capacity(256 * 1024, file.take(len));
+    records_from(
+        BufReader::with_capacity(256 * 1024, file.take(len)),
+        path,
+        keep_raw,
+        each,
+    )
+}
+
+/// The records of an entry's text (its header line first).
+fn records_from<F>(mut reader: impl BufRead, path: &Path, keep_raw: bool, mut each: F) -> io::Result<()>
+where
+    F: FnMut(Record) -> io::Result<()>,
+{
     let mut line = Vec::new();
     reader.read_until(b'\n', &mut line)?; // the header
     loop {
@@ -522,6 +534,24 @@ impl EntryWriter {
     /// I/O errors.
     pub fn write_records(&mut self, records: &[Record]) -> io::Result<()> {
         self.write_pages(records, None, 0)
+    }
+
+    /// Reads back the records written so far, in order (complete lines
+    /// only: a write that failed half-way left nothing of its record).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub(crate) fn read_back<F>(&mut self, keep_raw: bool, each: F) -> io::Result<()>
+    where
+        F: FnMut(Record) -> io::Result<()>,
+    {
+        // On a full disk the flush fails: what did not reach the file is
+        // still in the buffer, and the two together are every line written.
+        let _ = self.out.flush();
+        let on_disk = File::open(&self.partial)?;
+        let pending = self.out.buffer().to_vec();
+        let text = io::Read::chain(on_disk, io::Cursor::new(pending)).take(self.bytes);
+        records_from(BufReader::new(text), &self.partial, keep_raw, each)
     }
 
     /// Makes the entry the provider's cached copy, replacing the previous one.

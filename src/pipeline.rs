@@ -553,7 +553,7 @@ fn consume_live(
     } = live;
     // With a stale copy to fall back on, records wait in the cache entry
     // until the harvest is known to have succeeded.
-    let buffered = fallback.is_some() && writer.is_some();
+    let mut buffered = fallback.is_some() && writer.is_some();
     let mut streamed = false;
     if let (Some(cp), Some(c)) = (&resume, cache) {
         if !buffered {
@@ -569,8 +569,25 @@ fn consume_live(
         match rx.blocking_recv() {
             Some(Msg::Page(d)) => {
                 if let Some(w) = writer.as_mut() {
-                    w.write_pages(&d.records, d.next.as_deref(), d.pages)
-                        .with_context(|| format!("writing the cache entry of {name}"))?;
+                    if let Err(e) = w.write_pages(&d.records, d.next.as_deref(), d.pages) {
+                        // The cache is best effort: a full or broken cache
+                        // disk costs the cached copy, never the output.
+                        tracing::warn!(
+                            "{name}: the cache cannot be written ({e}); going on without caching it"
+                        );
+                        let mut w = writer.take().expect("a writer was there");
+                        if buffered {
+                            // What waited in the entry goes out now, and the
+                            // rest streams.
+                            w.read_back(raw, |r| {
+                                streamed = true;
+                                out.emit(&r)
+                            })
+                            .with_context(|| format!("reading back the cache entry of {name}"))?;
+                            buffered = false;
+                        }
+                        w.abandon();
+                    }
                 }
                 for r in &d.records {
                     if let Some(b) = &base {
@@ -623,16 +640,15 @@ fn consume_live(
                 "incremental: {new} new, {updated} updated, {unchanged} unchanged, {reused} reused from the cache"
             ));
         }
-        if let Some(w) = writer.take() {
-            match w.commit(pages) {
-                Ok(entry) => {
-                    if buffered {
-                        if let Some(c) = cache {
-                            c.read(&entry, raw, |r| out.emit(&r))?;
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!("{name}: the cache entry could not be saved: {e}"),
+        if let Some(mut w) = writer.take() {
+            if buffered {
+                // Out before the commit: a commit that fails costs the
+                // cached copy, not the records.
+                w.read_back(raw, |r| out.emit(&r))
+                    .with_context(|| format!("reading back the cache entry of {name}"))?;
+            }
+            if let Err(e) = w.commit(pages) {
+                tracing::warn!("{name}: the cache entry could not be saved: {e}");
             }
         }
         return Ok(s);

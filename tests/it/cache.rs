@@ -638,3 +638,57 @@ async fn an_entry_dated_in_the_future_is_never_fresh() {
         "count fetched again instead of trusting the entry"
     );
 }
+
+/// A directory on a 16 KiB tmpfs (root only), unmounted when dropped.
+struct TinyDisk(std::path::PathBuf);
+
+impl TinyDisk {
+    fn mount(what: &str) -> Option<TinyDisk> {
+        let dir = fresh_dir(what);
+        fs::create_dir_all(&dir).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI runs as root and must run this test: cannot mount a tmpfs"
+            );
+            println!("skipped: mounting a tmpfs needs root");
+            return None;
+        }
+        Some(TinyDisk(dir))
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_cache_disk_costs_the_cached_copy_never_the_output() {
+    let Some(disk) = TinyDisk::mount("full-cache") else {
+        return;
+    };
+    let hub = FakeHub::new(300);
+    let server = hub_server(hub.clone()).await;
+    for extra in [&[][..], &["--stale-ok"][..]] {
+        let out = cmd(&server, &disk.0)
+            .args(["fetch", "-p", "hug", "-f", "ndjson"])
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        assert_eq!(ids(&ndjson(&out.stdout)), hub.ids(), "{extra:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("the cache cannot be written"),
+            "{extra:?}: {stderr}"
+        );
+    }
+}
