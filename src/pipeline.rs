@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 
 use anyhow::Context as _;
+use futures::FutureExt as _;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
@@ -199,11 +200,25 @@ pub(crate) async fn run(
                     let Ok(_permit) = turn.await else {
                         return Outcome::new(&target.spec.name);
                     };
-                    let outcome = harvest(&http, &target, &opts, start, deliver_at, &bar, |d| {
+                    let harvesting = harvest(&http, &target, &opts, start, deliver_at, &bar, |d| {
                         let tx = tx.clone();
                         async move { tx.send(Msg::Page(d)).await.is_ok() }
-                    })
-                    .await;
+                    });
+                    // A bug in one provider's harvest fails that provider;
+                    // the others are still written.
+                    let outcome = match std::panic::AssertUnwindSafe(harvesting).catch_unwind().await {
+                        Ok(outcome) => outcome,
+                        Err(panic) => {
+                            let what = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| (*s).to_owned())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_default();
+                            let mut o = Outcome::new(&target.spec.name);
+                            o.status = Status::Failed(format!("internal error, please report it: {what}"));
+                            o
+                        }
+                    };
                     let _ = tx
                         .send(Msg::Done {
                             ok: !outcome.failed(),
