@@ -245,12 +245,33 @@ pub(crate) fn diff(
 ) -> Result<Summary, InputError> {
     let mut before: HashMap<(String, String), (usize, Slim)> = HashMap::new();
     let mut index = 0;
+    let mut repeated: Option<(usize, String, String)> = None;
     read_catalog(old, |s| {
-        before.insert((s.provider.clone(), s.id.clone()), (index, s));
         index += 1;
+        let key = (s.provider.clone(), s.id.clone());
+        if repeated.is_none() && before.contains_key(&key) {
+            repeated = Some((index, key.0.clone(), key.1.clone()));
+        }
+        before.insert(key, (index, s));
     })?;
+    if let Some(r) = repeated {
+        return Err(repeats(old, &r));
+    }
     let mut summary = Summary::default();
+    // Hashes of the keys seen in the new file (8 bytes a model): a repeated
+    // model is refused, not reported as added.
+    let hasher = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default();
+    let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut new_index = 0;
     read_catalog(new, |s| {
+        new_index += 1;
+        if repeated.is_some() {
+            return;
+        }
+        if !seen.insert(std::hash::BuildHasher::hash_one(&hasher, (&s.provider, &s.id))) {
+            repeated = Some((new_index, s.provider, s.id));
+            return;
+        }
         match before.remove(&(s.provider.clone(), s.id.clone())) {
             None => {
                 if only.added {
@@ -280,6 +301,9 @@ pub(crate) fn diff(
             }
         }
     })?;
+    if let Some(r) = repeated {
+        return Err(repeats(new, &r));
+    }
     if only.removed {
         let mut gone: Vec<(usize, Slim)> = before.into_values().collect();
         gone.sort_by_key(|(i, _)| *i);
@@ -294,6 +318,16 @@ pub(crate) fn diff(
         }
     }
     Ok(summary)
+}
+
+/// A file that holds one model twice is no catalog this tool wrote.
+fn repeats(path: &Path, (n, provider, id): &(usize, String, String)) -> InputError {
+    InputError {
+        path: path.display().to_string(),
+        reason: format!(
+            "record {n} repeats the model {provider} {id}: a catalog holds each (provider, id) once"
+        ),
+    }
 }
 
 fn compare(old: &Slim, new: &Slim, only: &Only) -> Vec<FieldChange> {

@@ -857,3 +857,30 @@ fn a_file_from_before_record_v2_compares_equal_to_the_same_models_with_v2_fields
     let (stdout, _) = diff(&v2, &v2b, &[], 1);
     assert!(stdout.contains("capabilities [tools] -> []"), "{stdout}");
 }
+
+#[test]
+fn a_file_that_holds_a_model_twice_is_refused_naming_the_record() {
+    let dir = fresh_dir("diff");
+    let twice = write_ndjson(
+        &dir,
+        "twice.ndjson",
+        &[
+            model("hug", "org/a"),
+            model("hug", "org/b"),
+            model("hug", "org/a"),
+        ],
+    );
+    let once = write_ndjson(
+        &dir,
+        "once.ndjson",
+        &[model("hug", "org/a"), model("hug", "org/b")],
+    );
+    for (old, new) in [(&twice, &once), (&once, &twice), (&twice, &twice)] {
+        let (stdout, stderr) = diff(old, new, &[], 2);
+        assert!(!stdout.contains("added"), "{stdout}");
+        assert!(
+            stderr.contains("twice.ndjson: record 3 repeats the model hug org/a"),
+            "{stderr}"
+        );
+    }
+}
