@@ -18,8 +18,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::record::{Price, PriceOther, Unit};
 
-/// Longest NDJSON line or CSV record accepted.
-pub(crate) const MAX_LINE: usize = 16 << 20;
+/// Longest NDJSON line or CSV record accepted: what this tool may write.
+use crate::record::MAX_LINE;
 
 /// A bad input file.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use crate::error::FetchError;
 use crate::http::{display_url, Credential, Http, Notify, Pacer, Wait};
 use crate::paging::{self, next_url, LoopGuard, PageState};
 use crate::providers::{HubFilters, ParseCtx, ProviderSpec};
-use crate::record::{CompactString, Record, Timestamp};
+use crate::record::{CompactString, Record, Timestamp, MAX_LINE};
 
 /// A provider ready to harvest: its table entry, resolved URL and key.
 #[derive(Debug, Clone)]
@@ -304,6 +304,14 @@ where
             let mut fresh = parsed.records;
             let mut index_error = None;
             fresh.retain(|record| {
+                if !fits_a_line(record) {
+                    out.skipped += 1;
+                    tracing::debug!(
+                        "{}: skipped a model whose record would be longer than {MAX_LINE} bytes",
+                        spec.name
+                    );
+                    return false;
+                }
                 if index_error.is_some() || limit.is_some_and(|l| out.models >= l) {
                     return false;
                 }
@@ -394,6 +402,33 @@ where
     }
     out.elapsed = started.elapsed();
     out
+}
+
+/// Whether the record's longest form (the cache's, `raw` included) fits in
+/// [`MAX_LINE`]. Only a record whose text is already large is written out to
+/// be measured; the rest are far below.
+fn fits_a_line(r: &Record) -> bool {
+    let opt = |s: &Option<CompactString>| s.as_ref().map_or(0, CompactString::len);
+    let text = r.id.len()
+        + r.source.len()
+        + opt(&r.name)
+        + opt(&r.owned_by)
+        + opt(&r.task)
+        + opt(&r.hugging_face_id)
+        + opt(&r.quantization)
+        + opt(&r.knowledge_cutoff)
+        + opt(&r.expires_at)
+        + r.tags.as_json().len()
+        + r.input_modalities.as_json().len()
+        + r.output_modalities.as_json().len()
+        + r.capabilities.as_json().len()
+        + r.raw.as_ref().map_or(0, |raw| raw.get().len());
+    if text < MAX_LINE / 8 {
+        return true;
+    }
+    let mut line = Vec::new();
+    crate::json::write_record(&mut line, r, &crate::record::Field::ALL, true);
+    line.len() < MAX_LINE
 }
 
 /// Whether every record of a page was last modified before `t` (and says when).

@@ -112,6 +112,11 @@ pub const FIELDS: [&str; Field::ALL.len()] = {
     names
 };
 
+/// The longest record line this tool writes (output, cache) and reads back
+/// (`diff`, the cache): one limit, so that it can always read what it wrote.
+/// A listing's body is capped at the same size.
+pub(crate) const MAX_LINE: usize = 64 << 20;
+
 /// The capability vocabulary (`capabilities`): what each provider's own flags
 /// are mapped to (the README's schema says from which field).
 pub const CAPABILITIES: [&str; 6] = [

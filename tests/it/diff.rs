@@ -639,14 +639,16 @@ fn deeply_nested_json_is_refused_without_crashing() {
 }
 
 #[test]
-fn an_ndjson_line_over_16_mib_is_refused() {
+fn an_ndjson_line_over_64_mib_is_refused() {
+    // 64 MiB: the longest line `fetch` writes (a listing's body is capped
+    // at the same size), so `diff` reads whatever `fetch` wrote.
     let dir = fresh_dir("diff");
     let (good, _) = example(&dir);
     let mut line = b"{\"provider\":\"a\",\"id\":\"".to_vec();
-    line.resize(line.len() + (16 << 20) + 10, b'x');
+    line.resize(line.len() + (64 << 20) + 10, b'x');
     line.extend(b"\"}\n");
     let big = write_bytes(&dir, "big.ndjson", &line);
-    assert_refused(&good, &big, &big, "line 1 is longer than 16777216 bytes");
+    assert_refused(&good, &big, &big, "line 1 is longer than 67108864 bytes");
 }
 
 #[test]

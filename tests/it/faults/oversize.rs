@@ -72,3 +72,42 @@ fn an_8_mib_string_field_in_a_valid_page_is_written_whole() {
     assert_eq!(got[2], "org/after");
     assert!(!stderr_of(&out).contains("malformed"));
 }
+
+#[test]
+fn a_model_too_long_for_a_line_is_skipped_and_what_is_written_diff_can_read() {
+    // 40 MiB of owner: written whole; with --raw its record would be twice
+    // that, beyond the 64 MiB line every reader accepts, so it is skipped.
+    let owner = "o".repeat(40 << 20);
+    let body = json!([
+        hub_model("org/before", 0),
+        {"id": "org/big", "author": owner},
+        hub_model("org/after", 2),
+    ]);
+    let server = RawServer::start(move |_| respond(Response::json(200, &body)));
+    let dir = crate::common::fresh_dir("oversize");
+    let file = dir.join("big.ndjson");
+    hub_catalog(&server)
+        .args(["fetch", "-p", "hug", "-q", "-o"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(
+        ids(&ndjson(&std::fs::read(&file).unwrap())),
+        ["org/before", "org/big", "org/after"]
+    );
+    crate::common::catalog()
+        .arg("diff")
+        .arg(&file)
+        .arg(&file)
+        .assert()
+        .code(0);
+    let out = hub_catalog(&server)
+        .args(["fetch", "-p", "hug", "--raw", "-f", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(ids(&ndjson(stdout_of(&out))), ["org/before", "org/after"]);
+    let line = summary_line(&stderr_of(&out), "hug");
+    assert!(line.contains("(1 malformed model skipped)"), "{line}");
+}
