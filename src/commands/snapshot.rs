@@ -52,6 +52,12 @@ fn snapshots(dir: &Path) -> Vec<(String, u32, PathBuf)> {
             if ts.len() != 16 || !ts.ends_with('Z') {
                 return None;
             }
+            // Only a regular file is a snapshot: opening a FIFO named like
+            // one would wait for a writer for ever.
+            if !e.file_type().is_ok_and(|t| t.is_file()) {
+                tracing::warn!("ignoring {name}: named like a snapshot but not a regular file");
+                return None;
+            }
             if ts > horizon.as_str() {
                 tracing::warn!("ignoring snapshot {name}: it is named in the future");
                 return None;
@@ -112,6 +118,13 @@ pub async fn run(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<Sna
         });
     }
     let ext = format!("{}{}", cfg.format.extension(), if cfg.gzip { ".gz" } else { "" });
+    // From finding the previous snapshot to publishing the new one, one run
+    // at a time: two concurrent runs would both compare against the same
+    // previous file, or race for one name. The lock is on the directory
+    // itself, so no file of ours is added to it.
+    let lock = fs::File::open(&cfg.dir).with_context(|| format!("cannot open {}", cfg.dir.display()))?;
+    lock.lock()
+        .with_context(|| format!("locking {}", cfg.dir.display()))?;
     let previous = snapshots(&cfg.dir)
         .into_iter()
         .rev()
@@ -139,11 +152,12 @@ pub async fn run(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<Sna
     let base = stamp(Timestamp::now());
     let mut path = cfg.dir.join(format!("{base}.{ext}"));
     let mut n = 1;
-    while path.exists() {
+    while fs::symlink_metadata(&path).is_ok() {
         n += 1;
         path = cfg.dir.join(format!("{base}_{n}.{ext}"));
     }
     publish(temp, &path, false)?;
+    drop(lock);
     let name = path
         .file_name()
         .unwrap_or_default()

@@ -489,3 +489,52 @@ async fn a_snapshot_named_in_the_future_is_not_the_previous_one() {
     );
     assert_eq!(listing(&dir).len(), 2, "no duplicate written");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_snapshots_into_one_directory_keep_exactly_one_file_of_the_same_data() {
+    let hub = FakeHub::new(200);
+    let server = hub_server(hub.clone()).await;
+    let dir = fresh_dir("snapshots");
+    fs::create_dir_all(&dir).unwrap();
+    let runs: Vec<std::process::Child> = (0..3)
+        .map(|_| {
+            let mut c = crate::common::catalog_std();
+            c.env("CATALOG_HUG_URL", hub_url(&server))
+                .arg("snapshot")
+                .arg("--dir")
+                .arg(&dir)
+                .args(["-p", "hug", "--no-progress", "--delay-ms", "0"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let files = listing(&dir);
+    assert_eq!(files.len(), 1, "one snapshot of the same data: {files:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fifo_named_like_a_snapshot_does_not_hang_snapshot() {
+    let hub = FakeHub::new(30);
+    let server = hub_server(hub.clone()).await;
+    let dir = fresh_dir("snapshots");
+    fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("catalog-20200101T000000Z.ndjson");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let started = std::time::Instant::now();
+    let stderr = run(&server, &dir, &[], 0);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert!(stderr.contains("first snapshot"), "{stderr}");
+}
