@@ -326,17 +326,25 @@ impl Cache {
         crate::output::remove_stale_temps(&self.dir);
         let stem = key.stem(provider);
         let partial = self.path(&stem, "partial");
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&partial)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Ok(None),
-            Err(fs::TryLockError::Error(e)) => return Err(e),
-        }
+        let file = loop {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&partial)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(fs::TryLockError::Error(e)) => return Err(e),
+            }
+            // Another run may have committed (renamed) this very file
+            // between our open and our lock: then the lock is on its
+            // finished entry, which must not be truncated. Open again.
+            if still_named(&file, &partial) {
+                break file;
+            }
+        };
         let mut header = Header {
             catalog_cache: FORMAT_VERSION,
             provider: provider.to_owned(),
@@ -438,6 +446,23 @@ where
             record.raw = None;
         }
         each(record)?;
+    }
+}
+
+/// Whether `path` still names the open `file` (the same inode).
+fn still_named(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (file.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
     }
 }
 
@@ -589,6 +614,21 @@ impl EntryWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The race a second run could lose: it opened the `.partial` of a
+    // harvest that then committed it (renamed it to `.ndjson`); its lock
+    // would then be on the committed entry, which it must not truncate.
+    #[test]
+    fn a_partial_renamed_after_it_was_opened_is_not_written_into() {
+        let dir = tempfile::tempdir().unwrap();
+        let partial = dir.path().join("hug-0123456789abcdef.partial");
+        let opened = File::create(&partial).unwrap();
+        assert!(still_named(&opened, &partial));
+        fs::rename(&partial, dir.path().join("hug-0123456789abcdef.ndjson")).unwrap();
+        assert!(!still_named(&opened, &partial), "the path no longer exists");
+        let _new = File::create(&partial).unwrap();
+        assert!(!still_named(&opened, &partial), "the path names another file");
+    }
     use std::sync::Arc;
 
     fn record(id: &str) -> Record {

@@ -692,3 +692,48 @@ async fn a_full_cache_disk_costs_the_cached_copy_never_the_output() {
         );
     }
 }
+
+#[test]
+fn stale_ok_serves_the_last_entry_while_another_run_writes_a_new_one() {
+    use crate::common::raw::{hub_page, Action, RawServer, Response};
+    // Request 1 fills the cache; request 2 (a run still harvesting) never
+    // ends; request 3 (the run with --stale-ok) fails.
+    let server = RawServer::start(|req| match req.n {
+        1 => Action::Respond(hub_page(req, 10)),
+        2 => Action::Hang,
+        _ => Action::Respond(Response::json(500, &serde_json::json!({"error": "down"}))),
+    });
+    let cache = fresh_dir("cache");
+    let run = || {
+        let mut c = hub_fetch_std(&server);
+        c.env("CATALOG_CACHE_DIR", &cache);
+        c
+    };
+    let seeded = run()
+        .args(["-q", "-o"])
+        .arg(cache.join("seed.ndjson"))
+        .status()
+        .unwrap();
+    assert!(seeded.success());
+    let mut busy = run()
+        .args(["-q", "--timeout", "30"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.count() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(server.count(), 2, "the other run is harvesting");
+    let out = run()
+        .args(["--stale-ok", "--retries", "0", "-f", "ndjson"])
+        .output()
+        .unwrap();
+    busy.kill().unwrap();
+    let _ = busy.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(ndjson(&out.stdout).len(), 10, "{stderr}");
+    assert!(stderr.contains("served the cached copy"), "{stderr}");
+}
