@@ -30,8 +30,11 @@ pub(crate) struct IdSet {
     run: Option<Run>,
     recent_max: usize,
     spill_at: usize,
-    /// No temporary file could be made: `sorted` keeps growing instead.
+    /// No temporary file could be made or written: `sorted` keeps growing
+    /// instead.
     in_memory: bool,
+    /// Makes the file of a spill (a test makes it fail).
+    spill_file: fn() -> io::Result<File>,
 }
 
 /// The sorted hashes written to disk, with what memory keeps of them.
@@ -67,6 +70,7 @@ impl IdSet {
             recent_max,
             spill_at,
             in_memory: false,
+            spill_file: tempfile::tempfile,
         }
     }
 
@@ -83,7 +87,9 @@ impl IdSet {
             self.merge();
             if self.sorted.len() >= self.spill_at && !self.in_memory {
                 if let Err(e) = self.spill() {
-                    tracing::debug!("keeping the id index in memory: no temporary file: {e}");
+                    // What was spilled before stays: `spill` replaces the
+                    // run only once the new one is written whole.
+                    tracing::debug!("keeping the rest of the id index in memory: {e}");
                     self.in_memory = true;
                 }
             }
@@ -165,9 +171,13 @@ impl IdSet {
     /// rebuilds the filter and the fences for it as the hashes stream past.
     fn spill(&mut self) -> io::Result<()> {
         let total = self.sorted.len() + self.run.as_ref().map_or(0, |r| r.len);
-        let mut out = BufWriter::with_capacity(64 * 1024, tempfile::tempfile()?);
-        // The old filter goes before the new one is allocated.
-        let old = self.run.take().map(|r| (r.file, r.len));
+        let mut out = BufWriter::with_capacity(64 * 1024, (self.spill_file)()?);
+        // The old run is read through its own handle and kept until the new
+        // one is complete: a disk that fills up half-way loses nothing.
+        let old = match &self.run {
+            Some(r) => Some((r.file.try_clone()?, r.len)),
+            None => None,
+        };
         let mut bloom = Bloom::new(total);
         let mut fences = Vec::with_capacity(total.div_ceil(BLOCK));
         let mut written = 0usize;
@@ -320,6 +330,27 @@ mod tests {
             );
         }
         set
+    }
+
+    #[test]
+    fn a_spill_that_fails_keeps_what_was_spilled_before() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static SPILLS: AtomicUsize = AtomicUsize::new(0);
+        // The first spill gets a file; the second gets one whose every
+        // write fails with "no space left" (/dev/full), as when TMPDIR fills
+        // up half-way through a spill.
+        fn once() -> io::Result<File> {
+            if SPILLS.fetch_add(1, Ordering::SeqCst) == 0 {
+                tempfile::tempfile()
+            } else {
+                File::options().read(true).write(true).open("/dev/full")
+            }
+        }
+        let mut set = IdSet::with_limits(64, 500);
+        set.spill_file = once;
+        let set = check(set, 5_000);
+        assert!(SPILLS.load(Ordering::SeqCst) >= 2, "a second spill was tried");
+        assert!(set.in_memory && set.run.is_some(), "the first run is kept");
     }
 
     #[test]
