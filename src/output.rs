@@ -261,10 +261,16 @@ pub(crate) fn temp_in(dir: &Path, name: &str) -> io::Result<NamedTempFile> {
 /// [`temp_in`] without the clean-up, for a file made again and again (a
 /// checkpoint on every page).
 pub(crate) fn temp_named(dir: &Path, name: &str) -> io::Result<NamedTempFile> {
-    tempfile::Builder::new()
+    let temp = tempfile::Builder::new()
         .prefix(&format!(".{name}.{}.", std::process::id()))
         .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)
+        .tempfile_in(dir)?;
+    // Held while the run lives (the kernel drops it when the process ends,
+    // however it ends): what tells another run, perhaps in another PID
+    // namespace on a shared volume, that this file is in use. A file system
+    // without locks still works, with the PID and age checks alone.
+    let _ = temp.as_file().try_lock();
+    Ok(temp)
 }
 
 /// Removes the temporary files of runs that are gone (see [`temp_in`]).
@@ -293,7 +299,12 @@ pub(crate) fn remove_stale_temps(dir: &Path) {
                 .and_then(|t| t.elapsed().ok())
                 .is_some_and(|age| age.as_secs() > 86_400),
         };
-        if stale {
+        // A live run holds a lock on its file: its PID may be absent here
+        // only because it runs in another PID namespace.
+        let held = fs::File::open(entry.path())
+            .map(|f| matches!(f.try_lock(), Err(fs::TryLockError::WouldBlock)))
+            .unwrap_or(false);
+        if stale && !held {
             let _ = fs::remove_file(entry.path());
         }
     }

@@ -147,3 +147,34 @@ fn a_run_never_removes_the_temporary_file_of_a_live_run_in_the_same_directory() 
     assert_eq!(ids(&ndjson(&fs::read(&b_file).unwrap())), hub_ids(10));
     assert!(names_ending(dir.path(), ".catalog-tmp").is_empty());
 }
+
+#[test]
+fn a_live_run_in_another_pid_namespace_keeps_its_temporary_file() {
+    // A run sharing this directory from another container: its PID does not
+    // exist here, but it holds the lock on its temporary file.
+    let dir = tempfile::tempdir().unwrap();
+    let dead_here = (4_000_000..4_194_304)
+        .find(|p| !std::path::Path::new("/proc").join(p.to_string()).exists())
+        .unwrap();
+    let theirs = dir
+        .path()
+        .join(format!(".hf.json.{dead_here}.AbCdEf.catalog-tmp"));
+    let held = fs::File::create(&theirs).unwrap();
+    held.lock().unwrap();
+    let server = RawServer::start(|req| respond(hub_page(req, 50)));
+    let file = dir.path().join("other.json");
+    hub_catalog(&server)
+        .args(["fetch", "-p", "hug", "-o"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert!(theirs.exists(), "the live run's file is kept");
+    // Once that run is gone (its lock with it), the file is stale.
+    drop(held);
+    hub_catalog(&server)
+        .args(["fetch", "-p", "hug", "-o"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert!(!theirs.exists(), "the dead run's file is removed");
+}
