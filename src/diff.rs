@@ -517,8 +517,40 @@ fn read_ndjson(mut reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Resu
     Ok(())
 }
 
+/// A reader that fails once more than [`MAX_LINE`] bytes were read since
+/// the last [`Budget::reset`]: the one size limit of a record, applied to
+/// JSON array elements and CSV records as to NDJSON lines (a small gzip can
+/// hold a string of gigabytes).
+struct Capped<R> {
+    inner: R,
+    budget: Budget,
+}
+
+/// The bytes a [`Capped`] reader has read for the current record.
+#[derive(Clone, Default)]
+struct Budget(std::rc::Rc<std::cell::Cell<usize>>);
+
+impl Budget {
+    fn reset(&self) {
+        self.0.set(0);
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.budget.0.get() > MAX_LINE {
+            return Err(io::Error::other(format!(
+                "a record is longer than {MAX_LINE} bytes"
+            )));
+        }
+        let n = self.inner.read(buf)?;
+        self.budget.0.set(self.budget.0.get() + n);
+        Ok(n)
+    }
+}
+
 fn read_json_array(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), serde_json::Error> {
-    struct Seq<'a>(&'a mut dyn FnMut(Slim));
+    struct Seq<'a>(&'a mut dyn FnMut(Slim), Budget);
     impl<'de> Visitor<'de> for Seq<'_> {
         type Value = ();
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -526,6 +558,7 @@ fn read_json_array(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Resu
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
             while let Some(slim) = seq.next_element::<Slim>()? {
+                self.1.reset();
                 (self.0)(slim);
             }
             Ok(())
@@ -539,15 +572,23 @@ fn read_json_array(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Resu
     }
     // The '[' was peeked, not consumed: the whole array is parsed here, one
     // element at a time, never held whole.
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    Seq(each).deserialize(&mut de)?;
+    let budget = Budget::default();
+    let mut de = serde_json::Deserializer::from_reader(Capped {
+        inner: reader,
+        budget: budget.clone(),
+    });
+    Seq(each, budget).deserialize(&mut de)?;
     de.end()
 }
 
 fn read_csv(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), String> {
+    let budget = Budget::default();
     let mut csv = csv::ReaderBuilder::new()
         .buffer_capacity(64 * 1024)
-        .from_reader(reader);
+        .from_reader(Capped {
+            inner: reader,
+            budget: budget.clone(),
+        });
     let headers = csv
         .headers()
         .map_err(|e| format!("not a catalog file: {e}"))?
@@ -580,6 +621,7 @@ fn read_csv(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Result<(), 
         .map_err(|e| format!("record {}: {e}", n + 1))?
     {
         n += 1;
+        budget.reset();
         if record.as_slice().len() > MAX_LINE {
             return Err(format!("record {n} is longer than {MAX_LINE} bytes"));
         }

@@ -20,7 +20,7 @@ pub(super) fn run(cfg: &DiffConfig) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut failed: Option<io::Error> = None;
-    let mut collected: Vec<Change> = Vec::new();
+    let mut doc = JsonDoc::default();
     let summary = diff::diff(&cfg.old, &cfg.new, &cfg.only, |change| {
         if failed.is_some() {
             return;
@@ -28,10 +28,7 @@ pub(super) fn run(cfg: &DiffConfig) -> anyhow::Result<ExitCode> {
         let result = match cfg.format {
             DiffFormat::Table => writeln!(out, "{}", table_line(&change)),
             DiffFormat::Ndjson => write_json_line(&mut out, &change),
-            DiffFormat::Json => {
-                collected.push(change);
-                Ok(())
-            }
+            DiffFormat::Json => doc.push(&mut out, &change),
         };
         failed = result.err();
     })?;
@@ -41,16 +38,7 @@ pub(super) fn run(cfg: &DiffConfig) -> anyhow::Result<ExitCode> {
     match cfg.format {
         DiffFormat::Table => writeln!(out, "{summary}")?,
         DiffFormat::Ndjson => {}
-        DiffFormat::Json => {
-            let pick = |k: Kind| collected.iter().filter(|c| c.change == k).collect::<Vec<_>>();
-            let doc = serde_json::json!({
-                "added": pick(Kind::Added),
-                "removed": pick(Kind::Removed),
-                "changed": pick(Kind::Changed),
-                "summary": summary,
-            });
-            write_json_line(&mut out, &doc)?;
-        }
+        DiffFormat::Json => doc.finish(&mut out, &summary)?,
     }
     out.flush()?;
     Ok(if summary.any() {
@@ -61,6 +49,83 @@ pub(super) fn run(cfg: &DiffConfig) -> anyhow::Result<ExitCode> {
 }
 
 /// Renders a change for people (control characters neutralized).
+/// `-f json`, written as the changes come: `{"added":[...],"changed":[...],
+/// "removed":[...],"summary":{...}}`. Added models go out at once; changed
+/// ones, which arrive among them, wait in a temporary file rather than in
+/// memory; removed ones come last of all and go out at once too.
+#[derive(Default)]
+struct JsonDoc {
+    added: usize,
+    changed: Option<(io::BufWriter<std::fs::File>, usize)>,
+    /// Removed models written so far; `Some` once the "removed" array is open.
+    removed: Option<usize>,
+}
+
+impl JsonDoc {
+    /// Keys in sorted order, as serde_json writes a map.
+    fn element(out: &mut impl Write, first: bool, change: &Change) -> io::Result<()> {
+        if !first {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, &serde_json::to_value(change)?)?;
+        Ok(())
+    }
+
+    fn push(&mut self, out: &mut impl Write, change: &Change) -> io::Result<()> {
+        match change.change {
+            Kind::Added => {
+                if self.added == 0 {
+                    out.write_all(b"{\"added\":[")?;
+                }
+                Self::element(out, self.added == 0, change)?;
+                self.added += 1;
+            }
+            Kind::Changed => {
+                if self.changed.is_none() {
+                    self.changed = Some((io::BufWriter::new(tempfile::tempfile()?), 0));
+                }
+                let (file, n) = self.changed.as_mut().expect("opened above");
+                Self::element(file, *n == 0, change)?;
+                *n += 1;
+            }
+            Kind::Removed => {
+                if self.removed.is_none() {
+                    self.close_added_and_changed(out)?;
+                    out.write_all(b",\"removed\":[")?;
+                    self.removed = Some(0);
+                }
+                let n = self.removed.as_mut().expect("opened above");
+                Self::element(out, *n == 0, change)?;
+                *n += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn close_added_and_changed(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if self.added == 0 {
+            out.write_all(b"{\"added\":[")?;
+        }
+        out.write_all(b"],\"changed\":[")?;
+        if let Some((file, _)) = self.changed.take() {
+            let mut file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+            io::Seek::rewind(&mut file)?;
+            io::copy(&mut file, out)?;
+        }
+        out.write_all(b"]")
+    }
+
+    fn finish(mut self, out: &mut impl Write, summary: &diff::Summary) -> io::Result<()> {
+        if self.removed.is_none() {
+            self.close_added_and_changed(out)?;
+            out.write_all(b",\"removed\":[")?;
+        }
+        out.write_all(b"],\"summary\":")?;
+        serde_json::to_writer(&mut *out, &serde_json::to_value(summary)?)?;
+        out.write_all(b"}\n")
+    }
+}
+
 fn table_line(c: &Change) -> String {
     let mut line = match c.change {
         Kind::Added => format!("added    {}  {}", c.provider, c.id),

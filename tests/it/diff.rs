@@ -886,3 +886,33 @@ fn a_file_that_holds_a_model_twice_is_refused_naming_the_record() {
         );
     }
 }
+
+/// `text` gzip-compressed.
+fn gzip(text: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn a_small_gzip_holding_a_huge_record_is_refused_in_every_format() {
+    // 80 MiB of name in a few hundred KiB of gzip: beyond the 64 MiB a
+    // record may have, in a JSON array and in CSV as in NDJSON.
+    let dir = fresh_dir("diff");
+    let (good, _) = example(&dir);
+    let name = "n".repeat(80 << 20);
+    let json = format!("[{{\"provider\":\"a\",\"id\":\"x\",\"name\":\"{name}\"}}]");
+    let csv = format!("provider,id,name\na,x,{name}\n");
+    let ndjson = format!("{{\"provider\":\"a\",\"id\":\"x\",\"name\":\"{name}\"}}\n");
+    for (file, text) in [
+        ("big.json.gz", json),
+        ("big.csv.gz", csv),
+        ("big.ndjson.gz", ndjson),
+    ] {
+        let packed = gzip(text.as_bytes());
+        assert!(packed.len() < 1 << 20, "{file}: {} bytes", packed.len());
+        let big = write_bytes(&dir, file, &packed);
+        let (_, stderr) = diff(&good, &big, &[], 2);
+        assert!(stderr.contains("longer than 67108864 bytes"), "{file}: {stderr}");
+    }
+}
