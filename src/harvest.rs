@@ -227,6 +227,12 @@ where
     Fut: std::future::Future<Output = bool>,
 {
     let started = Instant::now();
+    // The test suite's way to prove that a bug in one provider's harvest is
+    // contained to it; not in release builds.
+    #[cfg(debug_assertions)]
+    if std::env::var("CATALOG_TEST_PANIC").is_ok_and(|p| p == target.spec.name) {
+        panic!("CATALOG_TEST_PANIC asked {} to panic", target.spec.name);
+    }
     let spec = &target.spec;
     let mut out = Outcome::new(&spec.name);
     let limit = target.limit(opts);

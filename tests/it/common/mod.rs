@@ -44,7 +44,12 @@ pub const SCHEMA_FIELDS: [&str; 25] = [
 
 /// The env vars the tool reads besides those the provider table names,
 /// cleared like the table's.
-const TOOL_VARS: &[&str] = &["RUST_LOG", "CATALOG_CACHE_DIR", "CATALOG_CONFIG"];
+const TOOL_VARS: &[&str] = &[
+    "RUST_LOG",
+    "CATALOG_CACHE_DIR",
+    "CATALOG_CONFIG",
+    "CATALOG_TEST_PANIC",
+];
 
 /// Every key variable of every built-in provider, in table order.
 pub fn key_vars() -> Vec<&'static str> {

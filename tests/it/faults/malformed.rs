@@ -182,3 +182,25 @@ fn dates_rfc_3339_cannot_write_are_unknown_and_the_cache_reads_back() {
         );
     }
 }
+
+#[test]
+fn a_panic_in_one_providers_harvest_fails_that_provider_and_the_others_are_written() {
+    let hub = RawServer::start(|_| respond(Response::json(200, &json!([{"id": "org/m"}]))));
+    let groq = RawServer::start(|_| respond(Response::json(200, &json!({"data": [{"id": "g"}]}))));
+    let out = catalog()
+        .env("CATALOG_HUG_URL", hub.url("/api/models"))
+        .env("CATALOG_GROQ_URL", groq.url("/openai/v1/models"))
+        .env("GROQ_API_KEY", "gsk_test")
+        .env("CATALOG_TEST_PANIC", "hug")
+        .args(["fetch", "-p", "hug,groq", "--delay-ms", "0", "-f", "ndjson"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert_eq!(ids(&ndjson(stdout_of(&out))), ["g"]);
+    let line = summary_line(&stderr_of(&out), "hug");
+    assert!(
+        line.contains("internal error, please report it: CATALOG_TEST_PANIC asked hug to panic"),
+        "{line}"
+    );
+}
