@@ -378,6 +378,27 @@ fn harvest_args(
             );
         }
     }
+    // Spacing is a wait like any other: none may exceed --max-wait.
+    let max_wait_ms = h.max_wait.saturating_mul(1000);
+    if let Some(ms) = h.delay_ms.filter(|&ms| ms > max_wait_ms) {
+        return Err(UsageError::new(format!(
+            "--delay-ms {ms} is longer than --max-wait {}s; raise --max-wait or lower the delay",
+            h.max_wait
+        )));
+    }
+    if h.delay_ms.is_none() {
+        if let Some(t) = fetched
+            .iter()
+            .find(|t| t.spec.delay_ms.is_some_and(|ms| ms > max_wait_ms))
+        {
+            return Err(UsageError::new(format!(
+                "{}'s delay_ms {} is longer than --max-wait {}s; raise --max-wait or set --delay-ms",
+                t.spec.name,
+                t.spec.delay_ms.unwrap_or_default(),
+                h.max_wait
+            )));
+        }
+    }
     let harvest = HarvestOptions {
         limit: h.limit.or(settings.defaults.limit),
         batch_size: h.batch_size.or(settings.defaults.batch_size),
@@ -667,6 +688,26 @@ mod tests {
         // A trailing newline (a key pasted from a file) is trimmed, not refused.
         let r = run(config(&["fetch", "-p", "groq"], &[("GROQ_API_KEY", "gsk_abc\n")]).unwrap());
         assert_eq!(r.targets[0].key_source.as_deref(), Some("GROQ_API_KEY"));
+    }
+
+    #[test]
+    fn a_delay_longer_than_max_wait_is_a_usage_error() {
+        let err = config(&["fetch", "-p", "hug", "--delay-ms", "700000"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("--delay-ms 700000 is longer than --max-wait 600s"),
+            "{err}"
+        );
+        // The Hub's own 500 ms is shorter than any --max-wait of a second or more.
+        let err = config(&["fetch", "-p", "hug", "--max-wait", "0"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("hug's delay_ms 500 is longer than --max-wait 0s"),
+            "{err}"
+        );
+        assert!(config(&["fetch", "-p", "hug", "--max-wait", "1"], &[]).is_ok());
     }
 
     #[test]
