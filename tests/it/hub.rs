@@ -208,8 +208,9 @@ async fn rate_limited_request_waits_for_the_window_and_resumes_at_the_same_curso
     let seen = hub.seen();
     assert_eq!(seen.len(), 4, "3 pages plus the one retried after the 429");
     assert_eq!(seen[1].url, seen[2].url, "the retry asks for the same cursor");
-    // t=3 plus one second of margin, at 1/100 time: at least 40 ms.
-    assert!(seen[2].at - seen[1].at >= Duration::from_millis(39));
+    // t=3 plus one second of margin, at 1/100 time: 40 ms, less what the
+    // mock's own scheduling may take off the gap it sees on a loaded machine.
+    assert!(seen[2].at - seen[1].at >= Duration::from_millis(35));
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(
         stderr.contains("a key in HUG_API_KEY or HF_TOKEN or HUGGING_FACE_HUB_TOKEN raises the quota"),
