@@ -95,8 +95,8 @@ impl Report {
                     Status::Ok => {
                         let _ = write!(
                             line,
-                            "{} models, {}, {:.1} s",
-                            o.models,
+                            "{}, {}, {:.1} s",
+                            count(o.models, "model", "models"),
                             count(o.pages, "page", "pages"),
                             o.elapsed.as_secs_f64()
                         );
@@ -105,8 +105,8 @@ impl Report {
                     Status::Failed(e) => {
                         let _ = write!(
                             line,
-                            "failed after {} models, {}, {:.1} s: {e}",
-                            o.models,
+                            "failed after {}, {}, {:.1} s: {e}",
+                            count(o.models, "model", "models"),
                             count(o.pages, "page", "pages"),
                             o.elapsed.as_secs_f64()
                         );
@@ -128,6 +128,18 @@ impl Report {
                 sanitize(&line)
             })
             .collect()
+    }
+}
+
+impl Report {
+    /// `total 1,234 models from 3 providers → DEST`: what the run wrote.
+    pub(crate) fn total_line(&self, dest: &str) -> String {
+        let providers = self.outcomes.iter().filter(|o| o.models > 0).count() as u64;
+        sanitize(&format!(
+            "total {} from {} → {dest}",
+            count(self.total(), "model", "models"),
+            count(providers, "provider", "providers")
+        ))
     }
 }
 

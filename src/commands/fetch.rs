@@ -1,12 +1,13 @@
 //! `catalog fetch`: every record to the output, then the summary on stderr.
 
 use crate::config::{FetchConfig, Show};
+use crate::output::Destination;
 use crate::output::RecordWriter;
 use crate::pipeline;
 use crate::pipeline::Run;
 use crate::progress::Progress;
 use crate::report::Report;
-use crate::term::sanitize;
+use crate::term::{human_bytes, sanitize};
 
 /// Runs `catalog fetch`.
 ///
@@ -36,6 +37,16 @@ pub async fn run(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report
     if cfg.show.summary {
         for line in report.summary_lines() {
             progress.println(&line);
+        }
+        if kept.is_none() {
+            let dest = match &cfg.destination {
+                Destination::Stdout => "stdout".to_owned(),
+                Destination::File(path) => match std::fs::metadata(path) {
+                    Ok(m) if m.is_file() => format!("{} ({})", path.display(), human_bytes(m.len())),
+                    _ => path.display().to_string(),
+                },
+            };
+            progress.println(&report.total_line(&dest));
         }
     }
     if let Some(path) = kept {

@@ -336,3 +336,36 @@ async fn csv_safe_defuses_cells_a_spreadsheet_would_run_as_formulas() {
     );
     assert_eq!(run(true), "id\n'=cmd|' /C calc'!A0\norg/plain\n");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_summary_ends_with_the_total_and_where_it_went_in_words_that_agree() {
+    let server = hub_server(FakeHub::new(1)).await;
+    let dir = crate::common::fresh_dir("summary");
+    let file = dir.join("one.ndjson");
+    let out = hub_fetch(&server)
+        .arg("-o")
+        .arg(&file)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let size = fs::metadata(&file).unwrap().len();
+    assert!(stderr.contains("hug  1 model, 1 page,"), "{stderr}");
+    let last = stderr.lines().last().unwrap();
+    assert_eq!(
+        last,
+        format!("total 1 model from 1 provider → {} ({size} B)", file.display())
+    );
+    let out = hub_fetch(&server)
+        .args(["-f", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.lines().last().unwrap(),
+        "total 1 model from 1 provider → stdout"
+    );
+}
