@@ -21,6 +21,20 @@ pub enum FetchError {
         /// A short excerpt of the body, starting with ": " (or empty).
         detail: String,
     },
+    /// The provider could not be reached at all (its name does not resolve,
+    /// or the connection is refused) on its first request.
+    #[error(
+        "cannot reach {host} ({reason}; {attempts} attempts); offline? behind a proxy (HTTPS_PROXY)? \
+         for a mirror or a local server set HF_ENDPOINT or CATALOG_<NAME>_URL"
+    )]
+    Unreachable {
+        /// Host and port.
+        host: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The innermost cause (`Connection refused`, a DNS failure).
+        reason: String,
+    },
     /// The request could not be completed (connect, TLS, timeout, reset).
     #[error("request to {url} failed after {attempts} attempt(s): {reason}")]
     Transport {

@@ -168,6 +168,9 @@ pub struct Pacer {
     min_interval: Duration,
     last_start: Option<Instant>,
     quota: Option<Quota>,
+    /// The provider has answered at least once (a connect failure after that
+    /// is retried like any transient fault).
+    answered: bool,
 }
 
 impl Pacer {
@@ -178,6 +181,7 @@ impl Pacer {
             min_interval: scaled(min_interval),
             last_start: None,
             quota: None,
+            answered: false,
         }
     }
 
@@ -230,6 +234,7 @@ impl Pacer {
 
     /// Reads the server's quota from a response.
     pub(crate) fn observe(&mut self, headers: &HeaderMap) {
+        self.answered = true;
         if let Some((remaining, reset)) = parse_ratelimit(headers) {
             let mut reset = scaled(Duration::from_secs(reset).min(LONGEST_STATED_WAIT));
             if remaining == 0 {
@@ -531,6 +536,12 @@ impl Http {
             tracing::debug!(url = %display_url(&current), attempt, "GET");
             let response = match request.send().await {
                 Ok(r) => r,
+                Err(e) if e.is_connect() && !pacer.answered && attempt >= 2 => {
+                    // The provider was never reached: a name that does not
+                    // resolve or a refused connection is no passing fault,
+                    // and retrying it for half a minute helps nobody.
+                    return Attempt::Fail(unreachable(&current, attempt, &e));
+                }
                 Err(e) => return transport(&shown, attempt, &e),
             };
             let status = response.status();
@@ -686,6 +697,32 @@ fn transport(shown: &str, attempts: u32, e: &reqwest::Error) -> Attempt {
             fatal,
             why: Wait::Retry,
         }
+    }
+}
+
+/// A provider never reached: one line that says what failed, why and what to
+/// try; the whole error chain goes to `-v`.
+fn unreachable(url: &Url, attempts: u32, e: &reqwest::Error) -> FetchError {
+    let mut chain = e.to_string();
+    let mut source = std::error::Error::source(e);
+    let mut root = None;
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        root = Some(s.to_string());
+        source = s.source();
+    }
+    tracing::debug!("{}: {chain}", display_url(url));
+    let host = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        _ => display_url(url),
+    };
+    let why = root.unwrap_or_else(|| "no connection".to_owned());
+    FetchError::Unreachable {
+        host,
+        attempts,
+        reason: why,
     }
 }
 

@@ -241,3 +241,24 @@ fn jobs_bounds_the_providers_harvested_at_once_and_keeps_their_order() {
         "p3 started {waited:?} after p1"
     );
 }
+
+#[test]
+fn a_provider_that_cannot_be_reached_fails_after_one_retry_in_one_line() {
+    // Nothing listens on port 9 of loopback: the connection is refused.
+    let out = crate::common::catalog()
+        .env("CATALOG_HUG_URL", "http://127.0.0.1:9/api/models")
+        .env("CATALOG_TEST_TIME_SCALE", "1")
+        .args(["fetch", "-p", "hug", "--delay-ms", "0", "-v"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = stderr_of(&out);
+    let line = summary_line(&stderr, "hug");
+    assert!(
+        line.contains("cannot reach 127.0.0.1:9 (Connection refused (os error 111); 2 attempts); offline?"),
+        "{line}"
+    );
+    assert!(line.contains("HF_ENDPOINT or CATALOG_<NAME>_URL"), "{line}");
+    assert_eq!(stderr.matches("retrying").count(), 1, "one retry: {stderr}");
+}
