@@ -452,7 +452,7 @@ struct TokenHint<'a> {
 impl Notify for TokenHint<'_> {
     fn waiting(&self, wait: Duration, why: Wait) {
         self.inner.waiting(wait, why);
-        if why == Wait::RateLimit
+        if matches!(why, Wait::RateLimit | Wait::Pacing)
             && self.target.credential.is_none()
             && !self.target.spec.key_env.is_empty()
             && !self.said.swap(true, std::sync::atomic::Ordering::Relaxed)

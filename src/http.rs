@@ -141,9 +141,11 @@ impl Default for RetryPolicy {
 /// Why a harvest is waiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wait {
-    /// For the server's rate-limit window (429, or pacing to avoid one).
+    /// For the server's rate-limit window (a 429, or a quota used up).
     RateLimit,
-    /// Backing off before retrying a transient failure.
+    /// Spreading the requests left over the server's quota window.
+    Pacing,
+    /// Backing off before retrying a transient failure (network, 5xx).
     Retry,
 }
 
@@ -160,6 +162,8 @@ pub trait Notify: Send + Sync {
 struct Quota {
     remaining: u64,
     reset_at: Instant,
+    /// What a wait for `reset_at` is, when `remaining` is 0.
+    why: Wait,
 }
 
 /// Spaces the request starts of one provider.
@@ -198,30 +202,18 @@ impl Pacer {
         notify: &dyn Notify,
     ) -> Result<(), Duration> {
         let now = Instant::now();
-        let paced = self.last_start.map_or(now, |t| t + self.min_interval);
-        let mut at = paced;
-        if let Some(q) = self.quota.filter(|q| q.reset_at > now) {
-            if q.remaining == 0 {
-                at = at.max(q.reset_at);
-            } else if pages_left.is_none_or(|p| p > q.remaining) {
-                // More requests are needed than the window allows: spread the
-                // remaining ones evenly instead of running into a 429.
-                let window = q.reset_at - now;
-                #[allow(clippy::cast_possible_truncation, reason = "remaining is small")]
-                let spread = window / (q.remaining.min(u64::from(u32::MAX)) as u32);
-                at = at.max(self.last_start.map_or(now, |t| t + spread));
-            }
-        }
+        let (at, why) = self.next_start(now, pages_left);
         if at > now {
             let wait = at - now;
             let nominal = wait.div_f64(time_scale().max(f64::MIN_POSITIVE));
-            // The spacing the user asked for (`--delay-ms`) is theirs; a
-            // quota's wait is the server's, and bounded like any other.
-            if at > paced && nominal > max_wait {
+            // The spacing the user asked for (`--delay-ms`) is theirs, and so
+            // is the backoff (at most MAX_BACKOFF); a quota's wait is the
+            // server's, and bounded like any other.
+            if matches!(why, Some(Wait::RateLimit | Wait::Pacing)) && nominal > max_wait {
                 return Err(nominal);
             }
-            if at > paced && nominal >= NOTABLE_WAIT {
-                notify.waiting(nominal, Wait::RateLimit);
+            if let Some(why) = why.filter(|_| nominal >= NOTABLE_WAIT) {
+                notify.waiting(nominal, why);
             }
             if nominal >= Duration::from_millis(100) {
                 tracing::debug!(wait_ms = nominal.as_millis(), "pacing the next request");
@@ -230,6 +222,34 @@ impl Pacer {
         }
         self.last_start = Some(Instant::now());
         Ok(())
+    }
+
+    /// When the next request may start, and why it waits beyond the spacing
+    /// (`None`: the spacing alone).
+    fn next_start(&self, now: Instant, pages_left: Option<u64>) -> (Instant, Option<Wait>) {
+        let paced = self.last_start.map_or(now, |t| t + self.min_interval);
+        let Some(q) = self.quota.filter(|q| q.reset_at > now) else {
+            return (paced, None);
+        };
+        if q.remaining == 0 {
+            return if q.reset_at > paced {
+                (q.reset_at, Some(q.why))
+            } else {
+                (paced, None)
+            };
+        }
+        if pages_left.is_none_or(|p| p > q.remaining) {
+            // More requests are needed than the window allows: spread the
+            // remaining ones evenly instead of running into a 429.
+            let window = q.reset_at - now;
+            #[allow(clippy::cast_possible_truncation, reason = "remaining is small")]
+            let spread = window / (q.remaining.min(u64::from(u32::MAX)) as u32);
+            let spaced = self.last_start.map_or(now, |t| t + spread);
+            if spaced > paced {
+                return (spaced, Some(Wait::Pacing));
+            }
+        }
+        (paced, None)
     }
 
     /// Reads the server's quota from a response.
@@ -244,14 +264,16 @@ impl Pacer {
             self.quota = Some(Quota {
                 remaining,
                 reset_at: later(reset),
+                why: Wait::RateLimit,
             });
         }
     }
 
-    fn hold_until(&mut self, wait: Duration) {
+    fn hold_until(&mut self, wait: Duration, why: Wait) {
         self.quota = Some(Quota {
             remaining: 0,
             reset_at: later(scaled(wait.min(LONGEST_STATED_WAIT))),
+            why,
         });
     }
 }
@@ -512,12 +534,9 @@ impl Http {
             };
             tracing::debug!(url = %display_url(url), attempt, ?wait, "retrying: {reason}");
             notify.retrying(attempt, &reason);
-            if wait >= NOTABLE_WAIT {
-                notify.waiting(wait, why);
-            }
-            // The wait is enforced by the pacer so that it also spaces the
-            // next request start from this one.
-            pacer.hold_until(wait);
+            // The wait is enforced (and announced) by the pacer, so that it
+            // also spaces the next request start from this one.
+            pacer.hold_until(wait, why);
         }
     }
 
@@ -784,6 +803,28 @@ fn excerpt(body: &[u8], cred: Option<&Credential>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_wait_says_what_it_is() {
+        let now = Instant::now();
+        let mut pacer = Pacer::new(Duration::ZERO);
+        assert_eq!(pacer.next_start(now, Some(10)).1, None, "nothing to wait for");
+        // A backoff after a failure is a retry, never a rate limit.
+        pacer.hold_until(Duration::from_secs(4), Wait::Retry);
+        assert_eq!(pacer.next_start(now, Some(10)).1, Some(Wait::Retry));
+        // The server's window, used up.
+        pacer.hold_until(Duration::from_secs(4), Wait::RateLimit);
+        assert_eq!(pacer.next_start(now, Some(10)).1, Some(Wait::RateLimit));
+        // More pages left than requests in the window: spreading them.
+        pacer.quota = Some(Quota {
+            remaining: 2,
+            reset_at: now + Duration::from_secs(60),
+            why: Wait::RateLimit,
+        });
+        pacer.last_start = Some(now);
+        assert_eq!(pacer.next_start(now, Some(10)).1, Some(Wait::Pacing));
+        assert_eq!(pacer.next_start(now, Some(2)).1, None, "the window has room");
+    }
 
     #[test]
     fn short_keys_are_redacted_where_they_stand_alone() {

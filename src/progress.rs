@@ -125,6 +125,7 @@ impl Notify for Bar {
         let secs = wait.as_secs_f64().round();
         let reason = match why {
             Wait::RateLimit => "for the rate-limit window",
+            Wait::Pacing => "to spread the requests over the quota",
             Wait::Retry => "before retrying",
         };
         self.with(|b| b.set_message(format!("waiting {secs} s {reason}")));

@@ -125,3 +125,25 @@ fn fifty_thousand_models_in_pages_of_1000_through_5xx_and_resets_arrive_exactly_
     );
     assert!(summary_line(&stderr_of(&out), "hug").contains("50000 models, 50 pages"));
 }
+
+#[test]
+fn a_retry_after_a_server_error_is_no_rate_limit_and_no_reason_to_ask_for_a_key() {
+    // Three 503s: the third backoff is long enough (2-4 s nominal) to be
+    // announced; it is a retry, and says nothing of quotas or keys.
+    let server = RawServer::start(|req| {
+        if req.n <= 3 {
+            respond(Response::json(503, &serde_json::json!({"error": "busy"})))
+        } else {
+            respond(crate::common::raw::hub_page(req, 20))
+        }
+    });
+    let out = hub_fetch(&server)
+        .args(["-f", "ndjson", "-v"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.matches("retrying").count() >= 3, "{stderr}");
+    assert!(!stderr.contains("raises the quota"), "{stderr}");
+}
