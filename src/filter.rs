@@ -2,6 +2,7 @@
 //! applied before writing (the cache always keeps whole, unfiltered records).
 
 use crate::record::{Field, Price, Record, CAPABILITIES, FIELDS};
+use crate::term::edit_distance;
 
 /// One condition of `--filter`.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,18 @@ pub struct Filter {
 /// The `--filter` syntax, for messages.
 pub(crate) const FILTER_HELP: &str =
     "task=TASK, modality=M, capability=C, free, max-price-input=USD, max-price-output=USD, min-context=TOKENS, owned-by=ORG";
+
+/// The condition names, for did-you-mean.
+const CONDITIONS: [&str; 8] = [
+    "task",
+    "modality",
+    "capability",
+    "free",
+    "max-price-input",
+    "max-price-output",
+    "min-context",
+    "owned-by",
+];
 
 impl Filter {
     /// Parses `--filter` values (each may hold several, comma-separated).
@@ -86,7 +99,17 @@ impl Filter {
                         .map_err(|_| format!("--filter {item}: {value:?} is not a whole number"))?,
                 ),
                 "owned-by" => Cond::OwnedBy(need(value)?),
-                _ => return Err(format!("--filter: unknown condition {item:?}; use {FILTER_HELP}")),
+                _ => {
+                    let closest = CONDITIONS
+                        .iter()
+                        .min_by_key(|c| edit_distance(key, c))
+                        .filter(|c| edit_distance(key, c) <= 3)
+                        .map(|c| format!(" (did you mean {c}?)"))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "--filter: unknown condition {item:?}{closest}; use {FILTER_HELP}"
+                    ));
+                }
             });
         }
         Ok((!conds.is_empty()).then_some(Filter { conds }))
@@ -224,6 +247,9 @@ mod tests {
         assert!(Filter::parse(&["cheap".into()])
             .unwrap_err()
             .contains("unknown condition \"cheap\""));
+        assert!(Filter::parse(&["min-contxt=1000".into()])
+            .unwrap_err()
+            .contains("unknown condition \"min-contxt=1000\" (did you mean min-context?)"));
         assert!(Filter::parse(&["min-context=lots".into()])
             .unwrap_err()
             .contains("not a whole number"));

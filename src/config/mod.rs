@@ -294,9 +294,17 @@ fn snapshot(a: cli::SnapshotArgs, settings: &Settings, env: &dyn Env) -> Result<
 fn diff(a: cli::DiffArgs) -> Result<DiffConfig, UsageError> {
     let only = crate::diff::Only::parse(&a.only).map_err(UsageError::new)?;
     for p in [&a.old, &a.new] {
-        if !p.is_file() {
-            return Err(UsageError::new(format!("{} is not a readable file", p.display())));
-        }
+        // The operating system's reason says what to fix (a typo, a
+        // permission, a directory).
+        let why = match std::fs::File::open(p) {
+            Ok(_) if p.is_file() => continue,
+            Ok(_) => "it is not a regular file".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        return Err(UsageError::new(format!(
+            "{} is not a readable file: {why}",
+            p.display()
+        )));
     }
     Ok(DiffConfig {
         old: a.old,

@@ -10,6 +10,7 @@ use crate::harvest::Target;
 use crate::http::{Credential, Secret};
 use crate::pipeline::Selected;
 use crate::providers::ProviderSpec;
+use crate::term::edit_distance;
 
 /// The selected providers in output order; with `--all`, those whose listing
 /// needs a missing key are `Skipped`, named with `-p` they are an error.
@@ -163,21 +164,4 @@ fn unknown_provider(name: &str, table: &[ProviderSpec]) -> UsageError {
         "unknown provider {name:?}{closest}; known providers: {}",
         names(table)
     ))
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

@@ -660,7 +660,10 @@ fn a_missing_file_is_a_usage_error() {
     assert_eq!(stdout, "");
     assert_eq!(
         stderr,
-        format!("error: {} is not a readable file\n", missing.display())
+        format!(
+            "error: {} is not a readable file: No such file or directory (os error 2)\n",
+            missing.display()
+        )
     );
     let (_, stderr) = diff(&missing, &good, &[], 2);
     assert!(
