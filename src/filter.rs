@@ -1,7 +1,7 @@
 //! `--filter` and `--fields`: the record selections people ask for most,
 //! applied before writing (the cache always keeps whole, unfiltered records).
 
-use crate::record::{Field, Price, Record, CAPABILITIES, FIELDS};
+use crate::record::{Field, Record, CAPABILITIES, FIELDS};
 use crate::term::edit_distance;
 
 /// One condition of `--filter`.
@@ -125,7 +125,7 @@ impl Filter {
             Cond::Modality(m) => {
                 r.input_modalities.contains_ignore_case(m) || r.output_modalities.contains_ignore_case(m)
             }
-            Cond::Free => is_free(r),
+            Cond::Free => r.is_free(),
             Cond::Capability(c) => r.capabilities.contains_ignore_case(c),
             Cond::MaxPriceInput(max) => price_at_most(r.price_input, *max),
             Cond::MaxPriceOutput(max) => price_at_most(r.price_output, *max),
@@ -133,18 +133,6 @@ impl Filter {
             Cond::OwnedBy(o) => r.owned_by.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(o)),
         })
     }
-}
-
-/// Whether using the model costs nothing: its token prices are stated and
-/// 0, and so is every price it has in another unit. A model billed per image
-/// with 0/0 token prices is not free; neither is one whose prices are unknown.
-pub(crate) fn is_free(r: &Record) -> bool {
-    let zero = |p: Option<Price>| p.is_some_and(Price::is_zero);
-    zero(r.price_input)
-        && zero(r.price_output)
-        && r.price_cache_read.is_none_or(Price::is_zero)
-        && r.price_cache_write.is_none_or(Price::is_zero)
-        && r.price_other.iter().all(|(_, p)| p.is_zero())
 }
 
 /// Parses `--fields` (`raw` is not selectable here: use `--raw`).
@@ -175,7 +163,7 @@ pub(crate) fn parse_fields(items: &[String]) -> Result<Option<Vec<Field>>, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Timestamp, Unit};
+    use crate::record::{Price, Timestamp, Unit};
     use std::sync::Arc;
 
     fn model() -> Record {

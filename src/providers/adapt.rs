@@ -390,6 +390,23 @@ pub(crate) fn hf_repo_id(id: &str) -> Option<CompactString> {
     (ok(owner) && ok(name)).then(|| id.into())
 }
 
+/// What the adapters' tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::record::Record;
+
+    /// Every field of the record as written, but the three every record of
+    /// the run shares (provider, source, fetched_at).
+    pub(crate) fn facts(r: &Record) -> serde_json::Value {
+        let mut v = serde_json::to_value(r).unwrap();
+        let o = v.as_object_mut().unwrap();
+        for shared in ["provider", "source", "fetched_at"] {
+            o.remove(shared).unwrap();
+        }
+        v
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

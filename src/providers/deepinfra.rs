@@ -362,13 +362,7 @@ mod tests {
         let records = recorded();
         let mut free = 0;
         for r in &records {
-            let zero = |p: Option<Price>| p.is_some_and(Price::is_zero);
-            let all_stated_zero = zero(r.price_input)
-                && zero(r.price_output)
-                && r.price_cache_read.is_none_or(Price::is_zero)
-                && r.price_cache_write.is_none_or(Price::is_zero)
-                && r.price_other.iter().all(|(_, p)| p.is_zero());
-            if all_stated_zero {
+            if r.is_free() {
                 free += 1;
                 let p = &payload(&r.id)["metadata"]["pricing"];
                 assert_eq!(p["input_tokens"].as_f64(), Some(0.0), "{}", r.id);

@@ -314,13 +314,7 @@ mod tests {
         let payload = payload();
         let mut free = Vec::new();
         for r in &records {
-            let zero = |p: Option<Price>| p.is_some_and(Price::is_zero);
-            if zero(r.price_input)
-                && zero(r.price_output)
-                && r.price_cache_read.is_none_or(Price::is_zero)
-                && r.price_cache_write.is_none_or(Price::is_zero)
-                && r.price_other.iter().all(|(_, p)| p.is_zero())
-            {
+            if r.is_free() {
                 let m = payload.iter().find(|m| m["id"] == r.id.as_str()).unwrap();
                 assert_eq!(m["input_token_price_per_m"], 0, "{}", r.id);
                 assert_eq!(m["output_token_price_per_m"], 0, "{}", r.id);

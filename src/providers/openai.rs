@@ -405,15 +405,7 @@ mod tests {
         records.iter().find(|r| r.id == id).unwrap()
     }
 
-    /// Every schema field of `r` except the run's own (provider, source, time).
-    fn fields(r: &Record) -> Value {
-        let mut v = serde_json::to_value(r).unwrap();
-        let o = v.as_object_mut().unwrap();
-        for run in ["provider", "source", "fetched_at"] {
-            o.remove(run).unwrap();
-        }
-        v
-    }
+    use crate::providers::adapt::testing::facts as fields;
 
     /// The expected fields: those in `known` as given, every other one unknown.
     fn expect(known: Value) -> Value {
@@ -431,18 +423,6 @@ mod tests {
             all[k] = v.clone();
         }
         all
-    }
-
-    /// Whether `--filter free` takes the record: token prices 0 and every
-    /// other stated price 0.
-    fn free(r: &Record) -> bool {
-        let zero = |p: Option<Price>| p.is_some_and(Price::is_zero);
-        zero(r.price_input)
-            && zero(r.price_output)
-            && [r.price_cache_read, r.price_cache_write]
-                .into_iter()
-                .all(|p| p.is_none_or(Price::is_zero))
-            && r.price_other.iter().all(|(_, p)| p.is_zero())
     }
 
     /// Every number the payload model states under `pricing` or `price`.
@@ -476,9 +456,9 @@ mod tests {
             assert_eq!(m["id"], r.id.as_str());
             let prices = payload_prices(m);
             let free_in_payload = !prices.is_empty() && prices.iter().all(|p| *p == 0.0);
-            assert_eq!(free(r), free_in_payload, "{name} {}", r.id);
+            assert_eq!(r.is_free(), free_in_payload, "{name} {}", r.id);
         }
-        records.iter().filter(|r| free(r)).count()
+        records.iter().filter(|r| r.is_free()).count()
     }
 
     const GROQ: &[u8] = include_bytes!("../../tests/fixtures/groq-0056f5a.json");
@@ -543,7 +523,7 @@ mod tests {
         let arabic = model(&groq, "canopylabs/orpheus-arabic-saudi");
         assert_eq!(fields(arabic)["price_other"], json!({"characters": 40}));
         assert_eq!((arabic.price_input, arabic.price_cache_read), (None, None));
-        assert!(!free(arabic));
+        assert!(!arabic.is_free());
     }
 
     #[test]
@@ -728,7 +708,7 @@ mod tests {
             }))
         );
         let gemma = model(&chutes, "unsloth/gemma-3-4b-it");
-        assert!(free(gemma));
+        assert!(gemma.is_free());
         assert_eq!(gemma.quantization.as_deref(), Some("bf16"));
     }
 
@@ -882,7 +862,7 @@ mod tests {
                 "hugging_face_id": "black-forest-labs/flux-schnell",
             }))
         );
-        assert!(!free(flux));
+        assert!(!flux.is_free());
         assert_eq!(free_means_free("nebius", body), 0);
     }
 

@@ -368,26 +368,7 @@ mod tests {
         p.map(|p| p.to_string())
     }
 
-    /// Every field of the record as written, but the three every record of
-    /// the run shares (provider, source, fetched_at).
-    fn facts(r: &Record) -> Value {
-        let mut v = serde_json::to_value(r).unwrap();
-        let o = v.as_object_mut().unwrap();
-        for shared in ["provider", "source", "fetched_at"] {
-            o.remove(shared);
-        }
-        v
-    }
-
-    /// Free as `--filter free` will decide it: every stated price is 0.
-    fn free(r: &Record) -> bool {
-        let zero = |p: Option<Price>| p.is_some_and(Price::is_zero);
-        zero(r.price_input)
-            && zero(r.price_output)
-            && r.price_cache_read.is_none_or(Price::is_zero)
-            && r.price_cache_write.is_none_or(Price::is_zero)
-            && r.price_other.iter().all(|(_, p)| p.is_zero())
-    }
+    use crate::providers::adapt::testing::facts;
 
     /// The listing's own prices of a model, `overrides` aside.
     fn stated(m: &Value) -> Vec<(String, String)> {
@@ -593,7 +574,7 @@ mod tests {
             let paid = stated(&m).iter().any(|(_, v)| v.parse::<f64>().unwrap() > 0.0);
             let r = find(&records, m["id"].as_str().unwrap());
             if paid {
-                assert!(!free(r), "{}", r.id);
+                assert!(!r.is_free(), "{}", r.id);
                 if r.price_input.is_some_and(Price::is_zero) && r.price_output.is_some_and(Price::is_zero) {
                     assert!(r.price_other.iter().any(|(_, p)| !p.is_zero()), "{}", r.id);
                     zero_token_paid += 1;
@@ -610,7 +591,7 @@ mod tests {
         let by_id: std::collections::HashMap<&str, &Value> =
             models.iter().map(|m| (m["id"].as_str().unwrap(), m)).collect();
         let mut n = 0;
-        for r in records.iter().filter(|r| free(r)) {
+        for r in records.iter().filter(|r| r.is_free()) {
             let m = by_id[r.id.as_str()];
             assert!(stated(m).iter().all(|(_, v)| v == "0"), "{}", r.id);
             // OpenRouter's free variants, and its router among them.
@@ -625,7 +606,7 @@ mod tests {
         assert_eq!(free_variants, 22, "and every one of them is free");
 
         let variant = find(&records, "nvidia/nemotron-nano-12b-v2-vl:free");
-        assert!(free(variant));
+        assert!(variant.is_free());
         assert_eq!(
             facts(variant),
             json!({
@@ -663,7 +644,7 @@ mod tests {
         let unpriced: Vec<&Record> = records
             .iter()
             .zip(listing())
-            .filter(|(r, m)| stated(m).iter().all(|(_, v)| v == "0") && !free(r))
+            .filter(|(r, m)| stated(m).iter().all(|(_, v)| v == "0") && !r.is_free())
             .map(|(r, _)| r)
             .collect();
         assert_eq!(unpriced.len(), 31);
@@ -706,7 +687,7 @@ mod tests {
         let lyria = find(&records, "google/lyria-3-pro-preview");
         assert_eq!((lyria.price_input, lyria.price_output), (None, None));
         // A free reranker stays free.
-        assert!(free(find(&records, "nvidia/llama-nemotron-rerank-vl-1b-v2:free")));
+        assert!(find(&records, "nvidia/llama-nemotron-rerank-vl-1b-v2:free").is_free());
     }
 
     #[test]
@@ -762,7 +743,7 @@ mod tests {
         assert_eq!(auto.max_output_tokens, None);
         assert_eq!(auto.output_modalities, ["text", "image"]);
         let router = find(&records, "openrouter/free");
-        assert!(free(router));
+        assert!(router.is_free());
         assert_eq!(price(router.price_input).as_deref(), Some("0"));
         assert_eq!(price(router.price_output).as_deref(), Some("0"));
         // 5 routers at "-1", 31 models priced in a unit the listing lacks, 17
@@ -959,7 +940,7 @@ mod tests {
         // The undiscounted price; `"-1"` is unknown.
         assert_eq!(req.price_other.to_string(), "request=0.005");
         assert_eq!(img.price_other.to_string(), "image_output_tokens=40");
-        assert!(!free(img));
+        assert!(!img.is_free());
         // Image output at 0 and nothing else: priced in a unit not listed.
         assert_eq!((none.price_input, none.price_output), (None, None));
         assert!(none.price_other.is_empty());

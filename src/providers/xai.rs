@@ -87,16 +87,7 @@ mod tests {
         page.records
     }
 
-    /// Every field of the record as written, but the three every record of
-    /// the run shares (provider, source, fetched_at).
-    fn facts(r: &Record) -> Value {
-        let mut v = serde_json::to_value(r).unwrap();
-        let o = v.as_object_mut().unwrap();
-        for shared in ["provider", "source", "fetched_at"] {
-            o.remove(shared);
-        }
-        v
-    }
+    use crate::providers::adapt::testing::facts;
 
     /// The fields xAI's listing never fills.
     fn unstated(mut v: Value) -> Value {

@@ -231,6 +231,20 @@ impl Record {
         }
     }
 
+    /// Whether using the model costs nothing: its token prices are stated
+    /// and 0, and so is every other price it has (cache, other units). A
+    /// model billed per image with 0/0 token prices is not free; neither is
+    /// one whose prices are unknown.
+    #[must_use]
+    pub fn is_free(&self) -> bool {
+        let zero = |p: Option<Price>| p.is_some_and(Price::is_zero);
+        zero(self.price_input)
+            && zero(self.price_output)
+            && self.price_cache_read.is_none_or(Price::is_zero)
+            && self.price_cache_write.is_none_or(Price::is_zero)
+            && self.price_other.iter().all(|(_, p)| p.is_zero())
+    }
+
     /// Makes `field` unknown (identity fields, which are never unknown, stay).
     pub fn clear(&mut self, field: Field) {
         match field {
