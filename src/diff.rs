@@ -573,10 +573,15 @@ fn read_json_array(reader: Box<dyn BufRead>, each: &mut dyn FnMut(Slim)) -> Resu
     // The '[' was peeked, not consumed: the whole array is parsed here, one
     // element at a time, never held whole.
     let budget = Budget::default();
-    let mut de = serde_json::Deserializer::from_reader(Capped {
-        inner: reader,
-        budget: budget.clone(),
-    });
+    // serde_json reads a byte at a time: the buffer above the cap keeps
+    // that off the cap's (dynamic) reader, which sees 64 KiB at a time.
+    let mut de = serde_json::Deserializer::from_reader(io::BufReader::with_capacity(
+        64 * 1024,
+        Capped {
+            inner: reader,
+            budget: budget.clone(),
+        },
+    ));
     Seq(each, budget).deserialize(&mut de)?;
     de.end()
 }

@@ -396,7 +396,7 @@ where
     if let Err(mut e) = result {
         if let FetchError::WaitTooLong { hint, .. } = &mut e {
             if target.credential.is_none() && !spec.key_env.is_empty() {
-                *hint = format!(" or set {} for a higher quota", spec.key_env.join(" or "));
+                *hint = format!(" or set {} for a higher quota", spec.key_vars());
             }
         }
         let msg = e.to_string();
@@ -460,7 +460,7 @@ impl Notify for TokenHint<'_> {
             tracing::warn!(
                 "{}: anonymous requests are rate limited; a key in {} raises the quota",
                 self.target.spec.name,
-                self.target.spec.key_env.join(" or ")
+                self.target.spec.key_vars()
             );
         }
     }

@@ -91,25 +91,17 @@ impl Report {
             .iter()
             .map(|o| {
                 let mut line = format!("{:width$}  ", o.provider);
+                let done = format!(
+                    "{}, {}, {:.1} s",
+                    count(o.models, "model", "models"),
+                    count(o.pages, "page", "pages"),
+                    o.elapsed.as_secs_f64()
+                );
                 match &o.status {
-                    Status::Ok => {
-                        let _ = write!(
-                            line,
-                            "{}, {}, {:.1} s",
-                            count(o.models, "model", "models"),
-                            count(o.pages, "page", "pages"),
-                            o.elapsed.as_secs_f64()
-                        );
-                    }
+                    Status::Ok => line.push_str(&done),
                     Status::Skipped { .. } => line.push_str(&skip_reason(&o.status)),
                     Status::Failed(e) => {
-                        let _ = write!(
-                            line,
-                            "failed after {}, {}, {:.1} s: {e}",
-                            count(o.models, "model", "models"),
-                            count(o.pages, "page", "pages"),
-                            o.elapsed.as_secs_f64()
-                        );
+                        let _ = write!(line, "failed after {done}: {e}");
                     }
                 }
                 if let Some(note) = &o.note {

@@ -53,7 +53,7 @@ pub(super) fn providers(
                     return Err(UsageError::new(format!(
                         "{} needs an API key to list its models: set {}",
                         spec.name,
-                        spec.key_env.join(" or ")
+                        spec.key_vars()
                     )));
                 }
                 return Ok(Selected::Skipped(target));

@@ -275,6 +275,13 @@ impl ProviderSpec {
             .unwrap_or(self.paging.size_param())
     }
 
+    /// Its key variables as a person reads them: `GROQ_API_KEY`, or
+    /// `HUG_API_KEY or HF_TOKEN or ...`.
+    #[must_use]
+    pub(crate) fn key_vars(&self) -> String {
+        self.key_env.join(" or ")
+    }
+
     /// Whether `name` designates this provider (its name or an alias).
     #[must_use]
     pub fn answers_to(&self, name: &str) -> bool {
