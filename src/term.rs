@@ -113,6 +113,71 @@ impl Summary {
     }
 }
 
+/// A terminal's size in columns and rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code, reason = "its users (bars, tables) come in the next commits")]
+pub(crate) struct Size {
+    pub(crate) cols: usize,
+    pub(crate) rows: usize,
+}
+
+/// Which stream a size is asked of.
+#[allow(dead_code, reason = "its users (bars, tables) come in the next commits")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// The size of the terminal `stream` is, or `None` when it is not a terminal.
+/// `COLUMNS`/`LINES` override what the terminal says (as for `ls`), so a
+/// script can ask for a given width.
+#[must_use]
+#[allow(dead_code, reason = "its users (bars, tables) come in the next commits")]
+pub(crate) fn size(stream: Stream) -> Option<Size> {
+    use std::io::IsTerminal;
+    let is_tty = match stream {
+        Stream::Stdout => io::stdout().is_terminal(),
+        Stream::Stderr => io::stderr().is_terminal(),
+    };
+    if !is_tty {
+        return None;
+    }
+    let from_env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0)
+    };
+    let asked = window_size(stream);
+    Some(Size {
+        cols: from_env("COLUMNS").or(asked.map(|s| s.cols)).unwrap_or(80),
+        rows: from_env("LINES").or(asked.map(|s| s.rows)).unwrap_or(24),
+    })
+}
+
+#[cfg(unix)]
+#[allow(dead_code, reason = "its users (bars, tables) come in the next commits")]
+fn window_size(stream: Stream) -> Option<Size> {
+    let fd = match stream {
+        Stream::Stdout => libc::STDOUT_FILENO,
+        Stream::Stderr => libc::STDERR_FILENO,
+    };
+    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct we own; the
+    // descriptor is only read from.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &raw mut ws) } == 0;
+    (ok && ws.ws_col > 0 && ws.ws_row > 0).then(|| Size {
+        cols: usize::from(ws.ws_col),
+        rows: usize::from(ws.ws_row),
+    })
+}
+
+#[cfg(not(unix))]
+fn window_size(_: Stream) -> Option<Size> {
+    None
+}
+
 /// Levenshtein distance, for did-you-mean suggestions.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
