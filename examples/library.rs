@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run --example library -- hug 20          # the first 20 Hub models
-//! . ./mock.env && cargo run --example library -- openrouter   # against the local mock
+//! cargo run --example mock -- -- cargo run --example library -- openrouter   # against the local mock
 //! ```
 //!
 //! The provider's URL and key come from the environment exactly as for the

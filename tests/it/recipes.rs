@@ -3,14 +3,19 @@
 //! Each recipe is a ```sh block preceded by `<!-- recipe: NAME -->` in
 //! README.md. This test runs them with bash, `catalog` first on the PATH, jq
 //! and sqlite3 from the system, so the README cannot drift from the tool.
+//! The offline recipes run the built `examples/mock.rs` itself: there
+//! `cargo run --example mock --` stands for the mock and `cargo run --` for
+//! `catalog`, as the README writes them for a clone of the repository.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use crate::common::hub::FakeHub;
-use crate::common::providers::{mount, mount_hub, spec, url_env, PROVIDERS};
-use crate::common::{cleared_vars, fresh_dir};
+use crate::common::providers::{builtin, mount, mount_hub, spec, url_env, KeyCheck, PROVIDERS};
+use crate::common::{cleared_vars, fresh_dir, TIME_SCALE};
 use wiremock::MockServer;
 
 fn recipes() -> BTreeMap<String, String> {
@@ -114,7 +119,16 @@ fn the_readme_has_the_recipes_this_test_runs() {
     let names: Vec<String> = recipes().into_keys().collect();
     assert_eq!(
         names,
-        ["cheapest", "compare", "cron", "free", "long-context", "sqlite"]
+        [
+            "cheapest",
+            "compare",
+            "cron",
+            "free",
+            "long-context",
+            "offline",
+            "offline-background",
+            "sqlite"
+        ]
     );
 }
 
@@ -228,4 +242,227 @@ async fn the_cron_recipe_keeps_snapshots_and_mails_only_changes() {
             .ends_with(".ndjson.gz")
     });
     assert_eq!(files.count(), 2);
+}
+
+/// The mock example, built by this test's own cargo (a no-op after
+/// `cargo test`, which builds the examples; `cargo test --test it` does not),
+/// so the test never runs a stale one.
+fn mock_binary() -> &'static Path {
+    static MOCK: OnceLock<PathBuf> = OnceLock::new();
+    MOCK.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--frozen", "--example", "mock", "--message-format=json"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(Stdio::inherit());
+        // What cargo sets for a test process is not the developer's
+        // environment: passed on, it would make the nested build rebuild
+        // dependencies whose build scripts watch it (ring watches
+        // CARGO_MANIFEST_DIR), and the next outer build rebuild them back.
+        for (var, _) in std::env::vars_os() {
+            let var = var.to_string_lossy().into_owned();
+            if var == "OUT_DIR"
+                || [
+                    "CARGO_MANIFEST_",
+                    "CARGO_PKG_",
+                    "CARGO_CRATE_",
+                    "CARGO_BIN_",
+                    "CARGO_PRIMARY_",
+                    "CARGO_TARGET_TMPDIR",
+                ]
+                .iter()
+                .any(|p| var.starts_with(p))
+            {
+                cmd.env_remove(var);
+            }
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "cargo build --example mock failed");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "mock")
+            .and_then(|m| m["executable"].as_str().map(PathBuf::from))
+            .expect("cargo names the mock's executable")
+    })
+}
+
+/// Runs an offline recipe in a clean environment: no keys, every built-in
+/// endpoint at a closed port, so only the mock's variables can make it work
+/// and nothing reaches the network if they do not arrive.
+fn run_offline(script: &str, cwd: &Path) -> (String, String) {
+    let script = script
+        .replace("cargo run --example mock --", "mock")
+        .replace("cargo run --", "catalog");
+    assert!(!script.contains("cargo"), "{script}");
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_catalog"));
+    let path = format!(
+        "{}:{}:{}",
+        bin.parent().unwrap().display(),
+        mock_binary().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new("bash");
+    cmd.arg("-o")
+        .arg("pipefail")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(cwd);
+    for var in cleared_vars() {
+        cmd.env_remove(var);
+    }
+    for spec in builtin() {
+        cmd.env(spec.url_env(), "http://127.0.0.1:9/unreachable");
+    }
+    cmd.env("PATH", path)
+        .env("CATALOG_TEST_TIME_SCALE", TIME_SCALE)
+        .env("CATALOG_CACHE_DIR", fresh_dir("cache"))
+        .env("XDG_CONFIG_HOME", fresh_dir("config"))
+        .env("NO_COLOR", "1");
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(
+        out.status.success(),
+        "recipe failed ({:?}):\n{script}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    (stdout, stderr)
+}
+
+/// `catalog count` lines: provider -> (models, status).
+fn count_rows(table: &str) -> BTreeMap<String, (String, String)> {
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with("total"))
+        .map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            (cols[0].to_owned(), (cols[1].to_owned(), cols[3..].join(" ")))
+        })
+        .collect()
+}
+
+#[test]
+fn the_offline_recipe_runs_the_command_against_every_provider_once_the_mock_answers() {
+    let dir = fresh_dir("offline");
+    let (out, err) = run_offline(&recipes()["offline"], &dir);
+    let rows = count_rows(&out);
+    assert_eq!(rows.len(), 14, "{out}");
+    // Keyed providers included: their keys are unset here, so each got the
+    // placeholder, which the mock accepts.
+    assert!(rows.values().all(|(_, status)| status == "ok"), "{out}");
+    assert_eq!(rows["hug"].0, "5000");
+    assert_eq!(rows["openrouter"].0, "549");
+    assert_eq!(rows["groq"].0, "20");
+    assert!(out.lines().last().unwrap().starts_with("total"), "{out}");
+    // Two runs of the mock (count, then the shell that reads no input).
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.starts_with("READY http://127.0.0.1:"))
+            .count(),
+        2,
+        "{err}"
+    );
+    assert!(
+        err.contains("placeholder keys for portkey, groq, together"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_background_offline_recipe_waits_for_the_mock_and_sets_only_endpoints() {
+    let dir = fresh_dir("offline");
+    let (out, err) = run_offline(&recipes()["offline-background"], &dir);
+    let rows = count_rows(&out);
+    assert_eq!(rows.len(), 14, "{out}");
+    for spec in builtin() {
+        let (models, status) = &rows[spec.name.as_str()];
+        if spec.needs_key {
+            // No key in the env file, none set: skipped as against the real one.
+            assert_eq!(
+                status,
+                &format!("skipped: set {}", spec.key_env.join(" or ")),
+                "{out}"
+            );
+        } else {
+            assert_eq!(status, "ok", "{out}");
+            assert_ne!(models, "0");
+        }
+    }
+    assert_eq!(rows["hug"].0, "5000");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("READY ")).count(),
+        1,
+        "{err}"
+    );
+    // Killed, the mock removes the env file whose endpoints died with it.
+    let env_file = dir.join("mock.env");
+    for _ in 0..100 {
+        if !env_file.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!env_file.exists(), "the mock left {}", env_file.display());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mock_says_ready_only_when_every_provider_answers_and_exports_only_endpoints() {
+    let mut mock = Command::new(mock_binary())
+        .args(["--hub-models", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(mock.stderr.take().unwrap());
+    let mut ready = String::new();
+    stderr.read_line(&mut ready).unwrap();
+    assert!(ready.starts_with("READY http://127.0.0.1:"), "{ready}");
+    // The exports were all written before READY.
+    let mut exports = BufReader::new(mock.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..builtin().len() {
+        let mut line = String::new();
+        exports.read_line(&mut line).unwrap();
+        lines.push(line.trim_end().to_owned());
+    }
+    let client = reqwest::Client::new();
+    for (line, spec) in lines.iter().zip(builtin()) {
+        let (var, url) = line
+            .strip_prefix("export ")
+            .and_then(|l| l.split_once('='))
+            .unwrap_or_else(|| panic!("not an export line: {line}"));
+        // Endpoints only: never a key variable.
+        assert_eq!(var, spec.url_env(), "{line}");
+        let url = url.trim_matches('\'');
+        assert!(
+            url.starts_with(ready["READY ".len()..].split(' ').next().unwrap()),
+            "{line}"
+        );
+        // Right after READY every listing answers: keyed ones to any key,
+        // and with 401 to none.
+        let mocked = PROVIDERS.iter().find(|p| p.name == spec.name);
+        let (auth, value) = match mocked.map(|p| p.auth) {
+            Some(KeyCheck::Header(name)) => (name, "whatever-key"),
+            _ => ("authorization", "Bearer whatever-key"),
+        };
+        let url = match mocked.and_then(|p| p.pages[0].0) {
+            Some((param, value)) => format!("{url}?{param}={value}"),
+            None => url.to_owned(),
+        };
+        let with_key = client.get(&url).header(auth, value).send().await.unwrap();
+        assert_eq!(with_key.status(), 200, "{} with a key", spec.name);
+        let without = client.get(&url).send().await.unwrap();
+        let expected = if spec.needs_key { 401 } else { 200 };
+        assert_eq!(without.status(), expected, "{} without a key", spec.name);
+    }
+    mock.kill().unwrap();
+    mock.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut exports, &mut rest).unwrap();
+    assert_eq!(rest, "", "one export line per provider, and nothing else");
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use catalog::providers::ProviderSpec;
-use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
+use wiremock::matchers::{header, header_regex, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::hub::FakeHub;
@@ -159,6 +159,26 @@ fn fixture_bytes(name: &str) -> Vec<u8> {
 
 /// Mounts one provider. With `key`, requests without it get 401.
 pub async fn mount(server: &MockServer, p: &MockProvider, key: Option<&str>) {
+    mount_with(server, p, key.map_or(Key::Open, Key::Exact)).await;
+}
+
+/// Mounts one provider that accepts any non-empty key in its auth header and
+/// answers 401 without one (as `examples/mock.rs` serves the providers whose
+/// listing needs a key, so a user's own keys or placeholders both work).
+#[allow(dead_code, reason = "the mock's, not the tests'")]
+pub async fn mount_any_key(server: &MockServer, p: &MockProvider) {
+    mount_with(server, p, Key::Any).await;
+}
+
+/// What a mocked provider asks of the key.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Open,
+    Exact(&'a str),
+    Any,
+}
+
+async fn mount_with(server: &MockServer, p: &MockProvider, key: Key<'_>) {
     for (selector, file) in p.pages {
         let mut mock = Mock::given(method("GET")).and(path(p.path));
         mock = match selector {
@@ -167,12 +187,15 @@ pub async fn mount(server: &MockServer, p: &MockProvider, key: Option<&str>) {
             None if p.pages.len() > 1 => mock.and(query_param_is_missing("pageToken")),
             None => mock,
         };
-        if let Some(key) = key {
-            mock = match p.auth {
-                KeyCheck::Bearer => mock.and(header("authorization", format!("Bearer {key}").as_str())),
-                KeyCheck::Header(name) => mock.and(header(name, key)),
-            };
-        }
+        mock = match (key, p.auth) {
+            (Key::Open, _) => mock,
+            (Key::Exact(key), KeyCheck::Bearer) => {
+                mock.and(header("authorization", format!("Bearer {key}").as_str()))
+            }
+            (Key::Exact(key), KeyCheck::Header(name)) => mock.and(header(name, key)),
+            (Key::Any, KeyCheck::Bearer) => mock.and(header_regex("authorization", r"^Bearer \S")),
+            (Key::Any, KeyCheck::Header(name)) => mock.and(header_regex(name, r"\S")),
+        };
         let body = ResponseTemplate::new(200).set_body_raw(fixture_bytes(file), "application/json");
         mock.respond_with(body).with_priority(1).mount(server).await;
     }
