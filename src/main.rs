@@ -20,6 +20,8 @@ use catalog::progress::Progress;
 
 fn main() -> ExitCode {
     tune_allocator();
+    // A completion script asking for candidates gets them, and nothing else runs.
+    commands::complete_if_asked();
     let cli = Cli::parse();
     let verbose = cli.verbose;
     let color = match cli.color {

@@ -10,6 +10,8 @@ pub mod fetch;
 mod providers;
 pub mod snapshot;
 
+pub use docs::{complete_if_asked, COMPLETE_VAR};
+
 use std::io;
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! Fitting people's habits: providers from a config file, `--fields`,
-//! `--filter`, gzip output, completions, the man page, `--version`.
+//! `--filter`, gzip output, the man page, `--version`.
 
 use crate::common::RunExt as _;
 
@@ -357,26 +357,6 @@ async fn a_gz_output_name_writes_gzip_that_reads_back() {
         .assert()
         .success()
         .stdout("no differences\n");
-}
-
-#[test]
-fn completions_are_generated_for_every_shell() {
-    for (shell, marker) in [
-        ("bash", "_catalog()"),
-        ("zsh", "#compdef catalog"),
-        ("fish", "complete -c catalog"),
-        ("powershell", "Register-ArgumentCompleter"),
-        ("elvish", "edit:completion:arg-completer[catalog]"),
-    ] {
-        let out = catalog().args(["completions", shell]).ok_stdout();
-        let text = String::from_utf8(out).unwrap();
-        assert!(text.contains(marker), "{shell} script lacks {marker:?}");
-        assert!(
-            text.contains("fetch") && text.contains("provider") && text.contains("batch-size"),
-            "{shell}"
-        );
-    }
-    catalog().args(["completions", "tcsh"]).assert().code(2);
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod cache;
 mod cli;
 // `catalog diff`: added, removed and changed models between catalog files, and refused inputs.
 mod diff;
-// Config-file providers, `--fields`, `--filter`, gzip output, completions, the man page, `--version`.
+// Config-file providers, `--fields`, `--filter`, gzip output, the man page, `--version`.
 mod ecosystem;
 // Fault injection and security: flaky, hanging, lying and hostile servers, signals, credentials, secrets.
 mod faults;
@@ -21,5 +21,8 @@ mod hub;
 mod providers;
 // The README's recipes, run as written with bash, jq and sqlite3 against mocks of every provider.
 mod recipes;
+// The terminal: completion scripts that ask `catalog` for candidates (provider names from the
+// table and the config file), `--help`'s sections and environment variables.
+mod shell;
 // `catalog snapshot`: files written only on change, deterministic bytes, nothing written on failure.
 mod snapshot;

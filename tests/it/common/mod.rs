@@ -49,6 +49,7 @@ const TOOL_VARS: &[&str] = &[
     "CATALOG_CACHE_DIR",
     "CATALOG_CONFIG",
     "CATALOG_TEST_PANIC",
+    "CATALOG_COMPLETE",
 ];
 
 /// Every key variable of every built-in provider, in table order.
