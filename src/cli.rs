@@ -7,13 +7,135 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::output::Format;
 
-const EXIT_CODES: &str = "\
+/// The exit codes, for `catalog --help`.
+macro_rules! exit_codes {
+    () => {
+        "\
 Exit codes:
   0  every requested provider succeeded (providers skipped for a missing key included)
   1  runtime error: e.g. the output could not be written
   2  usage error: bad flag, unknown provider, unwritable output, missing key
   3  partial: at least one provider failed; the others' records were written
-  130, 143, 129  stopped by Ctrl-C, SIGTERM, SIGHUP (the previous output file is kept)";
+  130, 143, 129  stopped by Ctrl-C, SIGTERM, SIGHUP (the previous output file is kept)"
+    };
+}
+
+/// The environment variables read, in short (`-h`).
+macro_rules! env_short {
+    () => {
+        "\
+Environment (each one explained with --help):
+  keys: HF_TOKEN, OPENROUTER_API_KEY, GROQ_API_KEY, ... (`catalog providers` lists them);
+  CATALOG_<NAME>_URL, HF_ENDPOINT, CATALOG_CONFIG, CATALOG_CACHE_DIR, NO_COLOR, RUST_LOG"
+    };
+}
+
+/// Every environment variable read (`--help`). The keys are the built-in
+/// table's (`providers.toml`); a test holds the two together.
+macro_rules! env_long {
+    () => {
+        "\
+Environment:
+  Keys (of each provider, the first one set is used; `catalog providers` shows which):
+    openrouter   OPENROUTER_API_KEY
+    portkey      PORTKEY_API_KEY (required)
+    featherless  FEATHERLESS_API_KEY
+    deepinfra    DEEPINFRA_API_KEY, DEEPINFRA_TOKEN
+    hug          HUG_API_KEY, HF_TOKEN, HUGGING_FACE_HUB_TOKEN
+    chutes       CHUTES_API_KEY
+    groq         GROQ_API_KEY (required)
+    together     TOGETHER_API_KEY (required)
+    fireworks    FIREWORKS_API_KEY (required)
+    google       GEMINI_API_KEY, GOOGLE_API_KEY (required)
+    xai          XAI_API_KEY (required)
+    nebius       NEBIUS_API_KEY (required)
+    cerebras     CEREBRAS_API_KEY (required)
+    novita       NOVITA_API_KEY (required)
+    a provider of the config file: its key_env
+  CATALOG_<NAME>_URL  a provider's listing URL in place of its own (CATALOG_GROQ_URL, ...);
+                      the provider's key is sent there
+  HF_ENDPOINT         the Hub's base URL (a mirror), as for huggingface_hub
+  CATALOG_CONFIG      the config file when --config is not given
+  CATALOG_CACHE_DIR   the cache directory when --cache-dir is not given
+  XDG_CONFIG_HOME, XDG_CACHE_HOME, HOME
+                      where the config file and the cache are by default:
+                      $XDG_CONFIG_HOME/catalog/config.toml, $XDG_CACHE_HOME/catalog
+                      (unset: under ~/.config and ~/.cache; on macOS, ~/Library)
+  TMPDIR              temporary files: a long harvest's index of ids, diff -f json's changes
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY
+                      the proxy for requests (lower case too)
+  NO_COLOR            no colour with --color auto
+  RUST_LOG            the log filter when no -v is given, e.g. RUST_LOG=catalog=debug
+  CATALOG_COMPLETE    set by the completion scripts, to ask for candidates
+  CATALOG_TEST_*      for the test suite only"
+    };
+}
+
+macro_rules! fetch_examples {
+    () => {
+        "\
+Examples:
+  catalog fetch -p hug --limit 1000 -o hf.json
+  catalog fetch --all -f ndjson | jq -c 'select(.price_input == 0)'
+  catalog fetch -p openrouter,groq -o models.csv
+
+"
+    };
+}
+
+macro_rules! fetch_exit_codes {
+    () => {
+        "\
+Exit codes:
+  0 ok, 1 runtime error, 2 usage error, 3 partial (a provider failed, the rest were written)"
+    };
+}
+
+macro_rules! count_examples {
+    () => {
+        "\
+Examples:
+  catalog count --all
+  catalog count -p hug --limit 5000 -f json
+
+"
+    };
+}
+
+macro_rules! count_exit_codes {
+    () => {
+        "\
+Exit codes:
+  0 ok, 1 runtime error, 2 usage error, 3 partial (a provider failed)"
+    };
+}
+
+macro_rules! snapshot_examples {
+    () => {
+        "\
+Writes DIR/catalog-YYYYMMDDTHHMMSSZ.ndjson (or .json/.csv, + .gz with --gzip) atomically,
+without the fetched_at field so unchanged data gives identical files. When the content equals
+the newest snapshot in DIR nothing is written. stderr gets a one-line summary of the changes.
+No snapshot is written when a provider fails (use --stale-ok to fill it from the cache).
+
+Examples:
+  catalog snapshot --dir /var/lib/catalog --all --gzip
+  catalog snapshot --dir snaps -p hug --incremental
+
+"
+    };
+}
+
+macro_rules! snapshot_exit_codes {
+    () => {
+        "\
+Exit codes:
+  0 written or unchanged, 1 runtime error, 2 usage error, 3 a provider failed (nothing written)"
+    };
+}
+
+/// The heading of the options every command takes, shown after a command's own.
+const GLOBAL: &str = "Global options";
 
 /// `--batch-size`, `defaults.batch_size` and a provider's `page_size`.
 pub(crate) const PAGE_SIZES: std::ops::RangeInclusive<i64> = 1..=1000;
@@ -26,23 +148,43 @@ pub(crate) const DELAYS_MS: std::ops::RangeInclusive<u64> = 0..=3_600_000;
     name = "catalog",
     version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CATALOG_GIT_REV"), ")"),
     about,
-    after_help = EXIT_CODES,
+    after_help = concat!(env_short!(), "\n\n", exit_codes!()),
+    after_long_help = concat!(env_long!(), "\n\n", exit_codes!()),
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    // Our own -h and -V, under the global heading (clap's would head every
+    // command's options).
+    disable_help_flag = true,
+    disable_version_flag = true
 )]
 pub struct Cli {
     /// More diagnostics on stderr: -v requests and retries, -vv everything (RUST_LOG also works).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = GLOBAL)]
     pub verbose: u8,
 
     /// When to colour stderr: auto (a terminal, and NO_COLOR unset), always, never.
-    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto", global = true)]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true,
+        help_heading = GLOBAL
+    )]
     pub color: ColorChoice,
 
     /// Config file with your own providers and defaults [default: $CATALOG_CONFIG, else
     /// $XDG_CONFIG_HOME/catalog/config.toml].
-    #[arg(long, value_name = "PATH", global = true)]
+    #[arg(long, value_name = "PATH", global = true, help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
+
+    /// Print help (-h a summary, --help all of it with the environment variables).
+    #[arg(short, long, action = clap::ArgAction::Help, global = true, help_heading = GLOBAL)]
+    pub help: Option<bool>,
+
+    /// Print the version.
+    #[arg(short = 'V', long, action = clap::ArgAction::Version, global = true, help_heading = GLOBAL)]
+    pub version: Option<bool>,
 
     /// What to do.
     #[command(subcommand)]
@@ -53,36 +195,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Fetch providers' model lists and write them as JSON, NDJSON or CSV.
-    #[command(after_help = concat!(
-        "Examples:\n",
-        "  catalog fetch -p hug --limit 1000 -o hf.json\n",
-        "  catalog fetch --all -f ndjson | jq -c 'select(.price_input == 0)'\n",
-        "  catalog fetch -p openrouter,groq -o models.csv\n\n",
-        "Exit codes:\n",
-        "  0 ok, 1 runtime error, 2 usage error, 3 partial (a provider failed, the rest were written)"
-    ))]
+    #[command(
+        after_help = concat!(fetch_examples!(), env_short!(), "\n\n", fetch_exit_codes!()),
+        after_long_help = concat!(fetch_examples!(), env_long!(), "\n\n", fetch_exit_codes!())
+    )]
     Fetch(FetchArgs),
     /// Count the models of each provider, and the distinct total.
-    #[command(after_help = concat!(
-        "Examples:\n",
-        "  catalog count --all\n",
-        "  catalog count -p hug --limit 5000 -f json\n\n",
-        "Exit codes:\n",
-        "  0 ok, 1 runtime error, 2 usage error, 3 partial (a provider failed)"
-    ))]
+    #[command(
+        after_help = concat!(count_examples!(), env_short!(), "\n\n", count_exit_codes!()),
+        after_long_help = concat!(count_examples!(), env_long!(), "\n\n", count_exit_codes!())
+    )]
     Count(CountArgs),
     /// Fetch and write a timestamped snapshot file, unless nothing changed.
-    #[command(after_help = concat!(
-        "Writes DIR/catalog-YYYYMMDDTHHMMSSZ.ndjson (or .json/.csv, + .gz with --gzip) atomically,\n",
-        "without the fetched_at field so unchanged data gives identical files. When the content equals\n",
-        "the newest snapshot in DIR nothing is written. stderr gets a one-line summary of the changes.\n",
-        "No snapshot is written when a provider fails (use --stale-ok to fill it from the cache).\n\n",
-        "Examples:\n",
-        "  catalog snapshot --dir /var/lib/catalog --all --gzip\n",
-        "  catalog snapshot --dir snaps -p hug --incremental\n\n",
-        "Exit codes:\n",
-        "  0 written or unchanged, 1 runtime error, 2 usage error, 3 a provider failed (nothing written)"
-    ))]
+    #[command(
+        after_help = concat!(snapshot_examples!(), env_short!(), "\n\n", snapshot_exit_codes!()),
+        after_long_help = concat!(snapshot_examples!(), env_long!(), "\n\n", snapshot_exit_codes!())
+    )]
     Snapshot(SnapshotArgs),
     /// Compare two catalog files: added, removed and changed models.
     #[command(after_help = concat!(
@@ -275,23 +403,23 @@ pub struct FetchArgs {
     pub harvest: Harvest,
 
     /// Output format [default: from the -o extension, else json].
-    #[arg(short, long, value_enum)]
+    #[arg(short, long, value_enum, help_heading = "Output")]
     pub format: Option<Format>,
 
     /// Output file, written atomically; `-` or absent for stdout.
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, value_name = "PATH", help_heading = "Output")]
     pub output: Option<PathBuf>,
 
     /// Add each provider's original object as `raw` (JSON and NDJSON only).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub raw: bool,
 
     /// Output only these fields, in this order (e.g. id,provider,price_input).
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', help_heading = "Output")]
     pub fields: Vec<String>,
 
     /// CSV for spreadsheets: prefix cells starting with =, +, -, @ with ' so they are not run as formulas.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub csv_safe: bool,
 
     /// Record selection.
@@ -322,7 +450,7 @@ pub struct CountArgs {
     pub harvest: Harvest,
 
     /// Output format.
-    #[arg(short, long, value_enum, default_value = "table")]
+    #[arg(short, long, value_enum, default_value = "table", help_heading = "Output")]
     pub format: SummaryFormat,
 
     /// Record selection.
@@ -342,7 +470,7 @@ pub struct CountArgs {
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
     /// Directory of the snapshot files (created if missing).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub dir: PathBuf,
 
     /// Provider selection.
@@ -354,11 +482,11 @@ pub struct SnapshotArgs {
     pub harvest: Harvest,
 
     /// Snapshot format.
-    #[arg(short, long, value_enum, default_value = "ndjson")]
+    #[arg(short, long, value_enum, default_value = "ndjson", help_heading = "Output")]
     pub format: Format,
 
     /// Compress the snapshot (.gz).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub gzip: bool,
 
     /// Record selection.

@@ -224,3 +224,159 @@ fn completions_and_the_man_page_ignore_a_malformed_config_file() {
         .assert()
         .code(2);
 }
+
+fn help(args: &[&str]) -> String {
+    String::from_utf8(catalog().args(args).ok_stdout()).unwrap()
+}
+
+/// The section headings of a help text (`Name:` alone on its line).
+fn headings(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|l| l.strip_suffix(':'))
+        .filter(|l| !l.is_empty() && !l.starts_with(' ') && !l.contains(". "))
+        .collect()
+}
+
+#[test]
+fn a_commands_help_shows_its_own_options_before_the_global_ones() {
+    const GLOBAL_FLAGS: [&str; 5] = [
+        "-v, --verbose",
+        "--color <WHEN>",
+        "--config <PATH>",
+        "-h, --help",
+        "-V, --version",
+    ];
+    for cmd in [
+        &["fetch"][..],
+        &["count"],
+        &["snapshot"],
+        &["diff"],
+        &["providers"],
+        &["cache", "ls"],
+        &["cache", "clear"],
+        &["completions"],
+        &["man"],
+    ] {
+        for flag in ["-h", "--help"] {
+            let text = help(&[cmd, &[flag]].concat());
+            let (own, global) = text
+                .split_once("\nGlobal options:\n")
+                .unwrap_or_else(|| panic!("{cmd:?} {flag}: no global heading:\n{text}"));
+            for g in GLOBAL_FLAGS {
+                assert!(!own.contains(g), "{cmd:?} {flag}: {g} before the global heading");
+                assert!(global.contains(g), "{cmd:?} {flag}: {g} missing");
+            }
+            // After the global options only the closing text: no option of the command's own.
+            let own_flags_after = global
+                .lines()
+                .filter(|l| (l.starts_with("  -") && !l.starts_with("   ")) || l.starts_with("      --"))
+                .filter(|l| !GLOBAL_FLAGS.iter().any(|g| l.trim_start().starts_with(g)))
+                .count();
+            assert_eq!(own_flags_after, 0, "{cmd:?} {flag}:\n{global}");
+        }
+    }
+    let fetch = help(&["fetch", "-h"]);
+    assert_eq!(
+        headings(&fetch)[..8],
+        [
+            "Providers",
+            "Harvest",
+            "Output",
+            "Selection",
+            "Cache",
+            "Incremental",
+            "Display",
+            "Global options"
+        ]
+    );
+    // fetch's output flags under Output, not in Harvest.
+    let output = fetch
+        .split_once("\nOutput:\n")
+        .unwrap()
+        .1
+        .split_once("\n\n")
+        .unwrap()
+        .0;
+    for flag in ["-f, --format", "-o, --output", "--raw", "--fields", "--csv-safe"] {
+        assert!(output.contains(flag), "{flag} not under Output:\n{fetch}");
+    }
+    assert_eq!(
+        headings(&help(&["diff", "-h"]))[..3],
+        ["Arguments", "Options", "Global options"]
+    );
+    assert_eq!(headings(&help(&["-h"]))[..2], ["Commands", "Global options"]);
+    // --version still prints the version, from any command.
+    assert!(help(&["fetch", "-V"]).starts_with("catalog-fetch "));
+}
+
+#[test]
+fn help_lists_the_environment_variables_in_short_and_every_one_in_full() {
+    for cmd in [&[][..], &["fetch"], &["count"], &["snapshot"]] {
+        let short = help(&[cmd, &["-h"]].concat());
+        let env = short
+            .split_once("\nEnvironment")
+            .unwrap_or_else(|| panic!("{cmd:?}:\n{short}"))
+            .1;
+        for var in [
+            "HF_TOKEN",
+            "CATALOG_<NAME>_URL",
+            "HF_ENDPOINT",
+            "CATALOG_CONFIG",
+            "CATALOG_CACHE_DIR",
+            "NO_COLOR",
+            "RUST_LOG",
+        ] {
+            assert!(env.contains(var), "{cmd:?} -h lacks {var}");
+        }
+        assert!(
+            !short.contains("GROQ_API_KEY (required)"),
+            "{cmd:?} -h is the short list"
+        );
+        assert!(short.contains("catalog providers"), "{cmd:?}");
+
+        let full = help(&[cmd, &["--help"]].concat());
+        let env = full
+            .split_once("\nEnvironment:\n")
+            .unwrap_or_else(|| panic!("{cmd:?}:\n{full}"))
+            .1;
+        // One line per built-in provider, with its key variables as the table has them.
+        for spec in builtin() {
+            let line = env
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(spec.name.as_str()))
+                .unwrap_or_else(|| panic!("{cmd:?} --help has no key line for {}", spec.name));
+            let expected = format!(
+                "{}{}",
+                spec.key_env.join(", "),
+                if spec.needs_key { " (required)" } else { "" }
+            );
+            assert_eq!(line.trim()[spec.name.len()..].trim(), expected, "{cmd:?}");
+            if let Some(base) = &spec.base_env {
+                assert!(env.contains(&format!("\n  {base} ")), "{cmd:?} lacks {base}");
+            }
+        }
+        for var in [
+            "CATALOG_<NAME>_URL",
+            "CATALOG_CONFIG",
+            "CATALOG_CACHE_DIR",
+            "XDG_CONFIG_HOME",
+            "XDG_CACHE_HOME",
+            "TMPDIR",
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "NO_COLOR",
+            "RUST_LOG",
+            "CATALOG_COMPLETE",
+            "CATALOG_TEST_*",
+        ] {
+            assert!(env.contains(var), "{cmd:?} --help lacks {var}");
+        }
+    }
+    // The exit codes stay, signals included.
+    for flag in ["-h", "--help"] {
+        assert!(help(&[flag]).contains("130, 143, 129  stopped by Ctrl-C, SIGTERM, SIGHUP"));
+    }
+    // And the man page has the full list.
+    let man = help(&["man"]);
+    assert!(man.contains("GROQ_API_KEY (required)") && man.contains("CATALOG_COMPLETE"));
+}
