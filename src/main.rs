@@ -32,7 +32,8 @@ fn main() -> ExitCode {
     let code = match Config::from_cli(cli, &ProcessEnv) {
         Ok(config) => {
             // Log lines are printed through the bars (see `Progress::log_writer`).
-            let progress = Progress::new(config.shows_progress());
+            let progress =
+                Progress::new(config.shows_progress(), config.writes_data_to_stdout()).with_colour(color);
             init_logging(verbose, color, &progress);
             commands::execute(config, &progress)
         }

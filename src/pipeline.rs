@@ -22,7 +22,7 @@ use crate::filter::Filter;
 use crate::harvest::{harvest, Delivery, HarvestOptions, Outcome, Start, Status, Target};
 use crate::http::{display_url, Http, RetryPolicy};
 use crate::output::RecordWriter;
-use crate::progress::Progress;
+use crate::progress::{End, Progress};
 use crate::record::{CompactString, Record, Timestamp};
 use crate::term::human_age;
 
@@ -219,13 +219,23 @@ pub(crate) async fn run(
                             o
                         }
                     };
+                    // The bar shows the harvest, not the writer's queue: it
+                    // ends now, even when the writer is still busy with an
+                    // earlier provider. A closed channel means the consumer
+                    // went away (closed pipe, stopped run) and cut it short.
+                    bar.end(if outcome.failed() {
+                        End::Failed
+                    } else if tx.is_closed() {
+                        End::Stopped
+                    } else {
+                        End::Done
+                    });
                     let _ = tx
                         .send(Msg::Done {
                             ok: !outcome.failed(),
                             pages: outcome.pages,
                         })
                         .await;
-                    bar.finish(if outcome.failed() { "failed" } else { "done" });
                     outcome
                 }))));
             }

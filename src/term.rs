@@ -45,9 +45,15 @@ fn is_format(c: char) -> bool {
 /// Writes a line for people on stderr. A closed or broken stderr is ignored:
 /// the data on stdout or in `-o` matters more than a message nobody reads,
 /// and `eprintln!` would panic there.
+///
+/// The line and its newline go in one write: another process writing to
+/// the same terminal (`| head`) can then put its lines before or after it,
+/// never inside it.
 pub(crate) fn say(line: &str) {
-    let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{line}");
+    let mut text = String::with_capacity(line.len() + 1);
+    text.push_str(line);
+    text.push('\n');
+    let _ = io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// Aligns rows into columns two spaces apart; `right[i]` right-aligns column
@@ -176,6 +182,31 @@ fn window_size(stream: Stream) -> Option<Size> {
 #[cfg(not(unix))]
 fn window_size(_: Stream) -> Option<Size> {
     None
+}
+
+/// What a coloured piece of text says.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Tone {
+    /// Done as asked.
+    Good,
+    /// Failed.
+    Bad,
+    /// Not done, for a reason the user can act on (a missing key).
+    Warn,
+}
+
+/// `text` in the colour of `tone` when `on` (SGR codes every terminal
+/// knows: green, red, yellow); `text` as it is otherwise.
+pub(crate) fn paint(on: bool, tone: Tone, text: &str) -> String {
+    if !on {
+        return text.to_owned();
+    }
+    let code = match tone {
+        Tone::Good => "32",
+        Tone::Bad => "31",
+        Tone::Warn => "33",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
 }
 
 /// Levenshtein distance, for did-you-mean suggestions.

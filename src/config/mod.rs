@@ -204,6 +204,13 @@ impl Config {
             _ => false,
         }
     }
+
+    /// Whether the command writes its data to stdout while it harvests
+    /// (`count` writes its table after the bars are gone).
+    #[must_use]
+    pub fn writes_data_to_stdout(&self) -> bool {
+        matches!(self, Config::Fetch(f) if matches!(f.destination, Destination::Stdout))
+    }
 }
 
 fn fetch(a: cli::FetchArgs, settings: &Settings, env: &dyn Env) -> Result<FetchConfig, UsageError> {

@@ -21,5 +21,7 @@ mod hub;
 mod providers;
 // The README's recipes, run as written with bash, jq and sqlite3 against mocks of every provider.
 mod recipes;
+// What a person sees in a real terminal (a pseudo-terminal read back through a terminal emulator).
+mod screen;
 // `catalog snapshot`: files written only on change, deterministic bytes, nothing written on failure.
 mod snapshot;
