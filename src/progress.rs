@@ -42,6 +42,10 @@ pub struct Progress {
     /// Whether people-facing lines may be coloured (decided once, from
     /// `--color`, `NO_COLOR` and whether stderr is a terminal).
     colour: bool,
+    /// Without bars, whether a long wait is said in a line of its own (so
+    /// a run that sits out a rate-limit window says why, in a terminal or
+    /// a cron log).
+    says_waits: bool,
 }
 
 impl std::fmt::Debug for Progress {
@@ -59,8 +63,14 @@ impl Progress {
     #[must_use]
     pub fn new(enabled: bool, data_on_stdout: bool) -> Self {
         let shared = data_on_stdout && stdout_may_share_the_screen();
-        if !enabled || shared || term::size(term::Stream::Stderr).is_none() {
+        if !enabled {
             return Progress::hidden();
+        }
+        if shared || term::size(term::Stream::Stderr).is_none() {
+            return Progress {
+                says_waits: true,
+                ..Progress::hidden()
+            };
         }
         Progress::drawing(
             Box::new(io::stderr()),
@@ -74,6 +84,7 @@ impl Progress {
         Progress {
             screen: None,
             colour: false,
+            says_waits: false,
         }
     }
 
@@ -103,6 +114,7 @@ impl Progress {
         Progress {
             screen: Some(screen),
             colour: false,
+            says_waits: false,
         }
     }
 
@@ -116,7 +128,10 @@ impl Progress {
     #[must_use]
     pub fn bar(&self, provider: &str, limit: Option<u64>) -> Bar {
         let Some(screen) = &self.screen else {
-            return Bar { at: None };
+            return Bar {
+                at: None,
+                says_waits: self.says_waits.then(|| term::sanitize(provider)),
+            };
         };
         let (index, start_ticker) = self
             .with(|s| {
@@ -131,6 +146,7 @@ impl Progress {
         }
         Bar {
             at: Some((Arc::clone(screen), index)),
+            says_waits: None,
         }
     }
 
@@ -416,14 +432,7 @@ impl State {
         }
         if let Some(w) = self.waiting.as_ref().filter(|w| w.until > now) {
             let left = countdown(w.until.saturating_duration_since(now));
-            return match (w.why, &self.retry) {
-                (Wait::Retry, Some((attempt, reason))) => {
-                    format!("retry {attempt} in {left} s after {reason}")
-                }
-                (Wait::Retry, None) => format!("retrying in {left} s"),
-                (Wait::Pacing, _) => format!("pacing for the quota: next request in {left} s"),
-                (Wait::RateLimit, _) => format!("waiting {left} s for the rate-limit window"),
-            };
+            return wait_words(w.why, left, self.retry.as_ref());
         }
         if let Some((attempt, reason)) = &self.retry {
             return format!("retry {attempt} after {reason}");
@@ -435,6 +444,19 @@ impl State {
         }
     }
 }
+
+/// What a wait is, with the seconds left: the same words on a bar and in a line.
+fn wait_words(why: Wait, left: u64, retry: Option<&(u32, String)>) -> String {
+    match (why, retry) {
+        (Wait::Retry, Some((attempt, reason))) => format!("retry {attempt} in {left} s after {reason}"),
+        (Wait::Retry, None) => format!("retrying in {left} s"),
+        (Wait::Pacing, _) => format!("pacing for the quota: next request in {left} s"),
+        (Wait::RateLimit, _) => format!("waiting {left} s for the rate-limit window"),
+    }
+}
+
+/// A wait at least this long is said in a line when there are no bars.
+const LONG_WAIT: Duration = Duration::from_secs(10);
 
 /// Seconds left of a wait, in real seconds as the user would count them
 /// (under the tests' time scale, in the seconds the wait stands for).
@@ -471,6 +493,8 @@ fn clock(d: Duration) -> String {
 #[derive(Clone)]
 pub struct Bar {
     at: Option<(Arc<Mutex<Screen>>, usize)>,
+    /// Without a bar: the provider's name, when long waits are said in lines.
+    says_waits: Option<String>,
 }
 
 impl std::fmt::Debug for Bar {
@@ -502,6 +526,10 @@ impl Bar {
 
 impl Notify for Bar {
     fn waiting(&self, wait: Duration, why: Wait) {
+        if let Some(name) = self.says_waits.as_ref().filter(|_| wait >= LONG_WAIT) {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            term::say(&format!("{name}: {}", wait_words(why, secs, None)));
+        }
         let real = wait.mul_f64(crate::http::time_scale());
         self.with(|b| {
             let now = Instant::now();
