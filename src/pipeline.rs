@@ -96,6 +96,36 @@ fn deliveries_in_flight(page_size: Option<u64>) -> usize {
 /// What a consumer writes records to (nothing for `count`).
 pub(crate) type Output = Option<RecordWriter<Box<dyn crate::output::Finish + Send>>>;
 
+/// Where the consumer hands the records that pass the filter, in output
+/// order: a writer ([`Output`]), or a command that keeps some of them (`ls`
+/// sorts them, `show` looks for one).
+pub(crate) trait Sink: Send + 'static {
+    /// Takes one record.
+    ///
+    /// # Errors
+    /// An error of the output; it ends the run.
+    fn put(&mut self, r: &Record) -> io::Result<()>;
+
+    /// Whether records are wanted at all: without them (`count` with no
+    /// filter) a cached entry is counted from its header, not read.
+    fn wants_records(&self) -> bool {
+        true
+    }
+}
+
+impl Sink for Output {
+    fn put(&mut self, r: &Record) -> io::Result<()> {
+        match self {
+            Some(w) => w.write(r),
+            None => Ok(()),
+        }
+    }
+
+    fn wants_records(&self) -> bool {
+        self.is_some()
+    }
+}
+
 enum Msg {
     Page(Delivery),
     Done { ok: bool, pages: u64 },
@@ -153,6 +183,18 @@ pub(crate) async fn run(
     progress: &Progress,
     output: Output,
 ) -> anyhow::Result<(Vec<Outcome>, Output)> {
+    run_into(cfg, progress, output).await
+}
+
+/// [`run`] into any [`Sink`].
+///
+/// # Errors
+/// See [`run`].
+pub(crate) async fn run_into<S: Sink>(
+    cfg: &Run,
+    progress: &Progress,
+    output: S,
+) -> anyhow::Result<(Vec<Outcome>, S)> {
     let http = Http::new(cfg.policy).context("starting the HTTP client")?;
     let cache = cfg.cache.cache.clone();
     // Harvests start in output order, at most `jobs` at a time: the one the
@@ -465,33 +507,36 @@ fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Pla
 }
 
 /// Writes the records that pass the filter, and counts them.
-struct Emitter<'a> {
-    output: Output,
+struct Emitter<'a, S> {
+    output: S,
     filter: Option<&'a Filter>,
     passed: u64,
 }
 
-impl Emitter<'_> {
+impl<S: Sink> Emitter<'_, S> {
     fn emit(&mut self, r: &Record) -> io::Result<()> {
         if self.filter.is_none_or(|f| f.matches(r)) {
             self.passed += 1;
-            if let Some(o) = self.output.as_mut() {
-                o.write(r)?;
-            }
+            self.output.put(r)?;
         }
         Ok(())
     }
 
     /// Whether records must be read at all (to write or to count them).
     fn reads(&self) -> bool {
-        self.output.is_some() || self.filter.is_some()
+        self.output.wants_records() || self.filter.is_some()
     }
 }
 
 /// Writes a cache entry's records to the output. The outer error is the
 /// output's (it ends the run); the inner one is the entry's (a damaged line:
 /// it fails only this provider).
-fn serve(c: &Cache, entry: &Entry, raw: bool, out: &mut Emitter<'_>) -> io::Result<Result<(), String>> {
+fn serve<S: Sink>(
+    c: &Cache,
+    entry: &Entry,
+    raw: bool,
+    out: &mut Emitter<'_, S>,
+) -> io::Result<Result<(), String>> {
     let mut written: Option<io::Error> = None;
     let read = c.read(entry, raw, |r| {
         out.emit(&r).map_err(|e| {
@@ -507,13 +552,13 @@ fn serve(c: &Cache, entry: &Entry, raw: bool, out: &mut Emitter<'_>) -> io::Resu
 }
 
 /// The consumer: runs on a blocking thread, in selection order.
-fn consume(
+fn consume<S: Sink>(
     jobs: Vec<Job>,
     cache: Option<&Cache>,
     raw: bool,
     filter: Option<&Filter>,
-    output: Output,
-) -> anyhow::Result<(Vec<Served>, Output)> {
+    output: S,
+) -> anyhow::Result<(Vec<Served>, S)> {
     let mut served = Vec::with_capacity(jobs.len());
     let mut out = Emitter {
         output,
@@ -557,13 +602,13 @@ fn consume(
     Ok((served, out.output))
 }
 
-fn consume_live(
+fn consume_live<S: Sink>(
     name: &str,
     key: &Key,
     live: Live,
     cache: Option<&Cache>,
     raw: bool,
-    out: &mut Emitter<'_>,
+    out: &mut Emitter<'_, S>,
 ) -> anyhow::Result<Served> {
     let Live {
         mut rx,

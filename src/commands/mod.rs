@@ -7,7 +7,9 @@ mod count;
 mod diff;
 mod docs;
 pub mod fetch;
+mod ls;
 mod providers;
+mod show;
 pub mod snapshot;
 
 use std::io;
@@ -29,6 +31,8 @@ pub async fn run(config: Config, progress: &Progress) -> anyhow::Result<ExitCode
     match config {
         Config::Fetch(cfg) => fetch::run(cfg, progress).await.map(|r| r.exit_code()),
         Config::Count(cfg) => count::run(cfg, progress).await.map(|r| r.exit_code()),
+        Config::Ls(cfg) => ls::run(cfg, progress).await.map(|r| r.exit_code()),
+        Config::Show(cfg) => show::run(cfg, progress).await.map(|r| r.exit_code()),
         Config::Snapshot(cfg) => snapshot::run(cfg, progress).await.map(|r| r.report.exit_code()),
         Config::Providers(cfg) => providers::run(&cfg).map(|()| ExitCode::Ok),
         Config::Diff(cfg) => diff::run(&cfg),

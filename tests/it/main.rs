@@ -15,6 +15,8 @@ mod diff;
 mod ecosystem;
 // Fault injection and security: flaky, hanging, lying and hostile servers, signals, credentials, secrets.
 mod faults;
+// `ls` and `show`: the catalog as a table and one model's fields, for people.
+mod human;
 // The Hugging Face Hub harvest against a fake Hub: cursors, limits, auth, pacing, rate limits, retries.
 mod hub;
 // Every built-in provider at once: `fetch --all` and `count --all` against mocks of all of them.
