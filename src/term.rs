@@ -207,7 +207,6 @@ impl Summary {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Size {
     pub(crate) cols: usize,
-    #[allow(dead_code, reason = "read by the progress bars (another branch)")]
     pub(crate) rows: usize,
 }
 
@@ -215,7 +214,6 @@ pub(crate) struct Size {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Stream {
     Stdout,
-    #[allow(dead_code, reason = "asked by the progress bars (another branch)")]
     Stderr,
 }
 

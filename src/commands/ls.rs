@@ -59,7 +59,11 @@ pub(super) async fn run(cfg: LsConfig, progress: &Progress) -> anyhow::Result<Re
     if cfg.show.summary {
         // A provider that failed or was skipped is missing from the list;
         // the ones that answered need no line.
-        for (o, line) in report.outcomes.iter().zip(report.summary_lines()) {
+        for (o, line) in report
+            .outcomes
+            .iter()
+            .zip(report.summary_lines(progress.colour()))
+        {
             if !matches!(o.status, Status::Ok) {
                 progress.println(&line);
             }

@@ -31,7 +31,7 @@ pub(super) async fn run(cfg: ShowConfig, progress: &Progress) -> anyhow::Result<
         if let Some(o) = outcome.filter(|o| o.failed()) {
             // The model may be in what the provider did not deliver: that is
             // the provider's failure (exit 3), not a wrong name.
-            for line in report.summary_lines() {
+            for line in report.summary_lines(progress.colour()) {
                 progress.println(&line);
             }
             progress.println(&sanitize(&format!(
@@ -61,7 +61,11 @@ pub(super) async fn run(cfg: ShowConfig, progress: &Progress) -> anyhow::Result<
         }
     }
     if cfg.show.summary {
-        for (o, line) in report.outcomes.iter().zip(report.summary_lines()) {
+        for (o, line) in report
+            .outcomes
+            .iter()
+            .zip(report.summary_lines(progress.colour()))
+        {
             if !matches!(o.status, Status::Ok) {
                 progress.println(&line);
             }
