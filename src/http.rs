@@ -100,6 +100,14 @@ impl Secret {
     }
 }
 
+impl Secret {
+    /// Whether `text` holds the key (where [`Secret::redact`] would replace it).
+    #[must_use]
+    pub(crate) fn found_in(&self, text: &str) -> bool {
+        !self.0.is_empty() && self.redact(text) != text
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([redacted])")
