@@ -66,7 +66,7 @@ impl Stop {
         }
         if kept.is_empty() {
             lines.push(
-                "nothing can be resumed: no checkpoint was kept (a paged harvest keeps one after each page)"
+                "nothing can be resumed: no checkpoint was kept (a paged harvest keeps one once its first pages are written)"
                     .into(),
             );
             return lines;
