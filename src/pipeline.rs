@@ -376,7 +376,9 @@ impl Resumable {
             if let Some(c) = &target.credential {
                 r.secrets.push(c.key.clone());
             }
-            if target.spec.paging == crate::providers::Paging::None {
+            // Offline, nothing is harvested (a checkpoint there is an older
+            // run's, and --resume does not go with --offline).
+            if cfg.cache.offline || target.spec.paging == crate::providers::Paging::None {
                 continue;
             }
             let (opts, key, incremental) = harvest_key(cfg, target);
