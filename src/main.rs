@@ -60,10 +60,12 @@ fn tune_allocator() {
 }
 
 fn init_logging(verbose: u8, color: bool, progress: &Progress) {
+    // -vv: every crate's debug lines, and this one's trace level, at which
+    // its request lines show whole URLs even on a terminal.
     let default = match verbose {
         0 => "catalog=warn",
         1 => "catalog=debug",
-        _ => "debug",
+        _ => "debug,catalog=trace",
     };
     let filter = if verbose == 0 {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))

@@ -24,7 +24,7 @@ use crate::http::{display_url, Http, RetryPolicy};
 use crate::output::RecordWriter;
 use crate::progress::{End, Progress};
 use crate::record::{CompactString, Record, Timestamp};
-use crate::term::human_age;
+use crate::term::{count, human_age};
 
 /// What the engine runs: built complete by [`crate::config`], presentation
 /// aside.
@@ -225,6 +225,13 @@ pub(crate) async fn run_into<S: Sink>(
                 start,
                 live,
             } => {
+                if let Some(cp) = &live.resume {
+                    progress.println(&format!(
+                        "{name}: resumed from page {} ({})",
+                        cp.pages + 1,
+                        count(cp.models, "model", "models")
+                    ));
+                }
                 let (tx, rx) = mpsc::channel(deliveries_in_flight(target.page_size(&opts)));
                 let bar = progress.bar(&name, target.limit(&opts));
                 jobs.push(Job {
@@ -368,11 +375,15 @@ struct Pending {
     limit: Option<u64>,
 }
 
-fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Plan> {
-    let cc = &cfg.cache;
-    let name = target.spec.name.as_str();
+/// The options `target` is harvested with under `cfg`, the key of its cache
+/// entry (and checkpoint), and whether the harvest is incremental.
+fn harvest_key(cfg: &Run, target: &Target) -> (HarvestOptions, Key, bool) {
     let mut opts = cfg.harvest.clone();
-    let incremental_sort = target.spec.shape.incremental_sort().filter(|_| cc.incremental);
+    let incremental_sort = target
+        .spec
+        .shape
+        .incremental_sort()
+        .filter(|_| cfg.cache.incremental);
     let incremental = incremental_sort.is_some();
     if let Some(sort) = incremental_sort {
         opts.hub.sort = Some(sort.into());
@@ -383,6 +394,72 @@ fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Pla
         target.page_size(&opts),
         &opts.hub,
     );
+    (opts, key, incremental)
+}
+
+/// Where the checkpoints of a run's paged harvests are: taken before the
+/// run starts, so that once it is interrupted it can say what `--resume`
+/// continues.
+#[derive(Debug)]
+pub(crate) struct Resumable {
+    /// The cache (`None` with `--no-cache`).
+    pub(crate) cache: Option<Cache>,
+    /// Each paged harvest: provider, key, whether its records keep `raw`.
+    harvests: Vec<(String, Key, bool)>,
+    /// Some harvest is incremental (it is run again, not resumed).
+    pub(crate) incremental: bool,
+    /// The run's keys, which a command line to print must not hold.
+    pub(crate) secrets: Vec<crate::http::Secret>,
+}
+
+impl Resumable {
+    /// The paged harvests `cfg` would run.
+    pub(crate) fn of(cfg: &Run) -> Resumable {
+        let mut r = Resumable {
+            cache: cfg.cache.cache.clone(),
+            harvests: Vec::new(),
+            incremental: false,
+            secrets: Vec::new(),
+        };
+        for selected in &cfg.providers {
+            let Selected::Fetch(target) = selected else {
+                continue;
+            };
+            if let Some(c) = &target.credential {
+                r.secrets.push(c.key.clone());
+            }
+            // Offline, nothing is harvested (a checkpoint there is an older
+            // run's, and --resume does not go with --offline).
+            if cfg.cache.offline || target.spec.paging == crate::providers::Paging::None {
+                continue;
+            }
+            let (opts, key, incremental) = harvest_key(cfg, target);
+            r.incremental |= incremental;
+            r.harvests.push((target.spec.name.clone(), key, opts.raw));
+        }
+        r
+    }
+
+    /// The checkpoints in the cache now that `--resume` would continue, in
+    /// the run's provider order.
+    pub(crate) fn kept(&self) -> Vec<(String, Checkpoint)> {
+        let Some(cache) = &self.cache else {
+            return Vec::new();
+        };
+        self.harvests
+            .iter()
+            .filter_map(|(name, key, raw)| {
+                let cp = cache.checkpoint(name, key).filter(|cp| cp.raw == *raw)?;
+                Some((name.clone(), cp))
+            })
+            .collect()
+    }
+}
+
+fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Plan> {
+    let cc = &cfg.cache;
+    let name = target.spec.name.as_str();
+    let (opts, key, incremental) = harvest_key(cfg, target);
     let entry = cache
         .and_then(|c| c.lookup(name, &key))
         .filter(|e| !opts.raw || e.header.raw);

@@ -7,6 +7,7 @@ mod count;
 mod diff;
 mod docs;
 pub mod fetch;
+mod interrupt;
 mod ls;
 mod providers;
 mod show;
@@ -56,6 +57,7 @@ pub fn execute(config: Config, progress: &Progress) -> ExitCode {
             return ExitCode::Runtime;
         }
     };
+    let stop = interrupt::Stop::of(&config);
     let result = runtime.block_on(async {
         tokio::select! {
             r = run(config, progress) => Ok(r),
@@ -68,9 +70,10 @@ pub fn execute(config: Config, progress: &Progress) -> ExitCode {
     match result {
         Err((code, what)) => {
             progress.clear();
-            say(&format!(
-                "{what}: stopped; the unfinished output was removed and any previous file kept (with the cache on, --resume continues a paged harvest)"
-            ));
+            let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+            for line in stop.lines(what, &args) {
+                say(&line);
+            }
             code
         }
         Ok(Ok(code)) => code,
