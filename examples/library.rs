@@ -11,7 +11,7 @@
 use catalog::config::{ProcessEnv, Settings};
 use catalog::harvest::{harvest, HarvestOptions, Start, Status, Target};
 use catalog::http::{Http, RetryPolicy};
-use catalog::progress::Progress;
+use catalog::progress::{End, Progress};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -36,13 +36,16 @@ async fn main() -> anyhow::Result<()> {
     // Records arrive page by page (deliver_at 0: each page as it comes);
     // here they are simply collected.
     let mut records = Vec::new();
-    let bar = Progress::new(true).bar(&name, target.limit(&opts));
+    // `false`: nothing is written to stdout until the bar is gone.
+    let progress = Progress::new(true, false);
+    let bar = progress.bar(&name, target.limit(&opts));
     let outcome = harvest(&http, &target, &opts, Start::fresh(), 0, &bar, |page| {
         records.extend(page.records);
         std::future::ready(true)
     })
     .await;
-    bar.finish("done");
+    bar.end(if outcome.failed() { End::Failed } else { End::Done });
+    progress.clear();
     if let Status::Failed(e) = &outcome.status {
         anyhow::bail!("{name}: {e}");
     }

@@ -106,14 +106,18 @@ impl Entry {
     /// Time since the harvest started.
     #[must_use]
     pub fn age(&self) -> Duration {
-        let secs = Timestamp::now().0.saturating_sub(self.header.fetched_at.0);
-        if secs < -CLOCK_SKEW {
-            // Dated in the future (a clock that was wrong, a copied file):
-            // its age is unknown, so it is never fresh.
-            return Duration::MAX;
-        }
-        Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+        age_since(self.header.fetched_at)
     }
+}
+
+/// Time since `t`; `Duration::MAX` when `t` is in the future (a clock that
+/// was wrong, a copied file): its age is unknown, so it is never fresh.
+fn age_since(t: Timestamp) -> Duration {
+    let secs = Timestamp::now().0.saturating_sub(t.0);
+    if secs < -CLOCK_SKEW {
+        return Duration::MAX;
+    }
+    Duration::from_secs(u64::try_from(secs).unwrap_or(0))
 }
 
 /// Seconds a time may lie ahead of this machine's clock before it is taken
@@ -135,6 +139,29 @@ pub struct Checkpoint {
     pub fetched_at: Timestamp,
     /// Whether records keep the provider's original object.
     pub raw: bool,
+    /// The harvest's key (for `cache ls`; checkpoints written before it
+    /// was added have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Key>,
+}
+
+impl Checkpoint {
+    /// Time since the harvest started.
+    #[must_use]
+    pub fn age(&self) -> Duration {
+        age_since(self.fetched_at)
+    }
+}
+
+/// A checkpoint in the cache directory, as `cache ls` lists it.
+#[derive(Debug, Clone)]
+pub struct KeptCheckpoint {
+    /// Provider name.
+    pub provider: String,
+    /// Where the harvest stopped.
+    pub checkpoint: Checkpoint,
+    /// The partial entry the checkpoint continues.
+    pub path: PathBuf,
 }
 
 /// The cache directory.
@@ -236,6 +263,40 @@ impl Cache {
             (a.header.provider.as_str(), a.age()).cmp(&(b.header.provider.as_str(), b.age()))
         });
         entries
+    }
+
+    /// Every usable checkpoint (one whose partial entry holds the records
+    /// it names), sorted by provider then age.
+    #[must_use]
+    pub fn checkpoints(&self) -> Vec<KeptCheckpoint> {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut kept: Vec<KeptCheckpoint> = dir
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let (provider, ext) = entry_name(&name)?;
+                if ext != "cursor" {
+                    return None;
+                }
+                let cursor = e.path();
+                let cp: Checkpoint = serde_json::from_str(&fs::read_to_string(&cursor).ok()?)
+                    .map_err(|err| tracing::warn!("ignoring checkpoint {}: {err}", cursor.display()))
+                    .ok()?;
+                let path = cursor.with_extension("partial");
+                let len = fs::metadata(&path).ok()?.len();
+                (len >= cp.bytes).then(|| KeptCheckpoint {
+                    provider: provider.to_owned(),
+                    checkpoint: cp,
+                    path,
+                })
+            })
+            .collect();
+        kept.sort_by(|a, b| {
+            (a.provider.as_str(), a.checkpoint.age()).cmp(&(b.provider.as_str(), b.checkpoint.age()))
+        });
+        kept
     }
 
     /// Removes entries and checkpoints (of one provider, or all). Returns how
@@ -536,6 +597,7 @@ impl EntryWriter {
                 bytes: self.bytes,
                 fetched_at: self.header.fetched_at,
                 raw: self.header.raw,
+                key: Some(self.header.key.clone()),
             };
             let dir = self.cursor.parent().unwrap_or(Path::new("."));
             // Named like the tool's other temporary files, so that one left
@@ -727,6 +789,33 @@ mod tests {
         let entry = w.commit(2).unwrap();
         assert_eq!(ids(&cache, &entry), ["new/1", "new/2", "new/3"]);
         assert_eq!(entry.header.fetched_at, Timestamp(200));
+    }
+
+    #[test]
+    fn checkpoints_are_listed_with_their_key_while_their_records_are_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let mut w = cache
+            .writer("hug", &key(), Timestamp(100), false, None)
+            .unwrap()
+            .unwrap();
+        w.write_page(&[record("a/1"), record("a/2")], Some("https://h.test/p2"))
+            .unwrap();
+        w.abandon();
+        let kept = cache.checkpoints();
+        assert_eq!(kept.len(), 1);
+        let k = &kept[0];
+        assert_eq!(
+            (k.provider.as_str(), k.checkpoint.pages, k.checkpoint.models),
+            ("hug", 1, 2)
+        );
+        assert_eq!(k.checkpoint.key.as_ref(), Some(&key()));
+        assert_eq!(k.path, dir.path().join(format!("{}.partial", key().stem("hug"))));
+        // A partial entry shorter than its checkpoint says is no checkpoint.
+        let f = OpenOptions::new().write(true).open(&k.path).unwrap();
+        f.set_len(k.checkpoint.bytes - 1).unwrap();
+        assert!(cache.checkpoints().is_empty());
+        assert!(cache.checkpoint("hug", &key()).is_none());
     }
 
     #[test]

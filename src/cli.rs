@@ -64,6 +64,8 @@ Environment:
   TMPDIR              temporary files: a long harvest's index of ids, diff -f json's changes
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY
                       the proxy for requests (lower case too)
+  COLUMNS, LINES      on a terminal, its width and height in place of what it says (bars,
+                      tables, log lines)
   NO_COLOR            no colour with --color auto
   RUST_LOG            the log filter when no -v is given, e.g. RUST_LOG=catalog=debug
   CATALOG_COMPLETE    set by the completion scripts, to ask for candidates
@@ -131,6 +133,47 @@ macro_rules! snapshot_exit_codes {
         "\
 Exit codes:
   0 written or unchanged, 1 runtime error, 2 usage error, 3 a provider failed (nothing written)"
+    };
+}
+
+macro_rules! ls_text {
+    () => {
+        concat!(
+            "Columns by default: provider, id, context (tokens), in $/1M and out $/1M (USD per 1M input\n",
+            "and output tokens), capabilities; `-` is unknown. On a terminal the table is cut to its width.\n",
+            "--sort: prices cheapest first; context, created and downloads largest/newest first; id A to Z;\n",
+            "unknown values last (--reverse turns the order around, unknown still last).\n\n",
+            "Examples:\n",
+            "  catalog ls -p openrouter --sort price_input -n 20\n",
+            "  catalog ls --all --filter capability=tools,min-context=128000 --sort context\n",
+            "  catalog ls -p groq --fields id,context_length,max_output_tokens,price_input\n",
+            "  catalog ls -p hug --hub-sort trendingScore --limit 100 -n 10 --fields id,downloads,likes\n\n"
+        )
+    };
+}
+
+macro_rules! ls_exit_codes {
+    () => {
+        "Exit codes:\n  0 ok, 1 runtime error, 2 usage error, 3 partial (a provider failed; the others are listed)"
+    };
+}
+
+macro_rules! show_text {
+    () => {
+        concat!(
+            "MODEL is PROVIDER/ID (the provider is the part before the first /), or the id alone with\n",
+            "-p NAME. Served from the cache when fresh, like ls and count.\n\n",
+            "Examples:\n",
+            "  catalog show openrouter/openai/gpt-4o\n",
+            "  catalog show hug/meta-llama/Llama-3.3-70B-Instruct --raw\n",
+            "  catalog show -p groq llama-3.3-70b-versatile -f json | jq .price_input\n\n"
+        )
+    };
+}
+
+macro_rules! show_exit_codes {
+    () => {
+        "Exit codes:\n  0 ok, 1 runtime error, 2 usage error or no such model, 3 the provider failed"
     };
 }
 
@@ -206,6 +249,18 @@ pub enum Command {
         after_long_help = concat!(count_examples!(), env_long!(), "\n\n", count_exit_codes!())
     )]
     Count(CountArgs),
+    /// List models as a table for people (from the cache when fresh).
+    #[command(
+        after_help = concat!(ls_text!(), env_short!(), "\n\n", ls_exit_codes!()),
+        after_long_help = concat!(ls_text!(), env_long!(), "\n\n", ls_exit_codes!())
+    )]
+    Ls(LsArgs),
+    /// Show every field of one model, with units.
+    #[command(
+        after_help = concat!(show_text!(), env_short!(), "\n\n", show_exit_codes!()),
+        after_long_help = concat!(show_text!(), env_long!(), "\n\n", show_exit_codes!())
+    )]
+    Show(ShowArgs),
     /// Fetch and write a timestamped snapshot file, unless nothing changed.
     #[command(
         after_help = concat!(snapshot_examples!(), env_short!(), "\n\n", snapshot_exit_codes!()),
@@ -357,7 +412,7 @@ pub struct CacheArgs {
     pub cache_dir: Option<PathBuf>,
 
     /// Serve a provider from a cache entry younger than this (90s, 15m, 1h, 2d)
-    /// [default: 1h for count; fetch and snapshot always ask the providers].
+    /// [default: 1h for count, ls and show; fetch and snapshot always ask the providers].
     #[arg(long, value_name = "AGE")]
     pub max_age: Option<String>,
 
@@ -456,6 +511,121 @@ pub struct CountArgs {
     /// Record selection.
     #[command(flatten)]
     pub select: Records,
+
+    /// Cache settings.
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// Progress and summary.
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+/// `catalog ls`.
+#[derive(Debug, Args)]
+// `--sort` orders the rows here; the Hub's own sort key, which decides which
+// models a limited Hub harvest gets, moves to `--hub-sort`.
+#[command(mut_arg("sort", |a| a.long("hub-sort")))]
+pub struct LsArgs {
+    /// Provider selection.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Harvest settings.
+    #[command(flatten)]
+    pub harvest: Harvest,
+
+    /// Output format: a table for people, or the records as `fetch` writes them.
+    #[arg(short, long, value_enum, default_value = "table", help_heading = "Output")]
+    pub format: ListFormat,
+
+    /// Order of the rows (see below); unknown values last.
+    #[arg(
+        long = "sort",
+        id = "order",
+        value_enum,
+        value_name = "KEY",
+        help_heading = "Output"
+    )]
+    pub order: Option<SortKey>,
+
+    /// Turn the order of --sort around (unknown values stay last).
+    #[arg(long, requires = "order", help_heading = "Output")]
+    pub reverse: bool,
+
+    /// Show at most N models (stderr says how many more there are).
+    #[arg(short = 'n', long = "rows", value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Output")]
+    pub rows: Option<u64>,
+
+    /// Columns (or, with -f json/ndjson/csv, fields) in this order, e.g. id,price_input,tags.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', help_heading = "Output")]
+    pub fields: Vec<String>,
+
+    /// Record selection.
+    #[command(flatten)]
+    pub select: Records,
+
+    /// Cache settings.
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// Progress and summary.
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+/// `ls --sort` keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum SortKey {
+    /// USD per 1M input tokens, cheapest first.
+    PriceInput,
+    /// USD per 1M output tokens, cheapest first.
+    PriceOutput,
+    /// Context window, largest first.
+    Context,
+    /// Creation time, newest first.
+    Created,
+    /// Downloads, most first.
+    Downloads,
+    /// Id, A to Z (ignoring case).
+    Id,
+}
+
+/// `ls` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// `catalog show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// PROVIDER/ID, e.g. openrouter/openai/gpt-4o (or the id alone with -p).
+    #[arg(value_name = "MODEL")]
+    pub model: String,
+
+    /// The provider; MODEL is then the id as it is.
+    #[arg(short, long = "provider", value_name = "NAME")]
+    pub provider: Option<String>,
+
+    /// Harvest settings.
+    #[command(flatten)]
+    pub harvest: Harvest,
+
+    /// Output format: field and value lines for people, or the record as JSON.
+    #[arg(short, long, value_enum, default_value = "table", help_heading = "Output")]
+    pub format: SummaryFormat,
+
+    /// Add the provider's original object (`raw`): indented on a terminal, one line into a pipe.
+    #[arg(long, help_heading = "Output")]
+    pub raw: bool,
 
     /// Cache settings.
     #[command(flatten)]

@@ -100,6 +100,14 @@ impl Secret {
     }
 }
 
+impl Secret {
+    /// Whether `text` holds the key (where [`Secret::redact`] would replace it).
+    #[must_use]
+    pub(crate) fn found_in(&self, text: &str) -> bool {
+        !self.0.is_empty() && self.redact(text) != text
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([redacted])")
@@ -252,11 +260,14 @@ impl Pacer {
         (paced, None)
     }
 
-    /// Reads the server's quota from a response.
-    pub(crate) fn observe(&mut self, headers: &HeaderMap) {
+    /// Takes in the quota a response announced (see [`Announced::paced`]).
+    pub(crate) fn observe(&mut self, announced: Option<&Announced>) {
         self.answered = true;
-        if let Some((remaining, reset)) = parse_ratelimit(headers) {
-            let mut reset = scaled(Duration::from_secs(reset).min(LONGEST_STATED_WAIT));
+        if let Some((remaining, reset)) = announced
+            .filter(|a| a.paced)
+            .and_then(|a| Some((a.remaining, a.reset?)))
+        {
+            let mut reset = scaled(reset);
             if remaining == 0 {
                 // One second more, as the window boundary is rounded.
                 reset += scaled(Duration::from_secs(1));
@@ -284,23 +295,146 @@ fn later(d: Duration) -> Instant {
     now.checked_add(d).unwrap_or_else(|| now + LONGEST_STATED_WAIT)
 }
 
-/// Parses `RateLimit: "api";r=<remaining>;t=<seconds>` (IETF draft 9, as the
-/// Hugging Face Hub sends it). The first policy item with both values wins.
-#[must_use]
-pub(crate) fn parse_ratelimit(headers: &HeaderMap) -> Option<(u64, u64)> {
-    let value = headers.get("ratelimit")?.to_str().ok()?;
-    value.split(',').find_map(|item| {
-        let mut r = None;
-        let mut t = None;
-        for param in item.split(';') {
-            match param.trim().split_once('=') {
-                Some(("r", v)) => r = v.trim().parse().ok(),
-                Some(("t", v)) => t = v.trim().parse().ok(),
-                _ => {}
+/// The quota a response announces, read once per response: for the pacer
+/// and for the `-v` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Announced {
+    /// Requests left in the window.
+    pub(crate) remaining: u64,
+    /// Requests the window allows, when stated.
+    pub(crate) limit: Option<u64>,
+    /// Time until the window resets, when stated (at most
+    /// [`LONGEST_STATED_WAIT`]).
+    pub(crate) reset: Option<Duration>,
+    /// Stated in the IETF `RateLimit` header, remaining and reset both: the
+    /// form the pacer spreads requests by and waits for. The `x-ratelimit-*`
+    /// headers are shown only (their windows and units differ by provider).
+    pub(crate) paced: bool,
+}
+
+impl Announced {
+    /// The quota in `headers`: `RateLimit: "api";r=<remaining>;t=<seconds>`
+    /// (IETF draft 9, as the Hugging Face Hub sends it; the first policy item
+    /// with both values wins) with the limit `q` of the same policy in
+    /// `RateLimit-Policy: "fixed window";"api";q=500;w=300`; else
+    /// `x-ratelimit-remaining-requests` / `-limit-requests` /
+    /// `-reset-requests` (OpenAI, Groq), `x-ratelimit-remaining` / `-limit` /
+    /// `-reset`, or the same without `x-`. A reset is seconds, a Unix time
+    /// (seconds or milliseconds), or a duration such as `2m59.56s`.
+    #[must_use]
+    pub(crate) fn parse(headers: &HeaderMap, now: SystemTime) -> Option<Announced> {
+        Self::ietf(headers).or_else(|| Self::x_ratelimit(headers, now))
+    }
+
+    fn ietf(headers: &HeaderMap) -> Option<Announced> {
+        let value = headers.get("ratelimit")?.to_str().ok()?;
+        let (name, remaining, reset) = value.split(',').find_map(|item| {
+            let mut name = None;
+            let mut r = None;
+            let mut t = None;
+            for (i, param) in item.split(';').enumerate() {
+                match param.trim().split_once('=') {
+                    Some(("r", v)) => r = v.trim().parse::<u64>().ok(),
+                    Some(("t", v)) => t = v.trim().parse::<u64>().ok(),
+                    None if i == 0 => name = Some(param.trim()),
+                    _ => {}
+                }
+            }
+            Some((name, r?, t?))
+        })?;
+        let limit = headers
+            .get("ratelimit-policy")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|policy| {
+                let q = |item: &str| {
+                    item.split(';').find_map(|p| match p.trim().split_once('=') {
+                        Some(("q", v)) => v.trim().parse::<u64>().ok(),
+                        _ => None,
+                    })
+                };
+                let named = |item: &str| name.is_some_and(|n| item.split(';').any(|p| p.trim() == n));
+                let items: Vec<&str> = policy.split(',').collect();
+                items
+                    .iter()
+                    .find(|item| named(item))
+                    .and_then(|item| q(item))
+                    .or_else(|| items.iter().find_map(|item| q(item)))
+            });
+        Some(Announced {
+            remaining,
+            limit,
+            reset: Some(Duration::from_secs(reset).min(LONGEST_STATED_WAIT)),
+            paced: true,
+        })
+    }
+
+    fn x_ratelimit(headers: &HeaderMap, now: SystemTime) -> Option<Announced> {
+        for prefix in ["x-ratelimit", "ratelimit"] {
+            for suffix in ["-requests", ""] {
+                let get = |what: &str| {
+                    headers
+                        .get(format!("{prefix}-{what}{suffix}"))
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::trim)
+                };
+                let Some(remaining) = get("remaining").and_then(|v| v.parse::<u64>().ok()) else {
+                    continue;
+                };
+                return Some(Announced {
+                    remaining,
+                    limit: get("limit").and_then(|v| v.parse::<u64>().ok()),
+                    reset: get("reset").and_then(|v| parse_reset(v, now)),
+                    paced: false,
+                });
             }
         }
-        Some((r?, t?))
-    })
+        None
+    }
+}
+
+/// An `x-ratelimit-reset` value: seconds from now, a Unix time in seconds or
+/// milliseconds (no delay is a billion seconds long), or a Go-style duration
+/// (`1h2m3s`, `2m59.56s`, `250ms`).
+fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
+    let longest = LONGEST_STATED_WAIT.as_secs_f64();
+    if let Ok(n) = value.parse::<f64>() {
+        if !n.is_finite() || n < 0.0 {
+            return None;
+        }
+        let epoch = now.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs_f64();
+        let secs = if n >= 1e12 {
+            n / 1000.0 - epoch
+        } else if n >= 1e9 {
+            n - epoch
+        } else {
+            n
+        };
+        return Some(Duration::from_secs_f64(secs.clamp(0.0, longest)));
+    }
+    let mut total = 0.0;
+    let mut rest = value;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        total += n * match &rest[..unit] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            _ => return None,
+        };
+        rest = &rest[unit..];
+    }
+    if value.is_empty() || !total.is_finite() {
+        return None;
+    }
+    Some(Duration::from_secs_f64(total.min(longest)))
 }
 
 /// Parses `Retry-After` in both forms: delay-seconds and HTTP-date.
@@ -356,6 +490,81 @@ pub(crate) fn display_url(url: &Url) -> String {
     let _ = u.set_username("");
     let _ = u.set_password(None);
     u.to_string()
+}
+
+/// Characters a log line spends before its message (`DEBUG `).
+const LOG_PREFIX: usize = 6;
+/// The shortest a shortened URL gets, however narrow the terminal.
+const MIN_LOG_URL: usize = 40;
+
+/// The one `-v` line of a response (or of a request that got none):
+/// `GET huggingface.co/api/models?limit=100&… → 200, 412.3 KiB, 180 ms,
+/// quota 487/500, reset 212 s`. `outcome` (what follows the arrow) is only
+/// built when the line is logged; a key is redacted from it, and the URL
+/// goes through [`display_url`] like every URL shown.
+fn log_exchange(url: &Url, cred: Option<&Credential>, outcome: impl FnOnce() -> String) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let outcome = outcome();
+    let outcome = cred.map_or(outcome.clone(), |c| c.key.redact(&outcome));
+    let taken = "GET  → ".chars().count() + outcome.chars().count();
+    tracing::debug!("GET {} → {outcome}", log_url(url, taken));
+}
+
+/// `200, 412.3 KiB, 180 ms, quota 487/500, reset 212 s`: the status, the
+/// body's size as read (decompressed: reqwest inflates gzip before we see a
+/// byte, and that is what is parsed and capped at [`MAX_BODY`]), the time
+/// from sending the request to the body's end, and the quota when the
+/// response states one.
+fn answered(status: StatusCode, bytes: usize, started: Instant, quota: Option<&Announced>) -> String {
+    let mut line = format!(
+        "{}, {}, {} ms",
+        status.as_u16(),
+        crate::term::human_bytes(bytes as u64),
+        millis(started)
+    );
+    if let Some(q) = quota {
+        match q.limit {
+            Some(limit) => line.push_str(&format!(", quota {}/{limit}", q.remaining)),
+            None => line.push_str(&format!(", quota {} left", q.remaining)),
+        }
+        if let Some(reset) = q.reset {
+            line.push_str(&format!(", reset {} s", reset.as_secs_f64().ceil()));
+        }
+    }
+    line
+}
+
+fn millis(since: Instant) -> u128 {
+    since.elapsed().as_millis()
+}
+
+/// A URL as a log line shows it. Whole when stderr is not a terminal (a
+/// file or a pipe keeps everything) and at `-vv` (`catalog=trace`); on a
+/// terminal, host, path and query, cut with `…` so that the line, whose
+/// other parts take `taken` characters, fits the terminal's width.
+fn log_url(url: &Url, taken: usize) -> String {
+    let full = display_url(url);
+    if tracing::enabled!(tracing::Level::TRACE) {
+        return full;
+    }
+    let Some(size) = crate::term::size(crate::term::Stream::Stderr) else {
+        return full;
+    };
+    let bare = full.split_once("://").map_or(full.as_str(), |(_, rest)| rest);
+    let room = size.cols.saturating_sub(LOG_PREFIX + taken).max(MIN_LOG_URL);
+    shorten(bare, room)
+}
+
+/// `text` cut to at most `max` characters, the last of them `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// Removes a key the server copied into a URL it handed us (a next-page link
@@ -532,7 +741,17 @@ impl Http {
                 }
                 None => backoff(attempt),
             };
-            tracing::debug!(url = %display_url(url), attempt, ?wait, "retrying: {reason}");
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                // Why is on the line of the failed attempt, just before.
+                let next = format!(
+                    " in {:.1} s: attempt {} of {}",
+                    wait.as_secs_f64(),
+                    attempt + 1,
+                    self.policy.retries + 1
+                );
+                let head = "retrying GET ";
+                tracing::debug!("{head}{}{next}", log_url(url, head.len() + next.chars().count()));
+            }
             notify.retrying(attempt, &reason);
             // The wait is enforced (and announced) by the pacer, so that it
             // also spaces the next request start from this one.
@@ -550,21 +769,29 @@ impl Http {
         let shown = display_url(url);
         let mut current = url.clone();
         let mut hops = 0;
-        let response = loop {
+        let (response, started) = loop {
             let request = self.request(&current, cred);
-            tracing::debug!(url = %display_url(&current), attempt, "GET");
+            let started = Instant::now();
             let response = match request.send().await {
                 Ok(r) => r,
-                Err(e) if e.is_connect() && !pacer.answered && attempt >= 2 => {
-                    // The provider was never reached: a name that does not
-                    // resolve or a refused connection is no passing fault,
-                    // and retrying it for half a minute helps nobody.
-                    return Attempt::Fail(unreachable(&current, attempt, &e));
+                Err(e) => {
+                    log_exchange(&current, cred, || {
+                        format!("failed after {} ms: {}", millis(started), describe(&e))
+                    });
+                    if e.is_connect() && !pacer.answered && attempt >= 2 {
+                        // The provider was never reached: a name that does not
+                        // resolve or a refused connection is no passing fault,
+                        // and retrying it for half a minute helps nobody.
+                        return Attempt::Fail(unreachable(&current, attempt, &e));
+                    }
+                    return transport(&shown, attempt, &e);
                 }
-                Err(e) => return transport(&shown, attempt, &e),
             };
             let status = response.status();
             if status.is_redirection() {
+                log_exchange(&current, cred, || {
+                    format!("{}, {} ms, redirect", status.as_u16(), millis(started))
+                });
                 let next = response
                     .headers()
                     .get(LOCATION)
@@ -592,14 +819,31 @@ impl Http {
                     }
                 }
             }
-            break response;
+            break (response, started);
         };
-        pacer.observe(response.headers());
+        let announced = Announced::parse(response.headers(), SystemTime::now());
+        pacer.observe(announced.as_ref());
         let status = response.status();
+        let headers = response.headers().clone();
+        let final_url = response.url().clone();
+        let body = self.read_body(response, &shown).await;
+        log_exchange(&current, cred, || match &body {
+            Ok(body) => answered(status, body.len(), started, announced.as_ref()),
+            Err(BodyError::TooLarge(_)) => format!(
+                "{}, refused after {} ms: the body is over {} MiB",
+                status.as_u16(),
+                millis(started),
+                MAX_BODY >> 20
+            ),
+            Err(BodyError::Transport(e)) => format!(
+                "{}, failed after {} ms reading the body: {}",
+                status.as_u16(),
+                millis(started),
+                describe(e)
+            ),
+        });
         if status.is_success() {
-            let headers = response.headers().clone();
-            let final_url = response.url().clone();
-            return match self.read_body(response, &shown).await {
+            return match body {
                 Ok(body) => Attempt::Done(Page {
                     url: final_url,
                     headers,
@@ -609,8 +853,7 @@ impl Http {
                 Err(BodyError::Transport(e)) => transport(&shown, attempt, &e),
             };
         }
-        let headers = response.headers().clone();
-        let detail = excerpt(&self.read_body(response, &shown).await.unwrap_or_default(), cred);
+        let detail = excerpt(&body.unwrap_or_default(), cred);
         let fatal = FetchError::Status {
             status: status.as_u16(),
             url: shown,
@@ -620,7 +863,7 @@ impl Http {
         if !is_transient(status) {
             return Attempt::Fail(fatal);
         }
-        let wait = server_wait(status, &headers);
+        let wait = server_wait(status, &headers, announced.as_ref());
         Attempt::Retry {
             reason: format!("HTTP {}", status.as_u16()),
             wait,
@@ -688,8 +931,10 @@ fn sensitive(value: &str) -> HeaderValue {
     v
 }
 
-fn transport(shown: &str, attempts: u32, e: &reqwest::Error) -> Attempt {
-    // reqwest's message names the URL; ours already does, without secrets.
+/// A transport error and its causes, in one line. reqwest's message names
+/// the URL as sent (a query key included); ours already names it, without
+/// secrets, so it is cut out.
+fn describe(e: &reqwest::Error) -> String {
     let mut reason = e.to_string();
     if let Some(u) = e.url() {
         reason = reason
@@ -702,6 +947,11 @@ fn transport(shown: &str, attempts: u32, e: &reqwest::Error) -> Attempt {
         reason.push_str(&s.to_string());
         source = s.source();
     }
+    reason
+}
+
+fn transport(shown: &str, attempts: u32, e: &reqwest::Error) -> Attempt {
+    let reason = describe(e);
     let fatal = FetchError::Transport {
         url: shown.to_owned(),
         attempts,
@@ -722,16 +972,13 @@ fn transport(shown: &str, attempts: u32, e: &reqwest::Error) -> Attempt {
 /// A provider never reached: one line that says what failed, why and what to
 /// try; the whole error chain goes to `-v`.
 fn unreachable(url: &Url, attempts: u32, e: &reqwest::Error) -> FetchError {
-    let mut chain = e.to_string();
+    // The whole chain is in the failure's `-v` line; the message keeps the root.
     let mut source = std::error::Error::source(e);
     let mut root = None;
     while let Some(s) = source {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
         root = Some(s.to_string());
         source = s.source();
     }
-    tracing::debug!("{}: {chain}", display_url(url));
     let host = match (url.host_str(), url.port()) {
         (Some(h), Some(p)) => format!("{h}:{p}"),
         (Some(h), None) => h.to_owned(),
@@ -751,10 +998,13 @@ pub(crate) fn is_transient(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500..=599)
 }
 
-fn server_wait(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
+fn server_wait(status: StatusCode, headers: &HeaderMap, announced: Option<&Announced>) -> Option<Duration> {
     if status == StatusCode::TOO_MANY_REQUESTS {
-        if let Some((0, reset)) = parse_ratelimit(headers) {
-            return Some(Duration::from_secs(reset + 1));
+        if let Some(reset) = announced
+            .filter(|a| a.paced && a.remaining == 0)
+            .and_then(|a| a.reset)
+        {
+            return Some(reset.saturating_add(Duration::from_secs(1)));
         }
     }
     parse_retry_after(headers, SystemTime::now())
@@ -847,16 +1097,121 @@ mod tests {
     }
 
     #[test]
-    fn ratelimit_header_of_the_hub_is_parsed() {
+    fn ratelimit_header_of_the_hub_is_parsed_with_its_policy() {
+        let now = SystemTime::now();
+        let hub = |r: &str| {
+            Announced::parse(
+                &headers(&[
+                    ("ratelimit", r),
+                    ("ratelimit-policy", "\"fixed window\";\"api\";q=500;w=300"),
+                ]),
+                now,
+            )
+        };
         assert_eq!(
-            parse_ratelimit(&headers(&[("ratelimit", "\"api\";r=499;t=293")])),
-            Some((499, 293))
+            hub("\"api\";r=499;t=293"),
+            Some(Announced {
+                remaining: 499,
+                limit: Some(500),
+                reset: Some(Duration::from_secs(293)),
+                paced: true,
+            })
         );
         assert_eq!(
-            parse_ratelimit(&headers(&[("ratelimit", "\"api\";r=0;t=55")])),
-            Some((0, 55))
+            hub("\"api\";r=0;t=55").map(|a| (a.remaining, a.reset)),
+            Some((0, Some(Duration::from_secs(55))))
         );
-        assert_eq!(parse_ratelimit(&headers(&[("ratelimit", "garbage")])), None);
+        assert_eq!(hub("garbage"), None);
+        // The policy named like the RateLimit item gives the limit.
+        let two = headers(&[
+            ("ratelimit", "\"pages\";r=7;t=20"),
+            ("ratelimit-policy", "\"api\";q=500;w=300, \"pages\";q=10;w=60"),
+        ]);
+        assert_eq!(Announced::parse(&two, now).and_then(|a| a.limit), Some(10));
+        // A stated reset is read as at most seven days.
+        let huge = headers(&[("ratelimit", "\"api\";r=0;t=18446744073709551615")]);
+        assert_eq!(
+            Announced::parse(&huge, now).and_then(|a| a.reset),
+            Some(LONGEST_STATED_WAIT)
+        );
+    }
+
+    #[test]
+    fn x_ratelimit_headers_are_read_for_the_log_but_never_pace() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let groq = headers(&[
+            ("x-ratelimit-limit-requests", "14400"),
+            ("x-ratelimit-remaining-requests", "14397"),
+            ("x-ratelimit-reset-requests", "2m59.56s"),
+            ("x-ratelimit-remaining-tokens", "5000"),
+        ]);
+        let a = Announced::parse(&groq, now).unwrap();
+        assert_eq!((a.remaining, a.limit, a.paced), (14397, Some(14400), false));
+        assert_eq!(a.reset, Some(Duration::from_secs_f64(179.56)));
+        // Seconds, Unix seconds and Unix milliseconds.
+        for (reset, secs) in [("30", 30), ("1700000042", 42), ("1700000060000", 60)] {
+            let h = headers(&[("x-ratelimit-remaining", "9"), ("x-ratelimit-reset", reset)]);
+            let a = Announced::parse(&h, now).unwrap();
+            assert_eq!(
+                (a.remaining, a.limit, a.reset),
+                (9, None, Some(Duration::from_secs(secs))),
+                "{reset}"
+            );
+        }
+        let h = headers(&[
+            ("ratelimit-remaining", "3"),
+            ("ratelimit-limit", "5"),
+            ("ratelimit-reset", "soon"),
+        ]);
+        assert_eq!(
+            Announced::parse(&h, now),
+            Some(Announced {
+                remaining: 3,
+                limit: Some(5),
+                reset: None,
+                paced: false
+            })
+        );
+        // A remaining count only in x-ratelimit-* leaves the pacer alone.
+        let mut pacer = Pacer::new(Duration::ZERO);
+        pacer.observe(Announced::parse(&groq, now).as_ref());
+        assert!(pacer.quota.is_none());
+        assert_eq!(parse_reset("250ms", now), Some(Duration::from_millis(250)));
+        assert_eq!(parse_reset("1h2m3s", now), Some(Duration::from_secs(3723)));
+        assert_eq!(parse_reset("3 minutes", now), None);
+        assert_eq!(parse_reset("", now), None);
+    }
+
+    #[test]
+    fn a_response_line_says_status_size_time_and_quota() {
+        let started = Instant::now();
+        let quota = Announced {
+            remaining: 487,
+            limit: Some(500),
+            reset: Some(Duration::from_secs(212)),
+            paced: true,
+        };
+        let line = answered(StatusCode::OK, 422_195, started, Some(&quota));
+        let (head, tail) = line.split_once(" ms").unwrap();
+        assert!(head.starts_with("200, 412.3 KiB, "), "{line}");
+        assert_eq!(tail, ", quota 487/500, reset 212 s");
+        let no_limit = Announced {
+            limit: None,
+            reset: None,
+            ..quota
+        };
+        assert!(answered(StatusCode::OK, 10, started, Some(&no_limit)).ends_with(" ms, quota 487 left"));
+        assert!(answered(StatusCode::SERVICE_UNAVAILABLE, 0, started, None).starts_with("503, 0 B, "));
+    }
+
+    #[test]
+    fn shortened_urls_end_in_an_ellipsis_and_keep_their_length() {
+        let url = "huggingface.co/api/models?limit=100&sort=downloads&expand%5B%5D=pipeline_tag";
+        assert_eq!(shorten(url, 200), url);
+        let cut = shorten(url, 40);
+        assert_eq!(cut.chars().count(), 40);
+        assert_eq!(cut, "huggingface.co/api/models?limit=100&sor…");
+        assert_eq!(shorten("é".repeat(10).as_str(), 4), "ééé…");
     }
 
     #[test]

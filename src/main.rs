@@ -34,7 +34,8 @@ fn main() -> ExitCode {
     let code = match Config::from_cli(cli, &ProcessEnv) {
         Ok(config) => {
             // Log lines are printed through the bars (see `Progress::log_writer`).
-            let progress = Progress::new(config.shows_progress());
+            let progress =
+                Progress::new(config.shows_progress(), config.writes_data_to_stdout()).with_colour(color);
             init_logging(verbose, color, &progress);
             commands::execute(config, &progress)
         }
@@ -61,10 +62,12 @@ fn tune_allocator() {
 }
 
 fn init_logging(verbose: u8, color: bool, progress: &Progress) {
+    // -vv: every crate's debug lines, and this one's trace level, at which
+    // its request lines show whole URLs even on a terminal.
     let default = match verbose {
         0 => "catalog=warn",
         1 => "catalog=debug",
-        _ => "debug",
+        _ => "debug,catalog=trace",
     };
     let filter = if verbose == 0 {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))

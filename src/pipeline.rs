@@ -22,9 +22,9 @@ use crate::filter::Filter;
 use crate::harvest::{harvest, Delivery, HarvestOptions, Outcome, Start, Status, Target};
 use crate::http::{display_url, Http, RetryPolicy};
 use crate::output::RecordWriter;
-use crate::progress::Progress;
+use crate::progress::{End, Progress};
 use crate::record::{CompactString, Record, Timestamp};
-use crate::term::human_age;
+use crate::term::{count, human_age};
 
 /// What the engine runs: built complete by [`crate::config`], presentation
 /// aside.
@@ -96,6 +96,36 @@ fn deliveries_in_flight(page_size: Option<u64>) -> usize {
 /// What a consumer writes records to (nothing for `count`).
 pub(crate) type Output = Option<RecordWriter<Box<dyn crate::output::Finish + Send>>>;
 
+/// Where the consumer hands the records that pass the filter, in output
+/// order: a writer ([`Output`]), or a command that keeps some of them (`ls`
+/// sorts them, `show` looks for one).
+pub(crate) trait Sink: Send + 'static {
+    /// Takes one record.
+    ///
+    /// # Errors
+    /// An error of the output; it ends the run.
+    fn put(&mut self, r: &Record) -> io::Result<()>;
+
+    /// Whether records are wanted at all: without them (`count` with no
+    /// filter) a cached entry is counted from its header, not read.
+    fn wants_records(&self) -> bool {
+        true
+    }
+}
+
+impl Sink for Output {
+    fn put(&mut self, r: &Record) -> io::Result<()> {
+        match self {
+            Some(w) => w.write(r),
+            None => Ok(()),
+        }
+    }
+
+    fn wants_records(&self) -> bool {
+        self.is_some()
+    }
+}
+
 enum Msg {
     Page(Delivery),
     Done { ok: bool, pages: u64 },
@@ -153,6 +183,18 @@ pub(crate) async fn run(
     progress: &Progress,
     output: Output,
 ) -> anyhow::Result<(Vec<Outcome>, Output)> {
+    run_into(cfg, progress, output).await
+}
+
+/// [`run`] into any [`Sink`].
+///
+/// # Errors
+/// See [`run`].
+pub(crate) async fn run_into<S: Sink>(
+    cfg: &Run,
+    progress: &Progress,
+    output: S,
+) -> anyhow::Result<(Vec<Outcome>, S)> {
     let http = Http::new(cfg.policy).context("starting the HTTP client")?;
     let cache = cfg.cache.cache.clone();
     // Harvests start in output order, at most `jobs` at a time: the one the
@@ -183,6 +225,13 @@ pub(crate) async fn run(
                 start,
                 live,
             } => {
+                if let Some(cp) = &live.resume {
+                    progress.println(&format!(
+                        "{name}: resumed from page {} ({})",
+                        cp.pages + 1,
+                        count(cp.models, "model", "models")
+                    ));
+                }
                 let (tx, rx) = mpsc::channel(deliveries_in_flight(target.page_size(&opts)));
                 let bar = progress.bar(&name, target.limit(&opts));
                 jobs.push(Job {
@@ -219,13 +268,23 @@ pub(crate) async fn run(
                             o
                         }
                     };
+                    // The bar shows the harvest, not the writer's queue: it
+                    // ends now, even when the writer is still busy with an
+                    // earlier provider. A closed channel means the consumer
+                    // went away (closed pipe, stopped run) and cut it short.
+                    bar.end(if outcome.failed() {
+                        End::Failed
+                    } else if tx.is_closed() {
+                        End::Stopped
+                    } else {
+                        End::Done
+                    });
                     let _ = tx
                         .send(Msg::Done {
                             ok: !outcome.failed(),
                             pages: outcome.pages,
                         })
                         .await;
-                    bar.finish(if outcome.failed() { "failed" } else { "done" });
                     outcome
                 }))));
             }
@@ -316,11 +375,15 @@ struct Pending {
     limit: Option<u64>,
 }
 
-fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Plan> {
-    let cc = &cfg.cache;
-    let name = target.spec.name.as_str();
+/// The options `target` is harvested with under `cfg`, the key of its cache
+/// entry (and checkpoint), and whether the harvest is incremental.
+fn harvest_key(cfg: &Run, target: &Target) -> (HarvestOptions, Key, bool) {
     let mut opts = cfg.harvest.clone();
-    let incremental_sort = target.spec.shape.incremental_sort().filter(|_| cc.incremental);
+    let incremental_sort = target
+        .spec
+        .shape
+        .incremental_sort()
+        .filter(|_| cfg.cache.incremental);
     let incremental = incremental_sort.is_some();
     if let Some(sort) = incremental_sort {
         opts.hub.sort = Some(sort.into());
@@ -331,6 +394,72 @@ fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Pla
         target.page_size(&opts),
         &opts.hub,
     );
+    (opts, key, incremental)
+}
+
+/// Where the checkpoints of a run's paged harvests are: taken before the
+/// run starts, so that once it is interrupted it can say what `--resume`
+/// continues.
+#[derive(Debug)]
+pub(crate) struct Resumable {
+    /// The cache (`None` with `--no-cache`).
+    pub(crate) cache: Option<Cache>,
+    /// Each paged harvest: provider, key, whether its records keep `raw`.
+    harvests: Vec<(String, Key, bool)>,
+    /// Some harvest is incremental (it is run again, not resumed).
+    pub(crate) incremental: bool,
+    /// The run's keys, which a command line to print must not hold.
+    pub(crate) secrets: Vec<crate::http::Secret>,
+}
+
+impl Resumable {
+    /// The paged harvests `cfg` would run.
+    pub(crate) fn of(cfg: &Run) -> Resumable {
+        let mut r = Resumable {
+            cache: cfg.cache.cache.clone(),
+            harvests: Vec::new(),
+            incremental: false,
+            secrets: Vec::new(),
+        };
+        for selected in &cfg.providers {
+            let Selected::Fetch(target) = selected else {
+                continue;
+            };
+            if let Some(c) = &target.credential {
+                r.secrets.push(c.key.clone());
+            }
+            // Offline, nothing is harvested (a checkpoint there is an older
+            // run's, and --resume does not go with --offline).
+            if cfg.cache.offline || target.spec.paging == crate::providers::Paging::None {
+                continue;
+            }
+            let (opts, key, incremental) = harvest_key(cfg, target);
+            r.incremental |= incremental;
+            r.harvests.push((target.spec.name.clone(), key, opts.raw));
+        }
+        r
+    }
+
+    /// The checkpoints in the cache now that `--resume` would continue, in
+    /// the run's provider order.
+    pub(crate) fn kept(&self) -> Vec<(String, Checkpoint)> {
+        let Some(cache) = &self.cache else {
+            return Vec::new();
+        };
+        self.harvests
+            .iter()
+            .filter_map(|(name, key, raw)| {
+                let cp = cache.checkpoint(name, key).filter(|cp| cp.raw == *raw)?;
+                Some((name.clone(), cp))
+            })
+            .collect()
+    }
+}
+
+fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Plan> {
+    let cc = &cfg.cache;
+    let name = target.spec.name.as_str();
+    let (opts, key, incremental) = harvest_key(cfg, target);
     let entry = cache
         .and_then(|c| c.lookup(name, &key))
         .filter(|e| !opts.raw || e.header.raw);
@@ -455,33 +584,36 @@ fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Pla
 }
 
 /// Writes the records that pass the filter, and counts them.
-struct Emitter<'a> {
-    output: Output,
+struct Emitter<'a, S> {
+    output: S,
     filter: Option<&'a Filter>,
     passed: u64,
 }
 
-impl Emitter<'_> {
+impl<S: Sink> Emitter<'_, S> {
     fn emit(&mut self, r: &Record) -> io::Result<()> {
         if self.filter.is_none_or(|f| f.matches(r)) {
             self.passed += 1;
-            if let Some(o) = self.output.as_mut() {
-                o.write(r)?;
-            }
+            self.output.put(r)?;
         }
         Ok(())
     }
 
     /// Whether records must be read at all (to write or to count them).
     fn reads(&self) -> bool {
-        self.output.is_some() || self.filter.is_some()
+        self.output.wants_records() || self.filter.is_some()
     }
 }
 
 /// Writes a cache entry's records to the output. The outer error is the
 /// output's (it ends the run); the inner one is the entry's (a damaged line:
 /// it fails only this provider).
-fn serve(c: &Cache, entry: &Entry, raw: bool, out: &mut Emitter<'_>) -> io::Result<Result<(), String>> {
+fn serve<S: Sink>(
+    c: &Cache,
+    entry: &Entry,
+    raw: bool,
+    out: &mut Emitter<'_, S>,
+) -> io::Result<Result<(), String>> {
     let mut written: Option<io::Error> = None;
     let read = c.read(entry, raw, |r| {
         out.emit(&r).map_err(|e| {
@@ -497,13 +629,13 @@ fn serve(c: &Cache, entry: &Entry, raw: bool, out: &mut Emitter<'_>) -> io::Resu
 }
 
 /// The consumer: runs on a blocking thread, in selection order.
-fn consume(
+fn consume<S: Sink>(
     jobs: Vec<Job>,
     cache: Option<&Cache>,
     raw: bool,
     filter: Option<&Filter>,
-    output: Output,
-) -> anyhow::Result<(Vec<Served>, Output)> {
+    output: S,
+) -> anyhow::Result<(Vec<Served>, S)> {
     let mut served = Vec::with_capacity(jobs.len());
     let mut out = Emitter {
         output,
@@ -547,13 +679,13 @@ fn consume(
     Ok((served, out.output))
 }
 
-fn consume_live(
+fn consume_live<S: Sink>(
     name: &str,
     key: &Key,
     live: Live,
     cache: Option<&Cache>,
     raw: bool,
-    out: &mut Emitter<'_>,
+    out: &mut Emitter<'_, S>,
 ) -> anyhow::Result<Served> {
     let Live {
         mut rx,

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::harvest::{Outcome, Status};
-use crate::term::{count, sanitize};
+use crate::term::{count, paint, sanitize, Tone};
 
 /// How a run ended; [`ExitCode::code`] is the number the process exits with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,26 +84,34 @@ impl Report {
             .sum()
     }
 
-    /// One summary line per provider (for stderr).
-    pub(crate) fn summary_lines(&self) -> Vec<String> {
+    /// One summary line per provider (for stderr); with `colour`, each
+    /// provider's name in the colour of how it ended.
+    pub(crate) fn summary_lines(&self, colour: bool) -> Vec<String> {
         let width = self.outcomes.iter().map(|o| o.provider.len()).max().unwrap_or(0);
         self.outcomes
             .iter()
             .map(|o| {
-                let mut line = format!("{:width$}  ", o.provider);
+                let mut line = String::new();
                 let done = format!(
                     "{}, {}, {:.1} s",
                     count(o.models, "model", "models"),
                     count(o.pages, "page", "pages"),
                     o.elapsed.as_secs_f64()
                 );
-                match &o.status {
-                    Status::Ok => line.push_str(&done),
-                    Status::Skipped { .. } => line.push_str(&skip_reason(&o.status)),
+                let tone = match &o.status {
+                    Status::Ok => {
+                        line.push_str(&done);
+                        Tone::Good
+                    }
+                    Status::Skipped { .. } => {
+                        line.push_str(&skip_reason(&o.status));
+                        Tone::Warn
+                    }
                     Status::Failed(e) => {
                         let _ = write!(line, "failed after {done}: {e}");
+                        Tone::Bad
                     }
-                }
+                };
                 if let Some(note) = &o.note {
                     let _ = write!(line, " [{note}]");
                 }
@@ -117,21 +125,35 @@ impl Report {
                 if o.duplicates > 0 {
                     let _ = write!(line, " ({} duplicate ids dropped)", o.duplicates);
                 }
-                sanitize(&line)
+                // Sanitized before painting: the colour codes are ours.
+                let name = format!("{:width$}", sanitize(&o.provider));
+                format!("{}  {}", paint(colour, tone, &name), sanitize(&line))
             })
             .collect()
     }
 }
 
 impl Report {
-    /// `total 1,234 models from 3 providers → DEST`: what the run wrote.
+    /// `total 1,234 models from 3 providers → DEST`: the models of the
+    /// providers that succeeded, the same total `count` gives; the records a
+    /// failed provider handed on before it failed are named apart.
     pub(crate) fn total_line(&self, dest: &str) -> String {
-        let providers = self.outcomes.iter().filter(|o| o.models > 0).count() as u64;
-        sanitize(&format!(
-            "total {} from {} → {dest}",
-            count(self.total(), "model", "models"),
+        let ok = || self.outcomes.iter().filter(|o| matches!(o.status, Status::Ok));
+        let providers = ok().filter(|o| o.models > 0).count() as u64;
+        let mut line = format!(
+            "total {} from {}",
+            count(self.total_ok(), "model", "models"),
             count(providers, "provider", "providers")
-        ))
+        );
+        let partial = self.total() - self.total_ok();
+        if partial > 0 {
+            let _ = write!(
+                line,
+                ", and {} from failed providers",
+                count(partial, "model", "models")
+            );
+        }
+        sanitize(&format!("{line} → {dest}"))
     }
 }
 

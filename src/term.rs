@@ -45,42 +45,132 @@ fn is_format(c: char) -> bool {
 /// Writes a line for people on stderr. A closed or broken stderr is ignored:
 /// the data on stdout or in `-o` matters more than a message nobody reads,
 /// and `eprintln!` would panic there.
+///
+/// The line and its newline go in one write: another process writing to
+/// the same terminal (`| head`) can then put its lines before or after it,
+/// never inside it.
 pub(crate) fn say(line: &str) {
-    let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{line}");
+    let mut text = String::with_capacity(line.len() + 1);
+    text.push_str(line);
+    text.push('\n');
+    let _ = io::stderr().lock().write_all(text.as_bytes());
 }
 
-/// Aligns rows into columns two spaces apart; `right[i]` right-aligns column
-/// `i`; the last column is left as it is. Control characters are neutralized
-/// and trailing spaces trimmed.
+/// Aligns rows into columns two spaces apart for stdout; `right[i]`
+/// right-aligns column `i`. On a terminal the table is fitted to its width
+/// (see [`layout`]); into a pipe or a file nothing is cut, as scripts read
+/// every byte.
 pub(crate) fn table(rows: &[Vec<String>], right: &[bool]) -> String {
+    layout(rows, right, size(Stream::Stdout).map(|s| s.cols))
+}
+
+/// The narrowest a free-text column is cut to before the next one is (a
+/// cut name must still be recognizable).
+const MIN_CUT: usize = 8;
+
+/// Aligns rows into columns two spaces apart; `right[i]` right-aligns column
+/// `i`; the last column is not padded. Control characters are neutralized,
+/// widths are display columns (a CJK character takes two), and trailing
+/// spaces are trimmed.
+///
+/// With `width`, no line is wider: the last column is cut first (down to
+/// [`MIN_CUT`]), then whichever left-aligned column is widest, one column at
+/// a time, each cut cell ending with `…`. Right-aligned columns are numbers
+/// and are never cut (a cut number reads as another number). A table that is
+/// still too wide (a terminal a few columns wide) has its lines cut.
+pub(crate) fn layout(rows: &[Vec<String>], right: &[bool], width: Option<usize>) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| sanitize(c)).collect())
+        .collect();
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols.saturating_sub(1))
+    let mut widths: Vec<usize> = (0..cols)
         .map(|i| {
             rows.iter()
                 .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count())
+                .map(|c| text_width(c))
                 .max()
                 .unwrap_or(0)
         })
         .collect();
+    let is_right = |i: usize| right.get(i).copied().unwrap_or(false);
+    if let Some(width) = width {
+        let total = widths.iter().sum::<usize>() + 2 * cols.saturating_sub(1);
+        let mut excess = total.saturating_sub(width);
+        if let Some(last) = cols.checked_sub(1).filter(|&i| !is_right(i)) {
+            let cut = excess.min(widths[last].saturating_sub(MIN_CUT));
+            widths[last] -= cut;
+            excess -= cut;
+        }
+        while excess > 0 {
+            // The widest free-text column gives one column; among equals the
+            // rightmost, so the leading columns (provider) stay whole longest.
+            let Some(i) = (0..cols)
+                .filter(|&i| !is_right(i) && widths[i] > MIN_CUT)
+                .max_by_key(|&i| (widths[i], i))
+            else {
+                break;
+            };
+            widths[i] -= 1;
+            excess -= 1;
+        }
+    }
     let mut out = String::new();
-    for row in rows {
+    for row in &rows {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             if i > 0 {
                 line.push_str("  ");
             }
-            match widths.get(i) {
-                Some(&w) if right.get(i).copied().unwrap_or(false) => line.push_str(&format!("{cell:>w$}")),
-                Some(&w) => line.push_str(&format!("{cell:<w$}")),
-                None => line.push_str(cell),
+            let w = widths[i];
+            let cell = cut(cell, w);
+            let pad = " ".repeat(w.saturating_sub(text_width(&cell)));
+            if is_right(i) {
+                line.push_str(&pad);
+                line.push_str(&cell);
+            } else {
+                line.push_str(&cell);
+                if i + 1 < row.len() {
+                    line.push_str(&pad);
+                }
             }
         }
-        out.push_str(&sanitize(line.trim_end()));
+        let line = line.trim_end();
+        match width {
+            Some(w) => out.push_str(&cut(line, w)),
+            None => out.push_str(line),
+        }
         out.push('\n');
     }
     out
+}
+
+/// Display columns `text` takes on a terminal.
+pub(crate) fn text_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` in at most `width` display columns: as it is when it fits, else
+/// cut and ending with `…`.
+pub(crate) fn cut(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
+    if text_width(text) <= width {
+        return text.into();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        // One column is kept for the ellipsis.
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out.into()
 }
 
 /// What a summary command (`count`, `providers`, `cache ls`) has to say, built
@@ -115,14 +205,12 @@ impl Summary {
 
 /// A terminal's size in columns and rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code, reason = "its users (bars, tables) come in the next commits")]
 pub(crate) struct Size {
     pub(crate) cols: usize,
     pub(crate) rows: usize,
 }
 
 /// Which stream a size is asked of.
-#[allow(dead_code, reason = "its users (bars, tables) come in the next commits")]
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Stream {
     Stdout,
@@ -133,7 +221,6 @@ pub(crate) enum Stream {
 /// `COLUMNS`/`LINES` override what the terminal says (as for `ls`), so a
 /// script can ask for a given width.
 #[must_use]
-#[allow(dead_code, reason = "its users (bars, tables) come in the next commits")]
 pub(crate) fn size(stream: Stream) -> Option<Size> {
     use std::io::IsTerminal;
     let is_tty = match stream {
@@ -157,7 +244,6 @@ pub(crate) fn size(stream: Stream) -> Option<Size> {
 }
 
 #[cfg(unix)]
-#[allow(dead_code, reason = "its users (bars, tables) come in the next commits")]
 fn window_size(stream: Stream) -> Option<Size> {
     let fd = match stream {
         Stream::Stdout => libc::STDOUT_FILENO,
@@ -176,6 +262,31 @@ fn window_size(stream: Stream) -> Option<Size> {
 #[cfg(not(unix))]
 fn window_size(_: Stream) -> Option<Size> {
     None
+}
+
+/// What a coloured piece of text says.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Tone {
+    /// Done as asked.
+    Good,
+    /// Failed.
+    Bad,
+    /// Not done, for a reason the user can act on (a missing key).
+    Warn,
+}
+
+/// `text` in the colour of `tone` when `on` (SGR codes every terminal
+/// knows: green, red, yellow); `text` as it is otherwise.
+pub(crate) fn paint(on: bool, tone: Tone, text: &str) -> String {
+    if !on {
+        return text.to_owned();
+    }
+    let code = match tone {
+        Tone::Good => "32",
+        Tone::Bad => "31",
+        Tone::Warn => "33",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
 }
 
 /// Levenshtein distance, for did-you-mean suggestions.
@@ -251,6 +362,82 @@ mod tests {
             "a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}e"
         );
         assert_eq!(sanitize("Zürich 東京 🙂"), "Zürich 東京 🙂");
+    }
+
+    fn rows(rows: &[&[&str]]) -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_table_fits_the_width_by_cutting_the_last_then_the_widest_text_column() {
+        let t = rows(&[
+            &["provider", "id", "context", "capabilities"],
+            &[
+                "openrouter",
+                "meta-llama/llama-3.3-70b-instruct",
+                "131072",
+                "tools,structured_outputs,json_mode",
+            ],
+            &["hug", "Qwen/Qwen3-0.6B", "-", "-"],
+        ]);
+        let right = [false, false, true];
+        // 10 + 33 + 7 + 34 + 3 gaps of 2 = 90 columns, as they are.
+        let whole = layout(&t, &right, None);
+        assert_eq!(
+            whole.lines().nth(1).unwrap(),
+            "openrouter  meta-llama/llama-3.3-70b-instruct   131072  tools,structured_outputs,json_mode"
+        );
+        let fitted = layout(&t, &right, Some(60));
+        let lines: Vec<&str> = fitted.lines().collect();
+        // 30 columns too many: the last column gave 26 (down to 8), then
+        // the id, the widest left, the other 4; the numbers stay whole.
+        assert_eq!(
+            lines,
+            [
+                "provider    id                             context  capabil…",
+                "openrouter  meta-llama/llama-3.3-70b-ins…   131072  tools,s…",
+                "hug         Qwen/Qwen3-0.6B                      -  -",
+            ]
+        );
+        for line in &lines {
+            assert!(text_width(line) <= 60, "{line:?}");
+        }
+        let narrow = layout(&t, &right, Some(40));
+        let lines: Vec<&str> = narrow.lines().collect();
+        // The id shrank to the provider's width, and then by one more.
+        assert_eq!(lines[1], "openrouter  meta-lla…   131072  tools,s…");
+        assert!(lines.iter().all(|l| text_width(l) <= 40), "{narrow}");
+    }
+
+    #[test]
+    fn numbers_are_never_cut_and_a_hopelessly_narrow_table_has_its_lines_cut() {
+        let t = rows(&[
+            &["id", "downloads", "likes"],
+            &["a-long-model-name", "123456789", "42"],
+        ]);
+        let fitted = layout(&t, &[false, true, true], Some(20));
+        let lines: Vec<&str> = fitted.lines().collect();
+        assert_eq!(lines[1], "a-long-…  123456789…");
+        assert!(lines.iter().all(|l| text_width(l) == 20), "{fitted}");
+    }
+
+    #[test]
+    fn wide_characters_count_two_columns() {
+        let t = rows(&[&["id", "name"], &["x", "東京東京東京東京東京"]]);
+        let fitted = layout(&t, &[], Some(14));
+        let line = fitted.lines().nth(1).unwrap();
+        assert_eq!(line, "x   東京東京…");
+        assert!(text_width(line) <= 14);
+        // Without a width nothing is cut.
+        assert!(layout(&t, &[], None).contains("東京東京東京東京東京"));
+    }
+
+    #[test]
+    fn cells_are_sanitized_before_they_are_measured() {
+        let t = rows(&[&["a\u{1b}[31m", "b"], &["c", "d"]]);
+        assert_eq!(layout(&t, &[], None), "a\u{FFFD}[31m  b\nc       d\n");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub async fn run(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report
         sink.commit()?;
     }
     if cfg.show.summary {
-        for line in report.summary_lines() {
+        for line in report.summary_lines(progress.colour()) {
             progress.println(&line);
         }
         if kept.is_none() {

@@ -7,7 +7,10 @@ mod count;
 mod diff;
 mod docs;
 pub mod fetch;
+mod interrupt;
+mod ls;
 mod providers;
+mod show;
 pub mod snapshot;
 
 pub use docs::{complete_if_asked, COMPLETE_VAR};
@@ -31,6 +34,8 @@ pub async fn run(config: Config, progress: &Progress) -> anyhow::Result<ExitCode
     match config {
         Config::Fetch(cfg) => fetch::run(cfg, progress).await.map(|r| r.exit_code()),
         Config::Count(cfg) => count::run(cfg, progress).await.map(|r| r.exit_code()),
+        Config::Ls(cfg) => ls::run(cfg, progress).await.map(|r| r.exit_code()),
+        Config::Show(cfg) => show::run(cfg, progress).await.map(|r| r.exit_code()),
         Config::Snapshot(cfg) => snapshot::run(cfg, progress).await.map(|r| r.report.exit_code()),
         Config::Providers(cfg) => providers::run(&cfg).map(|()| ExitCode::Ok),
         Config::Diff(cfg) => diff::run(&cfg),
@@ -54,6 +59,7 @@ pub fn execute(config: Config, progress: &Progress) -> ExitCode {
             return ExitCode::Runtime;
         }
     };
+    let stop = interrupt::Stop::of(&config);
     let result = runtime.block_on(async {
         tokio::select! {
             r = run(config, progress) => Ok(r),
@@ -66,9 +72,10 @@ pub fn execute(config: Config, progress: &Progress) -> ExitCode {
     match result {
         Err((code, what)) => {
             progress.clear();
-            say(&format!(
-                "{what}: stopped; the unfinished output was removed and any previous file kept (with the cache on, --resume continues a paged harvest)"
-            ));
+            let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+            for line in stop.lines(what, &args) {
+                say(&line);
+            }
             code
         }
         Ok(Ok(code)) => code,

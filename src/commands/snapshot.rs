@@ -107,7 +107,7 @@ pub async fn run(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<Sna
             progress.println(line);
         }
     };
-    for line in report.summary_lines() {
+    for line in report.summary_lines(progress.colour()) {
         say(&line);
     }
     if report.failed() {

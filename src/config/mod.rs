@@ -14,14 +14,18 @@ use clap::ValueEnum as _;
 pub use settings::{Defaults, Settings};
 
 use crate::cache::{parse_duration, Cache};
-use crate::cli::{self, CacheArgs, Cli, DiffFormat, DisplayArgs, Modes, Records, Selection, SummaryFormat};
+use crate::cli::{
+    self, CacheArgs, Cli, DiffFormat, DisplayArgs, ListFormat, Modes, Records, Selection, SortKey,
+    SummaryFormat,
+};
 use crate::error::UsageError;
 use crate::filter::{parse_fields, Filter};
 use crate::harvest::{HarvestOptions, Target};
 use crate::http::RetryPolicy;
 use crate::output::{Destination, Format};
 use crate::pipeline::{CacheConfig, Run, Selected};
-use crate::providers::HubFilters;
+use crate::providers::{HubFilters, ProviderSpec};
+use crate::term::sanitize;
 
 /// A validated command.
 #[derive(Debug)]
@@ -30,6 +34,10 @@ pub enum Config {
     Fetch(FetchConfig),
     /// `catalog count`.
     Count(CountConfig),
+    /// `catalog ls`.
+    Ls(LsConfig),
+    /// `catalog show`.
+    Show(ShowConfig),
     /// `catalog providers`.
     Providers(ProvidersConfig),
     /// `catalog snapshot`.
@@ -93,6 +101,41 @@ pub struct CountConfig {
     /// What stderr shows.
     pub show: Show,
     /// Output format.
+    pub format: SummaryFormat,
+}
+
+/// `catalog ls`, validated.
+#[derive(Debug)]
+pub struct LsConfig {
+    /// The harvest.
+    pub run: Run,
+    /// What stderr shows.
+    pub show: Show,
+    /// `None` for the table, else the records in this format.
+    pub format: Option<Format>,
+    /// Columns (or fields written), in order; `None`: the default columns,
+    /// or every field.
+    pub fields: Option<Vec<crate::record::Field>>,
+    /// Row order (`None`: as harvested).
+    pub sort: Option<SortKey>,
+    /// The sort's own direction turned around.
+    pub reverse: bool,
+    /// At most this many models.
+    pub rows: Option<u64>,
+}
+
+/// `catalog show`, validated.
+#[derive(Debug)]
+pub struct ShowConfig {
+    /// The harvest of the model's provider.
+    pub run: Run,
+    /// What stderr shows.
+    pub show: Show,
+    /// The provider's table name.
+    pub provider: String,
+    /// The model id, as the provider writes it.
+    pub id: String,
+    /// Field lines or JSON.
     pub format: SummaryFormat,
 }
 
@@ -174,6 +217,8 @@ impl Config {
         match cli.command {
             cli::Command::Fetch(a) => fetch(a, settings, env).map(Config::Fetch),
             cli::Command::Count(a) => count(a, settings, env).map(Config::Count),
+            cli::Command::Ls(a) => ls(a, settings, env).map(Config::Ls),
+            cli::Command::Show(a) => show(a, settings, env).map(Config::Show),
             cli::Command::Snapshot(a) => snapshot(a, settings, env).map(Config::Snapshot),
             cli::Command::Diff(a) => diff(a).map(Config::Diff),
             cli::Command::Providers(a) => providers(a, settings, env).map(Config::Providers),
@@ -200,9 +245,18 @@ impl Config {
         match self {
             Config::Fetch(f) => f.show.progress,
             Config::Count(c) => c.show.progress,
+            Config::Ls(l) => l.show.progress,
+            Config::Show(s) => s.show.progress,
             Config::Snapshot(s) => s.show.progress,
             _ => false,
         }
+    }
+
+    /// Whether the command writes its data to stdout while it harvests
+    /// (`count` writes its table after the bars are gone).
+    #[must_use]
+    pub fn writes_data_to_stdout(&self) -> bool {
+        matches!(self, Config::Fetch(f) if matches!(f.destination, Destination::Stdout))
     }
 }
 
@@ -254,8 +308,7 @@ fn count(a: cli::CountArgs, settings: &Settings, env: &dyn Env) -> Result<CountC
         display: &a.display,
         raw: false,
     };
-    // Counts are cheap to be an hour old; fetch and snapshot always ask.
-    let (run, mut show) = harvest_args(&common, Some(Duration::from_secs(3600)), settings, env)?;
+    let (run, mut show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     // The counts on stdout are the summary.
     show.summary = false;
     Ok(CountConfig {
@@ -263,6 +316,104 @@ fn count(a: cli::CountArgs, settings: &Settings, env: &dyn Env) -> Result<CountC
         show,
         format: a.format,
     })
+}
+
+/// How old a cached harvest `count`, `ls` and `show` answer from: looking
+/// is cheap to be an hour old; fetch and snapshot always ask.
+const BROWSE_MAX_AGE: Duration = Duration::from_secs(3600);
+
+fn ls(a: cli::LsArgs, settings: &Settings, env: &dyn Env) -> Result<LsConfig, UsageError> {
+    let fields = parse_fields(&a.fields).map_err(UsageError::new)?;
+    let common = Common {
+        selection: &a.selection,
+        harvest: &a.harvest,
+        records: &a.select,
+        cache: &a.cache,
+        modes: None,
+        display: &a.display,
+        raw: false,
+    };
+    let (run, show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
+    Ok(LsConfig {
+        run,
+        show,
+        format: match a.format {
+            ListFormat::Table => None,
+            ListFormat::Json => Some(Format::Json),
+            ListFormat::Ndjson => Some(Format::Ndjson),
+            ListFormat::Csv => Some(Format::Csv),
+        },
+        fields,
+        sort: a.order,
+        reverse: a.reverse,
+        rows: a.rows,
+    })
+}
+
+fn show(a: cli::ShowArgs, settings: &Settings, env: &dyn Env) -> Result<ShowConfig, UsageError> {
+    let model = a.model.trim();
+    let (spec, id) = match &a.provider {
+        Some(name) => (select::find(name, &settings.table)?, model),
+        None => split_model(model, settings)?,
+    };
+    if id.is_empty() {
+        return Err(UsageError::new(format!(
+            "{} names no model: write PROVIDER/ID, e.g. openrouter/openai/gpt-4o",
+            sanitize(&format!("{model:?}"))
+        )));
+    }
+    let selection = Selection {
+        providers: vec![spec.name.clone()],
+        all: false,
+    };
+    let mut harvest = a.harvest;
+    // The Hub lists its 50,000 models 100 a page, half a second apart
+    // without a key; its search finds the one model in one request. A Hub
+    // filter or a --limit given asks for that listing instead.
+    if spec.shape.takes_hub_filters()
+        && harvest.search.is_none()
+        && harvest.author.is_none()
+        && harvest.pipeline_tag.is_none()
+        && harvest.limit.is_none()
+    {
+        harvest.search = Some(id.to_owned());
+    }
+    let common = Common {
+        selection: &selection,
+        harvest: &harvest,
+        records: &Records { filter: Vec::new() },
+        cache: &a.cache,
+        modes: None,
+        display: &a.display,
+        raw: a.raw,
+    };
+    let (run, show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
+    Ok(ShowConfig {
+        run,
+        show,
+        provider: spec.name.clone(),
+        id: id.to_owned(),
+        format: a.format,
+    })
+}
+
+/// `PROVIDER/ID`: the provider is the part before the first `/` (ids have
+/// slashes of their own: `hug/meta-llama/Llama-3.3-70B-Instruct`).
+fn split_model<'a, 's>(
+    model: &'a str,
+    settings: &'s Settings,
+) -> Result<(&'s ProviderSpec, &'a str), UsageError> {
+    let usage = "write PROVIDER/ID (e.g. openrouter/openai/gpt-4o), or the id alone with -p NAME";
+    let Some((head, id)) = model.split_once('/') else {
+        return Err(UsageError::new(format!(
+            "{} names no provider: {usage}",
+            sanitize(&format!("{model:?}"))
+        )));
+    };
+    match select::find(head, &settings.table) {
+        Ok(spec) => Ok((spec, id.trim())),
+        Err(e) => Err(UsageError::new(format!("{}; {usage}", sanitize(&e.to_string())))),
+    }
 }
 
 fn snapshot(a: cli::SnapshotArgs, settings: &Settings, env: &dyn Env) -> Result<SnapshotConfig, UsageError> {
@@ -716,6 +867,54 @@ mod tests {
             "{err}"
         );
         assert!(config(&["fetch", "-p", "hug", "--max-wait", "1"], &[]).is_ok());
+    }
+
+    #[test]
+    fn show_takes_the_provider_from_before_the_first_slash_and_searches_the_hub_for_the_id() {
+        let Config::Show(s) = config(&["show", "hf/meta-llama/Llama-3.3-70B-Instruct"], &[]).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(
+            (s.provider.as_str(), s.id.as_str()),
+            ("hug", "meta-llama/Llama-3.3-70B-Instruct")
+        );
+        assert_eq!(
+            s.run.harvest.hub.search.as_deref(),
+            Some("meta-llama/Llama-3.3-70B-Instruct")
+        );
+        // With -p the whole argument is the id, a provider's name in it or not.
+        let Config::Show(s) = config(&["show", "-p", "openrouter", "google/gemini-2.5-pro"], &[]).unwrap()
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            (s.provider.as_str(), s.id.as_str()),
+            ("openrouter", "google/gemini-2.5-pro")
+        );
+        assert_eq!(s.run.harvest.hub.search, None, "only the Hub is searched");
+        let err = config(&["show", "google/gemini-2.5-pro"], &[])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "google needs an API key to list its models: set GEMINI_API_KEY or GOOGLE_API_KEY"
+        );
+        let err = config(&["show", "opnerouter/x"], &[]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("unknown provider \"opnerouter\" (did you mean openrouter?)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ls_refuses_an_unknown_field_and_names_the_fields() {
+        let err = config(&["ls", "-p", "hug", "--fields", "id,prize"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("--fields: unknown field \"prize\"; fields are provider, id,"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -232,6 +232,26 @@ impl Unit {
         }
     }
 
+    /// What one price in this unit buys, for people: a price `p` is
+    /// `p USD per <this>`.
+    #[must_use]
+    pub const fn per(self) -> &'static str {
+        match self {
+            Unit::ImageInput => "input image",
+            Unit::ImageOutput => "generated image",
+            Unit::ImageOutputTokens => "1M generated image tokens",
+            Unit::AudioInput => "1M input audio tokens",
+            Unit::AudioOutput => "1M generated audio tokens",
+            Unit::AudioCacheRead => "1M cached input audio tokens read",
+            Unit::AudioMinute => "minute of input audio",
+            Unit::Characters => "1M characters",
+            Unit::CacheWrite1h => "1M tokens written to a prompt cache kept for an hour",
+            Unit::Reasoning => "1M internal reasoning tokens",
+            Unit::WebSearch => "web search",
+            Unit::Request => "request",
+        }
+    }
+
     /// The unit named `name`.
     #[must_use]
     pub fn parse(name: &str) -> Option<Unit> {

@@ -369,3 +369,57 @@ async fn the_summary_ends_with_the_total_and_where_it_went_in_words_that_agree()
         "total 1 model from 1 provider → stdout"
     );
 }
+
+#[test]
+fn fetch_and_count_give_the_same_total_and_fetch_names_a_failed_providers_records_apart() {
+    use crate::common::raw::{hub_page, Action, RawServer, Response};
+    // Page 1 of 250 models, then the listing breaks for good.
+    let hub = RawServer::start(|req| {
+        if req.query("cursor").is_some() {
+            Action::Respond(Response::new(500).body("down"))
+        } else {
+            Action::Respond(hub_page(req, 250))
+        }
+    });
+    let out = hub_catalog(&hub)
+        .args([
+            "fetch",
+            "-p",
+            "hug",
+            "--batch-size",
+            "100",
+            "--retries",
+            "0",
+            "-f",
+            "ndjson",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert_eq!(ndjson(&out.stdout).len(), 100, "the first page is written");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.lines().last().unwrap(),
+        "total 0 models from 0 providers, and 100 models from failed providers → stdout",
+        "{stderr}"
+    );
+    let counted = hub_catalog(&hub)
+        .args([
+            "count",
+            "-p",
+            "hug",
+            "--batch-size",
+            "100",
+            "--retries",
+            "0",
+            "-f",
+            "json",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&counted.stdout).unwrap();
+    assert_eq!(v["total"], 0, "{v}");
+}

@@ -15,12 +15,18 @@ mod diff;
 mod ecosystem;
 // Fault injection and security: flaky, hanging, lying and hostile servers, signals, credentials, secrets.
 mod faults;
+// `ls` and `show`: the catalog as a table and one model's fields, for people.
+mod human;
 // The Hugging Face Hub harvest against a fake Hub: cursors, limits, auth, pacing, rate limits, retries.
 mod hub;
+// The `-v` request log: one line per response or failed request, URLs cut to a terminal's width.
+mod logs;
 // Every built-in provider at once: `fetch --all` and `count --all` against mocks of all of them.
 mod providers;
 // The README's recipes, run as written with bash, jq and sqlite3 against mocks of every provider.
 mod recipes;
+// What a person sees in a real terminal (a pseudo-terminal read back through a terminal emulator).
+mod screen;
 // The terminal: completion scripts that ask `catalog` for candidates (provider names from the
 // table and the config file), `--help`'s sections and environment variables.
 mod shell;

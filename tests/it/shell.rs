@@ -249,6 +249,8 @@ fn a_commands_help_shows_its_own_options_before_the_global_ones() {
     for cmd in [
         &["fetch"][..],
         &["count"],
+        &["ls"],
+        &["show"],
         &["snapshot"],
         &["diff"],
         &["providers"],
@@ -311,7 +313,7 @@ fn a_commands_help_shows_its_own_options_before_the_global_ones() {
 
 #[test]
 fn help_lists_the_environment_variables_in_short_and_every_one_in_full() {
-    for cmd in [&[][..], &["fetch"], &["count"], &["snapshot"]] {
+    for cmd in [&[][..], &["fetch"], &["count"], &["ls"], &["show"], &["snapshot"]] {
         let short = help(&[cmd, &["-h"]].concat());
         let env = short
             .split_once("\nEnvironment")
@@ -364,6 +366,8 @@ fn help_lists_the_environment_variables_in_short_and_every_one_in_full() {
             "TMPDIR",
             "HTTPS_PROXY",
             "NO_PROXY",
+            "COLUMNS",
+            "LINES",
             "NO_COLOR",
             "RUST_LOG",
             "CATALOG_COMPLETE",

@@ -2,6 +2,7 @@
 
 pub mod hub;
 pub mod providers;
+pub mod pty;
 pub mod raw;
 
 pub use providers::fixture;

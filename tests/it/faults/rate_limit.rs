@@ -217,3 +217,42 @@ fn a_quota_window_on_a_200_longer_than_max_wait_fails_instead_of_sleeping() {
     assert!((100_000..=100_001).contains(&asked_wait(&line)), "{line}");
     assert_eq!(server.count(), 1, "the second page is never asked for");
 }
+
+#[test]
+fn without_bars_a_long_wait_is_said_in_one_line_naming_the_provider_and_the_cause() {
+    // stderr is a pipe here: no bars, so the 90 s window is a line of its own.
+    let server = hub_429_at_2(vec![("Retry-After", "90".into())]);
+    let out = hub_fetch(&server)
+        .args(["-f", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = stderr_of(&out);
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.contains("waiting"))
+            .collect::<Vec<_>>(),
+        ["hug: waiting 90 s for the rate-limit window"],
+        "{stderr}"
+    );
+    // A short wait (6 s) is not worth a line.
+    let server = hub_429_at_2(vec![("Retry-After", "6".into())]);
+    let out = hub_fetch(&server)
+        .args(["-f", "ndjson"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(!stderr_of(&out).contains("waiting"), "{}", stderr_of(&out));
+    // -q: no wait lines (warnings stay).
+    let server = hub_429_at_2(vec![("Retry-After", "90".into())]);
+    let out = hub_fetch(&server)
+        .args(["-f", "ndjson", "-q"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(!stderr_of(&out).contains("waiting"), "{}", stderr_of(&out));
+}

@@ -136,6 +136,12 @@ fn sentinel_keys_never_appear_in_output_logs_errors_or_files() {
             Some(3),
         ),
         (
+            ["fetch", "--all", "-f", "ndjson", "-v", "--retries", "0"]
+                .map(str::to_owned)
+                .to_vec(),
+            Some(3),
+        ),
+        (
             ["count", "--all", "-vv", "--retries", "1", "--refresh"]
                 .map(str::to_owned)
                 .to_vec(),
@@ -175,6 +181,30 @@ fn sentinel_keys_never_appear_in_output_logs_errors_or_files() {
         texts.push((format!("stderr of {args:?}"), out.stderr));
     }
     assert!(started.elapsed() < Duration::from_secs(40));
+    // The response lines of -v and -vv were there to leak: a 401 echoing
+    // the key, the Hub's pages and the 500 after them, a reset connection.
+    for level in ["-v", "-vv"] {
+        let (_, stderr) = texts
+            .iter()
+            .find(|(what, _)| {
+                what.starts_with("stderr of") && what.contains(&format!("\"{level}\", \"--retries\", \"0\""))
+            })
+            .unwrap_or_else(|| panic!("no fetch run at {level}"));
+        let stderr = String::from_utf8_lossy(stderr);
+        for part in [
+            "/e401/openrouter/models → 401, ",
+            "/hubthen500/hug/models?limit=100&",
+            "&cursor=c100 → 500, ",
+            "/reset/xai/models → failed after ",
+        ] {
+            assert!(
+                stderr
+                    .lines()
+                    .any(|l| l.starts_with("DEBUG GET http://") && l.contains(part)),
+                "{level}: no response line with {part}:\n{stderr}"
+            );
+        }
+    }
     let files = files_under(&work);
     eprintln!("files written: {files:#?}");
     assert!(
@@ -296,4 +326,55 @@ fn a_key_reflected_into_the_next_link_is_not_logged_or_cached() {
         }
     }
     assert!(leaks.is_empty(), "the key leaked into:\n{}", leaks.join("\n"));
+}
+
+#[test]
+fn a_key_sent_in_the_query_never_shows_in_response_or_failure_lines() {
+    // A configured provider that takes its key as `?key=`: the first attempt's
+    // connection is reset (reqwest's error names the URL it sent, key and
+    // all), the second is answered.
+    let key = "q_SENTINEL_query_0123456789";
+    let server = RawServer::start(|req| {
+        if req.n % 2 == 1 {
+            Action::Reset
+        } else {
+            respond(Response::json(200, &json!({"data": [{"id": "lab/model-1"}]})))
+        }
+    });
+    let dir = fresh_dir("query-key");
+    let config = dir.join("config.toml");
+    fs::write(
+        &config,
+        format!(
+            "[providers.qlab]\nurl = \"{}\"\nkey_env = \"QLAB_KEY\"\nauth = \"query:key\"\nneeds_key = true\n",
+            server.url("/v1/models")
+        ),
+    )
+    .unwrap();
+    for level in ["-v", "-vv"] {
+        let out = catalog()
+            .env("CATALOG_CONFIG", &config)
+            .env("QLAB_KEY", key)
+            .args(["fetch", "-p", "qlab", "-f", "ndjson", level])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let sent = server.requests().last().unwrap().target.clone();
+        assert!(sent.contains(key), "the key went in the query: {sent}");
+        let stderr = stderr_of(&out);
+        let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("DEBUG GET ")).collect();
+        let url = server.url("/v1/models");
+        assert_eq!(lines.len(), 2, "{level}: {stderr}");
+        assert!(
+            lines[0].starts_with(&format!("DEBUG GET {url} → failed after ")),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].starts_with(&format!("DEBUG GET {url} → 200, ")),
+            "{}",
+            lines[1]
+        );
+        assert!(!stderr.contains(key), "{level} leaked the key:\n{stderr}");
+    }
 }
