@@ -23,5 +23,7 @@ mod providers;
 mod recipes;
 // What a person sees in a real terminal (a pseudo-terminal read back through a terminal emulator).
 mod screen;
+// The history database (`--db`), `catalog changes` and `catalog history`, on real SQLite files.
+mod store;
 // `catalog snapshot`: files written only on change, deterministic bytes, nothing written on failure.
 mod snapshot;
