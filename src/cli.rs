@@ -26,7 +26,7 @@ macro_rules! env_short {
         "\
 Environment (each one explained with --help):
   keys: HF_TOKEN, OPENROUTER_API_KEY, GROQ_API_KEY, ... (`catalog providers` lists them);
-  CATALOG_<NAME>_URL, HF_ENDPOINT, CATALOG_CONFIG, CATALOG_CACHE_DIR, NO_COLOR, RUST_LOG"
+  CATALOG_<NAME>_URL, HF_ENDPOINT, CATALOG_CONFIG, CATALOG_CACHE_DIR, CATALOG_DB, NO_COLOR, RUST_LOG"
     };
 }
 
@@ -57,10 +57,12 @@ Environment:
   HF_ENDPOINT         the Hub's base URL (a mirror), as for huggingface_hub
   CATALOG_CONFIG      the config file when --config is not given
   CATALOG_CACHE_DIR   the cache directory when --cache-dir is not given
-  XDG_CONFIG_HOME, XDG_CACHE_HOME, HOME
-                      where the config file and the cache are by default:
-                      $XDG_CONFIG_HOME/catalog/config.toml, $XDG_CACHE_HOME/catalog
-                      (unset: under ~/.config and ~/.cache; on macOS, ~/Library)
+  CATALOG_DB          the history database of --db without a path, changes and history
+  XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_DATA_HOME, HOME
+                      where the config file, the cache and the database are by default:
+                      $XDG_CONFIG_HOME/catalog/config.toml, $XDG_CACHE_HOME/catalog,
+                      $XDG_DATA_HOME/catalog/catalog.db
+                      (unset: under ~/.config, ~/.cache, ~/.local/share; on macOS, ~/Library)
   TMPDIR              temporary files: a long harvest's index of ids, diff -f json's changes
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY
                       the proxy for requests (lower case too)
@@ -277,6 +279,27 @@ pub enum Command {
         "  0 no differences, 1 differences, 2 bad input or usage"
     ))]
     Diff(DiffArgs),
+    /// What changed in the history database: added, removed and changed models.
+    #[command(after_help = concat!(
+        "Compares the catalog as the database held it at --since with the catalog at --until,\n",
+        "and prints what differs as `catalog diff` prints it for two files.\n\n",
+        "Examples:\n",
+        "  catalog changes --since 24h\n",
+        "  catalog changes --since 2026-11-01 --until 2026-12-01 -p openrouter --only price\n",
+        "  catalog changes --since 1h -f ndjson | jq -c 'select(.change == \"added\")'\n\n",
+        "Exit codes:\n",
+        "  0 ok (with or without changes), 1 runtime error, 2 usage error (no such database included)"
+    ))]
+    Changes(ChangesArgs),
+    /// Every recorded version of one model, with the time each was valid.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  catalog history openrouter/openai/gpt-4o\n",
+        "  catalog history openrouter/openai/gpt-4o --field price_input -f csv\n\n",
+        "Exit codes:\n",
+        "  0 ok, 1 runtime error, 2 usage error (unknown provider or model included)"
+    ))]
+    History(HistoryArgs),
     /// Inspect or clear the on-disk cache.
     #[command(
         subcommand,
@@ -433,6 +456,17 @@ pub struct CacheArgs {
     pub no_cache: bool,
 }
 
+/// Recording into the history database.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Database")]
+pub struct StoreArgs {
+    /// Also record the harvest in the history database: a path or sqlite:PATH
+    /// [default: $CATALOG_DB, else $XDG_DATA_HOME/catalog/catalog.db]. Write `--db=URL`
+    /// when a value follows that is not the database.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub db: Option<String>,
+}
+
 /// Incremental and resumable harvests.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Incremental")]
@@ -488,6 +522,10 @@ pub struct FetchArgs {
     /// Incremental and resumable harvests.
     #[command(flatten)]
     pub modes: Modes,
+
+    /// The history database.
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// Progress and summary.
     #[command(flatten)]
@@ -671,6 +709,10 @@ pub struct SnapshotArgs {
     #[command(flatten)]
     pub modes: Modes,
 
+    /// The history database.
+    #[command(flatten)]
+    pub store: StoreArgs,
+
     /// Progress and summary.
     #[command(flatten)]
     pub display: DisplayArgs,
@@ -693,6 +735,77 @@ pub struct DiffArgs {
     /// cutoff, expiry) (comma-separated).
     #[arg(long, value_name = "KINDS", value_delimiter = ',')]
     pub only: Vec<String>,
+}
+
+/// Where the query commands read the history.
+#[derive(Debug, Args)]
+pub struct DbArg {
+    /// The history database: a path or sqlite:PATH [default: $CATALOG_DB, else
+    /// $XDG_DATA_HOME/catalog/catalog.db].
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+}
+
+/// `catalog changes`.
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// From the catalog at this point: a duration back from now (1h, 24h, 7d), a date or
+    /// RFC 3339 time, or a run id (the state before that run) [default: 24h].
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// To the catalog at this point (same forms; a run id: after that run) [default: now].
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// Only these providers; repeat or separate with commas.
+    #[arg(short, long = "provider", value_name = "NAME", value_delimiter = ',')]
+    pub providers: Vec<String>,
+
+    /// Only these kinds of change, as for `catalog diff --only`.
+    #[arg(long, value_name = "KINDS", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub format: ChangesFormat,
+
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// `catalog history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The model, as PROVIDER/ID (e.g. openrouter/openai/gpt-4o).
+    #[arg(value_name = "PROVIDER/ID")]
+    pub model: String,
+
+    /// Show this field's value in each version (e.g. price_input) instead of what changed.
+    #[arg(long, value_name = "FIELD")]
+    pub field: Option<String>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub format: ChangesFormat,
+
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// Formats of `changes` and `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChangesFormat {
+    /// Lines for people.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One object per line.
+    Ndjson,
+    /// Header and rows.
+    Csv,
 }
 
 /// `catalog cache ...`.

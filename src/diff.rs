@@ -320,6 +320,53 @@ pub(crate) fn diff(
     Ok(summary)
 }
 
+/// One model's change between two states, each its attributes as JSON
+/// (`None`: absent), as [`diff`] reports it: the history database's
+/// `changes` use the same comparison as two files' diff.
+///
+/// # Errors
+/// Attributes that are not a record's JSON.
+pub(crate) fn between(
+    provider: &str,
+    id: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    only: &Only,
+) -> serde_json::Result<Option<Change>> {
+    let change = |change, fields| Change {
+        change,
+        provider: provider.to_owned(),
+        id: id.to_owned(),
+        fields,
+    };
+    Ok(match (old, new) {
+        (None, Some(_)) if only.added => Some(change(Kind::Added, Vec::new())),
+        (Some(_), None) if only.removed => Some(change(Kind::Removed, Vec::new())),
+        (Some(a), Some(b)) => {
+            let (a, b): (Slim, Slim) = (serde_json::from_str(a)?, serde_json::from_str(b)?);
+            let fields = compare(&a, &b, only);
+            (!fields.is_empty()).then(|| change(Kind::Changed, fields))
+        }
+        _ => None,
+    })
+}
+
+impl Summary {
+    /// Counts one reported change.
+    pub(crate) fn add(&mut self, c: &Change) {
+        match c.change {
+            Kind::Added => self.added += 1,
+            Kind::Removed => self.removed += 1,
+            Kind::Changed => {
+                self.changed += 1;
+                if c.fields.iter().any(|f| f.field.starts_with("price_")) {
+                    self.price_changed += 1;
+                }
+            }
+        }
+    }
+}
+
 /// A file that holds one model twice is no catalog this tool wrote.
 fn repeats(path: &Path, (n, provider, id): &(usize, String, String)) -> InputError {
     InputError {

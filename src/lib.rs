@@ -51,4 +51,5 @@ pub mod progress;
 pub mod providers;
 pub mod record;
 pub mod report;
+mod store;
 mod term;

@@ -24,6 +24,7 @@ use crate::http::{display_url, Http, RetryPolicy};
 use crate::output::RecordWriter;
 use crate::progress::{End, Progress};
 use crate::record::{CompactString, Record, Timestamp};
+use crate::store::{FetchEnd, How, Location, RunInfo, Sink as DbSink};
 use crate::term::{count, human_age};
 
 /// What the engine runs: built complete by [`crate::config`], presentation
@@ -42,6 +43,17 @@ pub struct Run {
     pub filter: Option<Filter>,
     /// Providers harvested at once (`--jobs`).
     pub jobs: usize,
+    /// The history database every harvested record is also written to (`--db`).
+    pub db: Option<Db>,
+}
+
+/// Where and as what a run is recorded in the history database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    /// The database.
+    pub location: Location,
+    /// The run's row.
+    pub info: RunInfo,
 }
 
 /// One selected provider.
@@ -128,7 +140,13 @@ impl Sink for Output {
 
 enum Msg {
     Page(Delivery),
-    Done { ok: bool, pages: u64 },
+    Done {
+        ok: bool,
+        pages: u64,
+        /// The harvest's failure, for the database.
+        error: Option<String>,
+        elapsed: std::time::Duration,
+    },
 }
 
 enum Source {
@@ -153,6 +171,10 @@ struct Job {
     name: String,
     key: Key,
     source: Source,
+    /// The listing URL, for the database.
+    url: String,
+    /// Hub filters narrow the listing: absent models are not removed ones.
+    narrowed: bool,
 }
 
 /// What the consumer did for one provider.
@@ -163,6 +185,9 @@ struct Served {
     failed: Option<String>,
     /// Age of the stale copy that stood in for a failed harvest (`--stale-ok`).
     recovered: Option<std::time::Duration>,
+    /// A live harvest's failure and wall time, and its limit.
+    harvest: Option<(Option<String>, std::time::Duration)>,
+    limit: Option<u64>,
 }
 
 /// A provider's place in the run, in output order.
@@ -173,8 +198,10 @@ enum Slot {
     Job(Option<tokio::task::JoinHandle<Outcome>>),
 }
 
-/// Runs every selected provider and feeds `output`; returns the outcomes in
-/// selection order and the output for the caller to finish.
+/// Runs every selected provider and feeds `output` (and the database, with
+/// `--db`); returns the outcomes in selection order, the output for the
+/// caller to finish, and the database's error: that one does not stop the
+/// run, so that the output is still committed.
 ///
 /// # Errors
 /// When the output cannot be written (a closed pipe included).
@@ -182,7 +209,7 @@ pub(crate) async fn run(
     cfg: &Run,
     progress: &Progress,
     output: Output,
-) -> anyhow::Result<(Vec<Outcome>, Output)> {
+) -> anyhow::Result<(Vec<Outcome>, Output, Option<anyhow::Error>)> {
     run_into(cfg, progress, output).await
 }
 
@@ -194,7 +221,7 @@ pub(crate) async fn run_into<S: Sink>(
     cfg: &Run,
     progress: &Progress,
     output: S,
-) -> anyhow::Result<(Vec<Outcome>, S)> {
+) -> anyhow::Result<(Vec<Outcome>, S, Option<anyhow::Error>)> {
     let http = Http::new(cfg.policy).context("starting the HTTP client")?;
     let cache = cfg.cache.cache.clone();
     // Harvests start in output order, at most `jobs` at a time: the one the
@@ -213,10 +240,21 @@ pub(crate) async fn run_into<S: Sink>(
             Selected::Fetch(t) => t,
         };
         let name = target.spec.name.clone();
+        let url = display_url(&target.url);
+        let narrowed = target.spec.shape.takes_hub_filters()
+            && (cfg.harvest.hub.search.is_some()
+                || cfg.harvest.hub.author.is_some()
+                || cfg.harvest.hub.pipeline_tag.is_some());
         match plan(cfg, target, cache.as_ref())? {
             Plan::Skip => slots.push(Slot::Done(Outcome::skipped(target))),
             Plan::Serve(key, source) => {
-                jobs.push(Job { name, key, source });
+                jobs.push(Job {
+                    name,
+                    key,
+                    source,
+                    url,
+                    narrowed,
+                });
                 slots.push(Slot::Job(None));
             }
             Plan::Fetch {
@@ -238,6 +276,8 @@ pub(crate) async fn run_into<S: Sink>(
                     name,
                     key,
                     source: Source::Live(Box::new(Live { rx, state: *live })),
+                    url,
+                    narrowed,
                 });
                 let (http, target) = (http.clone(), target.clone());
                 let deliver_at = usize::try_from(MODELS_PER_DELIVERY).unwrap_or(0);
@@ -283,6 +323,11 @@ pub(crate) async fn run_into<S: Sink>(
                         .send(Msg::Done {
                             ok: !outcome.failed(),
                             pages: outcome.pages,
+                            error: match &outcome.status {
+                                Status::Failed(e) => Some(e.clone()),
+                                _ => None,
+                            },
+                            elapsed: outcome.elapsed,
                         })
                         .await;
                     outcome
@@ -302,8 +347,18 @@ pub(crate) async fn run_into<S: Sink>(
     let names: Vec<String> = jobs.iter().map(|j| j.name.clone()).collect();
     let raw = cfg.harvest.raw;
     let filter = cfg.filter.clone();
+    let db = cfg.db.clone().map(|db| {
+        let secrets = cfg
+            .providers
+            .iter()
+            .filter_map(|p| match p {
+                Selected::Fetch(t) | Selected::Skipped(t) => t.credential.as_ref().map(|c| c.key.clone()),
+            })
+            .collect();
+        (db, secrets)
+    });
     let consumer =
-        tokio::task::spawn_blocking(move || consume(jobs, cache.as_ref(), raw, filter.as_ref(), output));
+        tokio::task::spawn_blocking(move || consume(jobs, cache.as_ref(), raw, filter.as_ref(), output, db));
 
     let mut fetched = Vec::with_capacity(slots.len());
     for slot in slots {
@@ -313,7 +368,7 @@ pub(crate) async fn run_into<S: Sink>(
             Slot::Job(None) => Err(None),
         });
     }
-    let (served, output) = consumer.await.context("the writer panicked")??;
+    let (served, output, sink) = consumer.await.context("the writer panicked")??;
     progress.clear();
 
     // The consumer served the jobs in slot order.
@@ -327,8 +382,21 @@ pub(crate) async fn run_into<S: Sink>(
                 merge(&name, s, live)
             }
         })
-        .collect();
-    Ok((outcomes, output))
+        .collect::<Vec<Outcome>>();
+    let db_error = match sink {
+        Some(sink) => {
+            let skipped: Vec<(String, String)> = outcomes
+                .iter()
+                .filter(|o| matches!(o.status, Status::Skipped { .. }))
+                .map(|o| (o.provider.clone(), crate::report::skip_reason(&o.status)))
+                .collect();
+            tokio::task::spawn_blocking(move || sink.finish(&skipped))
+                .await
+                .context("the database writer panicked")?
+        }
+        None => None,
+    };
+    Ok((outcomes, output, db_error))
 }
 
 fn merge(name: &str, s: Served, live: Option<Outcome>) -> Outcome {
@@ -588,10 +656,16 @@ struct Emitter<'a, S> {
     output: S,
     filter: Option<&'a Filter>,
     passed: u64,
+    /// The database sees every record the harvest gave, before `--filter`:
+    /// the history is of the catalog, not of one view of it.
+    db: Option<DbSink>,
 }
 
 impl<S: Sink> Emitter<'_, S> {
     fn emit(&mut self, r: &Record) -> io::Result<()> {
+        if let Some(db) = self.db.as_mut() {
+            db.stage(r);
+        }
         if self.filter.is_none_or(|f| f.matches(r)) {
             self.passed += 1;
             self.output.put(r)?;
@@ -635,15 +709,27 @@ fn consume<S: Sink>(
     raw: bool,
     filter: Option<&Filter>,
     output: S,
-) -> anyhow::Result<(Vec<Served>, S)> {
+    db: Option<(Db, Vec<crate::http::Secret>)>,
+) -> anyhow::Result<(Vec<Served>, S, Option<DbSink>)> {
     let mut served = Vec::with_capacity(jobs.len());
     let mut out = Emitter {
         output,
         filter,
         passed: 0,
+        db: db.map(|(db, secrets)| DbSink::open(&db.location, &db.info, secrets)),
     };
     for job in jobs {
         out.passed = 0;
+        let how = match &job.source {
+            Source::Live(_) => How::Live,
+            _ => How::Cached,
+        };
+        if let Some(db) = out.db.as_mut() {
+            db.begin();
+            if how != How::Live {
+                db.pause();
+            }
+        }
         let mut s = match job.source {
             Source::Missing { reason } => Served {
                 failed: Some(reason),
@@ -674,9 +760,25 @@ fn consume<S: Sink>(
         };
         // What was written (or would have been, for count) is the count.
         s.models = Some(out.passed);
+        if let Some(db) = out.db.as_mut() {
+            let (error, elapsed) = s.harvest.clone().unwrap_or_default();
+            db.end(&FetchEnd {
+                provider: &job.name,
+                url: Some(&job.url),
+                how: if s.recovered.is_some() {
+                    How::Recovered
+                } else {
+                    how
+                },
+                error: error.or_else(|| s.failed.clone()),
+                narrowed: job.narrowed,
+                limit: s.limit,
+                elapsed,
+            });
+        }
         served.push(s);
     }
-    Ok((served, out.output))
+    Ok((served, out.output, out.db))
 }
 
 fn consume_live<S: Sink>(
@@ -712,7 +814,7 @@ fn consume_live<S: Sink>(
     }
     let mut fetched_ids: HashSet<CompactString> = HashSet::new();
     let (mut new, mut updated) = (0u64, 0u64);
-    let (ok, pages) = loop {
+    let (ok, pages, error, elapsed) = loop {
         match rx.blocking_recv() {
             Some(Msg::Page(d)) => {
                 if let Some(w) = writer.as_mut() {
@@ -751,13 +853,22 @@ fn consume_live<S: Sink>(
                     }
                 }
             }
-            Some(Msg::Done { ok, pages }) => break (ok, pages),
+            Some(Msg::Done {
+                ok,
+                pages,
+                error,
+                elapsed,
+            }) => break (ok, pages, error, elapsed),
             // The harvest was cancelled.
-            None => break (false, 0),
+            None => break (false, 0, Some("cancelled".to_owned()), std::time::Duration::ZERO),
         }
     };
 
-    let mut s = Served::default();
+    let mut s = Served {
+        harvest: Some((error, elapsed)),
+        limit,
+        ..Served::default()
+    };
     if ok {
         if let (Some(b), Some(c)) = (&base, cache) {
             let unchanged = fetched_ids.len() as u64 - new - updated;
@@ -802,6 +913,10 @@ fn consume_live<S: Sink>(
     }
     if let Some(w) = writer.take() {
         w.abandon();
+    }
+    // The stale copy is not an observation of this run.
+    if let Some(db) = out.db.as_mut() {
+        db.pause();
     }
     match (fallback, cache) {
         (Some(entry), Some(c)) if !streamed => match serve(c, &entry, raw, out)? {

@@ -15,7 +15,7 @@ use crate::term::Summary;
 /// When stdout cannot be written.
 pub(super) async fn run(cfg: CountConfig, progress: &Progress) -> anyhow::Result<Report> {
     super::fetch::warn(&cfg.show, progress);
-    let (outcomes, _) = pipeline::run(&cfg.run, progress, None).await?;
+    let (outcomes, _, _) = pipeline::run(&cfg.run, progress, None).await?;
     let report = Report { outcomes };
     summary(&report)?.render(cfg.format, io::stdout().lock())?;
     Ok(report)

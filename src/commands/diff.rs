@@ -54,7 +54,7 @@ pub(super) fn run(cfg: &DiffConfig) -> anyhow::Result<ExitCode> {
 /// ones, which arrive among them, wait in a temporary file rather than in
 /// memory; removed ones come last of all and go out at once too.
 #[derive(Default)]
-struct JsonDoc {
+pub(super) struct JsonDoc {
     added: usize,
     changed: Option<(io::BufWriter<std::fs::File>, usize)>,
     /// Removed models written so far; `Some` once the "removed" array is open.
@@ -71,7 +71,7 @@ impl JsonDoc {
         Ok(())
     }
 
-    fn push(&mut self, out: &mut impl Write, change: &Change) -> io::Result<()> {
+    pub(super) fn push(&mut self, out: &mut impl Write, change: &Change) -> io::Result<()> {
         match change.change {
             Kind::Added => {
                 if self.added == 0 {
@@ -115,7 +115,7 @@ impl JsonDoc {
         out.write_all(b"]")
     }
 
-    fn finish(mut self, out: &mut impl Write, summary: &diff::Summary) -> io::Result<()> {
+    pub(super) fn finish(mut self, out: &mut impl Write, summary: &diff::Summary) -> io::Result<()> {
         if self.removed.is_none() {
             self.close_added_and_changed(out)?;
             out.write_all(b",\"removed\":[")?;
@@ -126,25 +126,13 @@ impl JsonDoc {
     }
 }
 
-fn table_line(c: &Change) -> String {
+pub(super) fn table_line(c: &Change) -> String {
     let mut line = match c.change {
         Kind::Added => format!("added    {}  {}", c.provider, c.id),
         Kind::Removed => format!("removed  {}  {}", c.provider, c.id),
         Kind::Changed => format!("changed  {}  {} ", c.provider, c.id),
     };
     for (i, f) in c.fields.iter().enumerate() {
-        let show = |v: &serde_json::Value| match v {
-            serde_json::Value::Null => "unknown".to_owned(),
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Array(a) => {
-                let items: Vec<String> = a
-                    .iter()
-                    .map(|x| x.as_str().unwrap_or_default().to_owned())
-                    .collect();
-                format!("[{}]", items.join(","))
-            }
-            other => other.to_string(),
-        };
         let _ = write!(
             line,
             "{}{} {} -> {}{}",
@@ -156,4 +144,20 @@ fn table_line(c: &Change) -> String {
         );
     }
     sanitize(line.trim_end())
+}
+
+/// A field's value for people: `unknown` for null, lists as `[a,b]`.
+pub(super) fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "unknown".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => {
+            let items: Vec<String> = a
+                .iter()
+                .map(|x| x.as_str().unwrap_or_default().to_owned())
+                .collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
 }

@@ -21,7 +21,7 @@ pub async fn run(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report
         writer = writer.with_fields(fields);
     }
     warn(&cfg.show, progress);
-    let (outcomes, writer) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
+    let (outcomes, writer, db_error) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
     if let Some(w) = writer {
         w.close()?;
     }
@@ -56,6 +56,11 @@ pub async fn run(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report
         ));
     }
     hint_stale_ok(&cfg.run, &report, progress);
+    // The output is committed by now: a database that failed costs the
+    // history of this run, never the file.
+    if let Some(e) = db_error {
+        return Err(e);
+    }
     Ok(report)
 }
 

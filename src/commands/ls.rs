@@ -32,7 +32,7 @@ const DEFAULT_COLUMNS: [Field; 6] = [
 pub(super) async fn run(cfg: LsConfig, progress: &Progress) -> anyhow::Result<Report> {
     super::fetch::warn(&cfg.show, progress);
     let keep = Keep::new(cfg.sort.map(|key| (key, cfg.reverse)), cfg.rows);
-    let (outcomes, keep) = pipeline::run_into(&cfg.run, progress, keep).await?;
+    let (outcomes, keep, _) = pipeline::run_into(&cfg.run, progress, keep).await?;
     let report = Report { outcomes };
     let (models, total) = keep.finish();
     match cfg.format {

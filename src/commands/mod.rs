@@ -3,10 +3,12 @@
 //! messages and numbers.
 
 mod cache;
+mod changes;
 mod count;
 mod diff;
 mod docs;
 pub mod fetch;
+mod history;
 mod interrupt;
 mod ls;
 mod providers;
@@ -39,6 +41,8 @@ pub async fn run(config: Config, progress: &Progress) -> anyhow::Result<ExitCode
         Config::Snapshot(cfg) => snapshot::run(cfg, progress).await.map(|r| r.report.exit_code()),
         Config::Providers(cfg) => providers::run(&cfg).map(|()| ExitCode::Ok),
         Config::Diff(cfg) => diff::run(&cfg),
+        Config::Changes(cfg) => changes::run(&cfg),
+        Config::History(cfg) => history::run(&cfg),
         Config::Completions(shell) => docs::completions(shell).map(|()| ExitCode::Ok),
         Config::Man => docs::man().map(|()| ExitCode::Ok),
         Config::CacheList { cache, format } => cache::list(&cache, format).map(|()| ExitCode::Ok),

@@ -24,7 +24,7 @@ const SUGGESTIONS: usize = 3;
 /// ids), or when stdout cannot be written.
 pub(super) async fn run(cfg: ShowConfig, progress: &Progress) -> anyhow::Result<Report> {
     super::fetch::warn(&cfg.show, progress);
-    let (outcomes, find) = pipeline::run_into(&cfg.run, progress, Find::new(&cfg.id)).await?;
+    let (outcomes, find, _) = pipeline::run_into(&cfg.run, progress, Find::new(&cfg.id)).await?;
     let report = Report { outcomes };
     let outcome = report.outcomes.first();
     let Some(record) = find.found else {

@@ -97,7 +97,7 @@ pub async fn run(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<Sna
     let writer =
         RecordWriter::new(cfg.format, maybe_gzip(temp.as_file().try_clone()?, cfg.gzip)).without_fetched_at();
     super::fetch::warn(&cfg.show, progress);
-    let (outcomes, writer) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
+    let (outcomes, writer, db_error) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
     if let Some(w) = writer {
         w.close()?;
     }
@@ -112,10 +112,13 @@ pub async fn run(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<Sna
     }
     if report.failed() {
         progress.println("snapshot not written: a provider failed (--stale-ok fills in from the cache)");
-        return Ok(SnapshotReport {
-            report,
-            written: None,
-        });
+        return recorded(
+            db_error,
+            SnapshotReport {
+                report,
+                written: None,
+            },
+        );
     }
     let ext = format!("{}{}", cfg.format.extension(), if cfg.gzip { ".gz" } else { "" });
     // From finding the previous snapshot to publishing the new one, one run
@@ -143,10 +146,13 @@ pub async fn run(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<Sna
                 "unchanged since {}: no new snapshot written",
                 prev.file_name().unwrap_or_default().to_string_lossy()
             ));
-            return Ok(SnapshotReport {
-                report,
-                written: None,
-            });
+            return recorded(
+                db_error,
+                SnapshotReport {
+                    report,
+                    written: None,
+                },
+            );
         }
     }
     let base = stamp(Timestamp::now());
@@ -179,10 +185,21 @@ pub async fn run(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<Sna
             report.total()
         )),
     }
-    Ok(SnapshotReport {
-        report,
-        written: Some(path),
-    })
+    recorded(
+        db_error,
+        SnapshotReport {
+            report,
+            written: Some(path),
+        },
+    )
+}
+
+/// The report, unless the database failed (the files are written by then).
+fn recorded(db_error: Option<anyhow::Error>, report: SnapshotReport) -> anyhow::Result<SnapshotReport> {
+    match db_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
 }
 
 #[cfg(test)]

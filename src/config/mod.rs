@@ -23,8 +23,9 @@ use crate::filter::{parse_fields, Filter};
 use crate::harvest::{HarvestOptions, Target};
 use crate::http::RetryPolicy;
 use crate::output::{Destination, Format};
-use crate::pipeline::{CacheConfig, Run, Selected};
+use crate::pipeline::{CacheConfig, Db, Run, Selected};
 use crate::providers::{HubFilters, ProviderSpec};
+use crate::store::{Bound, Location, RunInfo};
 use crate::term::sanitize;
 
 /// A validated command.
@@ -44,6 +45,10 @@ pub enum Config {
     Snapshot(SnapshotConfig),
     /// `catalog diff`.
     Diff(DiffConfig),
+    /// `catalog changes`.
+    Changes(ChangesConfig),
+    /// `catalog history`.
+    History(HistoryConfig),
     /// `catalog cache ls`.
     CacheList {
         /// The cache.
@@ -167,6 +172,38 @@ pub struct DiffConfig {
     pub only: crate::diff::Only,
 }
 
+/// `catalog changes`, validated.
+#[derive(Debug)]
+pub struct ChangesConfig {
+    /// The database.
+    pub location: Location,
+    /// From the catalog at this point (`None`: 24 hours ago).
+    pub since: Option<Bound>,
+    /// To the catalog at this point (`None`: now).
+    pub until: Option<Bound>,
+    /// Only these providers (table names; empty: all).
+    pub providers: Vec<String>,
+    /// What to report.
+    pub only: crate::diff::Only,
+    /// Output format.
+    pub format: cli::ChangesFormat,
+}
+
+/// `catalog history`, validated.
+#[derive(Debug)]
+pub struct HistoryConfig {
+    /// The database.
+    pub location: Location,
+    /// Provider (table name).
+    pub provider: String,
+    /// Model id.
+    pub id: String,
+    /// Only this field's values.
+    pub field: Option<crate::record::Field>,
+    /// Output format.
+    pub format: cli::ChangesFormat,
+}
+
 /// `catalog providers`, validated.
 #[derive(Debug)]
 pub struct ProvidersConfig {
@@ -221,6 +258,8 @@ impl Config {
             cli::Command::Show(a) => show(a, settings, env).map(Config::Show),
             cli::Command::Snapshot(a) => snapshot(a, settings, env).map(Config::Snapshot),
             cli::Command::Diff(a) => diff(a).map(Config::Diff),
+            cli::Command::Changes(a) => changes(a, settings, env).map(Config::Changes),
+            cli::Command::History(a) => history(a, settings, env).map(Config::History),
             cli::Command::Providers(a) => providers(a, settings, env).map(Config::Providers),
             cli::Command::Completions { shell } => Ok(Config::Completions(shell)),
             cli::Command::Man => Ok(Config::Man),
@@ -286,6 +325,7 @@ fn fetch(a: cli::FetchArgs, settings: &Settings, env: &dyn Env) -> Result<FetchC
         modes: Some(&a.modes),
         display: &a.display,
         raw: a.raw,
+        store: Some((&a.store, "fetch")),
     };
     let (run, show) = harvest_args(&common, None, settings, env)?;
     Ok(FetchConfig {
@@ -307,6 +347,7 @@ fn count(a: cli::CountArgs, settings: &Settings, env: &dyn Env) -> Result<CountC
         modes: None,
         display: &a.display,
         raw: false,
+        store: None,
     };
     let (run, mut show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     // The counts on stdout are the summary.
@@ -332,6 +373,7 @@ fn ls(a: cli::LsArgs, settings: &Settings, env: &dyn Env) -> Result<LsConfig, Us
         modes: None,
         display: &a.display,
         raw: false,
+        store: None,
     };
     let (run, show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     Ok(LsConfig {
@@ -386,6 +428,7 @@ fn show(a: cli::ShowArgs, settings: &Settings, env: &dyn Env) -> Result<ShowConf
         modes: None,
         display: &a.display,
         raw: a.raw,
+        store: None,
     };
     let (run, show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     Ok(ShowConfig {
@@ -431,6 +474,7 @@ fn snapshot(a: cli::SnapshotArgs, settings: &Settings, env: &dyn Env) -> Result<
         modes: Some(&a.modes),
         display: &a.display,
         raw: false,
+        store: Some((&a.store, "snapshot")),
     };
     let (run, show) = harvest_args(&common, None, settings, env)?;
     Ok(SnapshotConfig {
@@ -439,6 +483,58 @@ fn snapshot(a: cli::SnapshotArgs, settings: &Settings, env: &dyn Env) -> Result<
         dir: a.dir,
         format: a.format,
         gzip: a.gzip,
+    })
+}
+
+fn changes(a: cli::ChangesArgs, settings: &Settings, env: &dyn Env) -> Result<ChangesConfig, UsageError> {
+    let only = crate::diff::Only::parse(&a.only).map_err(UsageError::new)?;
+    let bound = |flag: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| crate::store::parse_bound(flag, t))
+            .transpose()
+    };
+    let providers = a
+        .providers
+        .iter()
+        .map(|name| select::find(name, &settings.table).map(|spec| spec.name.clone()))
+        .collect::<Result<_, _>>()?;
+    Ok(ChangesConfig {
+        location: Location::resolve(a.db.db.as_deref(), env)?,
+        since: bound("--since", &a.since)?,
+        until: bound("--until", &a.until)?,
+        providers,
+        only,
+        format: a.format,
+    })
+}
+
+fn history(a: cli::HistoryArgs, settings: &Settings, env: &dyn Env) -> Result<HistoryConfig, UsageError> {
+    let Some((provider, id)) = a
+        .model
+        .split_once('/')
+        .filter(|(p, i)| !p.is_empty() && !i.is_empty())
+    else {
+        return Err(UsageError::new(format!(
+            "{:?} is not PROVIDER/ID; e.g. openrouter/openai/gpt-4o",
+            a.model
+        )));
+    };
+    let provider = select::find(provider, &settings.table)?.name.clone();
+    let field = match a.field.as_deref() {
+        None => None,
+        Some(name) => Some(crate::store::attr_field(name).ok_or_else(|| {
+            UsageError::new(format!(
+                "--field: {name:?} is not a recorded field; use one of {}",
+                crate::store::attr_field_names().join(", ")
+            ))
+        })?),
+    };
+    Ok(HistoryConfig {
+        location: Location::resolve(a.db.db.as_deref(), env)?,
+        provider,
+        id: id.to_owned(),
+        field,
+        format: a.format,
     })
 }
 
@@ -491,6 +587,8 @@ struct Common<'a> {
     modes: Option<&'a Modes>,
     display: &'a DisplayArgs,
     raw: bool,
+    /// `--db`, and the command it records (not on `count`).
+    store: Option<(&'a cli::StoreArgs, &'static str)>,
 }
 
 /// The engine's input and what stderr shows, complete: nothing is patched
@@ -586,6 +684,16 @@ fn harvest_args(
         cache,
         filter,
         jobs: usize::from(h.jobs),
+        db: match a.store {
+            Some((s, command)) => match &s.db {
+                Some(url) => Some(Db {
+                    location: Location::resolve(Some(url), env)?,
+                    info: RunInfo::from_process(command),
+                }),
+                None => None,
+            },
+            None => None,
+        },
     };
     let show = Show {
         progress: !a.display.no_progress && !a.display.quiet,

@@ -30,5 +30,7 @@ mod screen;
 // The terminal: completion scripts that ask `catalog` for candidates (provider names from the
 // table and the config file), `--help`'s sections and environment variables.
 mod shell;
+// The history database (`--db`), `catalog changes` and `catalog history`, on real SQLite files.
+mod store;
 // `catalog snapshot`: files written only on change, deterministic bytes, nothing written on failure.
 mod snapshot;

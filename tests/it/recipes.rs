@@ -123,6 +123,10 @@ fn the_readme_has_the_recipes_this_test_runs() {
             "cheapest",
             "compare",
             "cron",
+            "db-cheapest",
+            "db-cron",
+            "db-new-this-week",
+            "db-price-history",
             "free",
             "long-context",
             "offline",
@@ -465,4 +469,53 @@ async fn the_mock_says_ready_only_when_every_provider_answers_and_exports_only_e
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut exports, &mut rest).unwrap();
     assert_eq!(rest, "", "one export line per provider, and nothing else");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_database_recipes_record_the_history_and_answer_from_it() {
+    let b = bench().await;
+    let dir = fresh_dir("recipes");
+    let home = fresh_dir("catalog-home");
+    let extra = [
+        ("CATALOG_HOME", home.display().to_string()),
+        ("CATALOG_DB", home.join("catalog.db").display().to_string()),
+    ];
+    let r = recipes();
+    run(&b, &r["db-cron"], &dir, &extra);
+    let log = home.join("changes.ndjson");
+    let first = std::fs::read_to_string(&log).unwrap();
+    // The first run adds every model it recorded.
+    assert!(first.lines().count() > 1000, "{first}");
+    assert!(!first.contains("fresh/model-of-the-hour"));
+    b.hub.add("fresh/model-of-the-hour");
+    run(&b, &r["db-cron"], &dir, &extra);
+    // Both runs are within the hour: the second appends the hour's changes
+    // again, now with the new model.
+    let all = std::fs::read_to_string(&log).unwrap();
+    let added: Vec<serde_json::Value> = all[first.len()..]
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|c: &serde_json::Value| c["id"] == "fresh/model-of-the-hour")
+        .collect();
+    assert_eq!(added.len(), 1, "{all}");
+    assert_eq!(added[0]["change"], "added");
+    assert!(home.join("latest.ndjson.gz").is_file());
+
+    let (out, _) = run(&b, &r["db-cheapest"], &dir, &extra);
+    let prices: Vec<f64> = out
+        .lines()
+        .map(|l| l.split('|').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert!(prices.len() >= 2, "several providers serve it:\n{out}");
+    assert!(prices.windows(2).all(|w| w[0] <= w[1]), "cheapest first:\n{out}");
+
+    let (out, _) = run(&b, &r["db-price-history"], &dir, &extra);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(rows[0].ends_with("|2.5|10"), "{out}");
+
+    let (out, _) = run(&b, &r["db-new-this-week"], &dir, &extra);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(rows[0].ends_with("|hug|fresh/model-of-the-hour"), "{out}");
 }

@@ -253,6 +253,8 @@ fn a_commands_help_shows_its_own_options_before_the_global_ones() {
         &["show"],
         &["snapshot"],
         &["diff"],
+        &["changes"],
+        &["history"],
         &["providers"],
         &["cache", "ls"],
         &["cache", "clear"],
@@ -279,7 +281,7 @@ fn a_commands_help_shows_its_own_options_before_the_global_ones() {
     }
     let fetch = help(&["fetch", "-h"]);
     assert_eq!(
-        headings(&fetch)[..8],
+        headings(&fetch)[..9],
         [
             "Providers",
             "Harvest",
@@ -287,6 +289,7 @@ fn a_commands_help_shows_its_own_options_before_the_global_ones() {
             "Selection",
             "Cache",
             "Incremental",
+            "Database",
             "Display",
             "Global options"
         ]

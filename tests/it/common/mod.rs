@@ -51,6 +51,7 @@ const TOOL_VARS: &[&str] = &[
     "CATALOG_CONFIG",
     "CATALOG_TEST_PANIC",
     "CATALOG_COMPLETE",
+    "CATALOG_DB",
 ];
 
 /// Every key variable of every built-in provider, in table order.
@@ -99,6 +100,9 @@ pub fn catalog_std() -> std::process::Command {
     cmd.env("NO_COLOR", "1");
     cmd.env("CATALOG_CACHE_DIR", fresh_dir("cache"));
     cmd.env("XDG_CONFIG_HOME", fresh_dir("config"));
+    // `--db` without a path writes under the data directory: never the
+    // developer's own.
+    cmd.env("XDG_DATA_HOME", fresh_dir("data"));
     cmd
 }
 

@@ -1,0 +1,722 @@
+//! The history database (`--db`): a second sink of the harvest pipeline,
+//! and the reader behind `catalog changes` and `catalog history`.
+//!
+//! Every harvest that writes is a `run`; each provider of it a
+//! `provider_fetch`; each model's catalog attributes are kept as slowly
+//! changing versions in `model_version`, valid from the fetch that first saw
+//! them until the fetch that saw them change or vanish. The schema is in
+//! `migrations/`; the SQL sticks to what SQLite and PostgreSQL share so the
+//! server backend is a second [`Backend`], not a second design.
+//!
+//! Records reach the database through [`Sink`], owned by the pipeline's
+//! consumer thread: each provider's records are staged as they stream by,
+//! then written set-based in one transaction when the provider ends. A
+//! database that fails never stops the file output: the sink keeps the first
+//! error and the command reports it after the file is committed.
+
+mod sqlite;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::config::Env;
+use crate::error::UsageError;
+use crate::http::Secret;
+use crate::record::{Field, Record, Timestamp};
+
+/// Where the history database is (`--db`, `CATALOG_DB`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+}
+
+impl Location {
+    /// Resolves `--db [URL]`: `None` for the default location (`CATALOG_DB`,
+    /// else `catalog/catalog.db` in the user data directory).
+    ///
+    /// # Errors
+    /// An unsupported URL (PostgreSQL included, for now), or no default
+    /// location on this platform.
+    pub(crate) fn resolve(url: Option<&str>, env: &dyn Env) -> Result<Location, UsageError> {
+        let text = match url {
+            Some(u) if !u.trim().is_empty() => u.to_owned(),
+            _ => match env.var("CATALOG_DB") {
+                Some(v) => v,
+                None => {
+                    let dir = dirs::data_dir().ok_or_else(|| {
+                        UsageError::new(
+                            "no data directory is known for this platform: pass --db PATH or set CATALOG_DB",
+                        )
+                    })?;
+                    return Ok(Location::Sqlite(dir.join("catalog").join("catalog.db")));
+                }
+            },
+        };
+        Location::parse(&text)
+    }
+
+    fn parse(text: &str) -> Result<Location, UsageError> {
+        let lower = text.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Err(UsageError::new(
+                "--db: PostgreSQL support is not built yet; use an SQLite file (--db PATH or --db sqlite:PATH)",
+            ));
+        }
+        let path = if let Some(rest) = text.strip_prefix("sqlite:") {
+            // sqlite:///abs/path and sqlite://rel are spelled both ways.
+            rest.strip_prefix("//").unwrap_or(rest)
+        } else {
+            if let Some((scheme, _)) = text.split_once("://") {
+                if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+') {
+                    return Err(UsageError::new(format!(
+                        "--db: unknown database URL scheme {scheme:?}; use a path, sqlite:PATH or (later) postgres://"
+                    )));
+                }
+            }
+            text
+        };
+        if path.is_empty() {
+            return Err(UsageError::new("--db: the SQLite URL names no file"));
+        }
+        let path = PathBuf::from(path);
+        if path.is_dir() {
+            return Err(UsageError::new(format!(
+                "--db {} is a directory; name the database file in it",
+                path.display()
+            )));
+        }
+        Ok(Location::Sqlite(path))
+    }
+
+    /// How errors name the database.
+    #[must_use]
+    pub fn display(&self) -> String {
+        match self {
+            Location::Sqlite(p) => p.display().to_string(),
+        }
+    }
+
+    /// Opens (creating and migrating as needed) for writing or reading.
+    fn open(&self, create: bool) -> anyhow::Result<Box<dyn Backend>> {
+        match self {
+            Location::Sqlite(p) => Ok(Box::new(sqlite::Sqlite::open(p, create)?)),
+        }
+    }
+
+    /// Opens an existing database for the query commands.
+    ///
+    /// # Errors
+    /// A missing or unreadable database, named.
+    pub(crate) fn reader(&self) -> anyhow::Result<Reader> {
+        let Location::Sqlite(p) = self;
+        if !p.exists() {
+            return Err(UsageError::new(format!(
+                "database {} does not exist; record into it first with `catalog fetch --db {}`",
+                p.display(),
+                p.display()
+            ))
+            .into());
+        }
+        let backend = self
+            .open(false)
+            .with_context(|| format!("database {}", self.display()))?;
+        Ok(Reader { backend })
+    }
+}
+
+/// The fields a model version holds: the output schema without the volatile
+/// counters, the fetch time and the listing URL (provenance, kept per fetch).
+const ATTR_FIELDS: [Field; 21] = [
+    Field::Provider,
+    Field::Id,
+    Field::Name,
+    Field::OwnedBy,
+    Field::Created,
+    Field::ContextLength,
+    Field::MaxOutputTokens,
+    Field::InputModalities,
+    Field::OutputModalities,
+    Field::Task,
+    Field::PriceInput,
+    Field::PriceOutput,
+    Field::PriceCacheRead,
+    Field::HuggingFaceId,
+    Field::Tags,
+    Field::PriceCacheWrite,
+    Field::PriceOther,
+    Field::Capabilities,
+    Field::Quantization,
+    Field::KnowledgeCutoff,
+    Field::ExpiresAt,
+];
+
+/// The recorded field called `name` (`--field`).
+pub(crate) fn attr_field(name: &str) -> Option<Field> {
+    ATTR_FIELDS
+        .into_iter()
+        .find(|f| f.name() == name && !matches!(f, Field::Provider | Field::Id))
+}
+
+/// The names [`attr_field`] accepts.
+pub(crate) fn attr_field_names() -> Vec<&'static str> {
+    ATTR_FIELDS
+        .iter()
+        .filter(|f| !matches!(f, Field::Provider | Field::Id))
+        .map(|f| f.name())
+        .collect()
+}
+
+/// A record as a version row: its attributes as JSON and their hash.
+pub(crate) struct Staged<'a> {
+    record: &'a Record,
+    attrs: String,
+    hash: i64,
+}
+
+impl<'a> Staged<'a> {
+    fn new(record: &'a Record) -> serde_json::Result<Staged<'a>> {
+        let attrs = if record.raw.is_some() {
+            let mut bare = record.clone();
+            bare.raw = None;
+            serde_json::to_string(&bare.selected(&ATTR_FIELDS))?
+        } else {
+            serde_json::to_string(&record.selected(&ATTR_FIELDS))?
+        };
+        let hash = fnv1a(attrs.as_bytes());
+        Ok(Staged { record, attrs, hash })
+    }
+}
+
+/// FNV-1a, 64 bits: stable across Rust versions and platforms (the standard
+/// hasher is not), as the stored hashes must be.
+fn fnv1a(bytes: &[u8]) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    i64::from_ne_bytes(h.to_ne_bytes())
+}
+
+/// What the consumer knows of one provider when it ends.
+#[derive(Debug)]
+pub(crate) struct FetchEnd<'a> {
+    /// Provider name.
+    pub provider: &'a str,
+    /// Listing URL (without credentials).
+    pub url: Option<&'a str>,
+    /// How its records were obtained.
+    pub how: How,
+    /// The harvest's error, if it failed.
+    pub error: Option<String>,
+    /// Whether Hub filters narrowed the listing: such a fetch proves nothing
+    /// about the models it did not see.
+    pub narrowed: bool,
+    /// The harvest's `--limit`: a fetch that reached it is cut short too.
+    pub limit: Option<u64>,
+    /// The harvest's wall time.
+    pub elapsed: Duration,
+}
+
+/// Where a provider's records came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum How {
+    /// A live harvest (resumed and incremental ones included).
+    Live,
+    /// A cache entry (`--max-age`, `--offline`): an older observation; not
+    /// recorded as versions.
+    Cached,
+    /// A failed harvest replaced by its stale cached copy (`--stale-ok`).
+    Recovered,
+}
+
+/// What a backend writes for one provider fetch.
+struct FetchRow<'a> {
+    run_id: i64,
+    provider: &'a str,
+    status: &'static str,
+    complete: bool,
+    models_seen: u64,
+    url: Option<&'a str>,
+    started_at: String,
+    duration_ms: u64,
+    error: Option<String>,
+}
+
+/// Versions written by one fetch.
+#[derive(Debug, Default, Clone, Copy)]
+struct Applied {
+    added: u64,
+    closed: u64,
+}
+
+/// The run row's content.
+struct RunRow {
+    started_at: String,
+    tool_version: &'static str,
+    command: &'static str,
+    args: String,
+    host: Option<String>,
+}
+
+/// One version of a model, read back.
+#[derive(Debug, Clone)]
+pub(crate) struct Version {
+    /// The fetch that first saw it, its run and time.
+    pub from: Point,
+    /// The fetch that saw it change or vanish (`None`: current).
+    pub to: Option<Point>,
+    /// The attributes, as stored.
+    pub attrs: String,
+}
+
+/// A fetch as a point in time.
+#[derive(Debug, Clone)]
+pub(crate) struct Point {
+    /// Fetch id.
+    pub fetch: i64,
+    /// Its run.
+    pub run: i64,
+    /// When it was written (RFC 3339).
+    pub at: String,
+}
+
+/// One model whose state differs between two points: its attributes at
+/// each (`None`: absent).
+pub(crate) struct Transition {
+    pub provider: String,
+    pub id: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// Where a `--since`/`--until` bound falls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bound {
+    /// The state at this time.
+    Time(Timestamp),
+    /// Before (for `--since`) or after (for `--until`) this run.
+    Run(i64),
+}
+
+/// The operations the history needs from a database. SQLite is the one
+/// implementation; PostgreSQL will be the second.
+trait Backend: Send {
+    fn begin_run(&mut self, run: &RunRow) -> anyhow::Result<i64>;
+    fn finish_run(&mut self, run_id: i64, at: &str) -> anyhow::Result<()>;
+    /// Empties the staging area for a new provider.
+    fn begin_stage(&mut self) -> anyhow::Result<()>;
+    fn stage(&mut self, row: &Staged<'_>) -> anyhow::Result<()>;
+    /// In one transaction: the fetch row, and with `versions` the staged
+    /// records' new versions (closing what changed and, when `close_missing`,
+    /// what is no longer listed).
+    fn commit_fetch(
+        &mut self,
+        row: &FetchRow<'_>,
+        versions: bool,
+        close_missing: bool,
+        finished_at: &str,
+    ) -> anyhow::Result<Applied>;
+    /// The last fetch id at a bound; `since` says which side of a run.
+    fn cutoff(&self, bound: &Bound, since: bool) -> anyhow::Result<i64>;
+    fn last_fetch(&self) -> anyhow::Result<i64>;
+    /// Models whose state differs between fetch `x0` and fetch `x1`.
+    fn transitions(
+        &self,
+        x0: i64,
+        x1: i64,
+        providers: &[String],
+        each: &mut dyn FnMut(Transition) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()>;
+    fn versions(&self, provider: &str, id: &str) -> anyhow::Result<Vec<Version>>;
+}
+
+/// Now, as stored: RFC 3339 UTC with milliseconds (sortable as text).
+fn now_text() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    stamp(d)
+}
+
+fn stamp(since_epoch: Duration) -> String {
+    let secs = i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX);
+    let t = Timestamp(secs).to_string();
+    format!("{}.{:03}Z", t.trim_end_matches('Z'), since_epoch.subsec_millis())
+}
+
+/// The pipeline's side of the database, owned by the consumer thread.
+pub(crate) struct Sink {
+    name: String,
+    backend: Option<Box<dyn Backend>>,
+    run_id: i64,
+    error: Option<anyhow::Error>,
+    /// Staging the current provider's records.
+    staging: bool,
+    staged: u64,
+    started_at: String,
+    /// Keys of the run's providers: removed from anything stored, whatever
+    /// the harvest already did.
+    secrets: Vec<Secret>,
+}
+
+/// What the command line says about the run, for its row.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    /// `fetch` or `snapshot`.
+    pub command: &'static str,
+    /// The arguments, as typed.
+    pub args: Vec<String>,
+}
+
+impl RunInfo {
+    /// This process's command line.
+    #[must_use]
+    pub fn from_process(command: &'static str) -> RunInfo {
+        RunInfo {
+            command,
+            args: std::env::args().skip(1).collect(),
+        }
+    }
+}
+
+/// An argument without the password of a URL in it (a future
+/// `--db postgres://user:password@host`).
+fn without_password(arg: &str) -> String {
+    let (flag, value) = match arg.split_once('=') {
+        Some((f, v)) if f.starts_with("--") => (Some(f), v),
+        _ => (None, arg),
+    };
+    let value = match url::Url::parse(value) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("redacted"));
+            u.to_string()
+        }
+        _ => value.to_owned(),
+    };
+    match flag {
+        Some(f) => format!("{f}={value}"),
+        None => value,
+    }
+}
+
+fn host_name() -> Option<String> {
+    #[cfg(unix)]
+    {
+        let mut buf = [0u8; 256];
+        // SAFETY: the buffer is valid for its length; gethostname writes at
+        // most that many bytes.
+        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        if rc == 0 {
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            return Some(String::from_utf8_lossy(&buf[..end]).into_owned());
+        }
+    }
+    std::env::var("HOSTNAME").ok()
+}
+
+impl Sink {
+    /// Opens the database and records the run. Never fails: an error is
+    /// kept, stops the database side only, and is reported by [`Sink::finish`].
+    pub(crate) fn open(location: &Location, info: &RunInfo, secrets: Vec<Secret>) -> Sink {
+        let mut sink = Sink {
+            name: location.display(),
+            backend: None,
+            run_id: 0,
+            error: None,
+            staging: false,
+            staged: 0,
+            started_at: now_text(),
+            secrets,
+        };
+        let args: Vec<String> = info
+            .args
+            .iter()
+            .map(|a| sink.redact(&without_password(a)))
+            .collect();
+        let opened = location.open(true).and_then(|mut b| {
+            let run = RunRow {
+                started_at: sink.started_at.clone(),
+                tool_version: env!("CARGO_PKG_VERSION"),
+                command: info.command,
+                args: serde_json::to_string(&args)?,
+                host: host_name(),
+            };
+            let id = b.begin_run(&run)?;
+            Ok((b, id))
+        });
+        match opened {
+            Ok((b, id)) => {
+                sink.backend = Some(b);
+                sink.run_id = id;
+            }
+            Err(e) => sink.fail(e),
+        }
+        sink
+    }
+
+    fn redact(&self, text: &str) -> String {
+        self.secrets.iter().fold(text.to_owned(), |t, s| s.redact(&t))
+    }
+
+    fn fail(&mut self, e: anyhow::Error) {
+        tracing::warn!("database {}: {e:#}; the file output goes on", self.name);
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+        self.backend = None;
+    }
+
+    /// A provider's records start.
+    pub(crate) fn begin(&mut self) {
+        self.staged = 0;
+        self.staging = false;
+        if let Some(b) = self.backend.as_mut() {
+            match b.begin_stage() {
+                Ok(()) => self.staging = true,
+                Err(e) => self.fail(e),
+            }
+        }
+    }
+
+    /// Stops staging the current provider's records (a stale copy is being
+    /// served in place of a failed harvest).
+    pub(crate) fn pause(&mut self) {
+        self.staging = false;
+    }
+
+    /// One record of the current provider.
+    pub(crate) fn stage(&mut self, r: &Record) {
+        if !self.staging {
+            return;
+        }
+        let Some(b) = self.backend.as_mut() else {
+            return;
+        };
+        let done = Staged::new(r)
+            .map_err(anyhow::Error::from)
+            .and_then(|row| b.stage(&row));
+        match done {
+            Ok(()) => self.staged += 1,
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// The current provider ended: its fetch row and versions, in one
+    /// transaction.
+    pub(crate) fn end(&mut self, end: &FetchEnd<'_>) {
+        let staging = std::mem::replace(&mut self.staging, false);
+        let Some(b) = self.backend.as_mut() else {
+            return;
+        };
+        let failed = end.error.is_some() || end.how == How::Recovered;
+        let status = match end.how {
+            How::Cached => "cached",
+            _ if !failed => "ok",
+            _ if self.staged > 0 => "partial",
+            _ => "failed",
+        };
+        // A cached copy is an older observation: it could undo a newer
+        // version another run recorded. Only live records become versions.
+        let versions = staging && end.how != How::Cached;
+        let cut = end.narrowed || end.limit.is_some_and(|l| self.staged >= l);
+        let complete = status == "ok" && !cut;
+        let error = end.error.as_deref().map(|e| {
+            let e = self.secrets.iter().fold(e.to_owned(), |t, s| s.redact(&t));
+            if end.how == How::Recovered {
+                format!("{e} (served the stale cached copy instead; not recorded)")
+            } else {
+                e
+            }
+        });
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let row = FetchRow {
+            run_id: self.run_id,
+            provider: end.provider,
+            status,
+            complete,
+            models_seen: self.staged,
+            url: end.url,
+            started_at: stamp(now.saturating_sub(end.elapsed)),
+            duration_ms: u64::try_from(end.elapsed.as_millis()).unwrap_or(u64::MAX),
+            error,
+        };
+        let result = b.commit_fetch(&row, versions, complete, &now_text());
+        match result {
+            Ok(applied) => tracing::debug!(
+                "database: {}: {} new versions, {} closed",
+                end.provider,
+                applied.added,
+                applied.closed
+            ),
+            Err(e) => self.fail(e.context(format!("recording {}", end.provider))),
+        }
+    }
+
+    /// Records the providers that never reached the consumer (skipped for
+    /// a missing key) and closes the run. Returns the database's error, if
+    /// any happened during the run, naming the database.
+    pub(crate) fn finish(mut self, skipped: &[(String, String)]) -> Option<anyhow::Error> {
+        if let Some(b) = self.backend.as_mut() {
+            let now = now_text();
+            let mut result = Ok(());
+            for (provider, reason) in skipped {
+                let row = FetchRow {
+                    run_id: self.run_id,
+                    provider,
+                    status: "skipped",
+                    complete: false,
+                    models_seen: 0,
+                    url: None,
+                    started_at: self.started_at.clone(),
+                    duration_ms: 0,
+                    error: Some(reason.clone()),
+                };
+                result = b.commit_fetch(&row, false, false, &now).map(|_| ());
+                if result.is_err() {
+                    break;
+                }
+            }
+            let result = result.and_then(|()| b.finish_run(self.run_id, &now));
+            if let Err(e) = result {
+                self.fail(e);
+            }
+        }
+        let name = self.name;
+        self.error.map(|e| {
+            e.context(format!(
+                "database {name}: not recorded (the output file was still written)"
+            ))
+        })
+    }
+}
+
+/// The query side, for `changes` and `history`.
+pub(crate) struct Reader {
+    backend: Box<dyn Backend>,
+}
+
+impl Reader {
+    /// The fetch-id window `(x0, x1]` between two bounds (`None`: 24 hours
+    /// ago, and now).
+    pub(crate) fn window(&self, since: Option<&Bound>, until: Option<&Bound>) -> anyhow::Result<(i64, i64)> {
+        let day = Bound::Time(Timestamp(Timestamp::now().0 - 86_400));
+        let x0 = self.backend.cutoff(since.unwrap_or(&day), true)?;
+        let x1 = match until {
+            Some(b) => self.backend.cutoff(b, false)?,
+            None => self.backend.last_fetch()?,
+        };
+        Ok((x0, x1.max(x0)))
+    }
+
+    /// Models whose state differs between the two fetches, in (provider,
+    /// id) order.
+    pub(crate) fn transitions(
+        &self,
+        x0: i64,
+        x1: i64,
+        providers: &[String],
+        each: &mut dyn FnMut(Transition) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.backend.transitions(x0, x1, providers, each)
+    }
+
+    /// Every version of one model, oldest first.
+    pub(crate) fn versions(&self, provider: &str, id: &str) -> anyhow::Result<Vec<Version>> {
+        self.backend.versions(provider, id)
+    }
+}
+
+/// Parses a `--since`/`--until` value: a duration back from now (`24h`,
+/// `7d`), a date or time (`2026-11-27`, RFC 3339), or a run id (`42`).
+///
+/// # Errors
+/// A value that is none of these.
+pub(crate) fn parse_bound(flag: &str, text: &str) -> Result<Bound, UsageError> {
+    let t = text.trim();
+    if let Some(run) = t.strip_prefix("run:").or_else(|| t.strip_prefix("run")) {
+        if let Ok(n) = run.trim().parse::<i64>() {
+            return Ok(Bound::Run(n));
+        }
+    }
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t
+            .parse()
+            .map(Bound::Run)
+            .map_err(|_| UsageError::new(format!("{flag}: {t} is not a run id")));
+    }
+    if let Ok(d) = crate::cache::parse_duration(t) {
+        let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        return Ok(Bound::Time(Timestamp(Timestamp::now().0.saturating_sub(secs))));
+    }
+    Timestamp::parse(t).map(Bound::Time).ok_or_else(|| {
+        UsageError::new(format!(
+            "{flag}: {t:?} is neither a duration (24h, 7d), a date (2026-11-27, RFC 3339) nor a run id (42)"
+        ))
+    })
+}
+
+/// A timestamp as stored, for comparisons with stored times.
+fn bound_text(t: Timestamp) -> String {
+    stamp(Duration::from_secs(u64::try_from(t.0).unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoEnv;
+    impl Env for NoEnv {
+        fn var(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    #[test]
+    fn database_urls_name_a_file_or_are_refused() {
+        let at = |s: &str| Location::resolve(Some(s), &NoEnv);
+        assert_eq!(at("x.db").unwrap(), Location::Sqlite("x.db".into()));
+        assert_eq!(at("sqlite:x.db").unwrap(), Location::Sqlite("x.db".into()));
+        assert_eq!(
+            at("sqlite:///tmp/x.db").unwrap(),
+            Location::Sqlite("/tmp/x.db".into())
+        );
+        let pg = at("postgres://u:p@h/db").unwrap_err().to_string();
+        assert!(pg.contains("PostgreSQL support is not built yet"), "{pg}");
+        assert!(at("mysql://h/db").unwrap_err().to_string().contains("\"mysql\""));
+        assert!(at("sqlite:").is_err());
+    }
+
+    #[test]
+    fn bounds_are_durations_dates_or_runs() {
+        assert_eq!(parse_bound("--since", "42").unwrap(), Bound::Run(42));
+        assert_eq!(parse_bound("--since", "run 7").unwrap(), Bound::Run(7));
+        assert_eq!(
+            parse_bound("--since", "2026-11-27").unwrap(),
+            Bound::Time(Timestamp::parse("2026-11-27").unwrap())
+        );
+        let Ok(Bound::Time(t)) = parse_bound("--since", "1h") else {
+            panic!()
+        };
+        assert!((Timestamp::now().0 - t.0 - 3600).abs() <= 1);
+        assert!(parse_bound("--since", "yesterday").is_err());
+    }
+
+    #[test]
+    fn stored_times_sort_as_text_and_passwords_are_dropped() {
+        assert_eq!(
+            stamp(Duration::from_millis(1_721_692_800_007)),
+            "2024-07-23T00:00:00.007Z"
+        );
+        assert_eq!(
+            without_password("--db=postgres://me:hunter2@h/db"),
+            "--db=postgres://me:redacted@h/db"
+        );
+        assert_eq!(without_password("-p"), "-p");
+    }
+}

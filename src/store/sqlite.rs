@@ -1,0 +1,391 @@
+//! The SQLite backend: one file, WAL, writers serialized by SQLite's lock
+//! (each waits up to [`BUSY_TIMEOUT`] for the other).
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use rusqlite::{params, Connection, OpenFlags};
+
+use super::{Applied, Backend, Bound, FetchRow, RunRow, Staged, Transition, Version};
+
+/// The migrations, in order; the schema version is the number of those
+/// applied.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+
+/// How long a writer waits for another to finish its transaction. A
+/// provider's transaction holds the lock only while its staged records are
+/// applied (seconds even for a large Hub harvest); the harvest itself runs
+/// outside it.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The staging table: one provider's records of this run, as version rows.
+const STAGE_DDL: &str = "CREATE TEMP TABLE IF NOT EXISTS staged (
+    model_id TEXT PRIMARY KEY,
+    attr_hash INTEGER NOT NULL,
+    name TEXT, owned_by TEXT, task TEXT, hugging_face_id TEXT,
+    context_length INTEGER, max_output_tokens INTEGER,
+    price_input NUMERIC, price_output NUMERIC, price_cache_read NUMERIC, price_cache_write NUMERIC,
+    quantization TEXT, knowledge_cutoff TEXT, expires_at TEXT,
+    attrs TEXT NOT NULL
+)";
+
+const STAGE: &str = "INSERT INTO staged (model_id, attr_hash, name, owned_by, task, hugging_face_id,
+    context_length, max_output_tokens, price_input, price_output, price_cache_read, price_cache_write,
+    quantization, knowledge_cutoff, expires_at, attrs)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+    ON CONFLICT (model_id) DO NOTHING";
+
+/// Closes the current versions whose attributes changed (?1 fetch, ?2 provider).
+const CLOSE_CHANGED: &str = "UPDATE model_version SET valid_to = ?1
+    WHERE provider = ?2 AND valid_to IS NULL
+      AND EXISTS (SELECT 1 FROM staged s
+                  WHERE s.model_id = model_version.model_id AND s.attr_hash <> model_version.attr_hash)";
+
+/// Closes the current versions of models no longer listed.
+const CLOSE_MISSING: &str = "UPDATE model_version SET valid_to = ?1
+    WHERE provider = ?2 AND valid_to IS NULL
+      AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.model_id = model_version.model_id)";
+
+/// A new version for every staged model without a current one (new, or
+/// just closed as changed).
+const INSERT_VERSIONS: &str =
+    "INSERT INTO model_version (provider, model_id, valid_from, valid_to, attr_hash,
+    name, owned_by, task, hugging_face_id, context_length, max_output_tokens,
+    price_input, price_output, price_cache_read, price_cache_write,
+    quantization, knowledge_cutoff, expires_at, attrs)
+    SELECT ?2, s.model_id, ?1, NULL, s.attr_hash,
+        s.name, s.owned_by, s.task, s.hugging_face_id, s.context_length, s.max_output_tokens,
+        s.price_input, s.price_output, s.price_cache_read, s.price_cache_write,
+        s.quantization, s.knowledge_cutoff, s.expires_at, s.attrs
+    FROM staged s
+    WHERE NOT EXISTS (SELECT 1 FROM model_version m
+                      WHERE m.provider = ?2 AND m.model_id = s.model_id AND m.valid_to IS NULL)";
+
+pub(super) struct Sqlite {
+    conn: Connection,
+    /// A staging transaction is open.
+    staging: bool,
+}
+
+fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Sqlite {
+    pub(super) fn open(path: &Path, create: bool) -> anyhow::Result<Sqlite> {
+        if create {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+        }
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags).context("opening")?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL: readers never block the writer, and a killed writer leaves
+        // the file as of its last commit.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .context("switching to WAL")?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!("{}: journal mode {mode}, not WAL", path.display());
+        }
+        conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = FILE;",
+        )?;
+        let mut db = Sqlite { conn, staging: false };
+        db.migrate().context("migrating the schema")?;
+        db.conn.execute_batch(STAGE_DDL)?;
+        Ok(db)
+    }
+
+    /// Brings the schema up to date, in one transaction (two runs opening a
+    /// new file at once migrate it once). A database written by a newer
+    /// catalog is refused rather than misread.
+    fn migrate(&mut self) -> anyhow::Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+        let have: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| {
+            r.get(0)
+        })?;
+        let known = MIGRATIONS.len() as i64;
+        if have > known {
+            bail!(
+                "schema version {have} is newer than this catalog {} understands ({known}); use a newer catalog",
+                env!("CARGO_PKG_VERSION")
+            );
+        }
+        for (n, sql) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(have).unwrap_or(0))
+        {
+            tx.execute_batch(sql)
+                .with_context(|| format!("migration {}", n + 1))?;
+            tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [n as i64 + 1])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn end_staging(&mut self) -> anyhow::Result<()> {
+        if std::mem::replace(&mut self.staging, false) {
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+}
+
+impl Backend for Sqlite {
+    fn begin_run(&mut self, run: &RunRow) -> anyhow::Result<i64> {
+        let id = self.conn.query_row(
+            "INSERT INTO run (started_at, tool_version, command, args, host) VALUES (?1, ?2, ?3, ?4, ?5)
+             RETURNING run_id",
+            params![run.started_at, run.tool_version, run.command, run.args, run.host],
+            |r| r.get(0),
+        )?;
+        Ok(id)
+    }
+
+    fn finish_run(&mut self, run_id: i64, at: &str) -> anyhow::Result<()> {
+        self.end_staging()?;
+        self.conn.execute(
+            "UPDATE run SET finished_at = ?1 WHERE run_id = ?2",
+            params![at, run_id],
+        )?;
+        Ok(())
+    }
+
+    fn begin_stage(&mut self) -> anyhow::Result<()> {
+        self.end_staging()?;
+        // The staging table is in this connection's temp database: writing
+        // it takes no lock on the shared file, however long the harvest.
+        self.conn.execute_batch("BEGIN; DELETE FROM staged;")?;
+        self.staging = true;
+        Ok(())
+    }
+
+    fn stage(&mut self, row: &Staged<'_>) -> anyhow::Result<()> {
+        let r = row.record;
+        let price = |p: Option<crate::record::Price>| p.map(crate::record::Price::usd_per_million);
+        let mut st = self.conn.prepare_cached(STAGE)?;
+        st.execute(params![
+            r.id.as_str(),
+            row.hash,
+            r.name.as_deref(),
+            r.owned_by.as_deref(),
+            r.task.as_deref(),
+            r.hugging_face_id.as_deref(),
+            r.context_length.map(int),
+            r.max_output_tokens.map(int),
+            price(r.price_input),
+            price(r.price_output),
+            price(r.price_cache_read),
+            price(r.price_cache_write),
+            r.quantization.as_deref(),
+            r.knowledge_cutoff.as_deref(),
+            r.expires_at.as_deref(),
+            row.attrs,
+        ])?;
+        Ok(())
+    }
+
+    fn commit_fetch(
+        &mut self,
+        f: &FetchRow<'_>,
+        versions: bool,
+        close_missing: bool,
+        finished_at: &str,
+    ) -> anyhow::Result<Applied> {
+        self.end_staging()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let fetch: i64 = tx.query_row(
+            "INSERT INTO provider_fetch (run_id, provider, status, complete, models_seen, versions_added,
+                 versions_closed, url, started_at, finished_at, duration_ms, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8, ?9, ?10) RETURNING fetch_id",
+            params![
+                f.run_id,
+                f.provider,
+                f.status,
+                i64::from(f.complete),
+                int(f.models_seen),
+                f.url,
+                f.started_at,
+                finished_at,
+                int(f.duration_ms),
+                f.error,
+            ],
+            |r| r.get(0),
+        )?;
+        let mut applied = Applied::default();
+        if versions {
+            let mut closed = tx.execute(CLOSE_CHANGED, params![fetch, f.provider])?;
+            if close_missing {
+                closed += tx.execute(CLOSE_MISSING, params![fetch, f.provider])?;
+            }
+            let added = tx.execute(INSERT_VERSIONS, params![fetch, f.provider])?;
+            applied = Applied {
+                added: added as u64,
+                closed: closed as u64,
+            };
+            tx.execute(
+                "UPDATE provider_fetch SET versions_added = ?1, versions_closed = ?2 WHERE fetch_id = ?3",
+                params![added as i64, closed as i64, fetch],
+            )?;
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    fn cutoff(&self, bound: &Bound, since: bool) -> anyhow::Result<i64> {
+        let last = self.last_fetch()?;
+        let x: Option<i64> = match (bound, since) {
+            (Bound::Time(t), true) => self.conn.query_row(
+                "SELECT MAX(fetch_id) FROM provider_fetch WHERE finished_at < ?1",
+                [super::bound_text(*t)],
+                |r| r.get(0),
+            )?,
+            (Bound::Time(t), false) => self.conn.query_row(
+                "SELECT MAX(fetch_id) FROM provider_fetch WHERE finished_at <= ?1",
+                [super::bound_text(*t)],
+                |r| r.get(0),
+            )?,
+            // The state just before the run's first fetch.
+            (Bound::Run(n), true) => self
+                .conn
+                .query_row(
+                    "SELECT MIN(fetch_id) - 1 FROM provider_fetch WHERE run_id >= ?1",
+                    [n],
+                    |r| r.get::<_, Option<i64>>(0),
+                )?
+                .or(Some(last)),
+            (Bound::Run(n), false) => self.conn.query_row(
+                "SELECT MAX(fetch_id) FROM provider_fetch WHERE run_id <= ?1",
+                [n],
+                |r| r.get(0),
+            )?,
+        };
+        Ok(x.unwrap_or(0))
+    }
+
+    fn last_fetch(&self) -> anyhow::Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(fetch_id), 0) FROM provider_fetch", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    fn transitions(
+        &self,
+        x0: i64,
+        x1: i64,
+        providers: &[String],
+        each: &mut dyn FnMut(Transition) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let only: String = (0..providers.len())
+            .map(|i| format!("?{}", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let filter = if providers.is_empty() {
+            String::new()
+        } else {
+            format!("AND provider IN ({only})")
+        };
+        // The models with a version that began or ended in (x0, x1], and
+        // the version of each valid at x0 and at x1.
+        let sql = format!(
+            "WITH touched AS (
+                SELECT provider, model_id FROM model_version WHERE valid_from > ?1 AND valid_from <= ?2 {filter}
+                UNION
+                SELECT provider, model_id FROM model_version WHERE valid_to > ?1 AND valid_to <= ?2 {filter}
+            )
+            SELECT t.provider, t.model_id,
+                (SELECT o.attrs FROM model_version o
+                 WHERE o.provider = t.provider AND o.model_id = t.model_id
+                   AND o.valid_from <= ?1 AND (o.valid_to IS NULL OR o.valid_to > ?1)),
+                (SELECT n.attrs FROM model_version n
+                 WHERE n.provider = t.provider AND n.model_id = t.model_id
+                   AND n.valid_from <= ?2 AND (n.valid_to IS NULL OR n.valid_to > ?2))
+            FROM touched t
+            ORDER BY t.provider, t.model_id"
+        );
+        let mut st = self.conn.prepare(&sql)?;
+        let mut bind: Vec<&dyn rusqlite::ToSql> = vec![&x0, &x1];
+        bind.extend(providers.iter().map(|p| p as &dyn rusqlite::ToSql));
+        let mut rows = st.query(bind.as_slice())?;
+        while let Some(row) = rows.next()? {
+            each(Transition {
+                provider: row.get(0)?,
+                id: row.get(1)?,
+                old: row.get(2)?,
+                new: row.get(3)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn versions(&self, provider: &str, id: &str) -> anyhow::Result<Vec<Version>> {
+        let mut st = self.conn.prepare(
+            "SELECT v.valid_from, ff.run_id, ff.finished_at, v.valid_to, tf.run_id, tf.finished_at, v.attrs
+             FROM model_version v
+             JOIN provider_fetch ff ON ff.fetch_id = v.valid_from
+             LEFT JOIN provider_fetch tf ON tf.fetch_id = v.valid_to
+             WHERE v.provider = ?1 AND v.model_id = ?2
+             ORDER BY v.valid_from",
+        )?;
+        let rows = st.query_map(params![provider, id], |r| {
+            let to = match r.get::<_, Option<i64>>(3)? {
+                Some(fetch) => Some(super::Point {
+                    fetch,
+                    run: r.get(4)?,
+                    at: r.get(5)?,
+                }),
+                None => None,
+            };
+            Ok(Version {
+                from: super::Point {
+                    fetch: r.get(0)?,
+                    run: r.get(1)?,
+                    at: r.get(2)?,
+                },
+                to,
+                attrs: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_from_a_newer_catalog_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        drop(Sqlite::open(&path, true).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("INSERT INTO schema_version VALUES (99)", [])
+            .unwrap();
+        drop(conn);
+        let e = format!("{:#}", Sqlite::open(&path, false).err().unwrap());
+        assert!(e.contains("schema version 99 is newer"), "{e}");
+        // Opening twice applies the migrations once.
+        let conn = Connection::open(&path).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM schema_version WHERE version = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+}

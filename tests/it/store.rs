@@ -1,0 +1,672 @@
+//! The history database: `fetch --db` and `snapshot --db` against mock
+//! providers into real SQLite files, read back with rusqlite, and the
+//! `changes` and `history` commands over them.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::hub::{FakeHub, Faults};
+use crate::common::providers::{fixture, mount, mount_hub, url_env, PROVIDERS};
+use crate::common::{catalog, catalog_std, fresh_dir, ndjson};
+
+/// Groq's key in these tests: it must never reach the database.
+const GROQ_KEY: &str = "gsk-store-test-secret-4242";
+
+const OPENROUTER_PATH: &str = "/openrouter/api/v1/models";
+
+/// The recorded OpenRouter listing, changed by `edit`.
+fn openrouter(edit: impl FnOnce(&mut Vec<Value>)) -> Vec<u8> {
+    let text = std::fs::read_to_string(fixture("openrouter-models-all.json")).unwrap();
+    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    let data = doc["data"].as_array_mut().unwrap();
+    edit(data);
+    serde_json::to_vec(&doc).unwrap()
+}
+
+fn model<'a>(data: &'a mut [Value], id: &str) -> &'a mut Value {
+    data.iter_mut().find(|m| m["id"] == id).unwrap()
+}
+
+/// Serves OpenRouter (this body, or this status), Groq (with its key) and
+/// `hub` on `server`, replacing whatever it served before.
+async fn serve(server: &MockServer, openrouter: Result<Vec<u8>, u16>, hub: FakeHub) {
+    server.reset().await;
+    let response = match openrouter {
+        Ok(body) => ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+        Err(status) => ResponseTemplate::new(status).set_body_string("{\"error\":\"down\"}"),
+    };
+    Mock::given(method("GET"))
+        .and(path(OPENROUTER_PATH))
+        .respond_with(response)
+        .mount(server)
+        .await;
+    let groq = PROVIDERS.iter().find(|p| p.name == "groq").unwrap();
+    mount(server, groq, Some(GROQ_KEY)).await;
+    mount_hub(server, hub).await;
+}
+
+/// A mock server and a database file for one test.
+struct Setup {
+    server: MockServer,
+    dir: PathBuf,
+    db: PathBuf,
+}
+
+impl Setup {
+    async fn new(hub: FakeHub) -> Setup {
+        let server = MockServer::start().await;
+        serve(&server, Ok(openrouter(|_| {})), hub).await;
+        let dir = fresh_dir("store");
+        let db = dir.join("catalog.db");
+        Setup { server, dir, db }
+    }
+
+    /// `catalog fetch -p openrouter,groq,hug --db DB -o DIR/<out>` plus `extra`.
+    fn fetch(&self, out: &str, extra: &[&str]) -> std::process::Command {
+        let mut cmd = catalog_std();
+        cmd.envs(url_env(&self.server))
+            .env("GROQ_API_KEY", GROQ_KEY)
+            .args([
+                "fetch",
+                "-p",
+                "openrouter,groq,hug",
+                "-q",
+                "--delay-ms",
+                "0",
+                "--db",
+            ])
+            .arg(&self.db)
+            .arg("-o")
+            .arg(self.dir.join(out))
+            .args(extra);
+        cmd
+    }
+
+    /// Runs [`Setup::fetch`] and expects `code`.
+    fn sync(&self, out: &str, extra: &[&str], code: i32) -> String {
+        let o = self.fetch(out, extra).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(code), "stderr: {stderr}");
+        stderr
+    }
+
+    fn conn(&self) -> Connection {
+        Connection::open(&self.db).unwrap()
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// `catalog <args> --db DB`'s stdout, expecting exit 0.
+    fn query(&self, args: &[&str]) -> String {
+        let o = catalog().args(args).arg("--db").arg(&self.db).output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "stderr: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    /// `catalog diff` of two outputs of this test, with `extra` flags.
+    fn diff(&self, a: &str, b: &str, extra: &[&str]) -> String {
+        let o = catalog()
+            .arg("diff")
+            .arg(self.dir.join(a))
+            .arg(self.dir.join(b))
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8(o.stdout).unwrap()
+    }
+}
+
+/// Current versions per provider.
+fn current(s: &Setup, provider: &str) -> i64 {
+    s.count(&format!(
+        "SELECT COUNT(*) FROM model_version WHERE provider = '{provider}' AND valid_to IS NULL"
+    ))
+}
+
+fn lines_sorted(text: &str) -> Vec<String> {
+    let mut v: Vec<String> = text.lines().map(str::to_owned).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_sync_records_every_fetched_model_with_its_attributes() {
+    let s = Setup::new(FakeHub::new(30)).await;
+    s.sync("a.ndjson", &[], 0);
+    let written = ndjson(&std::fs::read(s.dir.join("a.ndjson")).unwrap());
+    assert_eq!(written.len(), 549 + 20 + 30);
+    assert_eq!(current(&s, "openrouter"), 549);
+    assert_eq!(current(&s, "groq"), 20);
+    assert_eq!(current(&s, "hug"), 30);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM model_version WHERE valid_to IS NOT NULL"),
+        0
+    );
+
+    let (input, output, cache_read, context, attrs): (f64, f64, f64, i64, String) = s
+        .conn()
+        .query_row(
+            "SELECT price_input, price_output, price_cache_read, context_length, attrs FROM current_model
+             WHERE provider = 'openrouter' AND model_id = 'openai/gpt-4o'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    assert_eq!((input, output, cache_read, context), (2.5, 10.0, 1.25, 128_000));
+    let attrs: Value = serde_json::from_str(&attrs).unwrap();
+    assert_eq!(attrs["name"], "OpenAI: GPT-4o");
+    // Volatile counters and provenance are not attributes.
+    for volatile in ["downloads", "likes", "fetched_at", "source"] {
+        assert!(attrs.get(volatile).is_none(), "{volatile} in {attrs}");
+    }
+    let whisper: i64 = s
+        .conn()
+        .query_row(
+            "SELECT context_length FROM current_model WHERE provider = 'groq' AND model_id = 'whisper-large-v3-turbo'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(whisper, 448);
+
+    // One run, one complete ok fetch per provider, counted.
+    let fetches: Vec<(String, String, i64, i64, i64)> = s
+        .conn()
+        .prepare("SELECT provider, status, complete, models_seen, versions_added FROM provider_fetch ORDER BY fetch_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let ok = |p: &str, n| (p.to_owned(), "ok".to_owned(), 1, n, n);
+    assert_eq!(fetches, [ok("openrouter", 549), ok("groq", 20), ok("hug", 30)]);
+    let (command, args, finished): (String, String, Option<String>) = s
+        .conn()
+        .query_row("SELECT command, args, finished_at FROM run", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(command, "fetch");
+    assert!(
+        args.starts_with("[\"fetch\",\"-p\",\"openrouter,groq,hug\""),
+        "{args}"
+    );
+    assert!(finished.is_some());
+    // The key is nowhere in the file (WAL included, once checkpointed).
+    drop(s.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)"));
+    let bytes = std::fs::read(&s.db).unwrap();
+    assert!(!bytes.windows(GROQ_KEY.len()).any(|w| w == GROQ_KEY.as_bytes()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_identical_second_sync_writes_no_version() {
+    let s = Setup::new(FakeHub::new(30)).await;
+    s.sync("a.ndjson", &[], 0);
+    s.sync("b.ndjson", &[], 0);
+    assert_eq!(s.count("SELECT COUNT(*) FROM model_version"), 549 + 20 + 30);
+    assert_eq!(
+        s.count("SELECT SUM(versions_added) + SUM(versions_closed) FROM provider_fetch WHERE run_id = 2"),
+        0
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM provider_fetch WHERE run_id = 2 AND status = 'ok'"),
+        3
+    );
+    assert_eq!(s.query(&["changes", "--since", "2"]), "no differences\n");
+}
+
+/// Two syncs, the second with gpt-4o's input price up from 2.5 to 3.125.
+async fn price_change() -> Setup {
+    let s = Setup::new(FakeHub::new(30)).await;
+    s.sync("a.ndjson", &[], 0);
+    let body = openrouter(|data| model(data, "openai/gpt-4o")["pricing"]["prompt"] = "0.000003125".into());
+    serve(&s.server, Ok(body), FakeHub::new(30)).await;
+    s.sync("b.ndjson", &[], 0);
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_price_writes_one_version_and_changes_prints_it_as_diff_does() {
+    let s = price_change().await;
+    assert_eq!(s.count("SELECT COUNT(*) FROM model_version"), 549 + 20 + 30 + 1);
+    let versions: Vec<(f64, i64, Option<i64>)> = s
+        .conn()
+        .prepare(
+            "SELECT price_input, valid_from, valid_to FROM model_version
+             WHERE provider = 'openrouter' AND model_id = 'openai/gpt-4o' ORDER BY valid_from",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert_eq!(versions[0].0, 2.5);
+    assert_eq!(versions[1].0, 3.125);
+    // The old one ends where the new one starts, and the new one is current.
+    assert_eq!(versions[0].2, Some(versions[1].1));
+    assert_eq!(versions[1].2, None);
+
+    let changes = s.query(&["changes", "--since", "2"]);
+    assert_eq!(
+        changes,
+        "changed  openrouter  openai/gpt-4o  price_input 2.5 -> 3.125 (+25%)\n\
+         0 added, 0 removed, 1 changed (1 with price changes)\n"
+    );
+    assert_eq!(changes, s.diff("a.ndjson", "b.ndjson", &[]));
+    assert_eq!(
+        s.query(&["changes", "--since", "2", "-f", "ndjson"]),
+        s.diff("a.ndjson", "b.ndjson", &["-f", "ndjson"])
+    );
+    assert_eq!(
+        s.query(&["changes", "--since", "2", "-f", "json"]),
+        s.diff("a.ndjson", "b.ndjson", &["-f", "json"])
+    );
+    // A window that ends before the change has none; one on another provider neither.
+    assert_eq!(
+        s.query(&["changes", "--since", "1", "--until", "1", "-p", "openrouter"])
+            .lines()
+            .count(),
+        550
+    );
+    assert_eq!(
+        s.query(&["changes", "--since", "2", "-p", "groq"]),
+        "no differences\n"
+    );
+    assert_eq!(
+        s.query(&["changes", "--since", "2", "--only", "added"]),
+        "no differences\n"
+    );
+    // The SQL view says the same.
+    let (field, old, new, pct): (String, f64, f64, f64) = s
+        .conn()
+        .query_row(
+            "SELECT field, old_value, new_value, pct FROM model_change WHERE run_id = 2",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!((field.as_str(), old, new, pct), ("price_input", 2.5, 3.125, 25.0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn history_lists_each_version_with_its_validity() {
+    let s = price_change().await;
+    let table = s.query(&["history", "openrouter/openai/gpt-4o"]);
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(rows[0].starts_with("valid_from"), "{table}");
+    let first: Vec<&str> = rows[1].split_whitespace().collect();
+    let second: Vec<&str> = rows[2].split_whitespace().collect();
+    // The first version ends when the second begins.
+    assert_eq!(first[1], second[0], "{table}");
+    assert_eq!(&first[2..], ["1", "first", "seen"], "{table}");
+    assert_eq!(
+        &second[1..],
+        ["current", "2", "price_input", "2.5", "->", "3.125", "(+25%)"],
+        "{table}"
+    );
+
+    let csv = s.query(&[
+        "history",
+        "openrouter/openai/gpt-4o",
+        "--field",
+        "price_input",
+        "-f",
+        "csv",
+    ]);
+    let values: Vec<&str> = csv.lines().map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert_eq!(values, ["price_input", "2.5", "3.125"]);
+    let json: Value =
+        serde_json::from_str(&s.query(&["history", "openrouter/openai/gpt-4o", "-f", "json"])).unwrap();
+    assert_eq!(json[0]["record"]["price_input"], 2.5);
+    assert_eq!(json[1]["valid_to"], Value::Null);
+
+    let unknown = catalog()
+        .args(["history", "openrouter/no/such-model", "--db"])
+        .arg(&s.db)
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("has no version of openrouter no/such-model"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn added_and_removed_models_are_recorded_and_listed_as_diff_lists_them() {
+    let hub = FakeHub::new(30);
+    let s = Setup::new(hub.clone()).await;
+    s.sync("a.ndjson", &[], 0);
+    let body = openrouter(|data| {
+        let mut copy = model(data, "openai/gpt-4o").clone();
+        copy["id"] = "openai/gpt-4o-next".into();
+        data.retain(|m| m["id"] != "qwen/qwen3.8-27b");
+        data.push(copy);
+    });
+    hub.add("neworg/fresh-model");
+    serve(&s.server, Ok(body), hub.clone()).await;
+    s.sync("b.ndjson", &[], 0);
+
+    assert_eq!(current(&s, "openrouter"), 549);
+    assert_eq!(current(&s, "hug"), 31);
+    let closed: (String, i64) = s
+        .conn()
+        .query_row(
+            "SELECT model_id, valid_to FROM model_version WHERE valid_to IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(closed.0, "qwen/qwen3.8-27b");
+    let changes = s.query(&["changes", "--since", "2"]);
+    assert_eq!(
+        lines_sorted(&changes),
+        [
+            "2 added, 1 removed, 0 changed (0 with price changes)",
+            "added    hug  neworg/fresh-model",
+            "added    openrouter  openai/gpt-4o-next",
+            "removed  openrouter  qwen/qwen3.8-27b",
+        ]
+    );
+    assert_eq!(
+        lines_sorted(&changes),
+        lines_sorted(&s.diff("a.ndjson", "b.ndjson", &[]))
+    );
+    assert_eq!(
+        lines_sorted(&s.query(&["changes", "--since", "2", "-f", "ndjson"])),
+        lines_sorted(&s.diff("a.ndjson", "b.ndjson", &["-f", "ndjson"]))
+    );
+    let kinds: Vec<(String, String)> = s
+        .conn()
+        .prepare("SELECT kind, model_id FROM model_change WHERE run_id = 2 ORDER BY kind, model_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let pair = |k: &str, m: &str| (k.to_owned(), m.to_owned());
+    assert_eq!(
+        kinds,
+        [
+            pair("added", "neworg/fresh-model"),
+            pair("added", "openai/gpt-4o-next"),
+            pair("removed", "qwen/qwen3.8-27b")
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_partial_or_limited_fetch_closes_nothing() {
+    // Hub pages of 100: requests 1-3 are the first sync, 4-6 the second.
+    let hub = FakeHub::new(250).with_faults(Faults {
+        fail_requests: vec![(5, 400)],
+        ..Faults::default()
+    });
+    let s = Setup::new(hub.clone()).await;
+    s.sync("a.ndjson", &[], 0);
+    serve(&s.server, Err(500), hub.clone()).await;
+    // OpenRouter answers 500 (retried, then failed); the Hub fails on its second page.
+    s.sync("b.ndjson", &["--retries", "0"], 3);
+    assert_eq!(current(&s, "openrouter"), 549);
+    assert_eq!(current(&s, "hug"), 250);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM model_version WHERE valid_to IS NOT NULL"),
+        0
+    );
+    let fetch = |p: &str| -> (String, i64, i64, Option<String>) {
+        s.conn()
+            .query_row(
+                "SELECT status, complete, models_seen, error FROM provider_fetch WHERE run_id = 2 AND provider = ?1",
+                [p],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap()
+    };
+    let (status, complete, seen, error) = fetch("openrouter");
+    assert_eq!((status.as_str(), complete, seen), ("failed", 0, 0));
+    assert!(error.unwrap().contains("500"));
+    let (status, complete, seen, _) = fetch("hug");
+    assert_eq!((status.as_str(), complete, seen), ("partial", 0, 100));
+    assert_eq!(s.query(&["changes", "--since", "2"]), "no differences\n");
+
+    // A --limit that cuts the listing short is complete for nobody either.
+    serve(&s.server, Ok(openrouter(|_| {})), FakeHub::new(250)).await;
+    s.sync("c.ndjson", &["--limit", "10"], 0);
+    assert_eq!(current(&s, "openrouter"), 549);
+    assert_eq!(current(&s, "hug"), 250);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM provider_fetch WHERE run_id = 3 AND complete = 1"),
+        0
+    );
+}
+
+/// Polls `cond` every 20 ms for up to `secs` seconds.
+fn wait_for(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_mid_sync_leaves_a_consistent_database() {
+    let s = Setup::new(FakeHub::new(300)).await;
+    s.sync("a.ndjson", &[], 0);
+    // The second run's Hub is slow: 30 pages of 10, 200 ms each.
+    let body = openrouter(|data| model(data, "openai/gpt-4o")["pricing"]["prompt"] = "0.000003".into());
+    serve(
+        &s.server,
+        Ok(body),
+        FakeHub::new(300).with_latency(Duration::from_millis(200)),
+    )
+    .await;
+    let mut child = s
+        .fetch("b.ndjson", &["--batch-size", "10"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once OpenRouter and Groq are recorded, while the Hub streams.
+    let recorded = wait_for(20, || {
+        Connection::open(&s.db)
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM provider_fetch WHERE run_id = 2 AND provider = 'groq'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+            .is_ok_and(|n| n == 1)
+    });
+    assert!(recorded, "the second run never recorded groq");
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let c = s.conn();
+    let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    // The killed run is unfinished; its Hub fetch left no trace.
+    let finished: Option<String> = c
+        .query_row("SELECT finished_at FROM run WHERE run_id = 2", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(finished, None);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM provider_fetch WHERE run_id = 2 AND provider = 'hug'"),
+        0
+    );
+    assert_eq!(current(&s, "hug"), 300);
+    // What it committed is whole: gpt-4o's new price, the old version closed.
+    assert_eq!(current(&s, "openrouter"), 549);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM model_version WHERE provider = 'openrouter'"),
+        550
+    );
+    // Every closed version ends after it began, at a recorded fetch.
+    assert_eq!(
+        s.count(
+            "SELECT COUNT(*) FROM model_version v WHERE valid_to IS NOT NULL
+             AND (valid_to <= valid_from OR NOT EXISTS (SELECT 1 FROM provider_fetch f WHERE f.fetch_id = v.valid_to))"
+        ),
+        0
+    );
+    drop(c);
+
+    // The next run goes on from there.
+    serve(&s.server, Ok(openrouter(|_| {})), FakeHub::new(300)).await;
+    s.sync("c.ndjson", &[], 0);
+    assert_eq!(
+        s.query(&["changes", "--since", "3"]),
+        "changed  openrouter  openai/gpt-4o  price_input 3 -> 2.5 (-16.7%)\n\
+         0 added, 0 removed, 1 changed (1 with price changes)\n"
+    );
+    assert_eq!(
+        s.query(&["history", "openrouter/openai/gpt-4o"]).lines().count(),
+        4
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_syncs_into_one_file_at_once_both_succeed() {
+    let s = Setup::new(FakeHub::new(200).with_latency(Duration::from_millis(20))).await;
+    let mut a = s.fetch("a.ndjson", &[]).stderr(Stdio::piped()).spawn().unwrap();
+    let mut b = s.fetch("b.ndjson", &[]).stderr(Stdio::piped()).spawn().unwrap();
+    let (ra, rb) = (a.wait().unwrap(), b.wait().unwrap());
+    let err = |c: &mut std::process::Child| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(c.stderr.as_mut().unwrap(), &mut text).unwrap();
+        text
+    };
+    assert!(ra.success(), "{}", err(&mut a));
+    assert!(rb.success(), "{}", err(&mut b));
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM run WHERE finished_at IS NOT NULL"),
+        2
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM provider_fetch WHERE status = 'ok'"),
+        6
+    );
+    // The same data twice: one version of each model, not two.
+    assert_eq!(s.count("SELECT COUNT(*) FROM model_version"), 549 + 20 + 200);
+    assert_eq!(current(&s, "hug"), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unwritable_database_is_an_error_naming_it_and_the_output_is_still_written() {
+    let s = Setup::new(FakeHub::new(30)).await;
+    // A regular file where its directory should be: unwritable even as root.
+    let blocker = s.dir.join("not-a-dir");
+    std::fs::write(&blocker, "").unwrap();
+    let db = blocker.join("catalog.db");
+    let o = catalog_std()
+        .envs(url_env(&s.server))
+        .env("GROQ_API_KEY", GROQ_KEY)
+        .args([
+            "fetch",
+            "-p",
+            "openrouter,groq,hug",
+            "-q",
+            "--delay-ms",
+            "0",
+            "-o",
+        ])
+        .arg(s.dir.join("out.ndjson"))
+        .arg(format!("--db={}", db.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("database {}", db.display())), "{stderr}");
+    let written = ndjson(&std::fs::read(s.dir.join("out.ndjson")).unwrap());
+    assert_eq!(written.len(), 549 + 20 + 30);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_postgres_url_is_refused_before_any_request() {
+    let s = Setup::new(FakeHub::new(3)).await;
+    let o = catalog()
+        .envs(url_env(&s.server))
+        .args([
+            "fetch",
+            "-p",
+            "openrouter",
+            "--db",
+            "postgres://me:pw@localhost/catalog",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("PostgreSQL support is not built yet"));
+    assert!(s.server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn db_without_a_path_uses_catalog_db_or_the_data_directory() {
+    let s = Setup::new(FakeHub::new(3)).await;
+    let data = fresh_dir("xdg-data");
+    let run = |env: &[(&str, &Path)]| {
+        let mut cmd = catalog();
+        cmd.envs(url_env(&s.server))
+            .env("XDG_DATA_HOME", &data)
+            .args(["fetch", "-p", "hug", "-q", "--delay-ms", "0", "-o"])
+            .arg(s.dir.join("x.ndjson"))
+            .arg("--db");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.assert().success();
+    };
+    run(&[]);
+    let default = data.join("catalog/catalog.db");
+    let n: i64 = Connection::open(&default)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM current_model", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 3);
+    let chosen = s.dir.join("chosen.db");
+    run(&[("CATALOG_DB", &chosen)]);
+    assert!(chosen.is_file());
+    // `changes` finds the same database the same way.
+    let o = catalog()
+        .env("CATALOG_DB", &chosen)
+        .args(["changes", "--since", "1", "-f", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1 + 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn snapshot_records_its_harvest_too() {
+    let s = Setup::new(FakeHub::new(12)).await;
+    let snaps = s.dir.join("snaps");
+    catalog()
+        .envs(url_env(&s.server))
+        .args(["snapshot", "-p", "hug", "-q", "--delay-ms", "0", "--dir"])
+        .arg(&snaps)
+        .arg("--db")
+        .arg(&s.db)
+        .assert()
+        .success();
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM current_model WHERE provider = 'hug'"),
+        12
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM run WHERE command = 'snapshot'"), 1);
+}
