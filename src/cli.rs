@@ -465,6 +465,11 @@ pub struct StoreArgs {
     /// when a value follows that is not the database.
     #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
     pub db: Option<String>,
+
+    /// With --db: also record each model's downloads and likes, a row per model and
+    /// fetch in model_metric (about 50,000 rows a Hub sync; off by default).
+    #[arg(long, requires = "db")]
+    pub track_metrics: bool,
 }
 
 /// Incremental and resumable harvests.

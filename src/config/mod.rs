@@ -688,7 +688,10 @@ fn harvest_args(
             Some((s, command)) => match &s.db {
                 Some(url) => Some(Db {
                     location: Location::resolve(Some(url), env)?,
-                    info: RunInfo::from_process(command),
+                    info: RunInfo {
+                        track_metrics: s.track_metrics,
+                        ..RunInfo::from_process(command)
+                    },
                 }),
                 None => None,
             },

@@ -219,6 +219,11 @@ pub(crate) struct FetchEnd<'a> {
     pub limit: Option<u64>,
     /// The harvest's wall time.
     pub elapsed: Duration,
+    /// The listing was found unchanged (a 304 or the stored body hash): its
+    /// records are the cached harvest's, confirmed current.
+    pub unchanged: bool,
+    /// The listing's first response: status, validators, body hash.
+    pub response: Option<&'a crate::harvest::FirstResponse>,
 }
 
 /// Where a provider's records came from.
@@ -244,6 +249,10 @@ struct FetchRow<'a> {
     started_at: String,
     duration_ms: u64,
     error: Option<String>,
+    http_status: Option<u16>,
+    etag: Option<&'a str>,
+    last_modified: Option<&'a str>,
+    body_sha256: Option<&'a str>,
 }
 
 /// Versions written by one fetch.
@@ -312,12 +321,14 @@ trait Backend: Send {
     fn stage(&mut self, row: &Staged<'_>) -> anyhow::Result<()>;
     /// In one transaction: the fetch row, and with `versions` the staged
     /// records' new versions (closing what changed and, when `close_missing`,
-    /// what is no longer listed).
+    /// what is no longer listed), and with `metrics` their `downloads` and
+    /// `likes` as `model_metric` rows of this fetch.
     fn commit_fetch(
         &mut self,
         row: &FetchRow<'_>,
         versions: bool,
         close_missing: bool,
+        metrics: bool,
         finished_at: &str,
     ) -> anyhow::Result<Applied>;
     /// The last fetch id at a bound; `since` says which side of a run.
@@ -361,6 +372,8 @@ pub(crate) struct Sink {
     /// Keys of the run's providers: removed from anything stored, whatever
     /// the harvest already did.
     secrets: Vec<Secret>,
+    /// Record `downloads` and `likes` in `model_metric` (`--track-metrics`).
+    metrics: bool,
 }
 
 /// What the command line says about the run, for its row.
@@ -370,6 +383,8 @@ pub struct RunInfo {
     pub command: &'static str,
     /// The arguments, as typed.
     pub args: Vec<String>,
+    /// `--track-metrics`: also record downloads and likes.
+    pub track_metrics: bool,
 }
 
 impl RunInfo {
@@ -379,6 +394,7 @@ impl RunInfo {
         RunInfo {
             command,
             args: std::env::args().skip(1).collect(),
+            track_metrics: false,
         }
     }
 }
@@ -431,6 +447,7 @@ impl Sink {
             staged: 0,
             started_at: now_text(),
             secrets,
+            metrics: info.track_metrics,
         };
         let args: Vec<String> = info
             .args
@@ -515,6 +532,7 @@ impl Sink {
         let failed = end.error.is_some() || end.how == How::Recovered;
         let status = match end.how {
             How::Cached => "cached",
+            _ if !failed && end.unchanged => "unchanged",
             _ if !failed => "ok",
             _ if self.staged > 0 => "partial",
             _ => "failed",
@@ -523,7 +541,8 @@ impl Sink {
         // version another run recorded. Only live records become versions.
         let versions = staging && end.how != How::Cached;
         let cut = end.narrowed || end.limit.is_some_and(|l| self.staged >= l);
-        let complete = status == "ok" && !cut;
+        // An unchanged listing is as complete as the fetch that got it.
+        let complete = matches!(status, "ok" | "unchanged") && !cut;
         let error = end.error.as_deref().map(|e| {
             let e = self.secrets.iter().fold(e.to_owned(), |t, s| s.redact(&t));
             if end.how == How::Recovered {
@@ -545,8 +564,13 @@ impl Sink {
             started_at: stamp(now.saturating_sub(end.elapsed)),
             duration_ms: u64::try_from(end.elapsed.as_millis()).unwrap_or(u64::MAX),
             error,
+            http_status: end.response.map(|r| r.status),
+            etag: end.response.and_then(|r| r.validators.etag.as_deref()),
+            last_modified: end.response.and_then(|r| r.validators.last_modified.as_deref()),
+            body_sha256: end.response.map(|r| r.body_sha256.as_str()),
         };
-        let result = b.commit_fetch(&row, versions, complete, &now_text());
+        let metrics = self.metrics && versions;
+        let result = b.commit_fetch(&row, versions, complete, metrics, &now_text());
         match result {
             Ok(applied) => tracing::debug!(
                 "database: {}: {} new versions, {} closed",
@@ -576,8 +600,12 @@ impl Sink {
                     started_at: self.started_at.clone(),
                     duration_ms: 0,
                     error: Some(reason.clone()),
+                    http_status: None,
+                    etag: None,
+                    last_modified: None,
+                    body_sha256: None,
                 };
-                result = b.commit_fetch(&row, false, false, &now).map(|_| ());
+                result = b.commit_fetch(&row, false, false, false, &now).map(|_| ());
                 if result.is_err() {
                     break;
                 }

@@ -11,7 +11,10 @@ use super::{Applied, Backend, Bound, FetchRow, RunRow, Staged, Transition, Versi
 
 /// The migrations, in order; the schema version is the number of those
 /// applied.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_unchanged_and_metrics.sql"),
+];
 
 /// How long a writer waits for another to finish its transaction. A
 /// provider's transaction holds the lock only while its staged records are
@@ -27,14 +30,21 @@ const STAGE_DDL: &str = "CREATE TEMP TABLE IF NOT EXISTS staged (
     context_length INTEGER, max_output_tokens INTEGER,
     price_input NUMERIC, price_output NUMERIC, price_cache_read NUMERIC, price_cache_write NUMERIC,
     quantization TEXT, knowledge_cutoff TEXT, expires_at TEXT,
-    attrs TEXT NOT NULL
+    attrs TEXT NOT NULL,
+    downloads INTEGER, likes INTEGER
 )";
 
 const STAGE: &str = "INSERT INTO staged (model_id, attr_hash, name, owned_by, task, hugging_face_id,
     context_length, max_output_tokens, price_input, price_output, price_cache_read, price_cache_write,
-    quantization, knowledge_cutoff, expires_at, attrs)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+    quantization, knowledge_cutoff, expires_at, attrs, downloads, likes)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
     ON CONFLICT (model_id) DO NOTHING";
+
+/// The staged models' counters as this fetch's metric rows (?1 fetch, ?2
+/// provider); models without either counter have none.
+const INSERT_METRICS: &str = "INSERT INTO model_metric (provider, model_id, fetch_id, downloads, likes)
+    SELECT ?2, s.model_id, ?1, s.downloads, s.likes FROM staged s
+    WHERE s.downloads IS NOT NULL OR s.likes IS NOT NULL";
 
 /// Closes the current versions whose attributes changed (?1 fetch, ?2 provider).
 const CLOSE_CHANGED: &str = "UPDATE model_version SET valid_to = ?1
@@ -191,6 +201,8 @@ impl Backend for Sqlite {
             r.knowledge_cutoff.as_deref(),
             r.expires_at.as_deref(),
             row.attrs,
+            r.downloads.map(int),
+            r.likes.map(int),
         ])?;
         Ok(())
     }
@@ -200,6 +212,7 @@ impl Backend for Sqlite {
         f: &FetchRow<'_>,
         versions: bool,
         close_missing: bool,
+        metrics: bool,
         finished_at: &str,
     ) -> anyhow::Result<Applied> {
         self.end_staging()?;
@@ -208,8 +221,9 @@ impl Backend for Sqlite {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let fetch: i64 = tx.query_row(
             "INSERT INTO provider_fetch (run_id, provider, status, complete, models_seen, versions_added,
-                 versions_closed, url, started_at, finished_at, duration_ms, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8, ?9, ?10) RETURNING fetch_id",
+                 versions_closed, url, started_at, finished_at, duration_ms, error,
+                 http_status, etag, last_modified, body_sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING fetch_id",
             params![
                 f.run_id,
                 f.provider,
@@ -221,6 +235,10 @@ impl Backend for Sqlite {
                 finished_at,
                 int(f.duration_ms),
                 f.error,
+                f.http_status,
+                f.etag,
+                f.last_modified,
+                f.body_sha256,
             ],
             |r| r.get(0),
         )?;
@@ -239,6 +257,9 @@ impl Backend for Sqlite {
                 "UPDATE provider_fetch SET versions_added = ?1, versions_closed = ?2 WHERE fetch_id = ?3",
                 params![added as i64, closed as i64, fetch],
             )?;
+            if metrics {
+                tx.execute(INSERT_METRICS, params![fetch, f.provider])?;
+            }
         }
         tx.commit()?;
         Ok(applied)
@@ -387,5 +408,69 @@ mod tests {
             })
             .unwrap();
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn migration_2_keeps_a_version_1_history_and_accepts_unchanged_fetches() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        // A version-1 database with one run, one fetch, one version.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version VALUES (1);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO run (run_id, started_at, tool_version, command, args) VALUES (1, 't', '0', 'fetch', '[]');
+             INSERT INTO provider_fetch (fetch_id, run_id, provider, status, complete, models_seen, versions_added,
+                 versions_closed, started_at, finished_at, duration_ms)
+             VALUES (7, 1, 'groq', 'ok', 1, 1, 1, 0, 't0', 't1', 5);
+             INSERT INTO model_version (provider, model_id, valid_from, attr_hash, attrs)
+             VALUES ('groq', 'm', 7, 42, '{}');",
+        )
+        .unwrap();
+        drop(conn);
+
+        drop(Sqlite::open(&path, false).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+        let kept: (i64, String, i64) = conn
+            .query_row(
+                "SELECT f.fetch_id, f.status, v.attr_hash FROM provider_fetch f
+                 JOIN current_model v ON v.valid_from = f.fetch_id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, (7, "ok".to_owned(), 42));
+        let dangling: i64 = conn
+            .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(dangling, 0);
+        conn.execute(
+            "INSERT INTO provider_fetch (run_id, provider, status, complete, models_seen, versions_added,
+                 versions_closed, started_at, finished_at, duration_ms, http_status, etag, body_sha256)
+             VALUES (1, 'openrouter', 'unchanged', 1, 3, 0, 0, 't2', 't3', 1, 304, 'W/\"x\"', 'ab')",
+            [],
+        )
+        .unwrap();
+        assert!(conn
+            .execute(
+                "INSERT INTO provider_fetch (run_id, provider, status, complete, models_seen, versions_added,
+                     versions_closed, started_at, finished_at, duration_ms)
+                 VALUES (1, 'xai', 'bogus', 0, 0, 0, 0, 't', 't', 0)",
+                [],
+            )
+            .is_err());
+        let metrics: i64 = conn
+            .query_row("SELECT COUNT(*) FROM model_metric", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(metrics, 0);
     }
 }
