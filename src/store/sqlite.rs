@@ -5,13 +5,18 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _};
 
-use super::{Applied, Backend, Bound, FetchRow, RunRow, Staged, Transition, Version};
+use super::{
+    Applied, Backend, Bound, FetchRow, Point, ProviderAt, RunRow, Seen, Staged, Transition, Version,
+};
 
 /// The migrations, in order; the schema version is the number of those
 /// applied.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_as_of.sql"),
+];
 
 /// How long a writer waits for another to finish its transaction. A
 /// provider's transaction holds the lock only while its staged records are
@@ -22,6 +27,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(300);
 /// The staging table: one provider's records of this run, as version rows.
 const STAGE_DDL: &str = "CREATE TEMP TABLE IF NOT EXISTS staged (
     model_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
     attr_hash INTEGER NOT NULL,
     name TEXT, owned_by TEXT, task TEXT, hugging_face_id TEXT,
     context_length INTEGER, max_output_tokens INTEGER,
@@ -32,8 +38,8 @@ const STAGE_DDL: &str = "CREATE TEMP TABLE IF NOT EXISTS staged (
 
 const STAGE: &str = "INSERT INTO staged (model_id, attr_hash, name, owned_by, task, hugging_face_id,
     context_length, max_output_tokens, price_input, price_output, price_cache_read, price_cache_write,
-    quantization, knowledge_cutoff, expires_at, attrs)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+    quantization, knowledge_cutoff, expires_at, attrs, seq)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
     ON CONFLICT (model_id) DO NOTHING";
 
 /// Closes the current versions whose attributes changed (?1 fetch, ?2 provider).
@@ -191,6 +197,7 @@ impl Backend for Sqlite {
             r.knowledge_cutoff.as_deref(),
             r.expires_at.as_deref(),
             row.attrs,
+            int(row.seq),
         ])?;
         Ok(())
     }
@@ -208,8 +215,8 @@ impl Backend for Sqlite {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let fetch: i64 = tx.query_row(
             "INSERT INTO provider_fetch (run_id, provider, status, complete, models_seen, versions_added,
-                 versions_closed, url, started_at, finished_at, duration_ms, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8, ?9, ?10) RETURNING fetch_id",
+                 versions_closed, url, started_at, finished_at, duration_ms, error, fetched_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING fetch_id",
             params![
                 f.run_id,
                 f.provider,
@@ -221,6 +228,7 @@ impl Backend for Sqlite {
                 finished_at,
                 int(f.duration_ms),
                 f.error,
+                f.fetched_at,
             ],
             |r| r.get(0),
         )?;
@@ -239,6 +247,29 @@ impl Backend for Sqlite {
                 "UPDATE provider_fetch SET versions_added = ?1, versions_closed = ?2 WHERE fetch_id = ?3",
                 params![added as i64, closed as i64, fetch],
             )?;
+            // The listing's order, when it is not the last one stored.
+            let ids: Vec<String> = tx
+                .prepare("SELECT model_id FROM staged ORDER BY seq")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if !ids.is_empty() {
+                let ids = serde_json::to_string(&ids)?;
+                let hash = super::fnv1a(ids.as_bytes());
+                let last: Option<i64> = tx
+                    .query_row(
+                        "SELECT order_hash FROM listing_order WHERE provider = ?1
+                         ORDER BY fetch_id DESC LIMIT 1",
+                        [f.provider],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if last != Some(hash) {
+                    tx.execute(
+                        "INSERT INTO listing_order (fetch_id, provider, order_hash, ids) VALUES (?1, ?2, ?3, ?4)",
+                        params![fetch, f.provider, hash, ids],
+                    )?;
+                }
+            }
         }
         tx.commit()?;
         Ok(applied)
@@ -361,6 +392,100 @@ impl Backend for Sqlite {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn point(&self, x: i64) -> anyhow::Result<Option<Point>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT fetch_id, run_id, finished_at FROM provider_fetch WHERE fetch_id = ?1",
+                [x],
+                |r| {
+                    Ok(Point {
+                        fetch: r.get(0)?,
+                        run: r.get(1)?,
+                        at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn last_run(&self) -> anyhow::Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(run_id), 0) FROM run", [], |r| r.get(0))?)
+    }
+
+    fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>> {
+        let mut st = self.conn.prepare(
+            "SELECT provider FROM provider_fetch
+             WHERE run_id = ?1 AND status IN ('ok', 'partial', 'cached') ORDER BY fetch_id",
+        )?;
+        let rows = st.query_map([run], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>> {
+        let mut st = self.conn.prepare(
+            "SELECT DISTINCT provider FROM provider_fetch
+             WHERE fetch_id <= ?1 AND status IN ('ok', 'partial') ORDER BY provider",
+        )?;
+        let rows = st.query_map([x], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>> {
+        let recorded: Option<i64> = self.conn.query_row(
+            "SELECT MAX(fetch_id) FROM provider_fetch
+             WHERE provider = ?1 AND fetch_id <= ?2 AND status IN ('ok', 'partial')",
+            params![provider, x],
+            |r| r.get(0),
+        )?;
+        if recorded.is_none() {
+            return Ok(None);
+        }
+        let seen = |r: &rusqlite::Row<'_>, at: usize| -> rusqlite::Result<Seen> {
+            Ok(Seen {
+                fetch: r.get(at)?,
+                fetched_at: r.get(at + 1)?,
+                url: r.get(at + 2)?,
+            })
+        };
+        let complete = self
+            .conn
+            .query_row(
+                "SELECT fetch_id, COALESCE(fetched_at, started_at), url FROM provider_fetch
+                 WHERE provider = ?1 AND fetch_id <= ?2 AND complete = 1
+                 ORDER BY fetch_id DESC LIMIT 1",
+                params![provider, x],
+                |r| seen(r, 0),
+            )
+            .optional()?;
+        let order = self
+            .conn
+            .query_row(
+                "SELECT ids FROM listing_order WHERE provider = ?1 AND fetch_id <= ?2
+                 ORDER BY fetch_id DESC LIMIT 1",
+                params![provider, x],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let mut st = self.conn.prepare(
+            "SELECT v.model_id, v.attrs, f.fetch_id, COALESCE(f.fetched_at, f.started_at), f.url
+             FROM model_version v
+             JOIN provider_fetch f ON f.fetch_id = v.valid_from
+             WHERE v.provider = ?1 AND v.valid_from <= ?2 AND (v.valid_to IS NULL OR v.valid_to > ?2)
+             ORDER BY v.model_id",
+        )?;
+        let versions = st
+            .query_map(params![provider, x], |r| Ok((r.get(0)?, r.get(1)?, seen(r, 2)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(ProviderAt {
+            complete,
+            order,
+            versions,
+        }))
     }
 }
 
