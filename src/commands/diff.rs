@@ -25,12 +25,23 @@ pub(super) fn run(cfg: &DiffConfig) -> anyhow::Result<ExitCode> {
             // Each point's catalog is written out as the file its run wrote
             // (its records, in its order), then compared as files are: one
             // comparison, one set of renderers.
-            let reader = db.location.reader()?;
+            // A database that cannot be read is bad input (exit 2), as a
+            // bad file is: exit 1 says "they differ".
             let name = db.location.display();
-            let old =
-                side(&reader, "diff --db", &db.old, &db.table).with_context(|| format!("database {name}"))?;
-            let new =
-                side(&reader, "diff --db", &db.new, &db.table).with_context(|| format!("database {name}"))?;
+            let bad = |e: anyhow::Error| -> anyhow::Error {
+                if e.downcast_ref::<crate::error::UsageError>().is_some() {
+                    e
+                } else {
+                    diff::InputError {
+                        path: format!("database {name}"),
+                        reason: format!("{e:#}"),
+                    }
+                    .into()
+                }
+            };
+            let reader = db.location.reader().map_err(bad)?;
+            let old = side(&reader, "diff --db", &db.old, &db.table).map_err(bad)?;
+            let new = side(&reader, "diff --db", &db.new, &db.table).map_err(bad)?;
             compare(old.path(), new.path(), cfg)
         }
     }

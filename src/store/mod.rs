@@ -354,6 +354,9 @@ trait Backend: Send {
     /// One provider's catalog as it stood at fetch `x`: `None` when no fetch
     /// of it at or before `x` recorded anything.
     fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>>;
+    /// The provider's last stored listing order at or before fetch `x`
+    /// (a JSON array of ids).
+    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<String>>;
 }
 
 /// A fetch's provenance, for the records rebuilt from it.
@@ -743,6 +746,29 @@ impl Reader {
     /// The providers a run wrote, in its order.
     pub(crate) fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>> {
         self.backend.run_providers(run)
+    }
+
+    /// Each model's place in the provider's listing at fetch `x` (empty: no
+    /// order stored).
+    pub(crate) fn positions(
+        &self,
+        x: i64,
+        provider: &str,
+    ) -> anyhow::Result<std::collections::HashMap<String, usize>> {
+        Ok(match self.backend.listing_order(x, provider)? {
+            Some(ids) => serde_json::from_str::<Vec<String>>(&ids)
+                .context("a stored listing order is not a list of ids")?
+                .into_iter()
+                .enumerate()
+                .map(|(i, id)| (id, i))
+                .collect(),
+            None => std::collections::HashMap::new(),
+        })
+    }
+
+    /// The fetch `x` as a point, if it exists.
+    pub(crate) fn fetch_point(&self, x: i64) -> anyhow::Result<Option<Point>> {
+        self.backend.point(x)
     }
 
     /// The providers with something recorded at or before fetch `x`.

@@ -435,6 +435,18 @@ impl Backend for Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT ids FROM listing_order WHERE provider = ?1 AND fetch_id <= ?2
+                 ORDER BY fetch_id DESC LIMIT 1",
+                params![provider, x],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>> {
         let recorded: Option<i64> = self.conn.query_row(
             "SELECT MAX(fetch_id) FROM provider_fetch
@@ -462,15 +474,7 @@ impl Backend for Sqlite {
                 |r| seen(r, 0),
             )
             .optional()?;
-        let order = self
-            .conn
-            .query_row(
-                "SELECT ids FROM listing_order WHERE provider = ?1 AND fetch_id <= ?2
-                 ORDER BY fetch_id DESC LIMIT 1",
-                params![provider, x],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let order = self.listing_order(x, provider)?;
         let mut st = self.conn.prepare(
             "SELECT v.model_id, v.attrs, f.fetch_id, COALESCE(f.fetched_at, f.started_at), f.url
              FROM model_version v

@@ -858,7 +858,7 @@ async fn as_of_refuses_harvest_flags() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn diff_db_of_two_runs_prints_what_diff_of_their_files_prints() {
+async fn diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints() {
     let s = several_changes().await;
     for format in ["table", "json", "ndjson"] {
         let from_db = catalog()
@@ -875,12 +875,18 @@ async fn diff_db_of_two_runs_prints_what_diff_of_their_files_prints() {
             .unwrap();
         assert_eq!(
             String::from_utf8(from_db.stdout).unwrap(),
-            String::from_utf8(from_files.stdout).unwrap(),
+            String::from_utf8(from_files.stdout.clone()).unwrap(),
             "{format}: {}",
             String::from_utf8_lossy(&from_db.stderr)
         );
         assert_eq!(from_db.status.code(), Some(1));
         assert_eq!(from_files.status.code(), Some(1));
+        // changes gives them in the same order too (its exit code is 0).
+        assert_eq!(
+            s.query(&["changes", "--since", "2", "-f", format]),
+            String::from_utf8(from_files.stdout.clone()).unwrap(),
+            "changes -f {format}"
+        );
     }
     let table = s.diff("a.ndjson", "b.ndjson", &[]);
     assert_eq!(
@@ -901,6 +907,18 @@ async fn diff_db_of_two_runs_prints_what_diff_of_their_files_prints() {
         .unwrap();
     assert_eq!(String::from_utf8(o.stdout).unwrap(), "no differences\n");
     assert_eq!(o.status.code(), Some(0));
+    // A run that is not there is bad input, not "they differ".
+    let o = catalog()
+        .args(["diff", "--db", "1", "9"])
+        .env("CATALOG_DB", &s.db)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("there is no run 9 (the runs recorded are 1 to 2)"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
