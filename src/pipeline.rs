@@ -24,7 +24,7 @@ use crate::http::{display_url, Http, RetryPolicy};
 use crate::output::RecordWriter;
 use crate::progress::{End, Progress};
 use crate::record::{CompactString, Record, Timestamp};
-use crate::store::{FetchEnd, How, Location, RunInfo, Sink as DbSink};
+use crate::store::{Bound, FetchEnd, How, Location, Recorded, RunInfo, Sink as DbSink};
 use crate::term::{count, human_age};
 
 /// What the engine runs: built complete by [`crate::config`], presentation
@@ -45,7 +45,26 @@ pub struct Run {
     pub jobs: usize,
     /// The history database every harvested record is also written to (`--db`).
     pub db: Option<Db>,
+    /// Read the catalog from the history database as it was at this point
+    /// instead of harvesting it (`--as-of`).
+    pub as_of: Option<AsOf>,
 }
+
+/// `--as-of`: where and when.
+#[derive(Debug, Clone)]
+pub struct AsOf {
+    /// The database.
+    pub location: Location,
+    /// The point.
+    pub bound: Bound,
+    /// Leave out the providers with nothing recorded (`--all`) rather than
+    /// fail them (named with `-p`).
+    pub recorded_only: bool,
+}
+
+/// What the database side of a run came to: the run recorded, or the
+/// error that cost its history (`None`: no `--db`).
+pub(crate) type DbResult = Option<anyhow::Result<Recorded>>;
 
 /// Where and as what a run is recorded in the history database.
 #[derive(Debug, Clone)]
@@ -215,7 +234,7 @@ pub(crate) async fn run(
     cfg: &Run,
     progress: &Progress,
     output: Output,
-) -> anyhow::Result<(Vec<Outcome>, Output, Option<anyhow::Error>)> {
+) -> anyhow::Result<(Vec<Outcome>, Output, DbResult)> {
     run_into(cfg, progress, output).await
 }
 
@@ -227,7 +246,22 @@ pub(crate) async fn run_into<S: Sink>(
     cfg: &Run,
     progress: &Progress,
     output: S,
-) -> anyhow::Result<(Vec<Outcome>, S, Option<anyhow::Error>)> {
+) -> anyhow::Result<(Vec<Outcome>, S, DbResult)> {
+    if let Some(as_of) = cfg.as_of.clone() {
+        let providers: Vec<String> = cfg
+            .providers
+            .iter()
+            .map(|p| match p {
+                Selected::Fetch(t) | Selected::Skipped(t) => t.spec.name.clone(),
+            })
+            .collect();
+        let filter = cfg.filter.clone();
+        let (outcomes, output) =
+            tokio::task::spawn_blocking(move || read_as_of(&as_of, &providers, filter.as_ref(), output))
+                .await
+                .context("the database reader panicked")??;
+        return Ok((outcomes, output, None));
+    }
     let http = Http::new(cfg.policy).context("starting the HTTP client")?;
     let cache = cfg.cache.cache.clone();
     // Harvests start in output order, at most `jobs` at a time: the one the
@@ -390,7 +424,7 @@ pub(crate) async fn run_into<S: Sink>(
             }
         })
         .collect::<Vec<Outcome>>();
-    let db_error = match sink {
+    let db_result = match sink {
         Some(sink) => {
             let skipped: Vec<(String, String)> = outcomes
                 .iter()
@@ -399,11 +433,54 @@ pub(crate) async fn run_into<S: Sink>(
                 .collect();
             tokio::task::spawn_blocking(move || sink.finish(&skipped))
                 .await
-                .context("the database writer panicked")?
+                .context("the database writer panicked")
+                .map(Some)?
         }
         None => None,
     };
-    Ok((outcomes, output, db_error))
+    Ok((outcomes, output, db_result))
+}
+
+/// `--as-of`: each selected provider's records as the database held them,
+/// through the filter into `output`; no request is made.
+fn read_as_of<S: Sink>(
+    as_of: &AsOf,
+    providers: &[String],
+    filter: Option<&Filter>,
+    mut output: S,
+) -> anyhow::Result<(Vec<Outcome>, S)> {
+    let name = as_of.location.display();
+    let reader = as_of.location.reader()?;
+    let point = reader.point("--as-of", &as_of.bound)?;
+    let mut outcomes = Vec::with_capacity(providers.len());
+    for provider in providers {
+        let started = std::time::Instant::now();
+        let mut passed = 0u64;
+        let found = reader
+            .catalog_at(point.fetch, provider, &mut |r| {
+                if filter.is_none_or(|f| f.matches(&r)) {
+                    passed += 1;
+                    output.put(&r)?;
+                }
+                Ok(())
+            })
+            .with_context(|| format!("database {name}"))?;
+        let mut o = Outcome::new(provider);
+        o.elapsed = started.elapsed();
+        o.models = passed;
+        match found {
+            Some(_) => o.note = Some(format!("as of run {}, {}", point.run, point.at)),
+            None if as_of.recorded_only => continue,
+            None => {
+                o.status = Status::Failed(format!(
+                    "nothing of {provider} was recorded in {name} at or before run {} ({})",
+                    point.run, point.at
+                ));
+            }
+        }
+        outcomes.push(o);
+    }
+    Ok((outcomes, output))
 }
 
 fn merge(name: &str, s: Served, live: Option<Outcome>) -> Outcome {

@@ -174,10 +174,12 @@ pub(crate) struct Staged<'a> {
     record: &'a Record,
     attrs: String,
     hash: i64,
+    /// Its place in the harvest (0 first).
+    seq: u64,
 }
 
 impl<'a> Staged<'a> {
-    fn new(record: &'a Record) -> serde_json::Result<Staged<'a>> {
+    fn new(record: &'a Record, seq: u64) -> serde_json::Result<Staged<'a>> {
         let attrs = if record.raw.is_some() {
             let mut bare = record.clone();
             bare.raw = None;
@@ -186,7 +188,12 @@ impl<'a> Staged<'a> {
             serde_json::to_string(&record.selected(&ATTR_FIELDS))?
         };
         let hash = fnv1a(attrs.as_bytes());
-        Ok(Staged { record, attrs, hash })
+        Ok(Staged {
+            record,
+            attrs,
+            hash,
+            seq,
+        })
     }
 }
 
@@ -253,6 +260,8 @@ struct FetchRow<'a> {
     etag: Option<&'a str>,
     last_modified: Option<&'a str>,
     body_sha256: Option<&'a str>,
+    /// The records' `fetched_at`, as written (`None`: no record).
+    fetched_at: Option<String>,
 }
 
 /// Versions written by one fetch.
@@ -343,6 +352,45 @@ trait Backend: Send {
         each: &mut dyn FnMut(Transition) -> anyhow::Result<()>,
     ) -> anyhow::Result<()>;
     fn versions(&self, provider: &str, id: &str) -> anyhow::Result<Vec<Version>>;
+    /// Fetch `x` as a point in time, if there is such a fetch.
+    fn point(&self, x: i64) -> anyhow::Result<Option<Point>>;
+    /// The highest run id (0: none).
+    fn last_run(&self) -> anyhow::Result<i64>;
+    /// The providers run `run` wrote records of (ok, partial or cached),
+    /// in the order it wrote them.
+    fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>>;
+    /// The providers with a recorded observation (an ok or partial fetch) at
+    /// or before fetch `x`, by name.
+    fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>>;
+    /// One provider's catalog as it stood at fetch `x`: `None` when no fetch
+    /// of it at or before `x` recorded anything.
+    fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>>;
+    /// The provider's last stored listing order at or before fetch `x`
+    /// (a JSON array of ids).
+    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<String>>;
+}
+
+/// A fetch's provenance, for the records rebuilt from it.
+#[derive(Debug, Clone)]
+pub(crate) struct Seen {
+    pub fetch: i64,
+    /// The records' `fetched_at` (else, for fetches recorded before schema
+    /// version 3, its start).
+    pub fetched_at: String,
+    pub url: Option<String>,
+}
+
+/// One provider's versions valid at a fetch, and what says how to order and
+/// date them.
+pub(crate) struct ProviderAt {
+    /// The last complete fetch at or before the point: it saw every model
+    /// valid then.
+    pub complete: Option<Seen>,
+    /// The model ids in the order of the last stored listing order at or
+    /// before the point (a JSON array).
+    pub order: Option<String>,
+    /// (id, attrs, the fetch that wrote the version), by id.
+    pub versions: Vec<(String, String, Seen)>,
 }
 
 /// Now, as stored: RFC 3339 UTC with milliseconds (sortable as text).
@@ -368,6 +416,8 @@ pub(crate) struct Sink {
     /// Staging the current provider's records.
     staging: bool,
     staged: u64,
+    /// The current provider's records' `fetched_at`.
+    fetched_at: Option<Timestamp>,
     started_at: String,
     /// Keys of the run's providers: removed from anything stored, whatever
     /// the harvest already did.
@@ -445,6 +495,7 @@ impl Sink {
             error: None,
             staging: false,
             staged: 0,
+            fetched_at: None,
             started_at: now_text(),
             secrets,
             metrics: info.track_metrics,
@@ -490,6 +541,7 @@ impl Sink {
     /// A provider's records start.
     pub(crate) fn begin(&mut self) {
         self.staged = 0;
+        self.fetched_at = None;
         self.staging = false;
         if let Some(b) = self.backend.as_mut() {
             match b.begin_stage() {
@@ -513,11 +565,14 @@ impl Sink {
         let Some(b) = self.backend.as_mut() else {
             return;
         };
-        let done = Staged::new(r)
+        let done = Staged::new(r, self.staged)
             .map_err(anyhow::Error::from)
             .and_then(|row| b.stage(&row));
         match done {
-            Ok(()) => self.staged += 1,
+            Ok(()) => {
+                self.staged += 1;
+                self.fetched_at.get_or_insert(r.fetched_at);
+            }
             Err(e) => self.fail(e),
         }
     }
@@ -568,6 +623,7 @@ impl Sink {
             etag: end.response.and_then(|r| r.validators.etag.as_deref()),
             last_modified: end.response.and_then(|r| r.validators.last_modified.as_deref()),
             body_sha256: end.response.map(|r| r.body_sha256.as_str()),
+            fetched_at: self.fetched_at.filter(|_| versions).map(|t| t.to_string()),
         };
         let metrics = self.metrics && versions;
         let result = b.commit_fetch(&row, versions, complete, metrics, &now_text());
@@ -583,9 +639,9 @@ impl Sink {
     }
 
     /// Records the providers that never reached the consumer (skipped for
-    /// a missing key) and closes the run. Returns the database's error, if
-    /// any happened during the run, naming the database.
-    pub(crate) fn finish(mut self, skipped: &[(String, String)]) -> Option<anyhow::Error> {
+    /// a missing key) and closes the run. Returns the run, or the database's
+    /// error if any happened during the run, naming the database.
+    pub(crate) fn finish(mut self, skipped: &[(String, String)]) -> anyhow::Result<Recorded> {
         if let Some(b) = self.backend.as_mut() {
             let now = now_text();
             let mut result = Ok(());
@@ -604,6 +660,7 @@ impl Sink {
                     etag: None,
                     last_modified: None,
                     body_sha256: None,
+                    fetched_at: None,
                 };
                 result = b.commit_fetch(&row, false, false, false, &now).map(|_| ());
                 if result.is_err() {
@@ -616,11 +673,30 @@ impl Sink {
             }
         }
         let name = self.name;
-        self.error.map(|e| {
-            e.context(format!(
+        match self.error {
+            Some(e) => Err(e.context(format!(
                 "database {name}: not recorded (the output file was still written)"
-            ))
-        })
+            ))),
+            None => Ok(Recorded {
+                run: self.run_id,
+                name,
+            }),
+        }
+    }
+}
+
+/// A run recorded in full.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorded {
+    /// Its id (`--as-of RUN`, `changes --since RUN`).
+    pub run: i64,
+    /// The database, as errors name it.
+    pub name: String,
+}
+
+impl std::fmt::Display for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "recorded as run {} in {}", self.run, self.name)
     }
 }
 
@@ -658,6 +734,137 @@ impl Reader {
     pub(crate) fn versions(&self, provider: &str, id: &str) -> anyhow::Result<Vec<Version>> {
         self.backend.versions(provider, id)
     }
+
+    /// The fetch a `--as-of` (or `diff --db`) point stands for: the last one
+    /// at or before the time, or the last of the run.
+    ///
+    /// # Errors
+    /// A run that does not exist, or a point before anything was recorded
+    /// (a [`UsageError`]); a database that cannot be read.
+    pub(crate) fn point(&self, flag: &str, bound: &Bound) -> anyhow::Result<Point> {
+        if let Bound::Run(n) = bound {
+            let last = self.backend.last_run()?;
+            if *n < 1 || *n > last {
+                return Err(UsageError::new(format!(
+                    "{flag}: there is no run {n} (the runs recorded are 1 to {last})"
+                ))
+                .into());
+            }
+        }
+        let x = self.backend.cutoff(bound, false)?;
+        match self.backend.point(x)? {
+            Some(p) => Ok(p),
+            None => {
+                let what = match bound {
+                    Bound::Run(n) => format!("run {n}"),
+                    Bound::Time(t) => t.to_string(),
+                };
+                let first = match self.backend.point(1)? {
+                    Some(p) => format!("the first fetch was recorded at {}", p.at),
+                    None => "it holds no fetch yet".to_owned(),
+                };
+                Err(UsageError::new(format!(
+                    "{flag}: the database has nothing recorded at or before {what}; {first}"
+                ))
+                .into())
+            }
+        }
+    }
+
+    /// The providers a run wrote, in its order.
+    pub(crate) fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>> {
+        self.backend.run_providers(run)
+    }
+
+    /// Each model's place in the provider's listing at fetch `x` (empty: no
+    /// order stored).
+    pub(crate) fn positions(
+        &self,
+        x: i64,
+        provider: &str,
+    ) -> anyhow::Result<std::collections::HashMap<String, usize>> {
+        Ok(match self.backend.listing_order(x, provider)? {
+            Some(ids) => serde_json::from_str::<Vec<String>>(&ids)
+                .context("a stored listing order is not a list of ids")?
+                .into_iter()
+                .enumerate()
+                .map(|(i, id)| (id, i))
+                .collect(),
+            None => std::collections::HashMap::new(),
+        })
+    }
+
+    /// The fetch `x` as a point, if it exists.
+    pub(crate) fn fetch_point(&self, x: i64) -> anyhow::Result<Option<Point>> {
+        self.backend.point(x)
+    }
+
+    /// The providers with something recorded at or before fetch `x`.
+    pub(crate) fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>> {
+        self.backend.providers_at(x)
+    }
+
+    /// One provider's catalog at fetch `x`, record by record, in the order
+    /// its harvest listed them (see [`rebuild`]); `None` when nothing of the
+    /// provider was recorded by then.
+    pub(crate) fn catalog_at(
+        &self,
+        x: i64,
+        provider: &str,
+        each: &mut dyn FnMut(Record) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Option<u64>> {
+        let Some(at) = self.backend.provider_at(x, provider)? else {
+            return Ok(None);
+        };
+        let records = rebuild(provider, at)?;
+        let n = records.len() as u64;
+        for r in records {
+            each(r)?;
+        }
+        Ok(Some(n))
+    }
+}
+
+/// Records from stored versions, in harvest order.
+///
+/// * Attributes: the version's `attrs`, as stored.
+/// * `downloads`, `likes`: null (volatile counters are not kept).
+/// * `fetched_at` and `source`: of the latest fetch known to have seen the
+///   model as it is: the last complete fetch of the provider at or before
+///   the point when the version was valid then (a complete fetch saw every
+///   valid model), else the fetch that wrote the version. A partial fetch
+///   that saw it unchanged is not known to have (no per-model row).
+/// * Order: the provider's last stored listing order at or before the point;
+///   models not in it (unseen by a partial fetch) after, by id.
+fn rebuild(provider: &str, at: ProviderAt) -> anyhow::Result<Vec<Record>> {
+    let position: std::collections::HashMap<String, usize> = match &at.order {
+        Some(ids) => serde_json::from_str::<Vec<String>>(ids)
+            .context("a stored listing order is not a list of ids")?
+            .into_iter()
+            .enumerate()
+            .map(|(i, id)| (id, i))
+            .collect(),
+        None => std::collections::HashMap::new(),
+    };
+    let provider: std::sync::Arc<str> = std::sync::Arc::from(provider);
+    let mut rows = Vec::with_capacity(at.versions.len());
+    for (id, attrs, from) in at.versions {
+        let mut r: Record = serde_json::from_str(&attrs)
+            .with_context(|| format!("a stored version of {provider} {id} is not a record"))?;
+        let seen = match &at.complete {
+            Some(c) if c.fetch >= from.fetch => c,
+            _ => &from,
+        };
+        r.provider = provider.clone();
+        r.downloads = None;
+        r.likes = None;
+        r.fetched_at = Timestamp::parse(&seen.fetched_at).unwrap_or(Timestamp(0));
+        r.source = std::sync::Arc::from(seen.url.as_deref().unwrap_or_default());
+        rows.push((position.get(&id).copied().unwrap_or(usize::MAX), r));
+    }
+    // Byte order of ids, whatever the database's collation.
+    rows.sort_by(|(pa, a), (pb, b)| pa.cmp(pb).then_with(|| a.id.as_bytes().cmp(b.id.as_bytes())));
+    Ok(rows.into_iter().map(|(_, r)| r).collect())
 }
 
 /// Parses a `--since`/`--until` value: a duration back from now (`24h`,

@@ -5,15 +5,18 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _};
 
-use super::{Applied, Backend, Bound, FetchRow, RunRow, Staged, Transition, Version};
+use super::{
+    Applied, Backend, Bound, FetchRow, Point, ProviderAt, RunRow, Seen, Staged, Transition, Version,
+};
 
 /// The migrations, in order; the schema version is the number of those
 /// applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_unchanged_and_metrics.sql"),
+    include_str!("../../migrations/sqlite/0003_as_of.sql"),
 ];
 
 /// How long a writer waits for another to finish its transaction. A
@@ -25,6 +28,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(300);
 /// The staging table: one provider's records of this run, as version rows.
 const STAGE_DDL: &str = "CREATE TEMP TABLE IF NOT EXISTS staged (
     model_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
     attr_hash INTEGER NOT NULL,
     name TEXT, owned_by TEXT, task TEXT, hugging_face_id TEXT,
     context_length INTEGER, max_output_tokens INTEGER,
@@ -36,8 +40,8 @@ const STAGE_DDL: &str = "CREATE TEMP TABLE IF NOT EXISTS staged (
 
 const STAGE: &str = "INSERT INTO staged (model_id, attr_hash, name, owned_by, task, hugging_face_id,
     context_length, max_output_tokens, price_input, price_output, price_cache_read, price_cache_write,
-    quantization, knowledge_cutoff, expires_at, attrs, downloads, likes)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+    quantization, knowledge_cutoff, expires_at, attrs, downloads, likes, seq)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
     ON CONFLICT (model_id) DO NOTHING";
 
 /// The staged models' counters as this fetch's metric rows (?1 fetch, ?2
@@ -203,6 +207,7 @@ impl Backend for Sqlite {
             row.attrs,
             r.downloads.map(int),
             r.likes.map(int),
+            int(row.seq),
         ])?;
         Ok(())
     }
@@ -222,8 +227,8 @@ impl Backend for Sqlite {
         let fetch: i64 = tx.query_row(
             "INSERT INTO provider_fetch (run_id, provider, status, complete, models_seen, versions_added,
                  versions_closed, url, started_at, finished_at, duration_ms, error,
-                 http_status, etag, last_modified, body_sha256)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING fetch_id",
+                 http_status, etag, last_modified, body_sha256, fetched_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING fetch_id",
             params![
                 f.run_id,
                 f.provider,
@@ -239,6 +244,7 @@ impl Backend for Sqlite {
                 f.etag,
                 f.last_modified,
                 f.body_sha256,
+                f.fetched_at,
             ],
             |r| r.get(0),
         )?;
@@ -259,6 +265,29 @@ impl Backend for Sqlite {
             )?;
             if metrics {
                 tx.execute(INSERT_METRICS, params![fetch, f.provider])?;
+            }
+            // The listing's order, when it is not the last one stored.
+            let ids: Vec<String> = tx
+                .prepare("SELECT model_id FROM staged ORDER BY seq")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if !ids.is_empty() {
+                let ids = serde_json::to_string(&ids)?;
+                let hash = super::fnv1a(ids.as_bytes());
+                let last: Option<i64> = tx
+                    .query_row(
+                        "SELECT order_hash FROM listing_order WHERE provider = ?1
+                         ORDER BY fetch_id DESC LIMIT 1",
+                        [f.provider],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if last != Some(hash) {
+                    tx.execute(
+                        "INSERT INTO listing_order (fetch_id, provider, order_hash, ids) VALUES (?1, ?2, ?3, ?4)",
+                        params![fetch, f.provider, hash, ids],
+                    )?;
+                }
             }
         }
         tx.commit()?;
@@ -383,6 +412,104 @@ impl Backend for Sqlite {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    fn point(&self, x: i64) -> anyhow::Result<Option<Point>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT fetch_id, run_id, finished_at FROM provider_fetch WHERE fetch_id = ?1",
+                [x],
+                |r| {
+                    Ok(Point {
+                        fetch: r.get(0)?,
+                        run: r.get(1)?,
+                        at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn last_run(&self) -> anyhow::Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(run_id), 0) FROM run", [], |r| r.get(0))?)
+    }
+
+    fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>> {
+        let mut st = self.conn.prepare(
+            "SELECT provider FROM provider_fetch
+             WHERE run_id = ?1 AND status IN ('ok', 'partial', 'cached') ORDER BY fetch_id",
+        )?;
+        let rows = st.query_map([run], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>> {
+        let mut st = self.conn.prepare(
+            "SELECT DISTINCT provider FROM provider_fetch
+             WHERE fetch_id <= ?1 AND status IN ('ok', 'partial') ORDER BY provider",
+        )?;
+        let rows = st.query_map([x], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT ids FROM listing_order WHERE provider = ?1 AND fetch_id <= ?2
+                 ORDER BY fetch_id DESC LIMIT 1",
+                params![provider, x],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>> {
+        let recorded: Option<i64> = self.conn.query_row(
+            "SELECT MAX(fetch_id) FROM provider_fetch
+             WHERE provider = ?1 AND fetch_id <= ?2 AND status IN ('ok', 'partial')",
+            params![provider, x],
+            |r| r.get(0),
+        )?;
+        if recorded.is_none() {
+            return Ok(None);
+        }
+        let seen = |r: &rusqlite::Row<'_>, at: usize| -> rusqlite::Result<Seen> {
+            Ok(Seen {
+                fetch: r.get(at)?,
+                fetched_at: r.get(at + 1)?,
+                url: r.get(at + 2)?,
+            })
+        };
+        let complete = self
+            .conn
+            .query_row(
+                "SELECT fetch_id, COALESCE(fetched_at, started_at), url FROM provider_fetch
+                 WHERE provider = ?1 AND fetch_id <= ?2 AND complete = 1
+                 ORDER BY fetch_id DESC LIMIT 1",
+                params![provider, x],
+                |r| seen(r, 0),
+            )
+            .optional()?;
+        let order = self.listing_order(x, provider)?;
+        let mut st = self.conn.prepare(
+            "SELECT v.model_id, v.attrs, f.fetch_id, COALESCE(f.fetched_at, f.started_at), f.url
+             FROM model_version v
+             JOIN provider_fetch f ON f.fetch_id = v.valid_from
+             WHERE v.provider = ?1 AND v.valid_from <= ?2 AND (v.valid_to IS NULL OR v.valid_to > ?2)
+             ORDER BY v.model_id",
+        )?;
+        let versions = st
+            .query_map(params![provider, x], |r| Ok((r.get(0)?, r.get(1)?, seen(r, 2)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(ProviderAt {
+            complete,
+            order,
+            versions,
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -439,7 +566,7 @@ mod tests {
         let version: i64 = conn
             .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, 3, "migrations 2 and 3 applied");
         let kept: (i64, String, i64) = conn
             .query_row(
                 "SELECT f.fetch_id, f.status, v.attr_hash FROM provider_fetch f
