@@ -439,7 +439,7 @@ impl Backend for Sqlite {
     fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>> {
         let mut st = self.conn.prepare(
             "SELECT provider FROM provider_fetch
-             WHERE run_id = ?1 AND status IN ('ok', 'partial', 'cached') ORDER BY fetch_id",
+             WHERE run_id = ?1 AND status IN ('ok', 'partial', 'unchanged', 'cached') ORDER BY fetch_id",
         )?;
         let rows = st.query_map([run], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -448,7 +448,7 @@ impl Backend for Sqlite {
     fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>> {
         let mut st = self.conn.prepare(
             "SELECT DISTINCT provider FROM provider_fetch
-             WHERE fetch_id <= ?1 AND status IN ('ok', 'partial') ORDER BY provider",
+             WHERE fetch_id <= ?1 AND status IN ('ok', 'partial', 'unchanged') ORDER BY provider",
         )?;
         let rows = st.query_map([x], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -469,7 +469,7 @@ impl Backend for Sqlite {
     fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>> {
         let recorded: Option<i64> = self.conn.query_row(
             "SELECT MAX(fetch_id) FROM provider_fetch
-             WHERE provider = ?1 AND fetch_id <= ?2 AND status IN ('ok', 'partial')",
+             WHERE provider = ?1 AND fetch_id <= ?2 AND status IN ('ok', 'partial', 'unchanged')",
             params![provider, x],
             |r| r.get(0),
         )?;

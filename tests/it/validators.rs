@@ -405,3 +405,50 @@ async fn track_metrics_records_each_models_downloads_and_likes_per_fetch() {
     assert_eq!(without_db.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&without_db.stderr).contains("--db"));
 }
+
+#[test]
+fn an_unchanged_fetch_counts_for_as_of_and_diff_db_like_the_fetch_it_confirmed() {
+    let s = Setup::new(Answer::new(listing(), Some(ETAG)));
+    s.run("a.ndjson", &[], 0);
+    s.run("b.ndjson", &[], 0);
+    assert_eq!(s.fetch_row(2).0, "unchanged");
+    let db = s.db.display().to_string();
+    // Run 2 confirmed run 1's catalog: nothing differs between them.
+    let diff = catalog_std()
+        .args(["diff", &format!("--db={db}"), "1", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        diff.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+    // And the catalog as of run 2 is the one run 2 wrote.
+    let rebuilt = catalog_std()
+        .args([
+            "fetch",
+            "-p",
+            "openrouter",
+            "--as-of",
+            "2",
+            "-f",
+            "ndjson",
+            "--db",
+        ])
+        .arg(&s.db)
+        .output()
+        .unwrap();
+    assert!(
+        rebuilt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+    let ids = |b: &[u8]| -> Vec<String> {
+        ndjson(b)
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&rebuilt.stdout), ids(&s.out("b.ndjson")));
+}
