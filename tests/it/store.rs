@@ -860,3 +860,44 @@ async fn db_without_a_path_uses_catalog_db_or_the_data_directory() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1 + 3);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sslmode_require_encrypts_and_verify_full_checks_the_certificate() {
+    let Some(s) = Setup::new(FakeHub::new(3), Kind::Postgres).await else {
+        return;
+    };
+    let cluster = pg::cluster().unwrap();
+    // `tlsonly` refuses connections without TLS (pg_hba.conf).
+    cluster.psql("postgres", "CREATE DATABASE tlsonly");
+    let url = |mode: &str| {
+        format!(
+            "postgres://postgres:{PASSWORD}@127.0.0.1:{}/tlsonly?sslmode={mode}",
+            cluster.port
+        )
+    };
+    let fetch = |mode: &str| {
+        catalog()
+            .envs(url_env(&s.server))
+            .args(["fetch", "-p", "hug", "-q", "--delay-ms", "0", "-o"])
+            .arg(s.dir.join(format!("{mode}.ndjson")))
+            .args(["--db", &url(mode)])
+            .output()
+            .unwrap()
+    };
+    let plain = fetch("disable");
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert_eq!(plain.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no encryption"), "{stderr}");
+    let tls = fetch("require");
+    assert!(tls.status.success(), "{}", String::from_utf8_lossy(&tls.stderr));
+    assert_eq!(
+        cluster.psql("tlsonly", "SELECT COUNT(*) FROM current_model"),
+        [[Some("3".to_owned())]]
+    );
+    // The test server's certificate is self-signed: no web PKI root vouches for it.
+    let verified = fetch("verify-full");
+    let stderr = String::from_utf8_lossy(&verified.stderr);
+    assert_eq!(verified.status.code(), Some(1), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+}

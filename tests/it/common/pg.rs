@@ -225,6 +225,38 @@ fn start() -> Result<Cluster, String> {
         "--no-sync",
     ]);
     run(initdb, "initdb")?;
+    // TLS with a self-signed certificate; database `tlsonly` refuses
+    // connections without it.
+    let mut cert = Command::new("runuser");
+    if !as_postgres {
+        cert = Command::new("env");
+    } else {
+        cert.args(["-u", "postgres", "--"]);
+    }
+    cert.args([
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+    ])
+    .arg(data.join("server.key"))
+    .arg("-out")
+    .arg(data.join("server.crt"));
+    run(cert, "openssl req (a certificate for the test server)")?;
+    let hba = data.join("pg_hba.conf");
+    let rules = std::fs::read_to_string(&hba).map_err(|e| e.to_string())?;
+    std::fs::write(
+        &hba,
+        format!("hostnossl tlsonly all 127.0.0.1/32 reject\n{rules}"),
+    )
+    .map_err(|e| e.to_string())?;
     // A port found free may be taken before the server binds it: retry.
     let mut last = String::new();
     for _ in 0..5 {
@@ -240,7 +272,7 @@ fn start() -> Result<Cluster, String> {
             .args(["-w", "-t", "60", "-o"])
             .arg(format!(
                 "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-                 -c full_page_writes=off -c max_connections=300",
+                 -c full_page_writes=off -c max_connections=300 -c ssl=on",
                 dir.display()
             ))
             .arg("start");
