@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::http::Validators;
 use crate::providers::HubFilters;
 use crate::record::{Record, Timestamp};
 
@@ -89,6 +90,54 @@ pub struct Header {
     pub pages: u64,
     /// Whether records keep the provider's original object.
     pub raw: bool,
+    /// What the response that filled the entry said about itself: its
+    /// validators and body hash, which make the next request conditional
+    /// (entries written before they were kept have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Box<Fingerprint>>,
+}
+
+/// A listing's first response, as a cache entry keeps it and
+/// `provider_fetch` records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// `ETag` and `Last-Modified`, as the server sent them.
+    #[serde(flatten)]
+    pub validators: Validators,
+    /// SHA-256 of the body (lower-case hex): of the whole listing for a
+    /// single-page provider, of page 1 only for a paged one.
+    pub body_sha256: String,
+    /// When the body was last actually received: the fetch whose records
+    /// the entry holds (a 304 or an identical body keeps it).
+    pub since: Timestamp,
+    /// Which parser made the records ([`parser_id`]): a body parsed by
+    /// another catalog version or provider definition is parsed again.
+    pub parser: String,
+}
+
+/// Names the code and provider definition that turn a body into records:
+/// this catalog's version and the provider's definition (price unit,
+/// unreliable fields, ...), hashed.
+#[must_use]
+pub(crate) fn parser_id(spec_debug: &str) -> String {
+    let text = format!("{}\n{spec_debug}", env!("CARGO_PKG_VERSION"));
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{}+{hash:016x}", env!("CARGO_PKG_VERSION"))
+}
+
+/// SHA-256 of `body`, lower-case hex.
+#[must_use]
+pub(crate) fn sha256_hex(body: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(body);
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 /// A committed cache entry.
@@ -342,6 +391,33 @@ impl Cache {
         read_records(&entry.path, None, keep_raw, each)
     }
 
+    /// Opens an entry's file, to read its records later from this very file
+    /// even when another run replaces or removes the entry meanwhile.
+    ///
+    /// # Errors
+    /// I/O errors (the entry is gone already).
+    pub fn open(&self, entry: &Entry) -> io::Result<File> {
+        File::open(&entry.path)
+    }
+
+    /// Reads the records of an entry opened with [`Cache::open`].
+    ///
+    /// # Errors
+    /// I/O errors and corrupt lines.
+    pub fn read_open<F>(&self, file: &File, entry: &Entry, keep_raw: bool, each: F) -> io::Result<()>
+    where
+        F: FnMut(Record) -> io::Result<()>,
+    {
+        let mut file = file;
+        file.seek(SeekFrom::Start(0))?;
+        records_from(
+            BufReader::with_capacity(256 * 1024, file),
+            &entry.path,
+            keep_raw,
+            each,
+        )
+    }
+
     /// The checkpoint of an interrupted harvest, if one is usable.
     #[must_use]
     pub fn checkpoint(&self, provider: &str, key: &Key) -> Option<Checkpoint> {
@@ -414,6 +490,7 @@ impl Cache {
             models: 0,
             pages: 0,
             raw,
+            response: None,
         };
         let bytes = match resume {
             Some(cp) => {
@@ -641,6 +718,11 @@ impl EntryWriter {
         records_from(BufReader::new(text), &self.partial, keep_raw, each)
     }
 
+    /// What the response that filled this entry said (kept in its header).
+    pub fn set_response(&mut self, response: Option<Fingerprint>) {
+        self.header.response = response.map(Box::new);
+    }
+
     /// Makes the entry the provider's cached copy, replacing the previous one.
     ///
     /// # Errors
@@ -857,5 +939,41 @@ mod tests {
         assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
         assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
         assert!(parse_duration("1 hour").is_err() && parse_duration("-1h").is_err());
+    }
+
+    #[test]
+    fn an_entry_keeps_its_responses_validators_and_hash_and_older_entries_have_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let fingerprint = Fingerprint {
+            validators: Validators {
+                etag: Some("W/\"a27-vndQfbspAL31/eKATEOf36LyR8k\"".into()),
+                last_modified: Some("Tue, 01 Dec 2026 09:12:00 GMT".into()),
+            },
+            body_sha256: sha256_hex(b"{\"data\":[]}"),
+            since: Timestamp(100),
+            parser: parser_id("spec"),
+        };
+        let mut w = cache
+            .writer("groq", &key(), Timestamp(200), false, None)
+            .unwrap()
+            .unwrap();
+        w.write_page(&[record("a/1")], None).unwrap();
+        w.set_response(Some(fingerprint.clone()));
+        w.commit(1).unwrap();
+        let found = cache.lookup("groq", &key()).unwrap();
+        assert_eq!(found.header.response.as_deref(), Some(&fingerprint));
+        assert_eq!(found.header.fetched_at, Timestamp(200));
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_ne!(parser_id("spec"), parser_id("another spec"));
+
+        // A header written before validators were kept still reads.
+        let old = serde_json::json!({"catalog_cache": FORMAT_VERSION, "provider": "groq", "key": key(), "fetched_at": "2026-01-01T00:00:00Z", "models": 0, "pages": 1, "raw": false});
+        fs::write(&found.path, padded(old.to_string().as_bytes()).unwrap()).unwrap();
+        let found = cache.lookup("groq", &key()).unwrap();
+        assert_eq!(found.header.response, None);
     }
 }

@@ -465,6 +465,22 @@ pub struct StoreArgs {
     /// when a value follows that is not the database.
     #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
     pub db: Option<String>,
+
+    /// With --db: also record each model's downloads and likes, a row per model and
+    /// fetch in model_metric (about 50,000 rows a Hub sync; off by default).
+    #[arg(long, requires = "db")]
+    pub track_metrics: bool,
+}
+
+/// The catalog as the history database held it.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Database")]
+pub struct AsOfArgs {
+    /// The catalog as the history database (--db) held it at this point, with no request
+    /// made: a date or RFC 3339 time, a duration back from now (24h, 7d), or a run id (after
+    /// that run). Downloads and likes are null (not recorded).
+    #[arg(long, value_name = "WHEN")]
+    pub as_of: Option<String>,
 }
 
 /// Incremental and resumable harvests.
@@ -527,9 +543,23 @@ pub struct FetchArgs {
     #[command(flatten)]
     pub store: StoreArgs,
 
+    /// The catalog at a past point.
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+
     /// Progress and summary.
     #[command(flatten)]
     pub display: DisplayArgs,
+}
+
+/// `--db` of `count` and `ls`: only read, with `--as-of`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Database")]
+pub struct ReadDbArgs {
+    /// The history database --as-of reads: a path or sqlite:PATH [default: $CATALOG_DB, else
+    /// $XDG_DATA_HOME/catalog/catalog.db].
+    #[arg(long, value_name = "URL", requires = "as_of", num_args = 0..=1, default_missing_value = "")]
+    pub db: Option<String>,
 }
 
 /// `catalog count`.
@@ -553,6 +583,14 @@ pub struct CountArgs {
     /// Cache settings.
     #[command(flatten)]
     pub cache: CacheArgs,
+
+    /// The catalog at a past point.
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+
+    /// The database it is read from.
+    #[command(flatten)]
+    pub db: ReadDbArgs,
 
     /// Progress and summary.
     #[command(flatten)]
@@ -605,6 +643,14 @@ pub struct LsArgs {
     /// Cache settings.
     #[command(flatten)]
     pub cache: CacheArgs,
+
+    /// The catalog at a past point.
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+
+    /// The database it is read from.
+    #[command(flatten)]
+    pub db: ReadDbArgs,
 
     /// Progress and summary.
     #[command(flatten)]
@@ -721,10 +767,15 @@ pub struct SnapshotArgs {
 /// `catalog diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The older catalog file.
+    /// The older catalog file (with --db: a run id or a date, as for --as-of).
     pub old: PathBuf,
-    /// The newer catalog file.
+    /// The newer catalog file (with --db: a run id or a date).
     pub new: PathBuf,
+
+    /// Compare two points of the history database instead of two files: `--db A B`, or
+    /// `--db=URL A B` for another database than $CATALOG_DB or the default.
+    #[arg(long, value_name = "URL", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub db: Option<String>,
 
     /// Output format: a table for people, JSON or NDJSON (one change per line) for scripts.
     #[arg(short, long, value_enum, default_value = "table")]

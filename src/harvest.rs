@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
+use crate::cache::{sha256_hex, Fingerprint};
 use crate::dedup::IdSet;
 use crate::error::FetchError;
-use crate::http::{display_url, Credential, Http, Notify, Pacer, Wait};
+use crate::http::{display_url, Credential, Http, Notify, Pacer, Validators, Wait};
 use crate::paging::{self, next_url, LoopGuard, PageState};
 use crate::providers::{HubFilters, ParseCtx, ProviderSpec};
 use crate::record::{CompactString, Record, Timestamp, MAX_LINE};
@@ -68,6 +69,45 @@ pub struct Outcome {
     /// How the records were obtained, when not simply fetched (cache,
     /// stale copy, incremental merge).
     pub note: Option<String>,
+    /// What the listing's first response said about itself (`None`: no
+    /// request was answered, or the harvest resumed past page 1).
+    pub first: Option<Box<FirstResponse>>,
+    /// `unchanged since 2026-12-01 09:12 UTC (304)`: the listing was as
+    /// cached, and its records were served from the cache.
+    pub unchanged: Option<String>,
+}
+
+/// The first response of a listing: its status, validators and body hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstResponse {
+    /// 200 (or another 2xx), or 304.
+    pub status: u16,
+    /// Its `ETag` / `Last-Modified` (a 304 without them keeps the stored ones).
+    pub validators: Validators,
+    /// SHA-256 of the body (for a 304: of the body it confirms).
+    pub body_sha256: String,
+    /// Whether it proved the listing unchanged since the cached harvest.
+    pub unchanged: Option<Unchanged>,
+}
+
+/// How a listing was found unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unchanged {
+    /// `304 Not Modified` to a conditional request.
+    NotModified,
+    /// A body with the stored SHA-256.
+    SameBody,
+}
+
+impl Unchanged {
+    /// `304`, `same body`: how the summary says it.
+    #[must_use]
+    pub fn says(self) -> &'static str {
+        match self {
+            Unchanged::NotModified => "304",
+            Unchanged::SameBody => "same body",
+        }
+    }
 }
 
 /// The result of one provider.
@@ -114,6 +154,8 @@ impl Outcome {
             elapsed: Duration::ZERO,
             status: Status::Ok,
             note: None,
+            first: None,
+            unchanged: None,
         }
     }
 }
@@ -132,6 +174,10 @@ pub struct Start {
     /// Incremental harvest: stop after the first page whose models were all
     /// last modified before this time.
     pub stop_older_than: Option<Timestamp>,
+    /// The cached harvest of a single-page listing: its validators make the
+    /// request conditional, and a 304 or a body with its hash means the
+    /// listing is unchanged (nothing is parsed or handed on).
+    pub known: Option<Box<Fingerprint>>,
 }
 
 impl Start {
@@ -144,6 +190,7 @@ impl Start {
             seen: Vec::new(),
             fetched_at: Timestamp::now(),
             stop_older_than: None,
+            known: None,
         }
     }
 }
@@ -288,10 +335,31 @@ where
                 (Some(l), Some(s)) if s > 0 => Some(l.saturating_sub(out.models).div_ceil(s)),
                 _ => None,
             };
+            // Only the listing's first page can be compared with the cache.
+            let first = start.url.is_none() && out.pages == start.pages;
+            let known = start.known.as_deref().filter(|_| first);
+            let conditional = known.map(|k| &k.validators).filter(|v| !v.is_empty());
             let page = http
-                .get(&url, target.credential.as_ref(), &mut pacer, pages_left, &hinting)
+                .get_if(
+                    &url,
+                    target.credential.as_ref(),
+                    &mut pacer,
+                    pages_left,
+                    &hinting,
+                    conditional,
+                )
                 .await?;
             out.pages += 1;
+            if first {
+                let response = first_response(&page, known);
+                let unchanged = response.unchanged.is_some();
+                out.first = Some(Box::new(response));
+                if unchanged {
+                    // The cached records stand: nothing to parse.
+                    observer.page(0, out.pages);
+                    return Ok(());
+                }
+            }
             let parsed = spec
                 .shape
                 .parse(&page.body, &ctx)
@@ -408,6 +476,38 @@ where
     }
     out.elapsed = started.elapsed();
     out
+}
+
+/// What the first page's response says, compared with the cached harvest.
+fn first_response(page: &crate::http::Page, known: Option<&Fingerprint>) -> FirstResponse {
+    let mut validators = Validators::of(&page.headers);
+    match known {
+        Some(k) if page.status == 304 => {
+            // A 304 may leave out the validators it confirms.
+            if validators.etag.is_none() {
+                validators.etag.clone_from(&k.validators.etag);
+            }
+            if validators.last_modified.is_none() {
+                validators.last_modified.clone_from(&k.validators.last_modified);
+            }
+            FirstResponse {
+                status: 304,
+                validators,
+                body_sha256: k.body_sha256.clone(),
+                unchanged: Some(Unchanged::NotModified),
+            }
+        }
+        _ => {
+            let body_sha256 = sha256_hex(&page.body);
+            let same = known.is_some_and(|k| k.body_sha256 == body_sha256);
+            FirstResponse {
+                status: page.status,
+                validators,
+                body_sha256,
+                unchanged: same.then_some(Unchanged::SameBody),
+            }
+        }
+    }
 }
 
 /// Whether the record's longest form (the cache's, `raw` included) fits in

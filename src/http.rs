@@ -15,7 +15,10 @@ use std::fmt;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, LOCATION, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+    RETRY_AFTER,
+};
 use reqwest::StatusCode;
 use serde::Deserialize;
 use url::{Origin, Url};
@@ -605,15 +608,78 @@ fn decoded_query_contains(url: &Url, key: &str) -> bool {
     url.query_pairs().any(|(k, v)| k.contains(key) || v.contains(key))
 }
 
-/// One successful response.
+/// One successful response: a 2xx, or a 304 to a conditional request.
 #[derive(Debug)]
 pub struct Page {
+    /// The status: 2xx, or 304 (only when validators were sent).
+    pub status: u16,
     /// The URL that answered (after redirects).
     pub url: Url,
     /// Response headers.
     pub headers: HeaderMap,
     /// The body, decompressed.
     pub body: Vec<u8>,
+}
+
+/// A response's validators (`ETag`, `Last-Modified`), kept to make the
+/// next request for the same URL conditional. Neither is a secret; nothing
+/// of the request (its `Authorization` included) is ever part of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Validators {
+    /// `ETag`, as sent (weak ones keep their `W/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// `Last-Modified`, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+/// Longest validator value kept: longer ones are not worth their room in
+/// a cache entry's fixed-size header.
+const MAX_VALIDATOR: usize = 256;
+
+impl Validators {
+    /// The validators of a response's headers (printable ones no longer
+    /// than [`MAX_VALIDATOR`]).
+    #[must_use]
+    pub fn of(headers: &HeaderMap) -> Validators {
+        let get = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && v.len() <= MAX_VALIDATOR)
+                .map(str::to_owned)
+        };
+        Validators {
+            etag: get(ETAG),
+            last_modified: get(LAST_MODIFIED),
+        }
+    }
+
+    /// Neither validator.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+
+    fn apply(&self, mut request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if let Some(v) = self.etag.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            request = request.header(IF_NONE_MATCH, v);
+        }
+        // If-Modified-Since only without an ETag (RFC 9110 13.1.3: a server
+        // ignores it when If-None-Match is present).
+        if self.etag.is_none() {
+            if let Some(v) = self
+                .last_modified
+                .as_deref()
+                .and_then(|v| HeaderValue::from_str(v).ok())
+            {
+                request = request.header(IF_MODIFIED_SINCE, v);
+            }
+        }
+        request
+    }
 }
 
 enum Attempt {
@@ -701,6 +767,26 @@ impl Http {
         pages_left: Option<u64>,
         notify: &dyn Notify,
     ) -> Result<Page, FetchError> {
+        self.get_if(url, cred, pacer, pages_left, notify, None).await
+    }
+
+    /// [`Http::get`], conditional on `validators` when given: sends
+    /// `If-None-Match` / `If-Modified-Since`, and a `304 Not Modified` is
+    /// then a [`Page`] with status 304 and no body. Pacing and retries are
+    /// those of any request; a 304 to a request sent without validators is
+    /// an error (there is nothing it could refer to).
+    ///
+    /// # Errors
+    /// As [`Http::get`].
+    pub async fn get_if(
+        &self,
+        url: &Url,
+        cred: Option<&Credential>,
+        pacer: &mut Pacer,
+        pages_left: Option<u64>,
+        notify: &dyn Notify,
+        validators: Option<&Validators>,
+    ) -> Result<Page, FetchError> {
         let mut attempt: u32 = 0;
         loop {
             if let Err(wait) = pacer.turn(pages_left, self.policy.max_wait, notify).await {
@@ -712,7 +798,7 @@ impl Http {
                 });
             }
             attempt += 1;
-            let (reason, wait, fatal, why) = match self.attempt(url, cred, pacer, attempt).await {
+            let (reason, wait, fatal, why) = match self.attempt(url, cred, pacer, attempt, validators).await {
                 Attempt::Done(page) => return Ok(page),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry {
@@ -765,12 +851,16 @@ impl Http {
         cred: Option<&Credential>,
         pacer: &mut Pacer,
         attempt: u32,
+        validators: Option<&Validators>,
     ) -> Attempt {
         let shown = display_url(url);
         let mut current = url.clone();
         let mut hops = 0;
         let (response, started) = loop {
-            let request = self.request(&current, cred);
+            let mut request = self.request(&current, cred);
+            if let Some(v) = validators {
+                request = v.apply(request);
+            }
             let started = Instant::now();
             let response = match request.send().await {
                 Ok(r) => r,
@@ -788,6 +878,10 @@ impl Http {
                 }
             };
             let status = response.status();
+            if status == StatusCode::NOT_MODIFIED {
+                // Not a redirect: the answer to a conditional request.
+                break (response, started);
+            }
             if status.is_redirection() {
                 log_exchange(&current, cred, || {
                     format!("{}, {} ms, redirect", status.as_u16(), millis(started))
@@ -842,9 +936,26 @@ impl Http {
                 describe(e)
             ),
         });
+        if status == StatusCode::NOT_MODIFIED {
+            if validators.is_none_or(Validators::is_empty) {
+                return Attempt::Fail(FetchError::Status {
+                    status: 304,
+                    url: shown,
+                    hint: "; Not Modified to a request that sent no validators".into(),
+                    detail: String::new(),
+                });
+            }
+            return Attempt::Done(Page {
+                status: 304,
+                url: final_url,
+                headers,
+                body: Vec::new(),
+            });
+        }
         if status.is_success() {
             return match body {
                 Ok(body) => Attempt::Done(Page {
+                    status: status.as_u16(),
                     url: final_url,
                     headers,
                     body,
@@ -1235,6 +1346,19 @@ mod tests {
             let full = BASE_BACKOFF.saturating_mul(1 << (attempt - 1)).min(MAX_BACKOFF);
             assert!(b >= full / 2 && b <= full, "attempt {attempt}: {b:?}");
         }
+    }
+
+    #[test]
+    fn validators_are_read_as_sent_and_overlong_ones_dropped() {
+        let v = Validators::of(&headers(&[
+            ("etag", "W/\"a27-vndQfbspAL31/eKATEOf36LyR8k\""),
+            ("last-modified", "Tue, 01 Dec 2026 09:12:00 GMT"),
+        ]));
+        assert_eq!(v.etag.as_deref(), Some("W/\"a27-vndQfbspAL31/eKATEOf36LyR8k\""));
+        assert_eq!(v.last_modified.as_deref(), Some("Tue, 01 Dec 2026 09:12:00 GMT"));
+        let long = format!("\"{}\"", "x".repeat(300));
+        assert!(Validators::of(&headers(&[("etag", &long)])).is_empty());
+        assert!(Validators::of(&headers(&[("authorization", "Bearer k")])).is_empty());
     }
 
     #[test]

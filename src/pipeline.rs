@@ -17,14 +17,14 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
-use crate::cache::{Cache, Checkpoint, Entry, EntryWriter, Key};
+use crate::cache::{parser_id, Cache, Checkpoint, Entry, EntryWriter, Fingerprint, Key};
 use crate::filter::Filter;
-use crate::harvest::{harvest, Delivery, HarvestOptions, Outcome, Start, Status, Target};
+use crate::harvest::{harvest, Delivery, FirstResponse, HarvestOptions, Outcome, Start, Status, Target};
 use crate::http::{display_url, Http, RetryPolicy};
 use crate::output::RecordWriter;
 use crate::progress::{End, Progress};
 use crate::record::{CompactString, Record, Timestamp};
-use crate::store::{FetchEnd, How, Location, RunInfo, Sink as DbSink};
+use crate::store::{Bound, FetchEnd, How, Location, Recorded, RunInfo, Sink as DbSink};
 use crate::term::{count, human_age};
 
 /// What the engine runs: built complete by [`crate::config`], presentation
@@ -45,7 +45,26 @@ pub struct Run {
     pub jobs: usize,
     /// The history database every harvested record is also written to (`--db`).
     pub db: Option<Db>,
+    /// Read the catalog from the history database as it was at this point
+    /// instead of harvesting it (`--as-of`).
+    pub as_of: Option<AsOf>,
 }
+
+/// `--as-of`: where and when.
+#[derive(Debug, Clone)]
+pub struct AsOf {
+    /// The database.
+    pub location: Location,
+    /// The point.
+    pub bound: Bound,
+    /// Leave out the providers with nothing recorded (`--all`) rather than
+    /// fail them (named with `-p`).
+    pub recorded_only: bool,
+}
+
+/// What the database side of a run came to: the run recorded, or the
+/// error that cost its history (`None`: no `--db`).
+pub(crate) type DbResult = Option<anyhow::Result<Recorded>>;
 
 /// Where and as what a run is recorded in the history database.
 #[derive(Debug, Clone)]
@@ -146,6 +165,8 @@ enum Msg {
         /// The harvest's failure, for the database.
         error: Option<String>,
         elapsed: std::time::Duration,
+        /// The listing's first response (validators, body hash, unchanged).
+        first: Option<FirstResponse>,
     },
 }
 
@@ -188,6 +209,10 @@ struct Served {
     /// A live harvest's failure and wall time, and its limit.
     harvest: Option<(Option<String>, std::time::Duration)>,
     limit: Option<u64>,
+    /// The first response, for the database.
+    first: Option<FirstResponse>,
+    /// `unchanged since ...`, for the summary.
+    unchanged: Option<String>,
 }
 
 /// A provider's place in the run, in output order.
@@ -209,7 +234,7 @@ pub(crate) async fn run(
     cfg: &Run,
     progress: &Progress,
     output: Output,
-) -> anyhow::Result<(Vec<Outcome>, Output, Option<anyhow::Error>)> {
+) -> anyhow::Result<(Vec<Outcome>, Output, DbResult)> {
     run_into(cfg, progress, output).await
 }
 
@@ -221,7 +246,22 @@ pub(crate) async fn run_into<S: Sink>(
     cfg: &Run,
     progress: &Progress,
     output: S,
-) -> anyhow::Result<(Vec<Outcome>, S, Option<anyhow::Error>)> {
+) -> anyhow::Result<(Vec<Outcome>, S, DbResult)> {
+    if let Some(as_of) = cfg.as_of.clone() {
+        let providers: Vec<String> = cfg
+            .providers
+            .iter()
+            .map(|p| match p {
+                Selected::Fetch(t) | Selected::Skipped(t) => t.spec.name.clone(),
+            })
+            .collect();
+        let filter = cfg.filter.clone();
+        let (outcomes, output) =
+            tokio::task::spawn_blocking(move || read_as_of(&as_of, &providers, filter.as_ref(), output))
+                .await
+                .context("the database reader panicked")??;
+        return Ok((outcomes, output, None));
+    }
     let http = Http::new(cfg.policy).context("starting the HTTP client")?;
     let cache = cfg.cache.cache.clone();
     // Harvests start in output order, at most `jobs` at a time: the one the
@@ -328,6 +368,7 @@ pub(crate) async fn run_into<S: Sink>(
                                 _ => None,
                             },
                             elapsed: outcome.elapsed,
+                            first: outcome.first.as_deref().cloned(),
                         })
                         .await;
                     outcome
@@ -383,7 +424,7 @@ pub(crate) async fn run_into<S: Sink>(
             }
         })
         .collect::<Vec<Outcome>>();
-    let db_error = match sink {
+    let db_result = match sink {
         Some(sink) => {
             let skipped: Vec<(String, String)> = outcomes
                 .iter()
@@ -392,11 +433,54 @@ pub(crate) async fn run_into<S: Sink>(
                 .collect();
             tokio::task::spawn_blocking(move || sink.finish(&skipped))
                 .await
-                .context("the database writer panicked")?
+                .context("the database writer panicked")
+                .map(Some)?
         }
         None => None,
     };
-    Ok((outcomes, output, db_error))
+    Ok((outcomes, output, db_result))
+}
+
+/// `--as-of`: each selected provider's records as the database held them,
+/// through the filter into `output`; no request is made.
+fn read_as_of<S: Sink>(
+    as_of: &AsOf,
+    providers: &[String],
+    filter: Option<&Filter>,
+    mut output: S,
+) -> anyhow::Result<(Vec<Outcome>, S)> {
+    let name = as_of.location.display();
+    let reader = as_of.location.reader()?;
+    let point = reader.point("--as-of", &as_of.bound)?;
+    let mut outcomes = Vec::with_capacity(providers.len());
+    for provider in providers {
+        let started = std::time::Instant::now();
+        let mut passed = 0u64;
+        let found = reader
+            .catalog_at(point.fetch, provider, &mut |r| {
+                if filter.is_none_or(|f| f.matches(&r)) {
+                    passed += 1;
+                    output.put(&r)?;
+                }
+                Ok(())
+            })
+            .with_context(|| format!("database {name}"))?;
+        let mut o = Outcome::new(provider);
+        o.elapsed = started.elapsed();
+        o.models = passed;
+        match found {
+            Some(_) => o.note = Some(format!("as of run {}, {}", point.run, point.at)),
+            None if as_of.recorded_only => continue,
+            None => {
+                o.status = Status::Failed(format!(
+                    "nothing of {provider} was recorded in {name} at or before run {} ({})",
+                    point.run, point.at
+                ));
+            }
+        }
+        outcomes.push(o);
+    }
+    Ok((outcomes, output))
 }
 
 fn merge(name: &str, s: Served, live: Option<Outcome>) -> Outcome {
@@ -410,6 +494,7 @@ fn merge(name: &str, s: Served, live: Option<Outcome>) -> Outcome {
         }
     }
     o.note = s.note;
+    o.unchanged = s.unchanged;
     if let Some(age) = s.recovered {
         // The stale copy stands in for the failed harvest; the note says why.
         if let Status::Failed(reason) = std::mem::replace(&mut o.status, Status::Ok) {
@@ -441,6 +526,22 @@ struct Pending {
     base: Option<Base>,
     fallback: Option<Entry>,
     limit: Option<u64>,
+    /// A single-page listing's cached harvest, opened: served when the
+    /// listing turns out unchanged.
+    known: Option<Known>,
+    /// For a single-page listing, the parser its entry is made by (see
+    /// [`Fingerprint::parser`]); `None`: the entry keeps no fingerprint.
+    parser: Option<String>,
+    /// When this harvest started.
+    fetched_at: Timestamp,
+}
+
+/// The cached harvest a conditional request refers to, its file held open
+/// so that it is there to serve whatever another run does to the cache.
+struct Known {
+    entry: Entry,
+    file: std::fs::File,
+    fingerprint: Fingerprint,
 }
 
 /// The options `target` is harvested with under `cfg`, the key of its cache
@@ -636,6 +737,33 @@ fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Pla
         },
         None => None,
     };
+    // A single-page listing can be asked conditionally, and compared by
+    // its hash: only against an entry this catalog and provider definition
+    // made, and never without an entry to serve (a 304 must not become an
+    // empty listing). With --refresh too: a 304 is current data.
+    let single = target.spec.paging == crate::providers::Paging::None && cache.is_some();
+    let parser = single.then(|| parser_id(&format!("{:?}", target.spec)));
+    let known = match (&entry, cache, &parser) {
+        (Some(e), Some(c), Some(p)) if resume.is_none() && base.is_none() => e
+            .header
+            .response
+            .as_deref()
+            .filter(|f| f.parser == *p)
+            .cloned()
+            .and_then(|fingerprint| match c.open(e) {
+                Ok(file) => Some(Known {
+                    entry: e.clone(),
+                    file,
+                    fingerprint,
+                }),
+                Err(err) => {
+                    tracing::debug!("{name}: cache entry gone before it was opened ({err})");
+                    None
+                }
+            }),
+        _ => None,
+    };
+    start.known = known.as_ref().map(|k| Box::new(k.fingerprint.clone()));
     let fallback = if cc.stale_ok { entry } else { None };
     Ok(Plan::Fetch {
         key,
@@ -645,6 +773,9 @@ fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Pla
             base,
             fallback,
             limit: target.limit(&opts),
+            known,
+            parser,
+            fetched_at: start.fetched_at,
         }),
         opts,
         start,
@@ -774,6 +905,8 @@ fn consume<S: Sink>(
                 narrowed: job.narrowed,
                 limit: s.limit,
                 elapsed,
+                unchanged: s.unchanged.is_some(),
+                response: s.first.as_ref(),
             });
         }
         served.push(s);
@@ -798,6 +931,9 @@ fn consume_live<S: Sink>(
                 base,
                 fallback,
                 limit,
+                known,
+                parser,
+                fetched_at,
             },
     } = live;
     // With a stale copy to fall back on, records wait in the cache entry
@@ -814,7 +950,7 @@ fn consume_live<S: Sink>(
     }
     let mut fetched_ids: HashSet<CompactString> = HashSet::new();
     let (mut new, mut updated) = (0u64, 0u64);
-    let (ok, pages, error, elapsed) = loop {
+    let (ok, pages, error, elapsed, first) = loop {
         match rx.blocking_recv() {
             Some(Msg::Page(d)) => {
                 if let Some(w) = writer.as_mut() {
@@ -858,17 +994,40 @@ fn consume_live<S: Sink>(
                 pages,
                 error,
                 elapsed,
-            }) => break (ok, pages, error, elapsed),
+                first,
+            }) => break (ok, pages, error, elapsed, first),
             // The harvest was cancelled.
-            None => break (false, 0, Some("cancelled".to_owned()), std::time::Duration::ZERO),
+            None => {
+                break (
+                    false,
+                    0,
+                    Some("cancelled".to_owned()),
+                    std::time::Duration::ZERO,
+                    None,
+                )
+            }
         }
     };
 
     let mut s = Served {
         harvest: Some((error, elapsed)),
         limit,
+        first: first.clone(),
         ..Served::default()
     };
+    let unchanged = first.as_ref().and_then(|f| f.unchanged);
+    if let (true, Some(how), Some(k), Some(c)) = (ok, unchanged, known.as_ref(), cache) {
+        let f = first.as_ref().expect("unchanged comes from a first response");
+        return serve_unchanged(name, c, k, f, how, writer, parser, raw, out, s);
+    }
+    if let (Some(w), Some(f), Some(p)) = (writer.as_mut(), first.as_ref(), parser) {
+        w.set_response(Some(Fingerprint {
+            validators: f.validators.clone(),
+            body_sha256: f.body_sha256.clone(),
+            since: fetched_at,
+            parser: p,
+        }));
+    }
     if ok {
         if let (Some(b), Some(c)) = (&base, cache) {
             let unchanged = fetched_ids.len() as u64 - new - updated;
@@ -926,4 +1085,84 @@ fn consume_live<S: Sink>(
         _ => {}
     }
     Ok(s)
+}
+
+/// A single-page listing found unchanged (a 304, or the stored body hash):
+/// its records are the cached harvest's, served from the entry opened when
+/// the run was planned and copied into a fresh entry (so that `--max-age`
+/// counts from now), with the time they were last received kept.
+#[allow(clippy::too_many_arguments, reason = "the consumer's state, taken apart once")]
+fn serve_unchanged<S: Sink>(
+    name: &str,
+    c: &Cache,
+    known: &Known,
+    first: &FirstResponse,
+    how: crate::harvest::Unchanged,
+    mut writer: Option<EntryWriter>,
+    parser: Option<String>,
+    raw: bool,
+    out: &mut Emitter<'_, S>,
+    mut s: Served,
+) -> anyhow::Result<Served> {
+    let mut written: Option<io::Error> = None;
+    let mut models = 0u64;
+    let read = c.read_open(&known.file, &known.entry, true, |r| {
+        if let Some(w) = writer.as_mut() {
+            if let Err(e) = w.write_records(std::slice::from_ref(&r)) {
+                tracing::warn!("{name}: the cache cannot be written ({e}); going on without caching it");
+                if let Some(w) = writer.take() {
+                    w.abandon();
+                }
+            }
+        }
+        let mut r = r;
+        if !raw {
+            r.raw = None;
+        }
+        models += 1;
+        out.emit(&r).map_err(|e| {
+            let stop = io::Error::new(e.kind(), e.to_string());
+            written = Some(e);
+            stop
+        })
+    });
+    if let Some(e) = written {
+        return Err(e.into());
+    }
+    if let Err(e) = read {
+        if let Some(w) = writer.take() {
+            w.abandon();
+        }
+        // Without it the next run asks unconditionally.
+        let _ = std::fs::remove_file(&known.entry.path);
+        s.failed = Some(format!(
+            "the listing is unchanged ({}) but its cached copy is damaged ({e}); the copy was removed, so the next run fetches the listing whole",
+            how.says()
+        ));
+        return Ok(s);
+    }
+    let since = known.fingerprint.since;
+    if let Some(mut w) = writer {
+        w.set_response(parser.map(|parser| Fingerprint {
+            validators: first.validators.clone(),
+            body_sha256: first.body_sha256.clone(),
+            since,
+            parser,
+        }));
+        if let Err(e) = w.commit(known.entry.header.pages) {
+            tracing::warn!("{name}: the cache entry could not be saved: {e}");
+        }
+    }
+    s.models = Some(models);
+    s.unchanged = Some(format!("unchanged since {} ({})", minute(since), how.says()));
+    Ok(s)
+}
+
+/// `2026-12-01 09:12 UTC`.
+fn minute(t: Timestamp) -> String {
+    let text = t.to_string();
+    match text.get(..16) {
+        Some(m) => format!("{} UTC", m.replacen('T', " ", 1)),
+        None => text,
+    }
 }

@@ -92,12 +92,20 @@ impl Report {
             .iter()
             .map(|o| {
                 let mut line = String::new();
-                let done = format!(
-                    "{}, {}, {:.1} s",
-                    count(o.models, "model", "models"),
-                    count(o.pages, "page", "pages"),
-                    o.elapsed.as_secs_f64()
-                );
+                let done = match &o.unchanged {
+                    // `20 models, unchanged since 2026-12-01 09:12 UTC (304), 0.1 s`
+                    Some(unchanged) => format!(
+                        "{}, {unchanged}, {:.1} s",
+                        count(o.models, "model", "models"),
+                        o.elapsed.as_secs_f64()
+                    ),
+                    None => format!(
+                        "{}, {}, {:.1} s",
+                        count(o.models, "model", "models"),
+                        count(o.pages, "page", "pages"),
+                        o.elapsed.as_secs_f64()
+                    ),
+                };
                 let tone = match &o.status {
                     Status::Ok => {
                         line.push_str(&done);

@@ -30,33 +30,63 @@ pub(super) fn run(cfg: &ChangesConfig) -> anyhow::Result<ExitCode> {
     if cfg.format == ChangesFormat::Csv {
         writeln!(out, "change,provider,id,field,old,new,relative")?;
     }
-    // Added and changed models first, then removed ones, as `diff` orders
-    // them (and as its JSON document needs them): two passes over the
-    // database rather than the removed ones held in memory.
-    for removed in [false, true] {
-        reader
-            .transitions(x0, x1, &cfg.providers, &mut |t| {
-                if t.new.is_none() != removed {
-                    return Ok(());
-                }
-                let Some(change) =
-                    diff::between(&t.provider, &t.id, t.old.as_deref(), t.new.as_deref(), &cfg.only)
-                        .with_context(|| {
-                            format!("a stored version of {} {} is not a record", t.provider, t.id)
-                        })?
-                else {
-                    return Ok(());
-                };
-                summary.add(&change);
-                match cfg.format {
-                    ChangesFormat::Table => writeln!(out, "{}", table_line(&change))?,
-                    ChangesFormat::Ndjson => write_json_line(&mut out, &change)?,
-                    ChangesFormat::Json => doc.push(&mut out, &change)?,
-                    ChangesFormat::Csv => csv_rows(&mut out, &change)?,
-                }
-                Ok(())
-            })
-            .with_context(|| format!("database {}", cfg.location.display()))?;
+    // In the order `diff` gives for the two files: added and changed models
+    // in the newer catalog's order, then removed ones in the older one's;
+    // providers as the last run of the window wrote them (or in -p's
+    // order), each one's models in its listing order at that point. The
+    // database gives them by (provider, id): they are held (the changes
+    // only, not the catalog) and sorted.
+    let mut all = Vec::new();
+    reader
+        .transitions(x0, x1, &cfg.providers, &mut |t| {
+            all.push(t);
+            Ok(())
+        })
+        .with_context(|| format!("database {}", cfg.location.display()))?;
+    let order =
+        provider_order(&reader, cfg, x1).with_context(|| format!("database {}", cfg.location.display()))?;
+    let rank = |p: &str| order.iter().position(|o| o == p).unwrap_or(usize::MAX);
+    let mut places: std::collections::HashMap<(String, bool), std::collections::HashMap<String, usize>> =
+        std::collections::HashMap::new();
+    for t in &all {
+        let removed = t.new.is_none();
+        if let std::collections::hash_map::Entry::Vacant(e) = places.entry((t.provider.clone(), removed)) {
+            let at = if removed { x0 } else { x1 };
+            e.insert(
+                reader
+                    .positions(at, &t.provider)
+                    .with_context(|| format!("database {}", cfg.location.display()))?,
+            );
+        }
+    }
+    all.sort_by_cached_key(|t| {
+        let removed = t.new.is_none();
+        let place = places
+            .get(&(t.provider.clone(), removed))
+            .and_then(|p| p.get(&t.id).copied())
+            .unwrap_or(usize::MAX);
+        (
+            removed,
+            rank(&t.provider),
+            t.provider.clone(),
+            place,
+            t.id.clone(),
+        )
+    });
+    for t in all {
+        let Some(change) =
+            diff::between(&t.provider, &t.id, t.old.as_deref(), t.new.as_deref(), &cfg.only)
+                .with_context(|| format!("a stored version of {} {} is not a record", t.provider, t.id))?
+        else {
+            continue;
+        };
+        summary.add(&change);
+        match cfg.format {
+            ChangesFormat::Table => writeln!(out, "{}", table_line(&change))?,
+            ChangesFormat::Ndjson => write_json_line(&mut out, &change)?,
+            ChangesFormat::Json => doc.push(&mut out, &change)?,
+            ChangesFormat::Csv => csv_rows(&mut out, &change)?,
+        }
     }
     match cfg.format {
         ChangesFormat::Table => writeln!(out, "{summary}")?,
@@ -65,6 +95,22 @@ pub(super) fn run(cfg: &ChangesConfig) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::Ok)
+}
+
+/// The providers' order: `-p`'s, else the order the run of fetch `x1` wrote
+/// them in, the others after by name.
+fn provider_order(
+    reader: &crate::store::Reader,
+    cfg: &ChangesConfig,
+    x1: i64,
+) -> anyhow::Result<Vec<String>> {
+    if !cfg.providers.is_empty() {
+        return Ok(cfg.providers.clone());
+    }
+    Ok(match reader.fetch_point(x1)? {
+        Some(p) => reader.run_providers(p.run)?,
+        None => Vec::new(),
+    })
 }
 
 /// One CSV row per changed field (one for an added or removed model).

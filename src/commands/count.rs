@@ -35,7 +35,10 @@ fn summary(report: &Report) -> serde_json::Result<Summary> {
                 (
                     o.models.to_string(),
                     format!("{:.1}", o.elapsed.as_secs_f64()),
-                    o.note.as_ref().map_or("ok".to_owned(), |n| format!("ok ({n})")),
+                    o.note
+                        .as_ref()
+                        .or(o.unchanged.as_ref())
+                        .map_or("ok".to_owned(), |n| format!("ok ({n})")),
                 )
             }
             Status::Skipped { key_env } => {

@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use anyhow::Context as _;
+
 use crate::cli::DiffFormat;
 use crate::config::DiffConfig;
 use crate::diff::{self, Change, Kind};
@@ -17,11 +19,73 @@ use crate::term::{sanitize, write_json_line};
 /// A [`crate::diff::InputError`] for a bad input file (exit 2), or an I/O
 /// error writing stdout.
 pub(super) fn run(cfg: &DiffConfig) -> anyhow::Result<ExitCode> {
+    match &cfg.db {
+        None => compare(&cfg.old, &cfg.new, cfg),
+        Some(db) => {
+            // Each point's catalog is written out as the file its run wrote
+            // (its records, in its order), then compared as files are: one
+            // comparison, one set of renderers.
+            // A database that cannot be read is bad input (exit 2), as a
+            // bad file is: exit 1 says "they differ".
+            let name = db.location.display();
+            let bad = |e: anyhow::Error| -> anyhow::Error {
+                if e.downcast_ref::<crate::error::UsageError>().is_some() {
+                    e
+                } else {
+                    diff::InputError {
+                        path: format!("database {name}"),
+                        reason: format!("{e:#}"),
+                    }
+                    .into()
+                }
+            };
+            let reader = db.location.reader().map_err(bad)?;
+            let old = side(&reader, "diff --db", &db.old, &db.table).map_err(bad)?;
+            let new = side(&reader, "diff --db", &db.new, &db.table).map_err(bad)?;
+            compare(old.path(), new.path(), cfg)
+        }
+    }
+}
+
+/// The catalog at `bound`, in a temporary NDJSON file: a run's providers in
+/// the order it wrote them, or, at a time, every provider recorded by then in
+/// the table's order.
+fn side(
+    reader: &crate::store::Reader,
+    flag: &str,
+    bound: &crate::store::Bound,
+    table: &[String],
+) -> anyhow::Result<tempfile::NamedTempFile> {
+    let point = reader.point(flag, bound)?;
+    let providers = match bound {
+        crate::store::Bound::Run(n) => reader.run_providers(*n)?,
+        crate::store::Bound::Time(_) => {
+            let recorded = reader.providers_at(point.fetch)?;
+            let mut ordered: Vec<String> = table.iter().filter(|p| recorded.contains(p)).cloned().collect();
+            ordered.extend(recorded.into_iter().filter(|p| !table.contains(p)));
+            ordered
+        }
+    };
+    let file = tempfile::NamedTempFile::new().context("a temporary file for diff --db")?;
+    let mut out = io::BufWriter::new(file.as_file());
+    for provider in &providers {
+        reader.catalog_at(point.fetch, provider, &mut |r| {
+            serde_json::to_writer(&mut out, &r)?;
+            out.write_all(b"\n")?;
+            Ok(())
+        })?;
+    }
+    out.flush()?;
+    drop(out);
+    Ok(file)
+}
+
+fn compare(old: &std::path::Path, new: &std::path::Path, cfg: &DiffConfig) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut failed: Option<io::Error> = None;
     let mut doc = JsonDoc::default();
-    let summary = diff::diff(&cfg.old, &cfg.new, &cfg.only, |change| {
+    let summary = diff::diff(old, new, &cfg.only, |change| {
         if failed.is_some() {
             return;
         }

@@ -21,7 +21,7 @@ pub async fn run(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report
         writer = writer.with_fields(fields);
     }
     warn(&cfg.show, progress);
-    let (outcomes, writer, db_error) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
+    let (outcomes, writer, db) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
     if let Some(w) = writer {
         w.close()?;
     }
@@ -48,6 +48,9 @@ pub async fn run(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report
             };
             progress.println(&report.total_line(&dest));
         }
+        if let Some(Ok(run)) = &db {
+            progress.println(&sanitize(&run.to_string()));
+        }
     }
     if let Some(path) = kept {
         progress.println(&format!(
@@ -58,7 +61,7 @@ pub async fn run(cfg: FetchConfig, progress: &Progress) -> anyhow::Result<Report
     hint_stale_ok(&cfg.run, &report, progress);
     // The output is committed by now: a database that failed costs the
     // history of this run, never the file.
-    if let Some(e) = db_error {
+    if let Some(Err(e)) = db {
         return Err(e);
     }
     Ok(report)

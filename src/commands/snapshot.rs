@@ -14,6 +14,7 @@ use crate::pipeline;
 use crate::progress::Progress;
 use crate::record::Timestamp;
 use crate::report::Report;
+use crate::term::sanitize;
 
 /// What a snapshot run did.
 #[derive(Debug)]
@@ -97,7 +98,7 @@ pub async fn run(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<Sna
     let writer =
         RecordWriter::new(cfg.format, maybe_gzip(temp.as_file().try_clone()?, cfg.gzip)).without_fetched_at();
     super::fetch::warn(&cfg.show, progress);
-    let (outcomes, writer, db_error) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
+    let (outcomes, writer, db) = pipeline::run(&cfg.run, progress, Some(writer)).await?;
     if let Some(w) = writer {
         w.close()?;
     }
@@ -110,6 +111,14 @@ pub async fn run(cfg: SnapshotConfig, progress: &Progress) -> anyhow::Result<Sna
     for line in report.summary_lines(progress.colour()) {
         say(&line);
     }
+    let db_error = match db {
+        Some(Ok(run)) => {
+            say(&sanitize(&run.to_string()));
+            None
+        }
+        Some(Err(e)) => Some(e),
+        None => None,
+    };
     if report.failed() {
         progress.println("snapshot not written: a provider failed (--stale-ok fills in from the cache)");
         return recorded(

@@ -23,7 +23,7 @@ use crate::filter::{parse_fields, Filter};
 use crate::harvest::{HarvestOptions, Target};
 use crate::http::RetryPolicy;
 use crate::output::{Destination, Format};
-use crate::pipeline::{CacheConfig, Db, Run, Selected};
+use crate::pipeline::{AsOf, CacheConfig, Db, Run, Selected};
 use crate::providers::{HubFilters, ProviderSpec};
 use crate::store::{Bound, Location, RunInfo};
 use crate::term::sanitize;
@@ -170,6 +170,22 @@ pub struct DiffConfig {
     pub format: DiffFormat,
     /// What to report.
     pub only: crate::diff::Only,
+    /// `--db A B`: two points of the history database instead of files.
+    pub db: Option<DiffDb>,
+}
+
+/// `catalog diff --db A B`, validated.
+#[derive(Debug)]
+pub struct DiffDb {
+    /// The database.
+    pub location: Location,
+    /// The older point.
+    pub old: Bound,
+    /// The newer point.
+    pub new: Bound,
+    /// Every provider, in the table's order: the order of a side given as a
+    /// date (a run's side is in the run's own order).
+    pub table: Vec<String>,
 }
 
 /// `catalog changes`, validated.
@@ -257,7 +273,7 @@ impl Config {
             cli::Command::Ls(a) => ls(a, settings, env).map(Config::Ls),
             cli::Command::Show(a) => show(a, settings, env).map(Config::Show),
             cli::Command::Snapshot(a) => snapshot(a, settings, env).map(Config::Snapshot),
-            cli::Command::Diff(a) => diff(a).map(Config::Diff),
+            cli::Command::Diff(a) => diff(a, settings, env).map(Config::Diff),
             cli::Command::Changes(a) => changes(a, settings, env).map(Config::Changes),
             cli::Command::History(a) => history(a, settings, env).map(Config::History),
             cli::Command::Providers(a) => providers(a, settings, env).map(Config::Providers),
@@ -326,6 +342,7 @@ fn fetch(a: cli::FetchArgs, settings: &Settings, env: &dyn Env) -> Result<FetchC
         display: &a.display,
         raw: a.raw,
         store: Some((&a.store, "fetch")),
+        as_of: a.as_of.as_of.as_deref().map(|w| (w, a.store.db.as_deref())),
     };
     let (run, show) = harvest_args(&common, None, settings, env)?;
     Ok(FetchConfig {
@@ -348,6 +365,7 @@ fn count(a: cli::CountArgs, settings: &Settings, env: &dyn Env) -> Result<CountC
         display: &a.display,
         raw: false,
         store: None,
+        as_of: a.as_of.as_of.as_deref().map(|w| (w, a.db.db.as_deref())),
     };
     let (run, mut show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     // The counts on stdout are the summary.
@@ -374,6 +392,7 @@ fn ls(a: cli::LsArgs, settings: &Settings, env: &dyn Env) -> Result<LsConfig, Us
         display: &a.display,
         raw: false,
         store: None,
+        as_of: a.as_of.as_of.as_deref().map(|w| (w, a.db.db.as_deref())),
     };
     let (run, show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     Ok(LsConfig {
@@ -429,6 +448,7 @@ fn show(a: cli::ShowArgs, settings: &Settings, env: &dyn Env) -> Result<ShowConf
         display: &a.display,
         raw: a.raw,
         store: None,
+        as_of: None,
     };
     let (run, show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     Ok(ShowConfig {
@@ -475,6 +495,7 @@ fn snapshot(a: cli::SnapshotArgs, settings: &Settings, env: &dyn Env) -> Result<
         display: &a.display,
         raw: false,
         store: Some((&a.store, "snapshot")),
+        as_of: None,
     };
     let (run, show) = harvest_args(&common, None, settings, env)?;
     Ok(SnapshotConfig {
@@ -538,8 +559,24 @@ fn history(a: cli::HistoryArgs, settings: &Settings, env: &dyn Env) -> Result<Hi
     })
 }
 
-fn diff(a: cli::DiffArgs) -> Result<DiffConfig, UsageError> {
+fn diff(a: cli::DiffArgs, settings: &Settings, env: &dyn Env) -> Result<DiffConfig, UsageError> {
     let only = crate::diff::Only::parse(&a.only).map_err(UsageError::new)?;
+    if let Some(url) = &a.db {
+        let side = |p: &Path| crate::store::parse_bound("diff --db", &p.to_string_lossy());
+        let db = DiffDb {
+            location: Location::resolve(Some(url), env)?,
+            old: side(&a.old)?,
+            new: side(&a.new)?,
+            table: settings.table.iter().map(|spec| spec.name.clone()).collect(),
+        };
+        return Ok(DiffConfig {
+            old: a.old,
+            new: a.new,
+            format: a.format,
+            only,
+            db: Some(db),
+        });
+    }
     for p in [&a.old, &a.new] {
         // The operating system's reason says what to fix (a typo, a
         // permission, a directory).
@@ -558,6 +595,7 @@ fn diff(a: cli::DiffArgs) -> Result<DiffConfig, UsageError> {
         new: a.new,
         format: a.format,
         only,
+        db: None,
     })
 }
 
@@ -589,6 +627,42 @@ struct Common<'a> {
     raw: bool,
     /// `--db`, and the command it records (not on `count`).
     store: Option<(&'a cli::StoreArgs, &'static str)>,
+    /// `--as-of WHEN`, and the `--db` it reads.
+    as_of: Option<(&'a str, Option<&'a str>)>,
+}
+
+/// `--as-of`: checked before anything else, as it harvests nothing.
+fn as_of(a: &Common<'_>, when: &str, db: Option<&str>, env: &dyn Env) -> Result<AsOf, UsageError> {
+    let h = a.harvest;
+    let c = a.cache;
+    let modes = a.modes.map_or((false, false), |m| (m.incremental, m.resume));
+    let harvest_only = [
+        ("--refresh", c.refresh),
+        ("--offline", c.offline),
+        ("--stale-ok", c.stale_ok),
+        ("--max-age", c.max_age.is_some()),
+        ("--no-cache", c.no_cache),
+        ("--incremental", modes.0),
+        ("--resume", modes.1),
+        ("--raw", a.raw),
+        ("--limit", h.limit.is_some()),
+        ("--batch-size", h.batch_size.is_some()),
+        ("--delay-ms", h.delay_ms.is_some()),
+        ("--search", h.search.is_some()),
+        ("--author", h.author.is_some()),
+        ("--sort", h.sort.is_some()),
+        ("--pipeline-tag", h.pipeline_tag.is_some()),
+    ];
+    if let Some((flag, _)) = harvest_only.iter().find(|(_, set)| *set) {
+        return Err(UsageError::new(format!(
+            "--as-of reads the history database and harvests nothing: drop {flag}"
+        )));
+    }
+    Ok(AsOf {
+        location: Location::resolve(db, env)?,
+        bound: crate::store::parse_bound("--as-of", when)?,
+        recorded_only: a.selection.all,
+    })
 }
 
 /// The engine's input and what stderr shows, complete: nothing is patched
@@ -600,7 +674,12 @@ fn harvest_args(
     env: &dyn Env,
 ) -> Result<(Run, Show), UsageError> {
     let h = a.harvest;
-    let providers = select::providers(a.selection, a.cache.offline, settings, env)?;
+    let as_of = match a.as_of {
+        Some((when, db)) => Some(as_of(a, when, db, env)?),
+        None => None,
+    };
+    // Read from the database, a provider needs no key.
+    let providers = select::providers(a.selection, a.cache.offline || as_of.is_some(), settings, env)?;
     let hub = HubFilters {
         search: h.search.clone(),
         author: h.author.clone(),
@@ -664,14 +743,18 @@ fn harvest_args(
         raw: a.raw,
         max_pages: Some(h.max_pages),
     };
-    let cache = cache_config(
-        a.cache,
-        a.modes,
-        default_max_age,
-        &settings.defaults,
-        &fetched,
-        &harvest,
-    )?;
+    let cache = if as_of.is_some() {
+        CacheConfig::default()
+    } else {
+        cache_config(
+            a.cache,
+            a.modes,
+            default_max_age,
+            &settings.defaults,
+            &fetched,
+            &harvest,
+        )?
+    };
     let filter = Filter::parse(&a.records.filter).map_err(UsageError::new)?;
     let run = Run {
         providers,
@@ -684,16 +767,20 @@ fn harvest_args(
         cache,
         filter,
         jobs: usize::from(h.jobs),
-        db: match a.store {
+        db: match a.store.filter(|_| as_of.is_none()) {
             Some((s, command)) => match &s.db {
                 Some(url) => Some(Db {
                     location: Location::resolve(Some(url), env)?,
-                    info: RunInfo::from_process(command),
+                    info: RunInfo {
+                        track_metrics: s.track_metrics,
+                        ..RunInfo::from_process(command)
+                    },
                 }),
                 None => None,
             },
             None => None,
         },
+        as_of,
     };
     let show = Show {
         progress: !a.display.no_progress && !a.display.quiet,

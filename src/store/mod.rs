@@ -180,10 +180,12 @@ pub(crate) struct Staged<'a> {
     record: &'a Record,
     attrs: String,
     hash: i64,
+    /// Its place in the harvest (0 first).
+    seq: u64,
 }
 
 impl<'a> Staged<'a> {
-    fn new(record: &'a Record) -> serde_json::Result<Staged<'a>> {
+    fn new(record: &'a Record, seq: u64) -> serde_json::Result<Staged<'a>> {
         let attrs = if record.raw.is_some() {
             let mut bare = record.clone();
             bare.raw = None;
@@ -192,7 +194,12 @@ impl<'a> Staged<'a> {
             serde_json::to_string(&record.selected(&ATTR_FIELDS))?
         };
         let hash = fnv1a(attrs.as_bytes());
-        Ok(Staged { record, attrs, hash })
+        Ok(Staged {
+            record,
+            attrs,
+            hash,
+            seq,
+        })
     }
 }
 
@@ -225,6 +232,11 @@ pub(crate) struct FetchEnd<'a> {
     pub limit: Option<u64>,
     /// The harvest's wall time.
     pub elapsed: Duration,
+    /// The listing was found unchanged (a 304 or the stored body hash): its
+    /// records are the cached harvest's, confirmed current.
+    pub unchanged: bool,
+    /// The listing's first response: status, validators, body hash.
+    pub response: Option<&'a crate::harvest::FirstResponse>,
 }
 
 /// Where a provider's records came from.
@@ -250,6 +262,12 @@ struct FetchRow<'a> {
     started_at: String,
     duration_ms: u64,
     error: Option<String>,
+    http_status: Option<u16>,
+    etag: Option<&'a str>,
+    last_modified: Option<&'a str>,
+    body_sha256: Option<&'a str>,
+    /// The records' `fetched_at`, as written (`None`: no record).
+    fetched_at: Option<String>,
 }
 
 /// Versions written by one fetch.
@@ -318,12 +336,14 @@ trait Backend: Send {
     fn stage(&mut self, row: &Staged<'_>) -> anyhow::Result<()>;
     /// In one transaction: the fetch row, and with `versions` the staged
     /// records' new versions (closing what changed and, when `close_missing`,
-    /// what is no longer listed).
+    /// what is no longer listed), and with `metrics` their `downloads` and
+    /// `likes` as `model_metric` rows of this fetch.
     fn commit_fetch(
         &mut self,
         row: &FetchRow<'_>,
         versions: bool,
         close_missing: bool,
+        metrics: bool,
         finished_at: &str,
     ) -> anyhow::Result<Applied>;
     /// The last fetch id at a bound; `since` says which side of a run.
@@ -338,6 +358,45 @@ trait Backend: Send {
         each: &mut dyn FnMut(Transition) -> anyhow::Result<()>,
     ) -> anyhow::Result<()>;
     fn versions(&self, provider: &str, id: &str) -> anyhow::Result<Vec<Version>>;
+    /// Fetch `x` as a point in time, if there is such a fetch.
+    fn point(&self, x: i64) -> anyhow::Result<Option<Point>>;
+    /// The highest run id (0: none).
+    fn last_run(&self) -> anyhow::Result<i64>;
+    /// The providers run `run` wrote records of (ok, partial or cached),
+    /// in the order it wrote them.
+    fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>>;
+    /// The providers with a recorded observation (an ok or partial fetch) at
+    /// or before fetch `x`, by name.
+    fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>>;
+    /// One provider's catalog as it stood at fetch `x`: `None` when no fetch
+    /// of it at or before `x` recorded anything.
+    fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>>;
+    /// The provider's last stored listing order at or before fetch `x`
+    /// (a JSON array of ids).
+    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<String>>;
+}
+
+/// A fetch's provenance, for the records rebuilt from it.
+#[derive(Debug, Clone)]
+pub(crate) struct Seen {
+    pub fetch: i64,
+    /// The records' `fetched_at` (else, for fetches recorded before schema
+    /// version 3, its start).
+    pub fetched_at: String,
+    pub url: Option<String>,
+}
+
+/// One provider's versions valid at a fetch, and what says how to order and
+/// date them.
+pub(crate) struct ProviderAt {
+    /// The last complete fetch at or before the point: it saw every model
+    /// valid then.
+    pub complete: Option<Seen>,
+    /// The model ids in the order of the last stored listing order at or
+    /// before the point (a JSON array).
+    pub order: Option<String>,
+    /// (id, attrs, the fetch that wrote the version), by id.
+    pub versions: Vec<(String, String, Seen)>,
 }
 
 /// Now, as stored: RFC 3339 UTC with milliseconds (sortable as text).
@@ -363,10 +422,14 @@ pub(crate) struct Sink {
     /// Staging the current provider's records.
     staging: bool,
     staged: u64,
+    /// The current provider's records' `fetched_at`.
+    fetched_at: Option<Timestamp>,
     started_at: String,
     /// Keys of the run's providers: removed from anything stored, whatever
     /// the harvest already did.
     secrets: Vec<Secret>,
+    /// Record `downloads` and `likes` in `model_metric` (`--track-metrics`).
+    metrics: bool,
 }
 
 /// What the command line says about the run, for its row.
@@ -376,6 +439,8 @@ pub struct RunInfo {
     pub command: &'static str,
     /// The arguments, as typed.
     pub args: Vec<String>,
+    /// `--track-metrics`: also record downloads and likes.
+    pub track_metrics: bool,
 }
 
 impl RunInfo {
@@ -385,6 +450,7 @@ impl RunInfo {
         RunInfo {
             command,
             args: std::env::args().skip(1).collect(),
+            track_metrics: false,
         }
     }
 }
@@ -434,8 +500,10 @@ impl Sink {
             error: None,
             staging: false,
             staged: 0,
+            fetched_at: None,
             started_at: now_text(),
             secrets,
+            metrics: info.track_metrics,
         };
         let args: Vec<String> = info
             .args
@@ -478,6 +546,7 @@ impl Sink {
     /// A provider's records start.
     pub(crate) fn begin(&mut self) {
         self.staged = 0;
+        self.fetched_at = None;
         self.staging = false;
         if let Some(b) = self.backend.as_mut() {
             match b.begin_stage() {
@@ -501,11 +570,14 @@ impl Sink {
         let Some(b) = self.backend.as_mut() else {
             return;
         };
-        let done = Staged::new(r)
+        let done = Staged::new(r, self.staged)
             .map_err(anyhow::Error::from)
             .and_then(|row| b.stage(&row));
         match done {
-            Ok(()) => self.staged += 1,
+            Ok(()) => {
+                self.staged += 1;
+                self.fetched_at.get_or_insert(r.fetched_at);
+            }
             Err(e) => self.fail(e),
         }
     }
@@ -520,6 +592,7 @@ impl Sink {
         let failed = end.error.is_some() || end.how == How::Recovered;
         let status = match end.how {
             How::Cached => "cached",
+            _ if !failed && end.unchanged => "unchanged",
             _ if !failed => "ok",
             _ if self.staged > 0 => "partial",
             _ => "failed",
@@ -528,7 +601,8 @@ impl Sink {
         // version another run recorded. Only live records become versions.
         let versions = staging && end.how != How::Cached;
         let cut = end.narrowed || end.limit.is_some_and(|l| self.staged >= l);
-        let complete = status == "ok" && !cut;
+        // An unchanged listing is as complete as the fetch that got it.
+        let complete = matches!(status, "ok" | "unchanged") && !cut;
         let error = end.error.as_deref().map(|e| {
             let e = self.secrets.iter().fold(e.to_owned(), |t, s| s.redact(&t));
             if end.how == How::Recovered {
@@ -550,8 +624,14 @@ impl Sink {
             started_at: stamp(now.saturating_sub(end.elapsed)),
             duration_ms: u64::try_from(end.elapsed.as_millis()).unwrap_or(u64::MAX),
             error,
+            http_status: end.response.map(|r| r.status),
+            etag: end.response.and_then(|r| r.validators.etag.as_deref()),
+            last_modified: end.response.and_then(|r| r.validators.last_modified.as_deref()),
+            body_sha256: end.response.map(|r| r.body_sha256.as_str()),
+            fetched_at: self.fetched_at.filter(|_| versions).map(|t| t.to_string()),
         };
-        let result = b.commit_fetch(&row, versions, complete, &now_text());
+        let metrics = self.metrics && versions;
+        let result = b.commit_fetch(&row, versions, complete, metrics, &now_text());
         match result {
             Ok(applied) => tracing::debug!(
                 "database: {}: {} new versions, {} closed",
@@ -564,9 +644,9 @@ impl Sink {
     }
 
     /// Records the providers that never reached the consumer (skipped for
-    /// a missing key) and closes the run. Returns the database's error, if
-    /// any happened during the run, naming the database.
-    pub(crate) fn finish(mut self, skipped: &[(String, String)]) -> Option<anyhow::Error> {
+    /// a missing key) and closes the run. Returns the run, or the database's
+    /// error if any happened during the run, naming the database.
+    pub(crate) fn finish(mut self, skipped: &[(String, String)]) -> anyhow::Result<Recorded> {
         if let Some(b) = self.backend.as_mut() {
             let now = now_text();
             let mut result = Ok(());
@@ -581,8 +661,13 @@ impl Sink {
                     started_at: self.started_at.clone(),
                     duration_ms: 0,
                     error: Some(reason.clone()),
+                    http_status: None,
+                    etag: None,
+                    last_modified: None,
+                    body_sha256: None,
+                    fetched_at: None,
                 };
-                result = b.commit_fetch(&row, false, false, &now).map(|_| ());
+                result = b.commit_fetch(&row, false, false, false, &now).map(|_| ());
                 if result.is_err() {
                     break;
                 }
@@ -593,11 +678,30 @@ impl Sink {
             }
         }
         let name = self.name;
-        self.error.map(|e| {
-            e.context(format!(
+        match self.error {
+            Some(e) => Err(e.context(format!(
                 "database {name}: not recorded (the output file was still written)"
-            ))
-        })
+            ))),
+            None => Ok(Recorded {
+                run: self.run_id,
+                name,
+            }),
+        }
+    }
+}
+
+/// A run recorded in full.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorded {
+    /// Its id (`--as-of RUN`, `changes --since RUN`).
+    pub run: i64,
+    /// The database, as errors name it.
+    pub name: String,
+}
+
+impl std::fmt::Display for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "recorded as run {} in {}", self.run, self.name)
     }
 }
 
@@ -635,6 +739,137 @@ impl Reader {
     pub(crate) fn versions(&self, provider: &str, id: &str) -> anyhow::Result<Vec<Version>> {
         self.backend.versions(provider, id)
     }
+
+    /// The fetch a `--as-of` (or `diff --db`) point stands for: the last one
+    /// at or before the time, or the last of the run.
+    ///
+    /// # Errors
+    /// A run that does not exist, or a point before anything was recorded
+    /// (a [`UsageError`]); a database that cannot be read.
+    pub(crate) fn point(&self, flag: &str, bound: &Bound) -> anyhow::Result<Point> {
+        if let Bound::Run(n) = bound {
+            let last = self.backend.last_run()?;
+            if *n < 1 || *n > last {
+                return Err(UsageError::new(format!(
+                    "{flag}: there is no run {n} (the runs recorded are 1 to {last})"
+                ))
+                .into());
+            }
+        }
+        let x = self.backend.cutoff(bound, false)?;
+        match self.backend.point(x)? {
+            Some(p) => Ok(p),
+            None => {
+                let what = match bound {
+                    Bound::Run(n) => format!("run {n}"),
+                    Bound::Time(t) => t.to_string(),
+                };
+                let first = match self.backend.point(1)? {
+                    Some(p) => format!("the first fetch was recorded at {}", p.at),
+                    None => "it holds no fetch yet".to_owned(),
+                };
+                Err(UsageError::new(format!(
+                    "{flag}: the database has nothing recorded at or before {what}; {first}"
+                ))
+                .into())
+            }
+        }
+    }
+
+    /// The providers a run wrote, in its order.
+    pub(crate) fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>> {
+        self.backend.run_providers(run)
+    }
+
+    /// Each model's place in the provider's listing at fetch `x` (empty: no
+    /// order stored).
+    pub(crate) fn positions(
+        &self,
+        x: i64,
+        provider: &str,
+    ) -> anyhow::Result<std::collections::HashMap<String, usize>> {
+        Ok(match self.backend.listing_order(x, provider)? {
+            Some(ids) => serde_json::from_str::<Vec<String>>(&ids)
+                .context("a stored listing order is not a list of ids")?
+                .into_iter()
+                .enumerate()
+                .map(|(i, id)| (id, i))
+                .collect(),
+            None => std::collections::HashMap::new(),
+        })
+    }
+
+    /// The fetch `x` as a point, if it exists.
+    pub(crate) fn fetch_point(&self, x: i64) -> anyhow::Result<Option<Point>> {
+        self.backend.point(x)
+    }
+
+    /// The providers with something recorded at or before fetch `x`.
+    pub(crate) fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>> {
+        self.backend.providers_at(x)
+    }
+
+    /// One provider's catalog at fetch `x`, record by record, in the order
+    /// its harvest listed them (see [`rebuild`]); `None` when nothing of the
+    /// provider was recorded by then.
+    pub(crate) fn catalog_at(
+        &self,
+        x: i64,
+        provider: &str,
+        each: &mut dyn FnMut(Record) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Option<u64>> {
+        let Some(at) = self.backend.provider_at(x, provider)? else {
+            return Ok(None);
+        };
+        let records = rebuild(provider, at)?;
+        let n = records.len() as u64;
+        for r in records {
+            each(r)?;
+        }
+        Ok(Some(n))
+    }
+}
+
+/// Records from stored versions, in harvest order.
+///
+/// * Attributes: the version's `attrs`, as stored.
+/// * `downloads`, `likes`: null (volatile counters are not kept).
+/// * `fetched_at` and `source`: of the latest fetch known to have seen the
+///   model as it is: the last complete fetch of the provider at or before
+///   the point when the version was valid then (a complete fetch saw every
+///   valid model), else the fetch that wrote the version. A partial fetch
+///   that saw it unchanged is not known to have (no per-model row).
+/// * Order: the provider's last stored listing order at or before the point;
+///   models not in it (unseen by a partial fetch) after, by id.
+fn rebuild(provider: &str, at: ProviderAt) -> anyhow::Result<Vec<Record>> {
+    let position: std::collections::HashMap<String, usize> = match &at.order {
+        Some(ids) => serde_json::from_str::<Vec<String>>(ids)
+            .context("a stored listing order is not a list of ids")?
+            .into_iter()
+            .enumerate()
+            .map(|(i, id)| (id, i))
+            .collect(),
+        None => std::collections::HashMap::new(),
+    };
+    let provider: std::sync::Arc<str> = std::sync::Arc::from(provider);
+    let mut rows = Vec::with_capacity(at.versions.len());
+    for (id, attrs, from) in at.versions {
+        let mut r: Record = serde_json::from_str(&attrs)
+            .with_context(|| format!("a stored version of {provider} {id} is not a record"))?;
+        let seen = match &at.complete {
+            Some(c) if c.fetch >= from.fetch => c,
+            _ => &from,
+        };
+        r.provider = provider.clone();
+        r.downloads = None;
+        r.likes = None;
+        r.fetched_at = Timestamp::parse(&seen.fetched_at).unwrap_or(Timestamp(0));
+        r.source = std::sync::Arc::from(seen.url.as_deref().unwrap_or_default());
+        rows.push((position.get(&id).copied().unwrap_or(usize::MAX), r));
+    }
+    // Byte order of ids, whatever the database's collation.
+    rows.sort_by(|(pa, a), (pb, b)| pa.cmp(pb).then_with(|| a.id.as_bytes().cmp(b.id.as_bytes())));
+    Ok(rows.into_iter().map(|(_, r)| r).collect())
 }
 
 /// Parses a `--since`/`--until` value: a duration back from now (`24h`,

@@ -44,11 +44,17 @@ use futures::SinkExt as _;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, CopyInSink, NoTls};
 
-use super::{Applied, Backend, Bound, FetchRow, RunRow, Staged, Transition, Version};
+use super::{
+    Applied, Backend, Bound, FetchRow, Point, ProviderAt, RunRow, Seen, Staged, Transition, Version,
+};
 use crate::error::UsageError;
 
 /// The migrations, in order, numbered as SQLite's are.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_unchanged_and_metrics.sql"),
+    include_str!("../../migrations/postgres/0003_as_of.sql"),
+];
 
 /// The advisory lock key every provider transaction takes (see the module
 /// comment); "catalog\0w" as a number.
@@ -269,13 +275,14 @@ CREATE TEMP TABLE IF NOT EXISTS stage_in (
     context_length BIGINT, max_output_tokens BIGINT,
     price_input NUMERIC, price_output NUMERIC, price_cache_read NUMERIC, price_cache_write NUMERIC,
     quantization TEXT, knowledge_cutoff TEXT, expires_at TEXT,
-    attrs JSONB NOT NULL
+    attrs JSONB NOT NULL,
+    downloads BIGINT, likes BIGINT
 );
 CREATE TEMP TABLE IF NOT EXISTS staged (LIKE stage_in, PRIMARY KEY (model_id));";
 
 const COPY: &str = "COPY stage_in (seq, model_id, attr_hash, name, owned_by, task, hugging_face_id,
     context_length, max_output_tokens, price_input, price_output, price_cache_read, price_cache_write,
-    quantization, knowledge_cutoff, expires_at, attrs) FROM STDIN";
+    quantization, knowledge_cutoff, expires_at, attrs, downloads, likes) FROM STDIN";
 
 /// `stage_in` to `staged`, keeping each model's first row; analyzed, as
 /// autovacuum never sees temporary tables.
@@ -308,6 +315,11 @@ const INSERT_VERSIONS: &str =
     WHERE NOT EXISTS (SELECT 1 FROM model_version m
                       WHERE m.provider = $2::text AND m.model_id = s.model_id AND m.valid_to IS NULL)";
 
+/// SQLite's `INSERT_METRICS`.
+const INSERT_METRICS: &str = "INSERT INTO model_metric (provider, model_id, fetch_id, downloads, likes)
+    SELECT $2::text, s.model_id, $1::bigint, s.downloads, s.likes FROM staged s
+    WHERE s.downloads IS NOT NULL OR s.likes IS NOT NULL";
+
 /// A stored time as SQLite stores it: RFC 3339 UTC with milliseconds.
 macro_rules! text_time {
     ($col:literal) => {
@@ -326,7 +338,6 @@ pub(super) struct Postgres {
     /// The COPY of the current provider's records, while it streams.
     copy: Option<Pin<Box<CopyInSink<Bytes>>>>,
     buf: BytesMut,
-    seq: i64,
 }
 
 impl Drop for Postgres {
@@ -367,7 +378,6 @@ impl Postgres {
             connection,
             copy: None,
             buf: BytesMut::with_capacity(COPY_CHUNK + 4096),
-            seq: 0,
         };
         db.migrate(create).context("migrating the schema")?;
         db.batch(STAGE_DDL)?;
@@ -562,16 +572,14 @@ impl Backend for Postgres {
         let copy = self.block(self.client.copy_in::<_, Bytes>(COPY))?;
         self.copy = Some(Box::pin(copy));
         self.buf.clear();
-        self.seq = 0;
         Ok(())
     }
 
     fn stage(&mut self, row: &Staged<'_>) -> anyhow::Result<()> {
         let r = row.record;
         let price = |p: Option<crate::record::Price>| p.map(crate::record::Price::usd_per_million);
-        self.seq += 1;
         let b = &mut self.buf;
-        put_int(b, Some(self.seq));
+        put_int(b, Some(int(row.seq)));
         b.put_u8(b'\t');
         put_text(b, Some(r.id.as_str()));
         b.put_u8(b'\t');
@@ -608,6 +616,10 @@ impl Backend for Postgres {
         }
         b.put_u8(b'\t');
         put_text(b, Some(&jsonb_text(&row.attrs)));
+        for n in [r.downloads, r.likes] {
+            b.put_u8(b'\t');
+            put_int(b, n.map(int));
+        }
         b.put_u8(b'\n');
         if self.buf.len() >= COPY_CHUNK {
             self.flush()?;
@@ -620,6 +632,7 @@ impl Backend for Postgres {
         f: &FetchRow<'_>,
         versions: bool,
         close_missing: bool,
+        metrics: bool,
         _finished_at: &str,
     ) -> anyhow::Result<Applied> {
         self.end_staging()?;
@@ -637,8 +650,10 @@ impl Backend for Postgres {
             let fetch: i64 = tx
                 .query_one(
                     "INSERT INTO provider_fetch (run_id, provider, status, complete, models_seen, versions_added,
-                         versions_closed, url, started_at, finished_at, duration_ms, error)
-                     VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7::text::timestamptz, clock_timestamp(), $8, $9)
+                         versions_closed, url, started_at, finished_at, duration_ms, error,
+                         http_status, etag, last_modified, body_sha256, fetched_at)
+                     VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7::text::timestamptz, clock_timestamp(), $8, $9,
+                         $10, $11, $12, $13, $14)
                      RETURNING fetch_id",
                     &[
                         &f.run_id,
@@ -650,6 +665,11 @@ impl Backend for Postgres {
                         &f.started_at,
                         &int(f.duration_ms),
                         &f.error,
+                        &f.http_status.map(i32::from),
+                        &f.etag,
+                        &f.last_modified,
+                        &f.body_sha256,
+                        &f.fetched_at,
                     ],
                 )
                 .await?
@@ -667,6 +687,36 @@ impl Backend for Postgres {
                     &[&int(added), &int(closed), &fetch],
                 )
                 .await?;
+                if metrics {
+                    tx.execute(INSERT_METRICS, &[&fetch, &f.provider]).await?;
+                }
+                // The listing's order, when it is not the last one stored
+                // (hashed as SQLite hashes it).
+                let ids: Vec<String> = tx
+                    .query("SELECT model_id FROM staged ORDER BY seq", &[])
+                    .await?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                if !ids.is_empty() {
+                    let ids = serde_json::to_string(&ids)?;
+                    let hash = super::fnv1a(ids.as_bytes());
+                    let last: Option<i64> = tx
+                        .query_opt(
+                            "SELECT order_hash FROM listing_order WHERE provider = $1
+                             ORDER BY fetch_id DESC LIMIT 1",
+                            &[&f.provider],
+                        )
+                        .await?
+                        .map(|r| r.get(0));
+                    if last != Some(hash) {
+                        tx.execute(
+                            "INSERT INTO listing_order (fetch_id, provider, order_hash, ids) VALUES ($1, $2, $3, $4)",
+                            &[&fetch, &f.provider, &hash, &ids],
+                        )
+                        .await?;
+                    }
+                }
             }
             tx.commit().await?;
             anyhow::Ok(applied)
@@ -788,6 +838,107 @@ impl Backend for Postgres {
                 attrs: r.get(6),
             })
             .collect())
+    }
+
+    fn point(&self, x: i64) -> anyhow::Result<Option<Point>> {
+        let row = self.block(self.client.query_opt(
+            concat!(
+                "SELECT fetch_id, run_id, ",
+                text_time!("finished_at"),
+                " FROM provider_fetch WHERE fetch_id = $1"
+            ),
+            &[&x],
+        ))?;
+        Ok(row.map(|r| Point {
+            fetch: r.get(0),
+            run: r.get(1),
+            at: r.get(2),
+        }))
+    }
+
+    fn last_run(&self) -> anyhow::Result<i64> {
+        Ok(self
+            .block(
+                self.client
+                    .query_one("SELECT COALESCE(MAX(run_id), 0)::bigint FROM run", &[]),
+            )?
+            .get(0))
+    }
+
+    fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>> {
+        let rows = self.block(self.client.query(
+            "SELECT provider FROM provider_fetch
+             WHERE run_id = $1 AND status IN ('ok', 'partial', 'cached') ORDER BY fetch_id",
+            &[&run],
+        ))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>> {
+        let rows = self.block(self.client.query(
+            "SELECT DISTINCT provider COLLATE \"C\" FROM provider_fetch
+             WHERE fetch_id <= $1 AND status IN ('ok', 'partial') ORDER BY 1",
+            &[&x],
+        ))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<String>> {
+        let row = self.block(self.client.query_opt(
+            "SELECT ids FROM listing_order WHERE provider = $1 AND fetch_id <= $2
+             ORDER BY fetch_id DESC LIMIT 1",
+            &[&provider, &x],
+        ))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>> {
+        let recorded: Option<i64> = self
+            .block(self.client.query_one(
+                "SELECT MAX(fetch_id) FROM provider_fetch
+                 WHERE provider = $1 AND fetch_id <= $2 AND status IN ('ok', 'partial')",
+                &[&provider, &x],
+            ))?
+            .get(0);
+        if recorded.is_none() {
+            return Ok(None);
+        }
+        let seen = |r: &tokio_postgres::Row, at: usize| Seen {
+            fetch: r.get(at),
+            fetched_at: r.get(at + 1),
+            url: r.get(at + 2),
+        };
+        let complete = self
+            .block(self.client.query_opt(
+                concat!(
+                    "SELECT fetch_id, COALESCE(fetched_at, ",
+                    text_time!("started_at"),
+                    "), url FROM provider_fetch
+                     WHERE provider = $1 AND fetch_id <= $2 AND complete = 1
+                     ORDER BY fetch_id DESC LIMIT 1"
+                ),
+                &[&provider, &x],
+            ))?
+            .map(|r| seen(&r, 0));
+        let order = self.listing_order(x, provider)?;
+        let rows = self.block(self.client.query(
+            concat!(
+                "SELECT v.model_id, v.attrs::text, f.fetch_id, COALESCE(f.fetched_at, ",
+                text_time!("f.started_at"),
+                "), f.url
+                 FROM model_version v
+                 JOIN provider_fetch f ON f.fetch_id = v.valid_from
+                 WHERE v.provider = $1 AND v.valid_from <= $2 AND (v.valid_to IS NULL OR v.valid_to > $2)
+                 ORDER BY v.model_id COLLATE \"C\""
+            ),
+            &[&provider, &x],
+        ))?;
+        let versions = rows.iter().map(|r| (r.get(0), r.get(1), seen(r, 2))).collect();
+        Ok(Some(ProviderAt {
+            complete,
+            order,
+            versions,
+        }))
     }
 }
 

@@ -5,13 +5,19 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _};
 
-use super::{Applied, Backend, Bound, FetchRow, RunRow, Staged, Transition, Version};
+use super::{
+    Applied, Backend, Bound, FetchRow, Point, ProviderAt, RunRow, Seen, Staged, Transition, Version,
+};
 
 /// The migrations, in order; the schema version is the number of those
 /// applied.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_unchanged_and_metrics.sql"),
+    include_str!("../../migrations/sqlite/0003_as_of.sql"),
+];
 
 /// How long a writer waits for another to finish its transaction. A
 /// provider's transaction holds the lock only while its staged records are
@@ -22,19 +28,27 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(300);
 /// The staging table: one provider's records of this run, as version rows.
 const STAGE_DDL: &str = "CREATE TEMP TABLE IF NOT EXISTS staged (
     model_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
     attr_hash INTEGER NOT NULL,
     name TEXT, owned_by TEXT, task TEXT, hugging_face_id TEXT,
     context_length INTEGER, max_output_tokens INTEGER,
     price_input NUMERIC, price_output NUMERIC, price_cache_read NUMERIC, price_cache_write NUMERIC,
     quantization TEXT, knowledge_cutoff TEXT, expires_at TEXT,
-    attrs TEXT NOT NULL
+    attrs TEXT NOT NULL,
+    downloads INTEGER, likes INTEGER
 )";
 
 const STAGE: &str = "INSERT INTO staged (model_id, attr_hash, name, owned_by, task, hugging_face_id,
     context_length, max_output_tokens, price_input, price_output, price_cache_read, price_cache_write,
-    quantization, knowledge_cutoff, expires_at, attrs)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+    quantization, knowledge_cutoff, expires_at, attrs, downloads, likes, seq)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
     ON CONFLICT (model_id) DO NOTHING";
+
+/// The staged models' counters as this fetch's metric rows (?1 fetch, ?2
+/// provider); models without either counter have none.
+const INSERT_METRICS: &str = "INSERT INTO model_metric (provider, model_id, fetch_id, downloads, likes)
+    SELECT ?2, s.model_id, ?1, s.downloads, s.likes FROM staged s
+    WHERE s.downloads IS NOT NULL OR s.likes IS NOT NULL";
 
 /// Closes the current versions whose attributes changed (?1 fetch, ?2 provider).
 const CLOSE_CHANGED: &str = "UPDATE model_version SET valid_to = ?1
@@ -191,6 +205,9 @@ impl Backend for Sqlite {
             r.knowledge_cutoff.as_deref(),
             r.expires_at.as_deref(),
             row.attrs,
+            r.downloads.map(int),
+            r.likes.map(int),
+            int(row.seq),
         ])?;
         Ok(())
     }
@@ -200,6 +217,7 @@ impl Backend for Sqlite {
         f: &FetchRow<'_>,
         versions: bool,
         close_missing: bool,
+        metrics: bool,
         finished_at: &str,
     ) -> anyhow::Result<Applied> {
         self.end_staging()?;
@@ -208,8 +226,9 @@ impl Backend for Sqlite {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let fetch: i64 = tx.query_row(
             "INSERT INTO provider_fetch (run_id, provider, status, complete, models_seen, versions_added,
-                 versions_closed, url, started_at, finished_at, duration_ms, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8, ?9, ?10) RETURNING fetch_id",
+                 versions_closed, url, started_at, finished_at, duration_ms, error,
+                 http_status, etag, last_modified, body_sha256, fetched_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING fetch_id",
             params![
                 f.run_id,
                 f.provider,
@@ -221,6 +240,11 @@ impl Backend for Sqlite {
                 finished_at,
                 int(f.duration_ms),
                 f.error,
+                f.http_status,
+                f.etag,
+                f.last_modified,
+                f.body_sha256,
+                f.fetched_at,
             ],
             |r| r.get(0),
         )?;
@@ -239,6 +263,32 @@ impl Backend for Sqlite {
                 "UPDATE provider_fetch SET versions_added = ?1, versions_closed = ?2 WHERE fetch_id = ?3",
                 params![added as i64, closed as i64, fetch],
             )?;
+            if metrics {
+                tx.execute(INSERT_METRICS, params![fetch, f.provider])?;
+            }
+            // The listing's order, when it is not the last one stored.
+            let ids: Vec<String> = tx
+                .prepare("SELECT model_id FROM staged ORDER BY seq")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if !ids.is_empty() {
+                let ids = serde_json::to_string(&ids)?;
+                let hash = super::fnv1a(ids.as_bytes());
+                let last: Option<i64> = tx
+                    .query_row(
+                        "SELECT order_hash FROM listing_order WHERE provider = ?1
+                         ORDER BY fetch_id DESC LIMIT 1",
+                        [f.provider],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if last != Some(hash) {
+                    tx.execute(
+                        "INSERT INTO listing_order (fetch_id, provider, order_hash, ids) VALUES (?1, ?2, ?3, ?4)",
+                        params![fetch, f.provider, hash, ids],
+                    )?;
+                }
+            }
         }
         tx.commit()?;
         Ok(applied)
@@ -362,6 +412,104 @@ impl Backend for Sqlite {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    fn point(&self, x: i64) -> anyhow::Result<Option<Point>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT fetch_id, run_id, finished_at FROM provider_fetch WHERE fetch_id = ?1",
+                [x],
+                |r| {
+                    Ok(Point {
+                        fetch: r.get(0)?,
+                        run: r.get(1)?,
+                        at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn last_run(&self) -> anyhow::Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(run_id), 0) FROM run", [], |r| r.get(0))?)
+    }
+
+    fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>> {
+        let mut st = self.conn.prepare(
+            "SELECT provider FROM provider_fetch
+             WHERE run_id = ?1 AND status IN ('ok', 'partial', 'cached') ORDER BY fetch_id",
+        )?;
+        let rows = st.query_map([run], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>> {
+        let mut st = self.conn.prepare(
+            "SELECT DISTINCT provider FROM provider_fetch
+             WHERE fetch_id <= ?1 AND status IN ('ok', 'partial') ORDER BY provider",
+        )?;
+        let rows = st.query_map([x], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT ids FROM listing_order WHERE provider = ?1 AND fetch_id <= ?2
+                 ORDER BY fetch_id DESC LIMIT 1",
+                params![provider, x],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>> {
+        let recorded: Option<i64> = self.conn.query_row(
+            "SELECT MAX(fetch_id) FROM provider_fetch
+             WHERE provider = ?1 AND fetch_id <= ?2 AND status IN ('ok', 'partial')",
+            params![provider, x],
+            |r| r.get(0),
+        )?;
+        if recorded.is_none() {
+            return Ok(None);
+        }
+        let seen = |r: &rusqlite::Row<'_>, at: usize| -> rusqlite::Result<Seen> {
+            Ok(Seen {
+                fetch: r.get(at)?,
+                fetched_at: r.get(at + 1)?,
+                url: r.get(at + 2)?,
+            })
+        };
+        let complete = self
+            .conn
+            .query_row(
+                "SELECT fetch_id, COALESCE(fetched_at, started_at), url FROM provider_fetch
+                 WHERE provider = ?1 AND fetch_id <= ?2 AND complete = 1
+                 ORDER BY fetch_id DESC LIMIT 1",
+                params![provider, x],
+                |r| seen(r, 0),
+            )
+            .optional()?;
+        let order = self.listing_order(x, provider)?;
+        let mut st = self.conn.prepare(
+            "SELECT v.model_id, v.attrs, f.fetch_id, COALESCE(f.fetched_at, f.started_at), f.url
+             FROM model_version v
+             JOIN provider_fetch f ON f.fetch_id = v.valid_from
+             WHERE v.provider = ?1 AND v.valid_from <= ?2 AND (v.valid_to IS NULL OR v.valid_to > ?2)
+             ORDER BY v.model_id",
+        )?;
+        let versions = st
+            .query_map(params![provider, x], |r| Ok((r.get(0)?, r.get(1)?, seen(r, 2)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(ProviderAt {
+            complete,
+            order,
+            versions,
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -387,5 +535,69 @@ mod tests {
             })
             .unwrap();
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn migration_2_keeps_a_version_1_history_and_accepts_unchanged_fetches() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        // A version-1 database with one run, one fetch, one version.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version VALUES (1);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO run (run_id, started_at, tool_version, command, args) VALUES (1, 't', '0', 'fetch', '[]');
+             INSERT INTO provider_fetch (fetch_id, run_id, provider, status, complete, models_seen, versions_added,
+                 versions_closed, started_at, finished_at, duration_ms)
+             VALUES (7, 1, 'groq', 'ok', 1, 1, 1, 0, 't0', 't1', 5);
+             INSERT INTO model_version (provider, model_id, valid_from, attr_hash, attrs)
+             VALUES ('groq', 'm', 7, 42, '{}');",
+        )
+        .unwrap();
+        drop(conn);
+
+        drop(Sqlite::open(&path, false).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 3, "migrations 2 and 3 applied");
+        let kept: (i64, String, i64) = conn
+            .query_row(
+                "SELECT f.fetch_id, f.status, v.attr_hash FROM provider_fetch f
+                 JOIN current_model v ON v.valid_from = f.fetch_id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, (7, "ok".to_owned(), 42));
+        let dangling: i64 = conn
+            .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(dangling, 0);
+        conn.execute(
+            "INSERT INTO provider_fetch (run_id, provider, status, complete, models_seen, versions_added,
+                 versions_closed, started_at, finished_at, duration_ms, http_status, etag, body_sha256)
+             VALUES (1, 'openrouter', 'unchanged', 1, 3, 0, 0, 't2', 't3', 1, 304, 'W/\"x\"', 'ab')",
+            [],
+        )
+        .unwrap();
+        assert!(conn
+            .execute(
+                "INSERT INTO provider_fetch (run_id, provider, status, complete, models_seen, versions_added,
+                     versions_closed, started_at, finished_at, duration_ms)
+                 VALUES (1, 'xai', 'bogus', 0, 0, 0, 0, 't', 't', 0)",
+                [],
+            )
+            .is_err());
+        let metrics: i64 = conn
+            .query_row("SELECT COUNT(*) FROM model_metric", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(metrics, 0);
     }
 }

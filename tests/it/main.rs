@@ -34,3 +34,5 @@ mod shell;
 mod store;
 // `catalog snapshot`: files written only on change, deterministic bytes, nothing written on failure.
 mod snapshot;
+// Conditional requests (ETag, Last-Modified, body hash): unchanged providers served from the cache; --track-metrics.
+mod validators;

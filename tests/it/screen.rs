@@ -174,6 +174,15 @@ fn a_rate_limit_wait_counts_down_on_the_bar() {
     let first = term.wait_for("the wait", Duration::from_secs(10), waiting);
     std::thread::sleep(Duration::from_millis(1000));
     let second = term.wait_for("the wait, a second later", Duration::from_secs(1), waiting);
+    let elapsed = |rows: &[String]| -> String {
+        let row = rows.iter().find(|r| waiting(r)).unwrap();
+        row.rsplit(' ').next().unwrap().to_owned()
+    };
+    assert_ne!(
+        elapsed(&first),
+        elapsed(&second),
+        "the elapsed time ticks during a wait"
+    );
     let (a, b) = (seconds(&first), seconds(&second));
     // A real second is 100 nominal seconds here.
     assert!(
@@ -253,4 +262,52 @@ async fn the_summary_colours_each_provider_by_how_it_ended_unless_no_color_is_se
     for p in ["hug ", "groq ", "nebius "] {
         assert_eq!(term.colour_of(p), Some(vt100::Color::Default), "{p}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bar_ends_when_its_harvest_does_even_while_the_writer_is_busy_with_another() {
+    use wiremock::matchers::{method, path};
+    // The Hub comes first in the output and takes seconds. A second listing
+    // of the Hub's shape after it finishes at once, its two deliveries of
+    // 200 models filling the queue to the writer, which is still busy with
+    // the Hub: only its end is left to hand on.
+    let (server, mut env) = mocks(Duration::from_millis(300)).await;
+    wiremock::Mock::given(method("GET"))
+        .and(path("/second/api/models"))
+        .respond_with(FakeHub::new(400))
+        .mount(&server)
+        .await;
+    let config = fresh_dir("screen").join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[providers.second]\nurl = \"{}/second/api/models\"\nshape = \"huggingface\"\npaging = \"link\"\npage_size = 100\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    env.push(("CATALOG_CONFIG".to_owned(), config.display().to_string()));
+    out_file(&mut env);
+    let term = pty::run(
+        "\"$CATALOG\" fetch -p hug,second --limit 600 -o \"$OUT\"",
+        &env,
+        120,
+        30,
+    );
+    let rows = term.wait_for("the second listing done", Duration::from_secs(30), |r| {
+        r.trim_start().starts_with("second [") && r.contains("done")
+    });
+    let hug = rows.iter().find(|r| r.trim_start().starts_with("hug [")).unwrap();
+    assert!(
+        !hug.contains("done"),
+        "the Hub is still going:\n{}",
+        rows.join("\n")
+    );
+    let (status, rows) = term.finish();
+    assert!(status.success(), "{}", rows.join("\n"));
+    assert!(
+        rows.iter().any(|r| r.starts_with("second  400 models")),
+        "{}",
+        rows.join("\n")
+    );
 }

@@ -94,6 +94,14 @@ impl Db {
         }
     }
 
+    /// How catalog names it.
+    fn shown(&self) -> String {
+        match self {
+            Db::Sqlite(p) => p.display().to_string(),
+            Db::Postgres { url, .. } => url.replace(PASSWORD, "***"),
+        }
+    }
+
     /// `sql`'s rows, every value as text (NULL: `None`).
     fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
         match self {
@@ -237,7 +245,10 @@ fn lines_sorted(text: &str) -> Vec<String> {
 /// Each case as `store::sqlite::NAME` and `store::postgres::NAME`.
 macro_rules! on_both {
     ($($case:ident),* $(,)?) => {
-        mod sqlite {
+        on_both!(@ sqlite, postgres; $($case),*);
+    };
+    (@ $sqlite:ident, $postgres:ident; $($case:ident),*) => {
+        mod $sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $case() {
@@ -245,7 +256,7 @@ macro_rules! on_both {
                 }
             )*
         }
-        mod postgres {
+        mod $postgres {
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $case() {
@@ -266,6 +277,12 @@ on_both!(
     a_run_killed_mid_sync_leaves_a_consistent_database,
     two_syncs_into_one_database_at_once_both_succeed,
     snapshot_records_its_harvest_too,
+    fetch_as_of_a_run_rebuilds_what_that_run_wrote_without_a_request,
+    as_of_a_date_before_the_first_run_is_an_error_and_a_date_after_is_the_last_run,
+    count_and_ls_as_of_a_run_show_the_catalog_and_price_of_then,
+    as_of_refuses_harvest_flags,
+    diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints,
+    a_run_with_db_names_its_run_id_which_changes_since_takes,
 );
 
 async fn a_first_sync_records_every_fetched_model_with_its_attributes(kind: Kind) {
@@ -681,7 +698,11 @@ async fn two_syncs_into_one_database_at_once_both_succeed(kind: Kind) {
     // The same data twice: one version of each model, not two.
     assert_eq!(s.count("SELECT COUNT(*) FROM model_version"), 549 + 20 + 200);
     assert_eq!(current(&s, "hug"), 200);
-    assert_eq!(s.count("SELECT COUNT(*) FROM schema_version"), 1);
+    // Each migration applied once.
+    assert_eq!(
+        s.db.one("SELECT COUNT(*), COUNT(DISTINCT version), MAX(version) FROM schema_version"),
+        [Some("3".to_owned()), Some("3".to_owned()), Some("3".to_owned())]
+    );
     if kind == Kind::Postgres {
         // Fetch ids grow in commit order: with the server's clock, times too.
         assert_eq!(
@@ -900,4 +921,287 @@ async fn sslmode_require_encrypts_and_verify_full_checks_the_certificate() {
     assert_eq!(verified.status.code(), Some(1), "{stderr}");
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
     assert!(!stderr.contains(PASSWORD), "{stderr}");
+}
+
+/// Two syncs between which OpenRouter changed the input price of a model
+/// listed early and one listed late (their harvest order is not their id
+/// order), dropped one model and listed a new one third.
+async fn several_changes(kind: Kind) -> Option<Setup> {
+    let s = Setup::new(FakeHub::new(30), kind).await?;
+    s.sync("a.ndjson", &[], 0);
+    let body = openrouter(|data| {
+        model(data, "qwen/qwen3.8-27b")["pricing"]["prompt"] = "0.000001".into();
+        model(data, "openai/gpt-4o")["pricing"]["prompt"] = "0.000003125".into();
+        data.retain(|m| m["id"] != "mistralai/voxtral-mini-3b-2507");
+        let mut new = data[0].clone();
+        new["id"] = "acme/new-model".into();
+        data.insert(2, new);
+    });
+    serve(&s.server, Ok(body), FakeHub::new(30)).await;
+    s.sync("b.ndjson", &[], 0);
+    Some(s)
+}
+
+/// `catalog <args> --db DB` run to its end: (code, stdout, stderr).
+fn run_db(s: &Setup, args: &[&str]) -> (Option<i32>, String, String) {
+    let o = catalog_std()
+        .envs(url_env(&s.server))
+        .args(args)
+        .arg("--db")
+        .arg(s.db.arg())
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+/// A file's records as `--as-of` rebuilds them: volatile counters unknown.
+fn without_counters(mut records: Vec<Value>) -> Vec<Value> {
+    for r in &mut records {
+        r["downloads"] = Value::Null;
+        r["likes"] = Value::Null;
+    }
+    records
+}
+
+async fn fetch_as_of_a_run_rebuilds_what_that_run_wrote_without_a_request(kind: Kind) {
+    let Some(s) = several_changes(kind).await else {
+        return;
+    };
+    let before = s.server.received_requests().await.unwrap().len();
+    for (run, file) in [("1", "a.ndjson"), ("2", "b.ndjson")] {
+        let (code, out, err) = run_db(
+            &s,
+            &[
+                "fetch",
+                "--as-of",
+                run,
+                "-p",
+                "openrouter,groq,hug",
+                "-f",
+                "ndjson",
+                "-q",
+            ],
+        );
+        assert_eq!(code, Some(0), "{err}");
+        let file = without_counters(ndjson(&std::fs::read(s.dir.join(file)).unwrap()));
+        let rebuilt = ndjson(out.as_bytes());
+        assert_eq!(rebuilt.len(), file.len());
+        // Every attribute, fetched_at and source included, in the harvest's order.
+        for (a, b) in rebuilt.iter().zip(&file) {
+            assert_eq!(a, b);
+        }
+    }
+    // The Hub had downloads and likes, which the history does not keep.
+    let b = ndjson(&std::fs::read(s.dir.join("b.ndjson")).unwrap());
+    assert!(b
+        .iter()
+        .any(|r| r["provider"] == "hug" && r["downloads"].is_u64()));
+    assert_eq!(s.server.received_requests().await.unwrap().len(), before);
+}
+
+async fn as_of_a_date_before_the_first_run_is_an_error_and_a_date_after_is_the_last_run(kind: Kind) {
+    let Some(s) = price_change(kind).await else {
+        return;
+    };
+    let (code, out, err) = run_db(&s, &["count", "--as-of", "2001-01-01", "-p", "openrouter"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(out, "");
+    assert!(
+        err.contains("nothing recorded at or before 2001-01-01T00:00:00Z"),
+        "{err}"
+    );
+    assert!(err.contains("the first fetch was recorded at 20"), "{err}");
+    let (code, _, err) = run_db(&s, &["count", "--as-of", "3", "-p", "openrouter"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("there is no run 3 (the runs recorded are 1 to 2)"),
+        "{err}"
+    );
+    // Far later: the catalog as the last run left it.
+    let (code, out, err) = run_db(
+        &s,
+        &["ls", "--as-of", "2999-01-01", "-p", "openrouter", "-f", "ndjson"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let gpt = ndjson(out.as_bytes())
+        .into_iter()
+        .find(|r| r["id"] == "openai/gpt-4o")
+        .unwrap();
+    assert_eq!(gpt["price_input"], 3.125);
+}
+
+async fn count_and_ls_as_of_a_run_show_the_catalog_and_price_of_then(kind: Kind) {
+    let Some(s) = several_changes(kind).await else {
+        return;
+    };
+    let before = s.server.received_requests().await.unwrap().len();
+    let (code, out, err) = run_db(
+        &s,
+        &["count", "--as-of", "1", "-p", "openrouter,groq,hug", "-f", "json"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let counts: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(counts["providers"]["openrouter"], 549);
+    assert_eq!(counts["providers"]["groq"], 20);
+    assert_eq!(counts["providers"]["hug"], 30);
+    assert_eq!(counts["total"], 599);
+    let (_, out, _) = run_db(&s, &["count", "--as-of", "2", "-p", "openrouter", "-f", "json"]);
+    // One removed, one added.
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["total"], 549);
+
+    let price = |run: &str| {
+        let (code, out, err) = run_db(
+            &s,
+            &[
+                "ls",
+                "--as-of",
+                run,
+                "-p",
+                "openrouter",
+                "--fields",
+                "id,price_input",
+            ],
+        );
+        assert_eq!(code, Some(0), "{err}");
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some("openai/gpt-4o"))
+            .map(|l| l.split_whitespace().nth(1).unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(price("1"), "2.5");
+    assert_eq!(price("2"), "3.125");
+    // --filter works on what the database gives.
+    let (_, out, _) = run_db(
+        &s,
+        &[
+            "ls",
+            "--as-of",
+            "1",
+            "-p",
+            "openrouter",
+            "--filter",
+            "max-price-input=0",
+            "-f",
+            "ndjson",
+        ],
+    );
+    let free = ndjson(out.as_bytes());
+    assert!(!free.is_empty());
+    assert!(free.iter().all(|r| r["price_input"] == 0.0), "{free:?}");
+    assert_eq!(s.server.received_requests().await.unwrap().len(), before);
+}
+
+async fn as_of_refuses_harvest_flags(kind: Kind) {
+    let Some(s) = price_change(kind).await else {
+        return;
+    };
+    for flag in [
+        &["--refresh"][..],
+        &["--limit", "5"],
+        &["--offline"],
+        &["--resume"],
+    ] {
+        let mut args = vec!["fetch", "--as-of", "1", "-p", "openrouter"];
+        args.extend_from_slice(flag);
+        let (code, _, err) = run_db(&s, &args);
+        assert_eq!(code, Some(2), "{flag:?}: {err}");
+        assert!(err.contains(&format!("drop {}", flag[0])), "{err}");
+    }
+}
+
+async fn diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints(kind: Kind) {
+    let Some(s) = several_changes(kind).await else {
+        return;
+    };
+    for format in ["table", "json", "ndjson"] {
+        let from_db = catalog()
+            .args(["diff", "--db", "1", "2", "-f", format])
+            .env("CATALOG_DB", s.db.arg())
+            .output()
+            .unwrap();
+        let from_files = catalog()
+            .arg("diff")
+            .arg(s.dir.join("a.ndjson"))
+            .arg(s.dir.join("b.ndjson"))
+            .args(["-f", format])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(from_db.stdout).unwrap(),
+            String::from_utf8(from_files.stdout.clone()).unwrap(),
+            "{format}: {}",
+            String::from_utf8_lossy(&from_db.stderr)
+        );
+        assert_eq!(from_db.status.code(), Some(1));
+        assert_eq!(from_files.status.code(), Some(1));
+        // changes gives them in the same order too (its exit code is 0).
+        assert_eq!(
+            s.query(&["changes", "--since", "2", "-f", format]),
+            String::from_utf8(from_files.stdout.clone()).unwrap(),
+            "changes -f {format}"
+        );
+    }
+    let table = s.diff("a.ndjson", "b.ndjson", &[]);
+    assert_eq!(
+        table,
+        // Harvest order (qwen, the new model, gpt-4o), not id order.
+        "changed  openrouter  qwen/qwen3.8-27b  price_input 0.45 -> 1 (+122.2%)\n\
+         added    openrouter  acme/new-model\n\
+         changed  openrouter  openai/gpt-4o  price_input 2.5 -> 3.125 (+25%)\n\
+         removed  openrouter  mistralai/voxtral-mini-3b-2507\n\
+         1 added, 1 removed, 2 changed (2 with price changes)\n"
+    );
+    // The same point twice: no differences, exit 0, as for one file twice.
+    let o = catalog()
+        .arg("diff")
+        .arg(format!("--db={}", s.db.arg().to_string_lossy()))
+        .args(["2", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), "no differences\n");
+    assert_eq!(o.status.code(), Some(0));
+    // A run that is not there is bad input, not "they differ".
+    let o = catalog()
+        .args(["diff", "--db", "1", "9"])
+        .env("CATALOG_DB", s.db.arg())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("there is no run 9 (the runs recorded are 1 to 2)"),
+        "{err}"
+    );
+}
+
+async fn a_run_with_db_names_its_run_id_which_changes_since_takes(kind: Kind) {
+    let Some(s) = Setup::new(FakeHub::new(30), kind).await else {
+        return;
+    };
+    s.sync("a.ndjson", &[], 0);
+    let body = openrouter(|data| model(data, "openai/gpt-4o")["pricing"]["prompt"] = "0.000003125".into());
+    serve(&s.server, Ok(body), FakeHub::new(30)).await;
+    let o = catalog_std()
+        .envs(url_env(&s.server))
+        .args(["fetch", "-p", "openrouter", "--no-progress", "-o"])
+        .arg(s.dir.join("b.ndjson"))
+        .arg(format!("--db={}", s.db.arg().to_string_lossy()))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let line = format!("recorded as run 2 in {}", s.db.shown());
+    assert_eq!(err.lines().filter(|l| *l == line).count(), 1, "{err}");
+    assert_eq!(
+        s.query(&["changes", "--since", "2"]),
+        "changed  openrouter  openai/gpt-4o  price_input 2.5 -> 3.125 (+25%)\n\
+         0 added, 0 removed, 1 changed (1 with price changes)\n"
+    );
+    // Not with -q (the syncs above): nothing but errors.
+    let quiet = s.sync("c.ndjson", &[], 0);
+    assert!(!quiet.contains("recorded as run"), "{quiet}");
 }
