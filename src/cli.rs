@@ -460,7 +460,7 @@ pub struct CacheArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Database")]
 pub struct StoreArgs {
-    /// Also record the harvest in the history database: a path or sqlite:PATH
+    /// Also record the harvest in the history database: a path, sqlite:PATH or postgres://URL
     /// [default: $CATALOG_DB, else $XDG_DATA_HOME/catalog/catalog.db]. Write `--db=URL`
     /// when a value follows that is not the database.
     #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
@@ -791,7 +791,7 @@ pub struct DiffArgs {
 /// Where the query commands read the history.
 #[derive(Debug, Args)]
 pub struct DbArg {
-    /// The history database: a path or sqlite:PATH [default: $CATALOG_DB, else
+    /// The history database: a path, sqlite:PATH or postgres://URL [default: $CATALOG_DB, else
     /// $XDG_DATA_HOME/catalog/catalog.db].
     #[arg(long, value_name = "URL")]
     pub db: Option<String>,

@@ -14,6 +14,7 @@
 //! database that fails never stops the file output: the sink keeps the first
 //! error and the command reports it after the file is committed.
 
+mod postgres;
 mod sqlite;
 
 use std::path::PathBuf;
@@ -26,11 +27,15 @@ use crate::error::UsageError;
 use crate::http::Secret;
 use crate::record::{Field, Record, Timestamp};
 
+pub(crate) use postgres::PgUrl;
+
 /// Where the history database is (`--db`, `CATALOG_DB`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     /// An SQLite file.
     Sqlite(PathBuf),
+    /// A PostgreSQL server (`postgres://` or `postgresql://`).
+    Postgres(PgUrl),
 }
 
 impl Location {
@@ -38,8 +43,8 @@ impl Location {
     /// else `catalog/catalog.db` in the user data directory).
     ///
     /// # Errors
-    /// An unsupported URL (PostgreSQL included, for now), or no default
-    /// location on this platform.
+    /// An unsupported or malformed URL, or no default location on this
+    /// platform.
     pub(crate) fn resolve(url: Option<&str>, env: &dyn Env) -> Result<Location, UsageError> {
         let text = match url {
             Some(u) if !u.trim().is_empty() => u.to_owned(),
@@ -61,9 +66,7 @@ impl Location {
     fn parse(text: &str) -> Result<Location, UsageError> {
         let lower = text.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            return Err(UsageError::new(
-                "--db: PostgreSQL support is not built yet; use an SQLite file (--db PATH or --db sqlite:PATH)",
-            ));
+            return PgUrl::parse(text).map(Location::Postgres);
         }
         let path = if let Some(rest) = text.strip_prefix("sqlite:") {
             // sqlite:///abs/path and sqlite://rel are spelled both ways.
@@ -72,7 +75,7 @@ impl Location {
             if let Some((scheme, _)) = text.split_once("://") {
                 if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+') {
                     return Err(UsageError::new(format!(
-                        "--db: unknown database URL scheme {scheme:?}; use a path, sqlite:PATH or (later) postgres://"
+                        "--db: unknown database URL scheme {scheme:?}; use a path, sqlite:PATH or postgres://"
                     )));
                 }
             }
@@ -96,6 +99,7 @@ impl Location {
     pub fn display(&self) -> String {
         match self {
             Location::Sqlite(p) => p.display().to_string(),
+            Location::Postgres(u) => u.to_string(),
         }
     }
 
@@ -103,6 +107,7 @@ impl Location {
     fn open(&self, create: bool) -> anyhow::Result<Box<dyn Backend>> {
         match self {
             Location::Sqlite(p) => Ok(Box::new(sqlite::Sqlite::open(p, create)?)),
+            Location::Postgres(u) => Ok(Box::new(postgres::Postgres::open(u, create)?)),
         }
     }
 
@@ -111,14 +116,15 @@ impl Location {
     /// # Errors
     /// A missing or unreadable database, named.
     pub(crate) fn reader(&self) -> anyhow::Result<Reader> {
-        let Location::Sqlite(p) = self;
-        if !p.exists() {
-            return Err(UsageError::new(format!(
-                "database {} does not exist; record into it first with `catalog fetch --db {}`",
-                p.display(),
-                p.display()
-            ))
-            .into());
+        if let Location::Sqlite(p) = self {
+            if !p.exists() {
+                return Err(UsageError::new(format!(
+                    "database {} does not exist; record into it first with `catalog fetch --db {}`",
+                    p.display(),
+                    p.display()
+                ))
+                .into());
+            }
         }
         let backend = self
             .open(false)
@@ -320,8 +326,8 @@ pub enum Bound {
     Run(i64),
 }
 
-/// The operations the history needs from a database. SQLite is the one
-/// implementation; PostgreSQL will be the second.
+/// The operations the history needs from a database: SQLite
+/// (`sqlite.rs`) and PostgreSQL (`postgres.rs`).
 trait Backend: Send {
     fn begin_run(&mut self, run: &RunRow) -> anyhow::Result<i64>;
     fn finish_run(&mut self, run_id: i64, at: &str) -> anyhow::Result<()>;
@@ -449,17 +455,16 @@ impl RunInfo {
     }
 }
 
-/// An argument without the password of a URL in it (a future
-/// `--db postgres://user:password@host`).
+/// An argument without the password of a URL in it (`--db
+/// postgres://user:password@host/db`, or `?password=` in its query).
 fn without_password(arg: &str) -> String {
     let (flag, value) = match arg.split_once('=') {
         Some((f, v)) if f.starts_with("--") => (Some(f), v),
         _ => (None, arg),
     };
     let value = match url::Url::parse(value) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("redacted"));
-            u.to_string()
+        Ok(u) if u.password().is_some() || postgres::has_query_password(&u) => {
+            postgres::redact_url(u, "redacted")
         }
         _ => value.to_owned(),
     };
@@ -921,8 +926,11 @@ mod tests {
             at("sqlite:///tmp/x.db").unwrap(),
             Location::Sqlite("/tmp/x.db".into())
         );
-        let pg = at("postgres://u:p@h/db").unwrap_err().to_string();
-        assert!(pg.contains("PostgreSQL support is not built yet"), "{pg}");
+        let Location::Postgres(pg) = at("postgres://u:p@h/db").unwrap() else {
+            panic!()
+        };
+        assert_eq!(Location::Postgres(pg).display(), "postgres://u:***@h/db");
+        assert!(matches!(at("postgresql://h/db"), Ok(Location::Postgres(_))));
         assert!(at("mysql://h/db").unwrap_err().to_string().contains("\"mysql\""));
         assert!(at("sqlite:").is_err());
     }
@@ -951,6 +959,10 @@ mod tests {
         assert_eq!(
             without_password("--db=postgres://me:hunter2@h/db"),
             "--db=postgres://me:redacted@h/db"
+        );
+        assert_eq!(
+            without_password("postgres://h/db?password=hunter2&sslmode=disable"),
+            "postgres://h/db?password=redacted&sslmode=disable"
         );
         assert_eq!(without_password("-p"), "-p");
     }

@@ -1,7 +1,10 @@
 //! The history database: `fetch --db` and `snapshot --db` against mock
-//! providers into real SQLite files, read back with rusqlite, and the
-//! `changes` and `history` commands over them.
+//! providers, into real SQLite files and a real PostgreSQL server (a
+//! throwaway cluster, one database per test), read back with rusqlite and
+//! psql, and the `changes` and `history` commands over them. Every case runs
+//! on both backends (`store::sqlite::...` and `store::postgres::...`).
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -12,6 +15,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::hub::{FakeHub, Faults};
+use crate::common::pg::{self, PASSWORD};
 use crate::common::providers::{fixture, mount, mount_hub, url_env, PROVIDERS};
 use crate::common::{catalog, catalog_std, fresh_dir, ndjson};
 
@@ -51,20 +55,115 @@ async fn serve(server: &MockServer, openrouter: Result<Vec<u8>, u16>, hub: FakeH
     mount_hub(server, hub).await;
 }
 
-/// A mock server and a database file for one test.
+/// Which database a case runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// A test's database: an SQLite file, or a database of the test cluster.
+enum Db {
+    Sqlite(PathBuf),
+    Postgres {
+        cluster: &'static pg::Cluster,
+        name: String,
+        url: String,
+    },
+}
+
+impl Db {
+    /// A fresh database; `None` when PostgreSQL is not installed (and `CI`
+    /// is not set: then [`pg::cluster`] fails the test).
+    fn new(kind: Kind, dir: &Path) -> Option<Db> {
+        Some(match kind {
+            Kind::Sqlite => Db::Sqlite(dir.join("catalog.db")),
+            Kind::Postgres => {
+                let cluster = pg::cluster()?;
+                let (url, name) = cluster.database("store");
+                Db::Postgres { cluster, name, url }
+            }
+        })
+    }
+
+    /// The `--db` argument.
+    fn arg(&self) -> OsString {
+        match self {
+            Db::Sqlite(p) => p.clone().into_os_string(),
+            Db::Postgres { url, .. } => url.into(),
+        }
+    }
+
+    /// How catalog names it.
+    fn shown(&self) -> String {
+        match self {
+            Db::Sqlite(p) => p.display().to_string(),
+            Db::Postgres { url, .. } => url.replace(PASSWORD, "***"),
+        }
+    }
+
+    /// `sql`'s rows, every value as text (NULL: `None`).
+    fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match self {
+            Db::Sqlite(p) => {
+                let c = Connection::open(p).unwrap();
+                let mut st = c.prepare(sql).unwrap();
+                let n = st.column_count();
+                st.query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => None,
+                                rusqlite::types::ValueRef::Integer(i) => Some(i.to_string()),
+                                rusqlite::types::ValueRef::Real(f) => Some(f.to_string()),
+                                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                                    Some(String::from_utf8_lossy(t).into_owned())
+                                }
+                            })
+                        })
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+            }
+            Db::Postgres { cluster, name, .. } => cluster.psql(name, sql),
+        }
+    }
+
+    /// The one row of `sql`.
+    fn one(&self, sql: &str) -> Vec<Option<String>> {
+        let mut rows = self.rows(sql);
+        assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
+        rows.remove(0)
+    }
+}
+
+/// A value as text, which must be there.
+fn v(x: &Option<String>) -> &str {
+    x.as_deref().expect("a value, not NULL")
+}
+
+/// A value as a number.
+fn num(x: &Option<String>) -> f64 {
+    v(x).parse().unwrap()
+}
+
+/// A mock server and a database for one test.
 struct Setup {
     server: MockServer,
     dir: PathBuf,
-    db: PathBuf,
+    db: Db,
 }
 
 impl Setup {
-    async fn new(hub: FakeHub) -> Setup {
+    /// `None`: the backend is not available here (reason printed).
+    async fn new(hub: FakeHub, kind: Kind) -> Option<Setup> {
+        let dir = fresh_dir("store");
+        let db = Db::new(kind, &dir)?;
         let server = MockServer::start().await;
         serve(&server, Ok(openrouter(|_| {})), hub).await;
-        let dir = fresh_dir("store");
-        let db = dir.join("catalog.db");
-        Setup { server, dir, db }
+        Some(Setup { server, dir, db })
     }
 
     /// `catalog fetch -p openrouter,groq,hug --db DB -o DIR/<out>` plus `extra`.
@@ -81,7 +180,7 @@ impl Setup {
                 "0",
                 "--db",
             ])
-            .arg(&self.db)
+            .arg(self.db.arg())
             .arg("-o")
             .arg(self.dir.join(out))
             .args(extra);
@@ -96,17 +195,18 @@ impl Setup {
         stderr
     }
 
-    fn conn(&self) -> Connection {
-        Connection::open(&self.db).unwrap()
-    }
-
     fn count(&self, sql: &str) -> i64 {
-        self.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+        v(&self.db.one(sql)[0]).parse().unwrap()
     }
 
     /// `catalog <args> --db DB`'s stdout, expecting exit 0.
     fn query(&self, args: &[&str]) -> String {
-        let o = catalog().args(args).arg("--db").arg(&self.db).output().unwrap();
+        let o = catalog()
+            .args(args)
+            .arg("--db")
+            .arg(self.db.arg())
+            .output()
+            .unwrap();
         assert_eq!(
             o.status.code(),
             Some(0),
@@ -142,9 +242,53 @@ fn lines_sorted(text: &str) -> Vec<String> {
     v
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_first_sync_records_every_fetched_model_with_its_attributes() {
-    let s = Setup::new(FakeHub::new(30)).await;
+/// Each case as `store::sqlite::NAME` and `store::postgres::NAME`.
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {
+        on_both!(@ sqlite, postgres; $($case),*);
+    };
+    (@ $sqlite:ident, $postgres:ident; $($case:ident),*) => {
+        mod $sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $case() {
+                    super::$case(super::Kind::Sqlite).await;
+                }
+            )*
+        }
+        mod $postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $case() {
+                    super::$case(super::Kind::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both!(
+    a_first_sync_records_every_fetched_model_with_its_attributes,
+    an_identical_second_sync_writes_no_version,
+    a_changed_price_writes_one_version_and_changes_prints_it_as_diff_does,
+    history_lists_each_version_with_its_validity,
+    added_and_removed_models_are_recorded_and_listed_as_diff_lists_them,
+    a_failed_partial_or_limited_fetch_closes_nothing,
+    a_run_killed_mid_sync_leaves_a_consistent_database,
+    two_syncs_into_one_database_at_once_both_succeed,
+    snapshot_records_its_harvest_too,
+    fetch_as_of_a_run_rebuilds_what_that_run_wrote_without_a_request,
+    as_of_a_date_before_the_first_run_is_an_error_and_a_date_after_is_the_last_run,
+    count_and_ls_as_of_a_run_show_the_catalog_and_price_of_then,
+    as_of_refuses_harvest_flags,
+    diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints,
+    a_run_with_db_names_its_run_id_which_changes_since_takes,
+);
+
+async fn a_first_sync_records_every_fetched_model_with_its_attributes(kind: Kind) {
+    let Some(s) = Setup::new(FakeHub::new(30), kind).await else {
+        return;
+    };
     s.sync("a.ndjson", &[], 0);
     let written = ndjson(&std::fs::read(s.dir.join("a.ndjson")).unwrap());
     assert_eq!(written.len(), 549 + 20 + 30);
@@ -156,64 +300,72 @@ async fn a_first_sync_records_every_fetched_model_with_its_attributes() {
         0
     );
 
-    let (input, output, cache_read, context, attrs): (f64, f64, f64, i64, String) = s
-        .conn()
-        .query_row(
-            "SELECT price_input, price_output, price_cache_read, context_length, attrs FROM current_model
-             WHERE provider = 'openrouter' AND model_id = 'openai/gpt-4o'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .unwrap();
-    assert_eq!((input, output, cache_read, context), (2.5, 10.0, 1.25, 128_000));
-    let attrs: Value = serde_json::from_str(&attrs).unwrap();
+    let row = s.db.one(
+        "SELECT price_input, price_output, price_cache_read, context_length, attrs FROM current_model
+         WHERE provider = 'openrouter' AND model_id = 'openai/gpt-4o'",
+    );
+    assert_eq!(
+        (num(&row[0]), num(&row[1]), num(&row[2]), v(&row[3])),
+        (2.5, 10.0, 1.25, "128000")
+    );
+    let attrs: Value = serde_json::from_str(v(&row[4])).unwrap();
     assert_eq!(attrs["name"], "OpenAI: GPT-4o");
+    assert_eq!(attrs["price_input"], 2.5);
     // Volatile counters and provenance are not attributes.
     for volatile in ["downloads", "likes", "fetched_at", "source"] {
         assert!(attrs.get(volatile).is_none(), "{volatile} in {attrs}");
     }
-    let whisper: i64 = s
-        .conn()
-        .query_row(
-            "SELECT context_length FROM current_model WHERE provider = 'groq' AND model_id = 'whisper-large-v3-turbo'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(whisper, 448);
+    let whisper = s.db.one(
+        "SELECT context_length FROM current_model WHERE provider = 'groq' AND model_id = 'whisper-large-v3-turbo'",
+    );
+    assert_eq!(v(&whisper[0]), "448");
 
     // One run, one complete ok fetch per provider, counted.
-    let fetches: Vec<(String, String, i64, i64, i64)> = s
-        .conn()
-        .prepare("SELECT provider, status, complete, models_seen, versions_added FROM provider_fetch ORDER BY fetch_id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let ok = |p: &str, n| (p.to_owned(), "ok".to_owned(), 1, n, n);
-    assert_eq!(fetches, [ok("openrouter", 549), ok("groq", 20), ok("hug", 30)]);
-    let (command, args, finished): (String, String, Option<String>) = s
-        .conn()
-        .query_row("SELECT command, args, finished_at FROM run", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .unwrap();
-    assert_eq!(command, "fetch");
-    assert!(
-        args.starts_with("[\"fetch\",\"-p\",\"openrouter,groq,hug\""),
-        "{args}"
+    let fetches =
+        s.db.rows("SELECT provider, status, complete, models_seen, versions_added FROM provider_fetch ORDER BY fetch_id");
+    let ok = |p: &str, n: &str| {
+        [p, "ok", "1", n, n]
+            .into_iter()
+            .map(|x| Some(x.to_owned()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        fetches,
+        [ok("openrouter", "549"), ok("groq", "20"), ok("hug", "30")]
     );
-    assert!(finished.is_some());
-    // The key is nowhere in the file (WAL included, once checkpointed).
-    drop(s.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)"));
-    let bytes = std::fs::read(&s.db).unwrap();
-    assert!(!bytes.windows(GROQ_KEY.len()).any(|w| w == GROQ_KEY.as_bytes()));
+    let run = s.db.one("SELECT command, args, finished_at FROM run");
+    assert_eq!(v(&run[0]), "fetch");
+    assert!(
+        v(&run[1]).starts_with("[\"fetch\",\"-p\",\"openrouter,groq,hug\""),
+        "{run:?}"
+    );
+    assert!(run[2].is_some());
+    match &s.db {
+        Db::Sqlite(path) => {
+            // The key is nowhere in the file (WAL included, once checkpointed).
+            drop(
+                Connection::open(path)
+                    .unwrap()
+                    .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)"),
+            );
+            let bytes = std::fs::read(path).unwrap();
+            assert!(!bytes.windows(GROQ_KEY.len()).any(|w| w == GROQ_KEY.as_bytes()));
+        }
+        Db::Postgres { cluster, name, .. } => {
+            // Neither the key nor the URL's password is anywhere in the database.
+            let dump = cluster.dump(name);
+            assert!(dump.contains("OpenAI: GPT-4o"), "the dump holds the data");
+            assert!(!dump.contains(GROQ_KEY));
+            assert!(!dump.contains(PASSWORD), "the --db password was stored");
+            assert!(v(&run[1]).contains("postgres:redacted@127.0.0.1"), "{run:?}");
+        }
+    }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_identical_second_sync_writes_no_version() {
-    let s = Setup::new(FakeHub::new(30)).await;
+async fn an_identical_second_sync_writes_no_version(kind: Kind) {
+    let Some(s) = Setup::new(FakeHub::new(30), kind).await else {
+        return;
+    };
     s.sync("a.ndjson", &[], 0);
     s.sync("b.ndjson", &[], 0);
     assert_eq!(s.count("SELECT COUNT(*) FROM model_version"), 549 + 20 + 30);
@@ -229,36 +381,30 @@ async fn an_identical_second_sync_writes_no_version() {
 }
 
 /// Two syncs, the second with gpt-4o's input price up from 2.5 to 3.125.
-async fn price_change() -> Setup {
-    let s = Setup::new(FakeHub::new(30)).await;
+async fn price_change(kind: Kind) -> Option<Setup> {
+    let s = Setup::new(FakeHub::new(30), kind).await?;
     s.sync("a.ndjson", &[], 0);
     let body = openrouter(|data| model(data, "openai/gpt-4o")["pricing"]["prompt"] = "0.000003125".into());
     serve(&s.server, Ok(body), FakeHub::new(30)).await;
     s.sync("b.ndjson", &[], 0);
-    s
+    Some(s)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_changed_price_writes_one_version_and_changes_prints_it_as_diff_does() {
-    let s = price_change().await;
+async fn a_changed_price_writes_one_version_and_changes_prints_it_as_diff_does(kind: Kind) {
+    let Some(s) = price_change(kind).await else {
+        return;
+    };
     assert_eq!(s.count("SELECT COUNT(*) FROM model_version"), 549 + 20 + 30 + 1);
-    let versions: Vec<(f64, i64, Option<i64>)> = s
-        .conn()
-        .prepare(
-            "SELECT price_input, valid_from, valid_to FROM model_version
-             WHERE provider = 'openrouter' AND model_id = 'openai/gpt-4o' ORDER BY valid_from",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let versions = s.db.rows(
+        "SELECT price_input, valid_from, valid_to FROM model_version
+         WHERE provider = 'openrouter' AND model_id = 'openai/gpt-4o' ORDER BY valid_from",
+    );
     assert_eq!(versions.len(), 2, "{versions:?}");
-    assert_eq!(versions[0].0, 2.5);
-    assert_eq!(versions[1].0, 3.125);
+    assert_eq!(num(&versions[0][0]), 2.5);
+    assert_eq!(num(&versions[1][0]), 3.125);
     // The old one ends where the new one starts, and the new one is current.
-    assert_eq!(versions[0].2, Some(versions[1].1));
-    assert_eq!(versions[1].2, None);
+    assert_eq!(versions[0][2], versions[1][1]);
+    assert_eq!(versions[1][2], None);
 
     let changes = s.query(&["changes", "--since", "2"]);
     assert_eq!(
@@ -291,20 +437,18 @@ async fn a_changed_price_writes_one_version_and_changes_prints_it_as_diff_does()
         "no differences\n"
     );
     // The SQL view says the same.
-    let (field, old, new, pct): (String, f64, f64, f64) = s
-        .conn()
-        .query_row(
-            "SELECT field, old_value, new_value, pct FROM model_change WHERE run_id = 2",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
-    assert_eq!((field.as_str(), old, new, pct), ("price_input", 2.5, 3.125, 25.0));
+    let row =
+        s.db.one("SELECT field, old_value, new_value, pct FROM model_change WHERE run_id = 2");
+    assert_eq!(
+        (v(&row[0]), num(&row[1]), num(&row[2]), num(&row[3])),
+        ("price_input", 2.5, 3.125, 25.0)
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn history_lists_each_version_with_its_validity() {
-    let s = price_change().await;
+async fn history_lists_each_version_with_its_validity(kind: Kind) {
+    let Some(s) = price_change(kind).await else {
+        return;
+    };
     let table = s.query(&["history", "openrouter/openai/gpt-4o"]);
     let rows: Vec<&str> = table.lines().collect();
     assert_eq!(rows.len(), 3, "{table}");
@@ -313,6 +457,12 @@ async fn history_lists_each_version_with_its_validity() {
     let second: Vec<&str> = rows[2].split_whitespace().collect();
     // The first version ends when the second begins.
     assert_eq!(first[1], second[0], "{table}");
+    // Times as RFC 3339 UTC with milliseconds, on both backends.
+    assert_eq!(first[0].len(), "2026-12-01T10:00:00.000Z".len(), "{table}");
+    assert!(
+        first[0].ends_with('Z') && first[0].as_bytes()[10] == b'T',
+        "{table}"
+    );
     assert_eq!(&first[2..], ["1", "first", "seen"], "{table}");
     assert_eq!(
         &second[1..],
@@ -333,21 +483,23 @@ async fn history_lists_each_version_with_its_validity() {
     let json: Value =
         serde_json::from_str(&s.query(&["history", "openrouter/openai/gpt-4o", "-f", "json"])).unwrap();
     assert_eq!(json[0]["record"]["price_input"], 2.5);
+    assert_eq!(json[0]["record"]["name"], "OpenAI: GPT-4o");
     assert_eq!(json[1]["valid_to"], Value::Null);
 
     let unknown = catalog()
         .args(["history", "openrouter/no/such-model", "--db"])
-        .arg(&s.db)
+        .arg(s.db.arg())
         .output()
         .unwrap();
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("has no version of openrouter no/such-model"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn added_and_removed_models_are_recorded_and_listed_as_diff_lists_them() {
+async fn added_and_removed_models_are_recorded_and_listed_as_diff_lists_them(kind: Kind) {
     let hub = FakeHub::new(30);
-    let s = Setup::new(hub.clone()).await;
+    let Some(s) = Setup::new(hub.clone(), kind).await else {
+        return;
+    };
     s.sync("a.ndjson", &[], 0);
     let body = openrouter(|data| {
         let mut copy = model(data, "openai/gpt-4o").clone();
@@ -361,15 +513,9 @@ async fn added_and_removed_models_are_recorded_and_listed_as_diff_lists_them() {
 
     assert_eq!(current(&s, "openrouter"), 549);
     assert_eq!(current(&s, "hug"), 31);
-    let closed: (String, i64) = s
-        .conn()
-        .query_row(
-            "SELECT model_id, valid_to FROM model_version WHERE valid_to IS NOT NULL",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(closed.0, "qwen/qwen3.8-27b");
+    let closed =
+        s.db.one("SELECT model_id, valid_to FROM model_version WHERE valid_to IS NOT NULL");
+    assert_eq!(v(&closed[0]), "qwen/qwen3.8-27b");
     let changes = s.query(&["changes", "--since", "2"]);
     assert_eq!(
         lines_sorted(&changes),
@@ -388,15 +534,9 @@ async fn added_and_removed_models_are_recorded_and_listed_as_diff_lists_them() {
         lines_sorted(&s.query(&["changes", "--since", "2", "-f", "ndjson"])),
         lines_sorted(&s.diff("a.ndjson", "b.ndjson", &["-f", "ndjson"]))
     );
-    let kinds: Vec<(String, String)> = s
-        .conn()
-        .prepare("SELECT kind, model_id FROM model_change WHERE run_id = 2 ORDER BY kind, model_id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let pair = |k: &str, m: &str| (k.to_owned(), m.to_owned());
+    let kinds =
+        s.db.rows("SELECT kind, model_id FROM model_change WHERE run_id = 2 ORDER BY kind, model_id");
+    let pair = |k: &str, m: &str| vec![Some(k.to_owned()), Some(m.to_owned())];
     assert_eq!(
         kinds,
         [
@@ -407,14 +547,15 @@ async fn added_and_removed_models_are_recorded_and_listed_as_diff_lists_them() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_failed_partial_or_limited_fetch_closes_nothing() {
+async fn a_failed_partial_or_limited_fetch_closes_nothing(kind: Kind) {
     // Hub pages of 100: requests 1-3 are the first sync, 4-6 the second.
     let hub = FakeHub::new(250).with_faults(Faults {
         fail_requests: vec![(5, 400)],
         ..Faults::default()
     });
-    let s = Setup::new(hub.clone()).await;
+    let Some(s) = Setup::new(hub.clone(), kind).await else {
+        return;
+    };
     s.sync("a.ndjson", &[], 0);
     serve(&s.server, Err(500), hub.clone()).await;
     // OpenRouter answers 500 (retried, then failed); the Hub fails on its second page.
@@ -425,20 +566,16 @@ async fn a_failed_partial_or_limited_fetch_closes_nothing() {
         s.count("SELECT COUNT(*) FROM model_version WHERE valid_to IS NOT NULL"),
         0
     );
-    let fetch = |p: &str| -> (String, i64, i64, Option<String>) {
-        s.conn()
-            .query_row(
-                "SELECT status, complete, models_seen, error FROM provider_fetch WHERE run_id = 2 AND provider = ?1",
-                [p],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .unwrap()
+    let fetch = |p: &str| {
+        s.db.one(&format!(
+            "SELECT status, complete, models_seen, error FROM provider_fetch WHERE run_id = 2 AND provider = '{p}'"
+        ))
     };
-    let (status, complete, seen, error) = fetch("openrouter");
-    assert_eq!((status.as_str(), complete, seen), ("failed", 0, 0));
-    assert!(error.unwrap().contains("500"));
-    let (status, complete, seen, _) = fetch("hug");
-    assert_eq!((status.as_str(), complete, seen), ("partial", 0, 100));
+    let f = fetch("openrouter");
+    assert_eq!((v(&f[0]), v(&f[1]), v(&f[2])), ("failed", "0", "0"));
+    assert!(v(&f[3]).contains("500"), "{f:?}");
+    let f = fetch("hug");
+    assert_eq!((v(&f[0]), v(&f[1]), v(&f[2])), ("partial", "0", "100"));
     assert_eq!(s.query(&["changes", "--since", "2"]), "no differences\n");
 
     // A --limit that cuts the listing short is complete for nobody either.
@@ -464,9 +601,10 @@ fn wait_for(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     false
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_run_killed_mid_sync_leaves_a_consistent_database() {
-    let s = Setup::new(FakeHub::new(300)).await;
+async fn a_run_killed_mid_sync_leaves_a_consistent_database(kind: Kind) {
+    let Some(s) = Setup::new(FakeHub::new(300), kind).await else {
+        return;
+    };
     s.sync("a.ndjson", &[], 0);
     // The second run's Hub is slow: 30 pages of 10, 200 ms each.
     let body = openrouter(|data| model(data, "openai/gpt-4o")["pricing"]["prompt"] = "0.000003".into());
@@ -484,29 +622,22 @@ async fn a_run_killed_mid_sync_leaves_a_consistent_database() {
         .unwrap();
     // Killed once OpenRouter and Groq are recorded, while the Hub streams.
     let recorded = wait_for(20, || {
-        Connection::open(&s.db)
-            .and_then(|c| {
-                c.query_row(
-                    "SELECT COUNT(*) FROM provider_fetch WHERE run_id = 2 AND provider = 'groq'",
-                    [],
-                    |r| r.get::<_, i64>(0),
-                )
-            })
-            .is_ok_and(|n| n == 1)
+        s.count("SELECT COUNT(*) FROM provider_fetch WHERE run_id = 2 AND provider = 'groq'") == 1
     });
     assert!(recorded, "the second run never recorded groq");
     std::thread::sleep(Duration::from_millis(300));
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let c = s.conn();
-    let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-    assert_eq!(check, "ok");
+    if let Db::Sqlite(path) = &s.db {
+        let check: String = Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
     // The killed run is unfinished; its Hub fetch left no trace.
-    let finished: Option<String> = c
-        .query_row("SELECT finished_at FROM run WHERE run_id = 2", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(finished, None);
+    assert_eq!(s.db.one("SELECT finished_at FROM run WHERE run_id = 2"), [None]);
     assert_eq!(
         s.count("SELECT COUNT(*) FROM provider_fetch WHERE run_id = 2 AND provider = 'hug'"),
         0
@@ -526,7 +657,6 @@ async fn a_run_killed_mid_sync_leaves_a_consistent_database() {
         ),
         0
     );
-    drop(c);
 
     // The next run goes on from there.
     serve(&s.server, Ok(openrouter(|_| {})), FakeHub::new(300)).await;
@@ -542,9 +672,11 @@ async fn a_run_killed_mid_sync_leaves_a_consistent_database() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_syncs_into_one_file_at_once_both_succeed() {
-    let s = Setup::new(FakeHub::new(200).with_latency(Duration::from_millis(20))).await;
+async fn two_syncs_into_one_database_at_once_both_succeed(kind: Kind) {
+    let Some(s) = Setup::new(FakeHub::new(200).with_latency(Duration::from_millis(20)), kind).await else {
+        return;
+    };
+    // Both start on a database with no schema yet: they migrate it once.
     let mut a = s.fetch("a.ndjson", &[]).stderr(Stdio::piped()).spawn().unwrap();
     let mut b = s.fetch("b.ndjson", &[]).stderr(Stdio::piped()).spawn().unwrap();
     let (ra, rb) = (a.wait().unwrap(), b.wait().unwrap());
@@ -566,11 +698,46 @@ async fn two_syncs_into_one_file_at_once_both_succeed() {
     // The same data twice: one version of each model, not two.
     assert_eq!(s.count("SELECT COUNT(*) FROM model_version"), 549 + 20 + 200);
     assert_eq!(current(&s, "hug"), 200);
+    // Each migration applied once.
+    assert_eq!(
+        s.db.one("SELECT COUNT(*), COUNT(DISTINCT version), MAX(version) FROM schema_version"),
+        [Some("3".to_owned()), Some("3".to_owned()), Some("3".to_owned())]
+    );
+    if kind == Kind::Postgres {
+        // Fetch ids grow in commit order: with the server's clock, times too.
+        assert_eq!(
+            s.count(
+                "SELECT COUNT(*) FROM provider_fetch a JOIN provider_fetch b
+                 ON a.fetch_id < b.fetch_id WHERE a.finished_at > b.finished_at"
+            ),
+            0
+        );
+    }
+}
+
+async fn snapshot_records_its_harvest_too(kind: Kind) {
+    let Some(s) = Setup::new(FakeHub::new(12), kind).await else {
+        return;
+    };
+    let snaps = s.dir.join("snaps");
+    catalog()
+        .envs(url_env(&s.server))
+        .args(["snapshot", "-p", "hug", "-q", "--delay-ms", "0", "--dir"])
+        .arg(&snaps)
+        .arg("--db")
+        .arg(s.db.arg())
+        .assert()
+        .success();
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM current_model WHERE provider = 'hug'"),
+        12
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM run WHERE command = 'snapshot'"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unwritable_database_is_an_error_naming_it_and_the_output_is_still_written() {
-    let s = Setup::new(FakeHub::new(30)).await;
+    let s = Setup::new(FakeHub::new(30), Kind::Sqlite).await.unwrap();
     // A regular file where its directory should be: unwritable even as root.
     let blocker = s.dir.join("not-a-dir");
     std::fs::write(&blocker, "").unwrap();
@@ -599,27 +766,90 @@ async fn an_unwritable_database_is_an_error_naming_it_and_the_output_is_still_wr
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_postgres_url_is_refused_before_any_request() {
-    let s = Setup::new(FakeHub::new(3)).await;
-    let o = catalog()
+async fn an_unreachable_postgres_server_is_an_error_naming_it_without_its_password() {
+    let s = Setup::new(FakeHub::new(30), Kind::Sqlite).await.unwrap();
+    // A loopback port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://harvester:{PASSWORD}@127.0.0.1:{port}/catalog?sslmode=disable");
+    let o = catalog_std()
         .envs(url_env(&s.server))
+        .env("GROQ_API_KEY", GROQ_KEY)
         .args([
             "fetch",
             "-p",
-            "openrouter",
-            "--db",
-            "postgres://me:pw@localhost/catalog",
+            "openrouter,groq,hug",
+            "--delay-ms",
+            "0",
+            "-v",
+            "-o",
         ])
+        .arg(s.dir.join("out.ndjson"))
+        .args(["--db", &url])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("PostgreSQL support is not built yet"));
-    assert!(s.server.received_requests().await.unwrap().is_empty());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "database postgres://harvester:***@127.0.0.1:{port}/catalog?sslmode=disable"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("connecting"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains(PASSWORD));
+    let written = ndjson(&std::fs::read(s.dir.join("out.ndjson")).unwrap());
+    assert_eq!(written.len(), 549 + 20 + 30);
+    // The query commands say the same.
+    let o = catalog().args(["changes", "--db", &url]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("postgres://harvester:***@127.0.0.1"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn catalog_db_names_a_postgres_server_for_fetch_and_changes() {
+    let Some(s) = Setup::new(FakeHub::new(3), Kind::Postgres).await else {
+        return;
+    };
+    let url = s.db.arg();
+    catalog()
+        .envs(url_env(&s.server))
+        .env("CATALOG_DB", &url)
+        .args(["fetch", "-p", "hug", "-q", "--delay-ms", "0", "--db", "-o"])
+        .arg(s.dir.join("x.ndjson"))
+        .assert()
+        .success();
+    assert_eq!(s.count("SELECT COUNT(*) FROM current_model"), 3);
+    let o = catalog()
+        .env("CATALOG_DB", &url)
+        .args(["changes", "--since", "1", "-f", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1 + 3);
+    // A server database with no history yet is named, not created, by a reader.
+    let Db::Postgres { cluster, .. } = &s.db else {
+        unreachable!()
+    };
+    let (empty, _) = cluster.database("empty");
+    let o = catalog()
+        .args(["history", "hug/x", "--db", &empty])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("holds no catalog history"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn db_without_a_path_uses_catalog_db_or_the_data_directory() {
-    let s = Setup::new(FakeHub::new(3)).await;
+    let s = Setup::new(FakeHub::new(3), Kind::Sqlite).await.unwrap();
     let data = fresh_dir("xdg-data");
     let run = |env: &[(&str, &Path)]| {
         let mut cmd = catalog();
@@ -653,29 +883,51 @@ async fn db_without_a_path_uses_catalog_db_or_the_data_directory() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn snapshot_records_its_harvest_too() {
-    let s = Setup::new(FakeHub::new(12)).await;
-    let snaps = s.dir.join("snaps");
-    catalog()
-        .envs(url_env(&s.server))
-        .args(["snapshot", "-p", "hug", "-q", "--delay-ms", "0", "--dir"])
-        .arg(&snaps)
-        .arg("--db")
-        .arg(&s.db)
-        .assert()
-        .success();
+async fn sslmode_require_encrypts_and_verify_full_checks_the_certificate() {
+    let Some(s) = Setup::new(FakeHub::new(3), Kind::Postgres).await else {
+        return;
+    };
+    let cluster = pg::cluster().unwrap();
+    // `tlsonly` refuses connections without TLS (pg_hba.conf).
+    cluster.psql("postgres", "CREATE DATABASE tlsonly");
+    let url = |mode: &str| {
+        format!(
+            "postgres://postgres:{PASSWORD}@127.0.0.1:{}/tlsonly?sslmode={mode}",
+            cluster.port
+        )
+    };
+    let fetch = |mode: &str| {
+        catalog()
+            .envs(url_env(&s.server))
+            .args(["fetch", "-p", "hug", "-q", "--delay-ms", "0", "-o"])
+            .arg(s.dir.join(format!("{mode}.ndjson")))
+            .args(["--db", &url(mode)])
+            .output()
+            .unwrap()
+    };
+    let plain = fetch("disable");
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert_eq!(plain.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no encryption"), "{stderr}");
+    let tls = fetch("require");
+    assert!(tls.status.success(), "{}", String::from_utf8_lossy(&tls.stderr));
     assert_eq!(
-        s.count("SELECT COUNT(*) FROM current_model WHERE provider = 'hug'"),
-        12
+        cluster.psql("tlsonly", "SELECT COUNT(*) FROM current_model"),
+        [[Some("3".to_owned())]]
     );
-    assert_eq!(s.count("SELECT COUNT(*) FROM run WHERE command = 'snapshot'"), 1);
+    // The test server's certificate is self-signed: no web PKI root vouches for it.
+    let verified = fetch("verify-full");
+    let stderr = String::from_utf8_lossy(&verified.stderr);
+    assert_eq!(verified.status.code(), Some(1), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
 }
 
 /// Two syncs between which OpenRouter changed the input price of a model
 /// listed early and one listed late (their harvest order is not their id
 /// order), dropped one model and listed a new one third.
-async fn several_changes() -> Setup {
-    let s = Setup::new(FakeHub::new(30)).await;
+async fn several_changes(kind: Kind) -> Option<Setup> {
+    let s = Setup::new(FakeHub::new(30), kind).await?;
     s.sync("a.ndjson", &[], 0);
     let body = openrouter(|data| {
         model(data, "qwen/qwen3.8-27b")["pricing"]["prompt"] = "0.000001".into();
@@ -687,7 +939,7 @@ async fn several_changes() -> Setup {
     });
     serve(&s.server, Ok(body), FakeHub::new(30)).await;
     s.sync("b.ndjson", &[], 0);
-    s
+    Some(s)
 }
 
 /// `catalog <args> --db DB` run to its end: (code, stdout, stderr).
@@ -696,7 +948,7 @@ fn run_db(s: &Setup, args: &[&str]) -> (Option<i32>, String, String) {
         .envs(url_env(&s.server))
         .args(args)
         .arg("--db")
-        .arg(&s.db)
+        .arg(s.db.arg())
         .output()
         .unwrap();
     (
@@ -715,9 +967,10 @@ fn without_counters(mut records: Vec<Value>) -> Vec<Value> {
     records
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn fetch_as_of_a_run_rebuilds_what_that_run_wrote_without_a_request() {
-    let s = several_changes().await;
+async fn fetch_as_of_a_run_rebuilds_what_that_run_wrote_without_a_request(kind: Kind) {
+    let Some(s) = several_changes(kind).await else {
+        return;
+    };
     let before = s.server.received_requests().await.unwrap().len();
     for (run, file) in [("1", "a.ndjson"), ("2", "b.ndjson")] {
         let (code, out, err) = run_db(
@@ -750,9 +1003,10 @@ async fn fetch_as_of_a_run_rebuilds_what_that_run_wrote_without_a_request() {
     assert_eq!(s.server.received_requests().await.unwrap().len(), before);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn as_of_a_date_before_the_first_run_is_an_error_and_a_date_after_is_the_last_run() {
-    let s = price_change().await;
+async fn as_of_a_date_before_the_first_run_is_an_error_and_a_date_after_is_the_last_run(kind: Kind) {
+    let Some(s) = price_change(kind).await else {
+        return;
+    };
     let (code, out, err) = run_db(&s, &["count", "--as-of", "2001-01-01", "-p", "openrouter"]);
     assert_eq!(code, Some(2), "{err}");
     assert_eq!(out, "");
@@ -780,9 +1034,10 @@ async fn as_of_a_date_before_the_first_run_is_an_error_and_a_date_after_is_the_l
     assert_eq!(gpt["price_input"], 3.125);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn count_and_ls_as_of_a_run_show_the_catalog_and_price_of_then() {
-    let s = several_changes().await;
+async fn count_and_ls_as_of_a_run_show_the_catalog_and_price_of_then(kind: Kind) {
+    let Some(s) = several_changes(kind).await else {
+        return;
+    };
     let before = s.server.received_requests().await.unwrap().len();
     let (code, out, err) = run_db(
         &s,
@@ -840,9 +1095,10 @@ async fn count_and_ls_as_of_a_run_show_the_catalog_and_price_of_then() {
     assert_eq!(s.server.received_requests().await.unwrap().len(), before);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn as_of_refuses_harvest_flags() {
-    let s = price_change().await;
+async fn as_of_refuses_harvest_flags(kind: Kind) {
+    let Some(s) = price_change(kind).await else {
+        return;
+    };
     for flag in [
         &["--refresh"][..],
         &["--limit", "5"],
@@ -857,13 +1113,14 @@ async fn as_of_refuses_harvest_flags() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints() {
-    let s = several_changes().await;
+async fn diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints(kind: Kind) {
+    let Some(s) = several_changes(kind).await else {
+        return;
+    };
     for format in ["table", "json", "ndjson"] {
         let from_db = catalog()
             .args(["diff", "--db", "1", "2", "-f", format])
-            .env("CATALOG_DB", &s.db)
+            .env("CATALOG_DB", s.db.arg())
             .output()
             .unwrap();
         let from_files = catalog()
@@ -901,7 +1158,7 @@ async fn diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints()
     // The same point twice: no differences, exit 0, as for one file twice.
     let o = catalog()
         .arg("diff")
-        .arg(format!("--db={}", s.db.display()))
+        .arg(format!("--db={}", s.db.arg().to_string_lossy()))
         .args(["2", "2"])
         .output()
         .unwrap();
@@ -910,7 +1167,7 @@ async fn diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints()
     // A run that is not there is bad input, not "they differ".
     let o = catalog()
         .args(["diff", "--db", "1", "9"])
-        .env("CATALOG_DB", &s.db)
+        .env("CATALOG_DB", s.db.arg())
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
@@ -921,9 +1178,10 @@ async fn diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints()
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_run_with_db_names_its_run_id_which_changes_since_takes() {
-    let s = Setup::new(FakeHub::new(30)).await;
+async fn a_run_with_db_names_its_run_id_which_changes_since_takes(kind: Kind) {
+    let Some(s) = Setup::new(FakeHub::new(30), kind).await else {
+        return;
+    };
     s.sync("a.ndjson", &[], 0);
     let body = openrouter(|data| model(data, "openai/gpt-4o")["pricing"]["prompt"] = "0.000003125".into());
     serve(&s.server, Ok(body), FakeHub::new(30)).await;
@@ -931,12 +1189,12 @@ async fn a_run_with_db_names_its_run_id_which_changes_since_takes() {
         .envs(url_env(&s.server))
         .args(["fetch", "-p", "openrouter", "--no-progress", "-o"])
         .arg(s.dir.join("b.ndjson"))
-        .arg(format!("--db={}", s.db.display()))
+        .arg(format!("--db={}", s.db.arg().to_string_lossy()))
         .output()
         .unwrap();
     let err = String::from_utf8(o.stderr).unwrap();
     assert_eq!(o.status.code(), Some(0), "{err}");
-    let line = format!("recorded as run 2 in {}", s.db.display());
+    let line = format!("recorded as run 2 in {}", s.db.shown());
     assert_eq!(err.lines().filter(|l| *l == line).count(), 1, "{err}");
     assert_eq!(
         s.query(&["changes", "--since", "2"]),

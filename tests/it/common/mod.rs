@@ -1,6 +1,7 @@
 //! Shared test helpers: a hermetic `catalog` command and mock providers.
 
 pub mod hub;
+pub mod pg;
 pub mod providers;
 pub mod pty;
 pub mod raw;
