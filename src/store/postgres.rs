@@ -868,7 +868,7 @@ impl Backend for Postgres {
     fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>> {
         let rows = self.block(self.client.query(
             "SELECT provider FROM provider_fetch
-             WHERE run_id = $1 AND status IN ('ok', 'partial', 'cached') ORDER BY fetch_id",
+             WHERE run_id = $1 AND status IN ('ok', 'partial', 'unchanged', 'cached') ORDER BY fetch_id",
             &[&run],
         ))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
@@ -877,7 +877,7 @@ impl Backend for Postgres {
     fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>> {
         let rows = self.block(self.client.query(
             "SELECT DISTINCT provider COLLATE \"C\" FROM provider_fetch
-             WHERE fetch_id <= $1 AND status IN ('ok', 'partial') ORDER BY 1",
+             WHERE fetch_id <= $1 AND status IN ('ok', 'partial', 'unchanged') ORDER BY 1",
             &[&x],
         ))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
@@ -896,7 +896,7 @@ impl Backend for Postgres {
         let recorded: Option<i64> = self
             .block(self.client.query_one(
                 "SELECT MAX(fetch_id) FROM provider_fetch
-                 WHERE provider = $1 AND fetch_id <= $2 AND status IN ('ok', 'partial')",
+                 WHERE provider = $1 AND fetch_id <= $2 AND status IN ('ok', 'partial', 'unchanged')",
                 &[&provider, &x],
             ))?
             .get(0);
