@@ -520,7 +520,7 @@ fn changes(a: cli::ChangesArgs, settings: &Settings, env: &dyn Env) -> Result<Ch
         .map(|name| select::find(name, &settings.table).map(|spec| spec.name.clone()))
         .collect::<Result<_, _>>()?;
     Ok(ChangesConfig {
-        location: Location::resolve(a.db.db.as_deref(), env)?,
+        location: Location::resolve(a.db.db.as_deref(), env.var("CATALOG_DB"))?,
         since: bound("--since", &a.since)?,
         until: bound("--until", &a.until)?,
         providers,
@@ -551,7 +551,7 @@ fn history(a: cli::HistoryArgs, settings: &Settings, env: &dyn Env) -> Result<Hi
         })?),
     };
     Ok(HistoryConfig {
-        location: Location::resolve(a.db.db.as_deref(), env)?,
+        location: Location::resolve(a.db.db.as_deref(), env.var("CATALOG_DB"))?,
         provider,
         id: id.to_owned(),
         field,
@@ -564,7 +564,7 @@ fn diff(a: cli::DiffArgs, settings: &Settings, env: &dyn Env) -> Result<DiffConf
     if let Some(url) = &a.db {
         let side = |p: &Path| crate::store::parse_bound("diff --db", &p.to_string_lossy());
         let db = DiffDb {
-            location: Location::resolve(Some(url), env)?,
+            location: Location::resolve(Some(url), env.var("CATALOG_DB"))?,
             old: side(&a.old)?,
             new: side(&a.new)?,
             table: settings.table.iter().map(|spec| spec.name.clone()).collect(),
@@ -659,7 +659,7 @@ fn as_of(a: &Common<'_>, when: &str, db: Option<&str>, env: &dyn Env) -> Result<
         )));
     }
     Ok(AsOf {
-        location: Location::resolve(db, env)?,
+        location: Location::resolve(db, env.var("CATALOG_DB"))?,
         bound: crate::store::parse_bound("--as-of", when)?,
         recorded_only: a.selection.all,
     })
@@ -770,7 +770,7 @@ fn harvest_args(
         db: match a.store.filter(|_| as_of.is_none()) {
             Some((s, command)) => match &s.db {
                 Some(url) => Some(Db {
-                    location: Location::resolve(Some(url), env)?,
+                    location: Location::resolve(Some(url), env.var("CATALOG_DB"))?,
                     info: RunInfo {
                         track_metrics: s.track_metrics,
                         ..RunInfo::from_process(command)

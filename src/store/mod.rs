@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::config::Env;
 use crate::error::UsageError;
 use crate::http::Secret;
 use crate::record::{Field, Record, Timestamp};
@@ -39,16 +38,18 @@ pub enum Location {
 }
 
 impl Location {
-    /// Resolves `--db [URL]`: `None` for the default location (`CATALOG_DB`,
-    /// else `catalog/catalog.db` in the user data directory).
+    /// Resolves `--db [URL]`: `None` for the default location (`catalog_db`,
+    /// the value of `CATALOG_DB`, else `catalog/catalog.db` in the user data
+    /// directory). The caller reads the variable: the store knows no
+    /// configuration.
     ///
     /// # Errors
     /// An unsupported or malformed URL, or no default location on this
     /// platform.
-    pub(crate) fn resolve(url: Option<&str>, env: &dyn Env) -> Result<Location, UsageError> {
+    pub(crate) fn resolve(url: Option<&str>, catalog_db: Option<String>) -> Result<Location, UsageError> {
         let text = match url {
             Some(u) if !u.trim().is_empty() => u.to_owned(),
-            _ => match env.var("CATALOG_DB") {
+            _ => match catalog_db {
                 Some(v) => v,
                 None => {
                     let dir = dirs::data_dir().ok_or_else(|| {
@@ -910,16 +911,9 @@ fn bound_text(t: Timestamp) -> String {
 mod tests {
     use super::*;
 
-    struct NoEnv;
-    impl Env for NoEnv {
-        fn var(&self, _: &str) -> Option<String> {
-            None
-        }
-    }
-
     #[test]
     fn database_urls_name_a_file_or_are_refused() {
-        let at = |s: &str| Location::resolve(Some(s), &NoEnv);
+        let at = |s: &str| Location::resolve(Some(s), None);
         assert_eq!(at("x.db").unwrap(), Location::Sqlite("x.db".into()));
         assert_eq!(at("sqlite:x.db").unwrap(), Location::Sqlite("x.db".into()));
         assert_eq!(
