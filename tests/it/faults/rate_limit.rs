@@ -214,7 +214,10 @@ fn a_quota_window_on_a_200_longer_than_max_wait_fails_instead_of_sleeping() {
     );
     let line = summary_line(&stderr_of(&out), "hug");
     assert!(line.contains("failed after 100 models"), "{line}");
-    assert!((100_000..=100_001).contains(&asked_wait(&line)), "{line}");
+    // What is left of the window when the wait is weighed: at the tests'
+    // time scale a real millisecond is 0.1 s of it, so a loaded machine
+    // that takes up to a second to get there sees up to 100 s less.
+    assert!((99_900..=100_001).contains(&asked_wait(&line)), "{line}");
     assert_eq!(server.count(), 1, "the second page is never asked for");
 }
 
