@@ -921,8 +921,8 @@ pub enum ColorChoice {
 #[command(next_help_heading = "Selection")]
 pub struct Records {
     /// Only models matching every condition: task=T, modality=M, capability=C, free (every
-    /// stated price 0), max-price-input=USD, max-price-output=USD, min-context=N, owned-by=ORG
-    /// (repeat or comma-separate).
+    /// stated price 0), max-price-input=USD, max-price-output=USD, min-context=N, owned-by=ORG,
+    /// canonical=KEY (the exact canonical_id) (repeat or comma-separate).
     #[arg(long, value_name = "COND")]
     pub filter: Vec<String>,
 }

@@ -31,7 +31,9 @@ pub(crate) struct InputError {
     pub reason: String,
 }
 
-/// The compared fields of one record.
+/// The compared fields of one record. Not `canonical_id`/`canonical_by`:
+/// this tool's derivation, which changes with its rules, not the catalog;
+/// files with and without them compare alike.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 struct Slim {
     provider: String,

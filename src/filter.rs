@@ -24,6 +24,9 @@ enum Cond {
     MinContext(u64),
     /// `owned-by=meta-llama`
     OwnedBy(String),
+    /// `canonical=llama3.3-70b-instruct`: the exact `canonical_id` (keys are
+    /// lowercase; the value is lowercased).
+    Canonical(String),
 }
 
 /// Every condition must hold.
@@ -34,10 +37,10 @@ pub struct Filter {
 
 /// The `--filter` syntax, for messages.
 pub(crate) const FILTER_HELP: &str =
-    "task=TASK, modality=M, capability=C, free, max-price-input=USD, max-price-output=USD, min-context=TOKENS, owned-by=ORG";
+    "task=TASK, modality=M, capability=C, free, max-price-input=USD, max-price-output=USD, min-context=TOKENS, owned-by=ORG, canonical=KEY";
 
 /// The condition names, for did-you-mean.
-const CONDITIONS: [&str; 8] = [
+const CONDITIONS: [&str; 9] = [
     "task",
     "modality",
     "capability",
@@ -46,6 +49,7 @@ const CONDITIONS: [&str; 8] = [
     "max-price-output",
     "min-context",
     "owned-by",
+    "canonical",
 ];
 
 impl Filter {
@@ -99,6 +103,7 @@ impl Filter {
                         .map_err(|_| format!("--filter {item}: {value:?} is not a whole number"))?,
                 ),
                 "owned-by" => Cond::OwnedBy(need(value)?),
+                "canonical" => Cond::Canonical(need(value)?),
                 _ => {
                     let closest = CONDITIONS
                         .iter()
@@ -131,6 +136,7 @@ impl Filter {
             Cond::MaxPriceOutput(max) => price_at_most(r.price_output, *max),
             Cond::MinContext(min) => r.context_length.is_some_and(|c| c >= *min),
             Cond::OwnedBy(o) => r.owned_by.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(o)),
+            Cond::Canonical(k) => r.canonical_id.as_deref() == Some(k.as_str()),
         })
     }
 }
@@ -249,5 +255,24 @@ mod tests {
         assert!(parse_fields(&["price".into()])
             .unwrap_err()
             .contains("unknown field \"price\""));
+    }
+
+    #[test]
+    fn canonical_matches_the_exact_key_only() {
+        let f = Filter::parse(&["canonical=Llama3.3-70B-Instruct".to_owned()])
+            .unwrap()
+            .unwrap();
+        let mut r = Record::new(
+            std::sync::Arc::from("p"),
+            "m",
+            std::sync::Arc::from("s"),
+            crate::record::Timestamp(0),
+        );
+        assert!(!f.matches(&r), "no key");
+        r.canonical_id = Some("llama3.3-70b-instruct".into());
+        assert!(f.matches(&r));
+        r.canonical_id = Some("llama3.3-70b-instruct-2".into());
+        assert!(!f.matches(&r), "a longer key is another model");
+        assert!(Filter::parse(&["canonical=".to_owned()]).is_err());
     }
 }

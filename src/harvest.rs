@@ -2,7 +2,6 @@
 //! de-duplicate, stop at the limit, and hand records on page by page.
 
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -298,16 +297,10 @@ where
         said: std::sync::atomic::AtomicBool::new(false),
     };
     let ctx = ParseCtx {
-        provider: Arc::from(spec.name.as_str()),
-        source: Arc::from(display_url(&target.url)),
-        fetched_at: start.fetched_at,
         raw: opts.raw,
-        price_unit: spec.price_unit,
-        hf_ids: spec.hf_ids,
-        hf_id_suffixes: Arc::from(spec.hf_id_suffixes.as_slice()),
-        unreliable: Arc::from(spec.unreliable.as_slice()),
         // Capped: a page size is a request, not a promise.
         expected_items: page_size.map_or(0, |s| usize::try_from(s.min(1000)).unwrap_or(0)),
+        ..ParseCtx::for_spec(spec, &display_url(&target.url), start.fetched_at)
     };
     let hasher = BuildHasherDefault::<DefaultHasher>::default();
     let index_failed = |e: std::io::Error| FetchError::Index {

@@ -9,7 +9,7 @@
 //! the two on records full of quotes, control characters and non-ASCII text.
 
 use crate::escape::string;
-use crate::record::{Field, Price, PriceOther, Record, Timestamp};
+use crate::record::{CanonicalBy, Field, Price, PriceOther, Record, Timestamp};
 
 /// Appends `r` as one JSON object: the fields `fields` in that order, then
 /// `raw` when the record has it, then `last_modified` when `modified` (the
@@ -45,6 +45,8 @@ pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[Field], modi
             Field::Quantization => opt_string(out, r.quantization.as_deref()),
             Field::KnowledgeCutoff => opt_string(out, r.knowledge_cutoff.as_deref()),
             Field::ExpiresAt => opt_string(out, r.expires_at.as_deref()),
+            Field::CanonicalId => opt_string(out, r.canonical_id.as_deref()),
+            Field::CanonicalBy => opt_string(out, r.canonical_by.map(CanonicalBy::as_str)),
         }
     }
     if let Some(raw) = &r.raw {

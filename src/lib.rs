@@ -43,6 +43,7 @@ mod escape;
 mod filter;
 pub mod harvest;
 pub mod http;
+pub mod identity;
 mod json;
 mod output;
 mod paging;

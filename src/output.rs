@@ -530,6 +530,8 @@ fn csv_cell(r: &Record, field: Field) -> String {
         Field::Quantization => opt(r.quantization.as_ref()),
         Field::KnowledgeCutoff => opt(r.knowledge_cutoff.as_ref()),
         Field::ExpiresAt => opt(r.expires_at.as_ref()),
+        Field::CanonicalId => opt(r.canonical_id.as_ref()),
+        Field::CanonicalBy => opt(r.canonical_by.as_ref()),
     }
 }
 

@@ -21,6 +21,7 @@ use crate::cache::{parser_id, Cache, Checkpoint, Entry, EntryWriter, Fingerprint
 use crate::filter::Filter;
 use crate::harvest::{harvest, Delivery, FirstResponse, HarvestOptions, Outcome, Start, Status, Target};
 use crate::http::{display_url, Http, RetryPolicy};
+use crate::identity::{self, Evidence, IdentityRules};
 use crate::output::RecordWriter;
 use crate::progress::{End, Progress};
 use crate::record::{CompactString, Record, Timestamp};
@@ -248,11 +249,11 @@ pub(crate) async fn run_into<S: Sink>(
     output: S,
 ) -> anyhow::Result<(Vec<Outcome>, S, DbResult)> {
     if let Some(as_of) = cfg.as_of.clone() {
-        let providers: Vec<String> = cfg
+        let providers: Vec<(String, IdentityRules)> = cfg
             .providers
             .iter()
             .map(|p| match p {
-                Selected::Fetch(t) | Selected::Skipped(t) => t.spec.name.clone(),
+                Selected::Fetch(t) | Selected::Skipped(t) => (t.spec.name.clone(), t.spec.identity_rules()),
             })
             .collect();
         let filter = cfg.filter.clone();
@@ -445,7 +446,7 @@ pub(crate) async fn run_into<S: Sink>(
 /// through the filter into `output`; no request is made.
 fn read_as_of<S: Sink>(
     as_of: &AsOf,
-    providers: &[String],
+    providers: &[(String, IdentityRules)],
     filter: Option<&Filter>,
     mut output: S,
 ) -> anyhow::Result<(Vec<Outcome>, S)> {
@@ -453,11 +454,14 @@ fn read_as_of<S: Sink>(
     let reader = as_of.location.reader()?;
     let point = reader.point("--as-of", &as_of.bound)?;
     let mut outcomes = Vec::with_capacity(providers.len());
-    for provider in providers {
+    let evidence = Evidence::default();
+    for (provider, rules) in providers {
         let started = std::time::Instant::now();
         let mut passed = 0u64;
         let found = reader
-            .catalog_at(point.fetch, provider, &mut |r| {
+            .catalog_at(point.fetch, provider, &mut |mut r| {
+                // Not stored (the tool's derivation): by today's rules.
+                identity::assign(&mut r, rules, &evidence);
                 if filter.is_none_or(|f| f.matches(&r)) {
                     passed += 1;
                     output.put(&r)?;

@@ -196,6 +196,8 @@ fn header(field: Field) -> &'static str {
         Field::HuggingFaceId => "hugging face id",
         Field::KnowledgeCutoff => "knowledge cutoff",
         Field::ExpiresAt => "expires",
+        Field::CanonicalId => "canonical id",
+        Field::CanonicalBy => "canonical by",
         Field::FetchedAt => "fetched",
         Field::OwnedBy => "owned by",
         other => other.name(),
@@ -261,6 +263,8 @@ fn cell(r: &Record, field: Field) -> String {
         Field::Quantization => or_dash(r.quantization.as_ref()),
         Field::KnowledgeCutoff => or_dash(r.knowledge_cutoff.as_ref()),
         Field::ExpiresAt => or_dash(r.expires_at.as_ref()),
+        Field::CanonicalId => or_dash(r.canonical_id.as_ref()),
+        Field::CanonicalBy => or_dash(r.canonical_by.as_ref()),
     }
 }
 

@@ -258,6 +258,8 @@ fn value(r: &Record, field: Field) -> String {
         Field::Quantization => text(r.quantization.as_ref()),
         Field::KnowledgeCutoff => text(r.knowledge_cutoff.as_ref()),
         Field::ExpiresAt => text(r.expires_at.as_ref()),
+        Field::CanonicalId => text(r.canonical_id.as_ref()),
+        Field::CanonicalBy => text(r.canonical_by.as_ref()),
     }
 }
 

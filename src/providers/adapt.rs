@@ -8,7 +8,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::PriceUnit;
+use super::{PriceUnit, ProviderSpec};
+use crate::identity::IdentityRules;
 use crate::paging::PageHints;
 use crate::record::{CompactString, Field, Record, Timestamp};
 
@@ -32,6 +33,8 @@ pub struct ParseCtx {
     pub hf_id_suffixes: Arc<[String]>,
     /// Fields the listing fills with placeholders, cleared from every record.
     pub unreliable: Arc<[Field]>,
+    /// The table's identity rules (`canonical_id`).
+    pub identity: Arc<IdentityRules>,
     /// Models a page is expected to hold (the page size asked for), so a
     /// page's records are allocated once; 0 when unknown.
     pub expected_items: usize,
@@ -51,7 +54,22 @@ impl ParseCtx {
             hf_ids: false,
             hf_id_suffixes: Arc::from([]),
             unreliable: Arc::from([]),
+            identity: Arc::new(IdentityRules::default()),
             expected_items: 0,
+        }
+    }
+
+    /// A context for a provider of the table: its price unit, Hugging Face
+    /// ids, placeholder fields and identity rules.
+    #[must_use]
+    pub fn for_spec(spec: &ProviderSpec, source: &str, fetched_at: Timestamp) -> ParseCtx {
+        ParseCtx {
+            price_unit: spec.price_unit,
+            hf_ids: spec.hf_ids,
+            hf_id_suffixes: Arc::from(spec.hf_id_suffixes.as_slice()),
+            unreliable: Arc::from(spec.unreliable.as_slice()),
+            identity: Arc::new(spec.identity_rules()),
+            ..ParseCtx::new(&spec.name, source, fetched_at)
         }
     }
 
@@ -396,11 +414,13 @@ pub(crate) mod testing {
     use crate::record::Record;
 
     /// Every field of the record as written, but the three every record of
-    /// the run shares (provider, source, fetched_at).
+    /// the run shares (provider, source, fetched_at) and the two the
+    /// identity rules derive from the others (`canonical_id`, `canonical_by`:
+    /// tested in `crate::identity`).
     pub(crate) fn facts(r: &Record) -> serde_json::Value {
         let mut v = serde_json::to_value(r).unwrap();
         let o = v.as_object_mut().unwrap();
-        for shared in ["provider", "source", "fetched_at"] {
+        for shared in ["provider", "source", "fetched_at", "canonical_id", "canonical_by"] {
             o.remove(shared).unwrap();
         }
         v

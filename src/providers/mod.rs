@@ -114,6 +114,10 @@ impl Shape {
                 }
             }
         }
+        let evidence = crate::identity::Evidence::default();
+        for r in &mut page.records {
+            crate::identity::assign(r, &ctx.identity, &evidence);
+        }
         Ok(page)
     }
 
@@ -205,6 +209,24 @@ pub struct ProviderSpec {
     /// `hugging_face_id` (with `hf_ids`).
     #[serde(default)]
     pub hf_id_suffixes: Vec<String>,
+    /// Identity (`canonical_id`): deployment prefixes of ids
+    /// (`accounts/*/models/`, `@deepinfra/`), cut before the id is
+    /// normalized.
+    #[serde(default)]
+    pub id_prefixes: Vec<String>,
+    /// Identity: id suffixes naming a serving variant of the same weights
+    /// (`-Turbo`, `:free`), case-sensitive; `PREFIX*SUFFIX` scopes one to ids
+    /// starting with `PREFIX`. `hf_id_suffixes` count as serving suffixes too.
+    #[serde(default)]
+    pub serving_suffixes: Vec<String>,
+    /// Identity: id suffixes the provider documents as aliases of another
+    /// name (`-versatile` = `-instruct`).
+    #[serde(default)]
+    pub id_aliases: IndexMap<String, String>,
+    /// Identity: a stated Hugging Face id is trusted only when it names the
+    /// id's own model (the listing links some models to a relative's repo).
+    #[serde(default)]
+    pub hf_id_verify: bool,
     /// Record fields this listing fills with placeholders (the response time
     /// as `created`, the serving engine as `owned_by`): written as unknown.
     #[serde(default, deserialize_with = "field_names")]
@@ -250,6 +272,26 @@ fn default_paging() -> Paging {
 }
 
 impl ProviderSpec {
+    /// The table's identity rules for this provider.
+    #[must_use]
+    pub fn identity_rules(&self) -> crate::identity::IdentityRules {
+        crate::identity::IdentityRules {
+            id_prefixes: self.id_prefixes.clone(),
+            serving_suffixes: self
+                .serving_suffixes
+                .iter()
+                .chain(&self.hf_id_suffixes)
+                .cloned()
+                .collect(),
+            id_aliases: self
+                .id_aliases
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            hf_id_verify: self.hf_id_verify,
+        }
+    }
+
     /// The env var that overrides this provider's full listing URL.
     #[must_use]
     pub fn url_env(&self) -> String {

@@ -366,7 +366,6 @@ fn capabilities(features: Option<&Value>, supports_tools: Option<bool>) -> StrLi
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use serde_json::{json, Value};
 
@@ -385,13 +384,7 @@ mod tests {
     /// The context a harvest builds from the provider's built-in table entry.
     fn table_ctx(name: &str) -> ParseCtx {
         let spec = builtin().into_iter().find(|p| p.name == name).unwrap();
-        ParseCtx {
-            price_unit: spec.price_unit,
-            hf_ids: spec.hf_ids,
-            hf_id_suffixes: Arc::from(spec.hf_id_suffixes.as_slice()),
-            unreliable: Arc::from(spec.unreliable.as_slice()),
-            ..ParseCtx::new(name, spec.url.as_str(), Timestamp(0))
-        }
+        ParseCtx::for_spec(&spec, spec.url.as_str(), Timestamp(0))
     }
 
     /// `body` parsed as the table says `name`'s listing is, placeholders cleared.

@@ -19,6 +19,8 @@ pub use price::{Price, PriceOther, Unit};
 pub use strlist::StrList;
 pub use time::Timestamp;
 
+pub use crate::identity::CanonicalBy;
+
 /// Declares [`Field`] from one list, so that [`Field::ALL`] and [`Field::name`]
 /// cannot leave a field out or put it in another order.
 macro_rules! schema {
@@ -99,6 +101,10 @@ schema! {
     KnowledgeCutoff = "knowledge_cutoff",
     /// [`Record::expires_at`]
     ExpiresAt = "expires_at",
+    /// [`Record::canonical_id`]
+    CanonicalId = "canonical_id",
+    /// [`Record::canonical_by`]
+    CanonicalBy = "canonical_by",
 }
 
 /// The field names, in output order. This is also the CSV header.
@@ -184,6 +190,12 @@ pub struct Record {
     pub knowledge_cutoff: Option<CompactString>,
     /// When the provider retires the model (a date).
     pub expires_at: Option<CompactString>,
+    /// One lowercase key shared by every record of the same model weights,
+    /// whichever provider serves them (see [`crate::identity`]); derived by
+    /// this tool, not stated by the provider.
+    pub canonical_id: Option<CompactString>,
+    /// The evidence `canonical_id` was decided on.
+    pub canonical_by: Option<CanonicalBy>,
     /// The provider's original JSON object (`--raw`).
     pub raw: Option<Box<RawValue>>,
     /// Last modification on the provider's side (Hugging Face `lastModified`).
@@ -226,6 +238,8 @@ impl Record {
             quantization: None,
             knowledge_cutoff: None,
             expires_at: None,
+            canonical_id: None,
+            canonical_by: None,
             raw: None,
             last_modified: None,
         }
@@ -270,6 +284,8 @@ impl Record {
             Field::Quantization => self.quantization = None,
             Field::KnowledgeCutoff => self.knowledge_cutoff = None,
             Field::ExpiresAt => self.expires_at = None,
+            Field::CanonicalId => self.canonical_id = None,
+            Field::CanonicalBy => self.canonical_by = None,
         }
     }
 
@@ -315,6 +331,8 @@ impl Record {
             quantization,
             knowledge_cutoff,
             expires_at,
+            canonical_id,
+            canonical_by,
             raw: _,
             last_modified: _,
         } = self;
@@ -345,6 +363,8 @@ impl Record {
             Field::Quantization => st.serialize_field(key, quantization),
             Field::KnowledgeCutoff => st.serialize_field(key, knowledge_cutoff),
             Field::ExpiresAt => st.serialize_field(key, expires_at),
+            Field::CanonicalId => st.serialize_field(key, canonical_id),
+            Field::CanonicalBy => st.serialize_field(key, canonical_by),
         }
     }
 
@@ -447,6 +467,10 @@ struct RecordForm {
     #[serde(default)]
     expires_at: Option<CompactString>,
     #[serde(default)]
+    canonical_id: Option<CompactString>,
+    #[serde(default)]
+    canonical_by: Option<CanonicalBy>,
+    #[serde(default)]
     raw: Option<Box<RawValue>>,
     #[serde(default)]
     last_modified: Option<Timestamp>,
@@ -481,6 +505,8 @@ impl<'de> Deserialize<'de> for Record {
             quantization: f.quantization,
             knowledge_cutoff: f.knowledge_cutoff,
             expires_at: f.expires_at,
+            canonical_id: f.canonical_id,
+            canonical_by: f.canonical_by,
             raw: f.raw,
             last_modified: f.last_modified,
         })
@@ -524,6 +550,8 @@ mod tests {
         r.quantization = Some("fp8".into());
         r.knowledge_cutoff = Some("2024-06-01".into());
         r.expires_at = Some("2026-12-31".into());
+        r.canonical_id = Some("llama3.3-70b-instruct".into());
+        r.canonical_by = Some(CanonicalBy::HfId);
         r.raw = Some(RawValue::from_string(r#"{"a":1}"#.into()).unwrap());
         r.last_modified = Some(Timestamp(7));
         let text = serde_json::to_string(&r.cache_form()).unwrap();

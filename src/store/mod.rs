@@ -136,6 +136,12 @@ impl Location {
 
 /// The fields a model version holds: the output schema without the volatile
 /// counters, the fetch time and the listing URL (provenance, kept per fetch).
+///
+/// Not `canonical_id`/`canonical_by` either: they are this tool's derivation,
+/// which changes when the identity rules do, not the provider's data. Kept
+/// here, a rule change would write a new version of every model (and show
+/// as a change in `changes`); records read back are given them again by the
+/// current rules.
 const ATTR_FIELDS: [Field; 21] = [
     Field::Provider,
     Field::Id,

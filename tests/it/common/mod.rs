@@ -16,7 +16,7 @@ use wiremock::{Mock, MockServer};
 
 /// The record's fields in schema order, as the README documents them (the
 /// tests' own copy, so a change to the code's list shows up here).
-pub const SCHEMA_FIELDS: [&str; 25] = [
+pub const SCHEMA_FIELDS: [&str; 27] = [
     "provider",
     "id",
     "name",
@@ -42,6 +42,8 @@ pub const SCHEMA_FIELDS: [&str; 25] = [
     "quantization",
     "knowledge_cutoff",
     "expires_at",
+    "canonical_id",
+    "canonical_by",
 ];
 
 /// The env vars the tool reads besides those the provider table names,
