@@ -173,8 +173,13 @@ fn a_rate_limit_wait_counts_down_on_the_bar() {
         row[at..].split(' ').next().unwrap().parse().unwrap()
     };
     let first = term.wait_for("the wait", Duration::from_secs(10), waiting);
+    let shown = first.iter().find(|r| waiting(r)).unwrap().clone();
     std::thread::sleep(Duration::from_millis(1000));
-    let second = term.wait_for("the wait, a second later", Duration::from_secs(1), waiting);
+    // A second later (longer on a loaded machine, whose redraws may come
+    // late) the line has moved on.
+    let second = term.wait_for("the wait, a second later", Duration::from_secs(4), |r| {
+        waiting(r) && r != shown && r.rsplit(' ').next() != shown.rsplit(' ').next()
+    });
     let elapsed = |rows: &[String]| -> String {
         let row = rows.iter().find(|r| waiting(r)).unwrap();
         row.rsplit(' ').next().unwrap().to_owned()
