@@ -4,7 +4,6 @@
 //! psql, and the `changes` and `history` commands over them. Every case runs
 //! on both backends (`store::sqlite::...` and `store::postgres::...`).
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -14,6 +13,7 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::common::db::{num, on_both, v, Db, Kind};
 use crate::common::hub::{FakeHub, Faults};
 use crate::common::pg::{self, PASSWORD};
 use crate::common::providers::{fixture, mount, mount_hub, url_env, PROVIDERS};
@@ -53,100 +53,6 @@ async fn serve(server: &MockServer, openrouter: Result<Vec<u8>, u16>, hub: FakeH
     let groq = PROVIDERS.iter().find(|p| p.name == "groq").unwrap();
     mount(server, groq, Some(GROQ_KEY)).await;
     mount_hub(server, hub).await;
-}
-
-/// Which database a case runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-}
-
-/// A test's database: an SQLite file, or a database of the test cluster.
-enum Db {
-    Sqlite(PathBuf),
-    Postgres {
-        cluster: &'static pg::Cluster,
-        name: String,
-        url: String,
-    },
-}
-
-impl Db {
-    /// A fresh database; `None` when PostgreSQL is not installed (and `CI`
-    /// is not set: then [`pg::cluster`] fails the test).
-    fn new(kind: Kind, dir: &Path) -> Option<Db> {
-        Some(match kind {
-            Kind::Sqlite => Db::Sqlite(dir.join("catalog.db")),
-            Kind::Postgres => {
-                let cluster = pg::cluster()?;
-                let (url, name) = cluster.database("store");
-                Db::Postgres { cluster, name, url }
-            }
-        })
-    }
-
-    /// The `--db` argument.
-    fn arg(&self) -> OsString {
-        match self {
-            Db::Sqlite(p) => p.clone().into_os_string(),
-            Db::Postgres { url, .. } => url.into(),
-        }
-    }
-
-    /// How catalog names it.
-    fn shown(&self) -> String {
-        match self {
-            Db::Sqlite(p) => p.display().to_string(),
-            Db::Postgres { url, .. } => url.replace(PASSWORD, "***"),
-        }
-    }
-
-    /// `sql`'s rows, every value as text (NULL: `None`).
-    fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
-        match self {
-            Db::Sqlite(p) => {
-                let c = Connection::open(p).unwrap();
-                let mut st = c.prepare(sql).unwrap();
-                let n = st.column_count();
-                st.query_map([], |r| {
-                    (0..n)
-                        .map(|i| {
-                            Ok(match r.get_ref(i)? {
-                                rusqlite::types::ValueRef::Null => None,
-                                rusqlite::types::ValueRef::Integer(i) => Some(i.to_string()),
-                                rusqlite::types::ValueRef::Real(f) => Some(f.to_string()),
-                                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
-                                    Some(String::from_utf8_lossy(t).into_owned())
-                                }
-                            })
-                        })
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                })
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap()
-            }
-            Db::Postgres { cluster, name, .. } => cluster.psql(name, sql),
-        }
-    }
-
-    /// The one row of `sql`.
-    fn one(&self, sql: &str) -> Vec<Option<String>> {
-        let mut rows = self.rows(sql);
-        assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
-        rows.remove(0)
-    }
-}
-
-/// A value as text, which must be there.
-fn v(x: &Option<String>) -> &str {
-    x.as_deref().expect("a value, not NULL")
-}
-
-/// A value as a number.
-fn num(x: &Option<String>) -> f64 {
-    v(x).parse().unwrap()
 }
 
 /// A mock server and a database for one test.
@@ -240,31 +146,6 @@ fn lines_sorted(text: &str) -> Vec<String> {
     let mut v: Vec<String> = text.lines().map(str::to_owned).collect();
     v.sort();
     v
-}
-
-/// Each case as `store::sqlite::NAME` and `store::postgres::NAME`.
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {
-        on_both!(@ sqlite, postgres; $($case),*);
-    };
-    (@ $sqlite:ident, $postgres:ident; $($case:ident),*) => {
-        mod $sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread")]
-                async fn $case() {
-                    super::$case(super::Kind::Sqlite).await;
-                }
-            )*
-        }
-        mod $postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread")]
-                async fn $case() {
-                    super::$case(super::Kind::Postgres).await;
-                }
-            )*
-        }
-    };
 }
 
 on_both!(

@@ -2,13 +2,15 @@
 //! Last-Modified and body hash are kept with its cached harvest and in
 //! `provider_fetch`; the next run asks conditionally, and a 304 or an
 //! identical body serves the cached records as `unchanged`. And
-//! `--track-metrics`: downloads and likes as a time series.
+//! `--track-metrics`: downloads and likes as a time series. Every case runs
+//! on both backends (`validators::sqlite::...`, `validators::postgres::...`).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::Connection;
 use sha2::Digest as _;
+
+use crate::common::db::{on_both, v, Db, Kind};
 
 use crate::common::hub::{hub_id, FakeHub};
 use crate::common::providers::{fixture, spec};
@@ -76,22 +78,24 @@ struct Setup {
     answer: Arc<Mutex<Answer>>,
     dir: PathBuf,
     cache: PathBuf,
-    db: PathBuf,
+    db: Db,
 }
 
 impl Setup {
-    fn new(answer: Answer) -> Setup {
+    /// `None`: the backend is not available here (reason printed).
+    fn new(answer: Answer, kind: Kind) -> Option<Setup> {
+        let dir = fresh_dir("validators");
+        let db = Db::new(kind, &dir)?;
         let answer = Arc::new(Mutex::new(answer));
         let shared = answer.clone();
         let server = RawServer::start(move |req| shared.lock().unwrap().respond(req));
-        let dir = fresh_dir("validators");
-        Setup {
+        Some(Setup {
             server,
             answer,
             cache: dir.join("cache"),
-            db: dir.join("catalog.db"),
+            db,
             dir,
-        }
+        })
     }
 
     fn answer(&self, a: Answer) {
@@ -105,7 +109,7 @@ impl Setup {
             .env(spec("openrouter").url_env(), self.server.url(PATH))
             .env("CATALOG_CACHE_DIR", &self.cache)
             .args(["fetch", "-p", "openrouter", "--no-progress", "--db"])
-            .arg(&self.db)
+            .arg(self.db.arg())
             .arg("-o")
             .arg(self.dir.join(out))
             .args(extra)
@@ -131,40 +135,42 @@ impl Setup {
     /// etag, body_sha256) of a run's OpenRouter fetch.
     #[allow(clippy::type_complexity)]
     fn fetch_row(&self, run: i64) -> (String, i64, i64, i64, Option<i64>, Option<String>, Option<String>) {
-        Connection::open(&self.db)
-            .unwrap()
-            .query_row(
-                "SELECT status, models_seen, versions_added, versions_closed, http_status, etag, body_sha256
-                 FROM provider_fetch WHERE run_id = ?1 AND provider = 'openrouter'",
-                [run],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                    ))
-                },
-            )
-            .unwrap()
+        let row = self.db.one(&format!(
+            "SELECT status, models_seen, versions_added, versions_closed, http_status, etag, body_sha256
+             FROM provider_fetch WHERE run_id = {run} AND provider = 'openrouter'"
+        ));
+        let int = |x: &Option<String>| v(x).parse::<i64>().unwrap();
+        (
+            v(&row[0]).to_owned(),
+            int(&row[1]),
+            int(&row[2]),
+            int(&row[3]),
+            row[4].as_ref().map(|x| x.parse().unwrap()),
+            row[5].clone(),
+            row[6].clone(),
+        )
     }
 
     fn count(&self, sql: &str) -> i64 {
-        Connection::open(&self.db)
-            .unwrap()
-            .query_row(sql, [], |r| r.get(0))
-            .unwrap()
+        v(&self.db.one(sql)[0]).parse().unwrap()
     }
 }
 
+on_both!(
+    a_304_to_the_stored_etag_serves_the_cached_records_as_unchanged,
+    an_identical_body_without_validators_is_unchanged_by_its_hash_and_not_parsed,
+    a_changed_body_after_an_etag_is_an_ok_fetch_with_new_versions,
+    a_304_without_a_cached_copy_never_empties_the_output,
+    track_metrics_records_each_models_downloads_and_likes_per_fetch,
+    an_unchanged_fetch_counts_for_as_of_and_diff_db_like_the_fetch_it_confirmed,
+);
+
 const ETAG: &str = "W/\"a27-vndQfbspAL31/eKATEOf36LyR8k\"";
 
-#[test]
-fn a_304_to_the_stored_etag_serves_the_cached_records_as_unchanged() {
-    let s = Setup::new(Answer::new(listing(), Some(ETAG)));
+async fn a_304_to_the_stored_etag_serves_the_cached_records_as_unchanged(kind: Kind) {
+    let Some(s) = Setup::new(Answer::new(listing(), Some(ETAG)), kind) else {
+        return;
+    };
     let hash = sha256(&listing());
     s.run("a.ndjson", &[], 0);
     assert_eq!(s.inm(1), None, "the first run has nothing to be conditional on");
@@ -225,9 +231,10 @@ fn a_304_to_the_stored_etag_serves_the_cached_records_as_unchanged() {
     assert_eq!(s.fetch_row(3).0, "unchanged");
 }
 
-#[test]
-fn an_identical_body_without_validators_is_unchanged_by_its_hash_and_not_parsed() {
-    let s = Setup::new(Answer::new(listing(), None));
+async fn an_identical_body_without_validators_is_unchanged_by_its_hash_and_not_parsed(kind: Kind) {
+    let Some(s) = Setup::new(Answer::new(listing(), None), kind) else {
+        return;
+    };
     s.run("a.ndjson", &[], 0);
     // Mark the cached copy: records that come out with the mark were served
     // from the cache, not parsed from the (unmarked) body.
@@ -267,9 +274,10 @@ fn an_identical_body_without_validators_is_unchanged_by_its_hash_and_not_parsed(
     );
 }
 
-#[test]
-fn a_changed_body_after_an_etag_is_an_ok_fetch_with_new_versions() {
-    let s = Setup::new(Answer::new(listing(), Some("\"v1\"")));
+async fn a_changed_body_after_an_etag_is_an_ok_fetch_with_new_versions(kind: Kind) {
+    let Some(s) = Setup::new(Answer::new(listing(), Some("\"v1\"")), kind) else {
+        return;
+    };
     s.run("a.ndjson", &[], 0);
     let mut doc: serde_json::Value = serde_json::from_slice(&listing()).unwrap();
     let gpt = doc["data"]
@@ -305,9 +313,10 @@ fn a_changed_body_after_an_etag_is_an_ok_fetch_with_new_versions() {
     assert_eq!(s.out("b.ndjson"), s.out("c.ndjson"));
 }
 
-#[test]
-fn a_304_without_a_cached_copy_never_empties_the_output() {
-    let s = Setup::new(Answer::new(listing(), Some(ETAG)));
+async fn a_304_without_a_cached_copy_never_empties_the_output(kind: Kind) {
+    let Some(s) = Setup::new(Answer::new(listing(), Some(ETAG)), kind) else {
+        return;
+    };
     s.run("a.ndjson", &[], 0);
     // The cache is gone: the next request is not conditional, and the
     // listing comes whole.
@@ -335,7 +344,7 @@ fn a_304_without_a_cached_copy_never_empties_the_output() {
 }
 
 /// `catalog fetch -p hug` of `hub` into `db`, plus `extra`.
-fn hub_sync(server: &wiremock::MockServer, db: &std::path::Path, extra: &[&str]) -> std::process::Output {
+fn hub_sync(server: &wiremock::MockServer, db: &Db, extra: &[&str]) -> std::process::Output {
     catalog_std()
         .env("CATALOG_HUG_URL", format!("{}/api/models", server.uri()))
         .args([
@@ -349,41 +358,44 @@ fn hub_sync(server: &wiremock::MockServer, db: &std::path::Path, extra: &[&str])
             "/dev/null",
             "--db",
         ])
-        .arg(db)
+        .arg(db.arg())
         .args(extra)
         .output()
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn track_metrics_records_each_models_downloads_and_likes_per_fetch() {
-    let server = hub_server(FakeHub::new(30)).await;
+async fn track_metrics_records_each_models_downloads_and_likes_per_fetch(kind: Kind) {
     let dir = fresh_dir("metrics");
-    let db = dir.join("catalog.db");
-    assert!(hub_sync(&server, &db, &[]).status.success());
-    let conn = Connection::open(&db).unwrap();
-    let rows = |conn: &Connection| -> i64 {
-        conn.query_row("SELECT COUNT(*) FROM model_metric", [], |r| r.get(0))
-            .unwrap()
+    let Some(db) = Db::new(kind, &dir) else {
+        return;
     };
-    assert_eq!(rows(&conn), 0, "off by default");
+    let server = hub_server(FakeHub::new(30)).await;
+    assert!(hub_sync(&server, &db, &[]).status.success());
+    let count = |sql: &str| -> i64 { v(&db.one(sql)[0]).parse().unwrap() };
+    assert_eq!(count("SELECT COUNT(*) FROM model_metric"), 0, "off by default");
 
     assert!(hub_sync(&server, &db, &["--track-metrics"]).status.success());
     assert!(hub_sync(&server, &db, &["--track-metrics"]).status.success());
-    assert_eq!(rows(&conn), 60, "one row per model and fetch");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM model_metric"),
+        60,
+        "one row per model and fetch"
+    );
     // The fake Hub's model n has 1,000,000 - n downloads and n % 100 likes.
-    let seventh: Vec<(i64, i64, i64)> = conn
-        .prepare(
+    let seventh: Vec<(i64, i64, i64)> = db
+        .rows(&format!(
             "SELECT m.fetch_id, m.downloads, m.likes FROM model_metric m
              JOIN provider_fetch f ON f.fetch_id = m.fetch_id
-             WHERE m.provider = 'hug' AND m.model_id = ?1
+             WHERE m.provider = 'hug' AND m.model_id = '{}'
              ORDER BY m.fetch_id",
-        )
-        .unwrap()
-        .query_map([hub_id(7)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+            hub_id(7)
+        ))
+        .iter()
+        .map(|r| {
+            let int = |x: &Option<String>| v(x).parse::<i64>().unwrap();
+            (int(&r[0]), int(&r[1]), int(&r[2]))
+        })
+        .collect();
     assert_eq!(seventh.len(), 2);
     assert_eq!((seventh[0].1, seventh[0].2), (999_993, 7));
     assert_eq!((seventh[1].1, seventh[1].2), (999_993, 7));
@@ -393,10 +405,7 @@ async fn track_metrics_records_each_models_downloads_and_likes_per_fetch() {
         "the fetches of the second and third runs"
     );
     // Counters are no attributes: the three runs wrote one version each.
-    let versions: i64 = conn
-        .query_row("SELECT COUNT(*) FROM model_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(versions, 30);
+    assert_eq!(count("SELECT COUNT(*) FROM model_version"), 30);
 
     let without_db = catalog_std()
         .args(["fetch", "-p", "hug", "--track-metrics"])
@@ -406,13 +415,14 @@ async fn track_metrics_records_each_models_downloads_and_likes_per_fetch() {
     assert!(String::from_utf8_lossy(&without_db.stderr).contains("--db"));
 }
 
-#[test]
-fn an_unchanged_fetch_counts_for_as_of_and_diff_db_like_the_fetch_it_confirmed() {
-    let s = Setup::new(Answer::new(listing(), Some(ETAG)));
+async fn an_unchanged_fetch_counts_for_as_of_and_diff_db_like_the_fetch_it_confirmed(kind: Kind) {
+    let Some(s) = Setup::new(Answer::new(listing(), Some(ETAG)), kind) else {
+        return;
+    };
     s.run("a.ndjson", &[], 0);
     s.run("b.ndjson", &[], 0);
     assert_eq!(s.fetch_row(2).0, "unchanged");
-    let db = s.db.display().to_string();
+    let db = s.db.arg().to_string_lossy().into_owned();
     // Run 2 confirmed run 1's catalog: nothing differs between them.
     let diff = catalog_std()
         .args(["diff", &format!("--db={db}"), "1", "2"])
@@ -436,7 +446,7 @@ fn an_unchanged_fetch_counts_for_as_of_and_diff_db_like_the_fetch_it_confirmed()
             "ndjson",
             "--db",
         ])
-        .arg(&s.db)
+        .arg(s.db.arg())
         .output()
         .unwrap();
     assert!(

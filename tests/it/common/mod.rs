@@ -1,5 +1,6 @@
 //! Shared test helpers: a hermetic `catalog` command and mock providers.
 
+pub mod db;
 pub mod hub;
 pub mod pg;
 pub mod providers;
