@@ -93,6 +93,10 @@ struct Opts {
     /// db-query: runs of history it records (each after the first changes 3 % of the models).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(2..=33))]
     history_runs: u64,
+    /// db-query: keep the database it builds here, or, if the file exists,
+    /// query it as it is (no build).
+    #[arg(long, value_name = "PATH")]
+    query_db: Option<PathBuf>,
     /// Run the mock server (internal).
     #[arg(long, hide = true)]
     serve: bool,
@@ -1718,36 +1722,41 @@ mod db {
             println!("db-query: postgres: not run (the database build and the backdating use SQLite)");
         }
         let dir = tempfile::tempdir()?;
-        let db_file = dir.path().join("catalog.db");
+        let db_file = o
+            .query_db
+            .clone()
+            .unwrap_or_else(|| dir.path().join("catalog.db"));
         let db_arg = db_file.display().to_string();
-        println!(
+        if db_file.exists() {
+            println!("db-query: querying the existing {db_arg} (no build)");
+        } else {
+            println!(
             "db-query: building {models} models x {runs} runs through `catalog fetch --db` (pages of 1000, token), 3 % changed a run; load before: {}",
             load()
         );
-        let t_build = Instant::now();
-        for run in 1..=runs {
-            control(port, &format!("/__mutate?pct={}", 3 * (run - 1)))?;
-            let out = dir.path().join("out.ndjson");
-            let args = fetch_args(models, 1000, &out, Some(&db_arg));
-            let r = measure(command(&bin, dir.path(), port, &args), dir.path())?;
-            if !r.ok {
-                bail!("catalog {}: failed: {}", args.join(" "), first_line(&r.stderr));
+            let t_build = Instant::now();
+            for run in 1..=runs {
+                control(port, &format!("/__mutate?pct={}", 3 * (run - 1)))?;
+                let out = dir.path().join("out.ndjson");
+                let args = fetch_args(models, 1000, &out, Some(&db_arg));
+                let r = measure(command(&bin, dir.path(), port, &args), dir.path())?;
+                if !r.ok {
+                    bail!("catalog {}: failed: {}", args.join(" "), first_line(&r.stderr));
+                }
+                let c = counts(&db_file)?;
+                println!(
+                    "  run {run}: wall {:.3} s cpu {:.3} s rss {:.1} MiB; added {} closed {}; versions {}",
+                    r.wall, r.cpu, r.rss_mib, c.last_added, c.last_closed, c.versions
+                );
             }
-            let c = counts(&db_file)?;
-            println!(
-                "  run {run}: wall {:.3} s cpu {:.3} s rss {:.1} MiB; added {} closed {}; versions {}",
-                r.wall, r.cpu, r.rss_mib, c.last_added, c.last_closed, c.versions
-            );
-        }
-        let build = t_build.elapsed().as_secs_f64();
-        mock.stop()?;
-        // Run r of R ends (R - r) days before now, so `--since 24h` covers the
-        // last run only, like a daily cron. Timestamps only; nothing else moves.
-        {
-            let c = rusqlite::Connection::open(&db_file)?;
-            let shift = "'-' || ((SELECT MAX(run_id) FROM run) - run_id) || ' days'";
-            c.execute_batch(&format!(
-                "UPDATE provider_fetch SET
+            let build = t_build.elapsed().as_secs_f64();
+            // Run r of R ends (R - r) days before now, so `--since 24h` covers the
+            // last run only, like a daily cron. Timestamps only; nothing else moves.
+            {
+                let c = rusqlite::Connection::open(&db_file)?;
+                let shift = "'-' || ((SELECT MAX(run_id) FROM run) - run_id) || ' days'";
+                c.execute_batch(&format!(
+                    "UPDATE provider_fetch SET
                     started_at = strftime('%Y-%m-%dT%H:%M:%fZ', started_at, {shift}),
                     finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', finished_at, {shift}),
                     fetched_at = strftime('%Y-%m-%dT%H:%M:%SZ', fetched_at, {shift});
@@ -1755,10 +1764,13 @@ mod db {
                     started_at = strftime('%Y-%m-%dT%H:%M:%fZ', started_at, {shift}),
                     finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', finished_at, {shift});
                  PRAGMA wal_checkpoint(TRUNCATE);"
-            ))?;
+                ))?;
+            }
+            println!("  built in {build:.1} s; runs backdated one day apart (the last one now)");
         }
+        mock.stop()?;
         let size = std::fs::metadata(&db_file)?.len() as f64 / (1024.0 * 1024.0);
-        println!("  built in {build:.1} s; database {size:.0} MiB; runs backdated one day apart (the last one now)");
+        println!("  database {size:.0} MiB");
 
         let history_id = "hug/org0/model-0000000";
         let prev = (runs - 1).to_string();
@@ -1781,8 +1793,8 @@ mod db {
                 super::args(&["history", history_id, "--db", &db_arg]),
             ),
             (
-                format!("count --as-of {mid}"),
-                super::args(&["count", "--as-of", &mid, "--db", &db_arg]),
+                format!("count -p hug --as-of {mid}"),
+                super::args(&["count", "-p", "hug", "--as-of", &mid, "--db", &db_arg]),
             ),
         ];
         let rounds = o.rounds.max(3);
