@@ -10,6 +10,16 @@
 //! cargo run --release --example bench -- --scenario all          # the fixed suite, as a table
 //! cargo run --release --example bench -- --scenario hf-compare --rounds 5   # huggingface_hub vs catalog
 //! cargo run --example bench -- --models 5000                     # short mode (CI, debug build)
+//! cargo build --release --bin catalog && cargo run --release --example bench -- --scenario db --rounds 5
+//! ```
+//!
+//! The `db-*` scenarios run the real `catalog` binary (build it first) as a
+//! child process against the mock, and measure each run with `wait4`:
+//!
+//! ```sh
+//! cargo run --release --example bench -- --scenario db-sync --rounds 5    # NDJSON vs --db, 50,000 models
+//! cargo run --release --example bench -- --scenario db-resync             # 1 % changed, then nothing
+//! cargo run --release --example bench -- --scenario db-query --rounds 7   # 500,000 models, 10 runs
 //! ```
 //!
 //! The mock runs in a child process (this binary re-executed with `--serve`,
@@ -69,6 +79,24 @@ struct Opts {
     /// hf-compare: rounds, each client once a round, compared by their medians.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=50))]
     rounds: u64,
+    /// db-*: the catalog binary to run [default: `catalog` next to this
+    /// bench's directory, i.e. target/<profile>/catalog].
+    #[arg(long, value_name = "PATH")]
+    catalog: Option<PathBuf>,
+    /// db-*: also run the scenarios against this PostgreSQL database (an
+    /// empty, throwaway one); skipped with the reason if the binary refuses it.
+    #[arg(long, value_name = "URL")]
+    pg: Option<String>,
+    /// db-query: models in the database it builds.
+    #[arg(long, default_value_t = 500_000)]
+    query_models: u64,
+    /// db-query: runs of history it records (each after the first changes 3 % of the models).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(2..=33))]
+    history_runs: u64,
+    /// db-query: keep the database it builds here, or, if the file exists,
+    /// query it as it is (no build).
+    #[arg(long, value_name = "PATH")]
+    query_db: Option<PathBuf>,
     /// Run the mock server (internal).
     #[arg(long, hide = true)]
     serve: bool,
@@ -110,7 +138,17 @@ fn main() -> anyhow::Result<()> {
         }
         "all" => suite(),
         "hf-compare" => hf_compare(&opts),
-        other => bail!("unknown --scenario {other:?}: hub, providers, all or hf-compare"),
+        "db-sync" => db::sync(&opts),
+        "db-resync" => db::resync(&opts),
+        "db-query" => db::query(&opts),
+        "db" => {
+            db::sync(&opts)?;
+            db::resync(&opts)?;
+            db::query(&opts)
+        }
+        other => bail!(
+            "unknown --scenario {other:?}: hub, providers, all, hf-compare, db-sync, db-resync, db-query or db"
+        ),
     }
 }
 
@@ -142,7 +180,13 @@ struct Template {
     bytes: Vec<u8>,
     item_len: usize,
     fields: Vec<(u8, usize, usize)>,
+    /// Where the item's pipeline_tag value is (`/__mutate` rewrites it).
+    task_off: usize,
 }
+
+/// pipeline_tag of a mutated model: as long as `text-generation`, so the
+/// template's widths hold.
+const MUTATED_TASK: &[u8] = b"mask-generation";
 
 impl Template {
     fn new(items: usize) -> Template {
@@ -169,15 +213,24 @@ impl Template {
             }
             bytes.extend_from_slice(item);
         }
+        let key = br#""pipeline_tag":""#;
+        let task_off = item
+            .windows(key.len())
+            .position(|w| w == key)
+            .expect("the item has a pipeline_tag")
+            + key.len();
+        assert_eq!(&item[task_off..task_off + MUTATED_TASK.len()], b"text-generation");
         Template {
             bytes,
             item_len: item.len(),
             fields,
+            task_off,
         }
     }
 
-    /// Appends `[` + models `start..start+count` + `]` to `out`.
-    fn page(&self, out: &mut Vec<u8>, start: u64, count: usize) {
+    /// Appends `[` + models `start..start+count` + `]` to `out`; models
+    /// whose number modulo 100 is below `mutated` have [`MUTATED_TASK`].
+    fn page(&self, out: &mut Vec<u8>, start: u64, count: usize, mutated: u64) {
         if count == 0 {
             out.extend_from_slice(b"[]");
             return;
@@ -199,6 +252,9 @@ impl Template {
                     b'%' => put_dec(dst, 9_000_000 - n),
                     _ => put_time(dst, BASE_TIME - n as i64),
                 }
+            }
+            if n % 100 < mutated {
+                item[self.task_off..self.task_off + MUTATED_TASK.len()].copy_from_slice(MUTATED_TASK);
             }
         }
     }
@@ -363,6 +419,10 @@ struct Mock {
     throttled: AtomicU64,
     authed: AtomicU64,
     bytes: AtomicU64,
+    /// Percent of the Hub's models served with a changed pipeline_tag
+    /// (`/__mutate?pct=M`: those whose number modulo 100 is below M), so a
+    /// later harvest sees M % of them changed, always the same ones.
+    mutated: AtomicU64,
 }
 
 fn parse_quota(q: &str) -> anyhow::Result<(u64, f64)> {
@@ -408,6 +468,7 @@ fn serve(opts: &Opts) -> anyhow::Result<()> {
             throttled: AtomicU64::new(0),
             authed: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            mutated: AtomicU64::new(0),
         });
         {
             let mut out = std::io::stdout().lock();
@@ -506,6 +567,17 @@ impl Mock {
                 out.extend_from_slice(stats.as_bytes());
                 return head(out, "200 OK", "");
             }
+            "/__mutate" => {
+                let pct = query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("pct="))
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+                    .min(100);
+                self.mutated.store(pct, Ordering::SeqCst);
+                out.extend_from_slice(format!("{{\"pct\":{pct}}}").as_bytes());
+                return head(out, "200 OK", "");
+            }
             "/__reset" => {
                 for c in [&self.requests, &self.throttled, &self.authed, &self.bytes] {
                     c.store(0, Ordering::SeqCst);
@@ -592,7 +664,8 @@ impl Mock {
         }
         let start = start.min(self.models);
         let end = (start + size).min(self.models);
-        self.template.page(out, start, (end - start) as usize);
+        let mutated = self.mutated.load(Ordering::Relaxed);
+        self.template.page(out, start, (end - start) as usize, mutated);
         if end < self.models {
             let sep = if kept.is_empty() { "" } else { "&" };
             extra.push_str(&format!(
@@ -1074,6 +1147,15 @@ fn suite() -> anyhow::Result<()> {
 // huggingface_hub vs catalog
 // ---------------------------------------------------------------------------
 
+/// The median of sorted figures.
+fn median(v: &[f64]) -> f64 {
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
 fn python_hub_version() -> Option<String> {
     let out = Command::new("python3")
         .args(["-c", "import huggingface_hub; print(huggingface_hub.__version__)"])
@@ -1188,11 +1270,6 @@ fn hf_compare(o: &Opts) -> anyhow::Result<()> {
         v.sort_by(f64::total_cmp);
         v
     };
-    let median = |v: &[f64]| match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    };
     if let Some(python) = &python_name {
         let (ours, theirs) = (cpu_of(&catalog_name), cpu_of(python));
         let ratio = median(&ours) / median(&theirs);
@@ -1216,4 +1293,534 @@ fn hf_compare(o: &Opts) -> anyhow::Result<()> {
     }
     println!("mock_cpu_s {mock_cpu:.3} (all rounds)");
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The history database (`--db`): the real binary, measured with wait4
+// ---------------------------------------------------------------------------
+
+mod db {
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    use anyhow::{bail, Context as _};
+
+    use super::{control, median, MockProc, Opts};
+
+    /// One run of the catalog binary: wall, CPU (user+sys) and peak RSS of
+    /// that process alone (`wait4` on its pid).
+    pub(super) struct Run {
+        pub wall: f64,
+        pub cpu: f64,
+        pub rss_mib: f64,
+        pub ok: bool,
+        /// Its stderr (and stdout when captured), for reasons.
+        pub stderr: String,
+        pub stdout_lines: u64,
+    }
+
+    fn catalog_bin(o: &Opts) -> anyhow::Result<PathBuf> {
+        let bin = match &o.catalog {
+            Some(p) => p.clone(),
+            None => {
+                let exe = std::env::current_exe()?;
+                // target/<profile>/examples/bench -> target/<profile>/catalog
+                exe.parent()
+                    .and_then(Path::parent)
+                    .map(|d| d.join("catalog"))
+                    .context("locating the catalog binary")?
+            }
+        };
+        if !bin.is_file() {
+            bail!(
+                "{} does not exist: build it first (cargo build --release --bin catalog) or pass --catalog PATH",
+                bin.display()
+            );
+        }
+        Ok(bin)
+    }
+
+    /// The catalog command with an environment of its own: no user config,
+    /// cache or data directory, the mock as the Hub, a token (no delay).
+    fn command(bin: &Path, home: &Path, port: u16, args: &[String]) -> Command {
+        let mut cmd = Command::new(bin);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("CATALOG_HUG_URL", format!("http://127.0.0.1:{port}/api/models"))
+            .env("HF_TOKEN", "hf_benchmarktoken")
+            .args(args);
+        cmd
+    }
+
+    /// Runs `cmd` to its end; stdout to a file (its lines counted), stderr kept.
+    fn measure(mut cmd: Command, scratch: &Path) -> anyhow::Result<Run> {
+        let out_path = scratch.join("stdout");
+        let err_path = scratch.join("stderr");
+        cmd.stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_path)?)
+            .stderr(std::fs::File::create(&err_path)?);
+        let t0 = Instant::now();
+        let child = cmd.spawn().context("starting catalog")?;
+        let pid = libc::pid_t::try_from(child.id())?;
+        let mut status: libc::c_int = 0;
+        // SAFETY: rusage is a plain C struct of integers and timevals.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: valid pointers to a status and an rusage; the pid is our child's,
+        // reaped here (the Child is not waited on again).
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+        let wall = t0.elapsed().as_secs_f64();
+        drop(child);
+        if r != pid {
+            bail!("wait4: {}", std::io::Error::last_os_error());
+        }
+        let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+        let stdout_lines = count_lines(&out_path)?;
+        Ok(Run {
+            wall,
+            cpu: secs(ru.ru_utime) + secs(ru.ru_stime),
+            // ru_maxrss is in KiB on Linux.
+            rss_mib: ru.ru_maxrss as f64 / 1024.0,
+            ok,
+            stderr: String::from_utf8_lossy(&std::fs::read(&err_path)?).into_owned(),
+            stdout_lines,
+        })
+    }
+
+    /// Lines of a file, streamed: reading it whole would raise this
+    /// process's peak RSS, which a spawned child starts from (Rust spawns
+    /// with vfork semantics, and Linux keeps the pre-exec high-water mark).
+    fn count_lines(path: &Path) -> anyhow::Result<u64> {
+        use std::io::BufRead as _;
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+        let mut n = 0u64;
+        loop {
+            let buf = reader.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(n);
+            }
+            n += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+            let len = buf.len();
+            reader.consume(len);
+        }
+    }
+
+    fn fetch_args(models: u64, batch: u64, out: &Path, db: Option<&str>) -> Vec<String> {
+        let mut a: Vec<String> = [
+            "fetch",
+            "-p",
+            "hug",
+            "--limit",
+            &models.to_string(),
+            "--batch-size",
+            &batch.to_string(),
+            "-o",
+            &out.display().to_string(),
+            "--no-progress",
+            "-q",
+            "--no-cache",
+            "--delay-ms",
+            "0",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        if let Some(db) = db {
+            a.extend(["--db".to_owned(), db.to_owned()]);
+        }
+        a
+    }
+
+    fn verdict(ok: bool) -> &'static str {
+        if ok {
+            "met"
+        } else {
+            "MISSED"
+        }
+    }
+
+    fn first_line(s: &str) -> &str {
+        s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim()
+    }
+
+    fn load() -> String {
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|_| "?".into())
+    }
+
+    /// `--pg URL`: whether the binary takes it (a 100-model sync into it).
+    fn pg_probe(o: &Opts, bin: &Path, port: u16) -> anyhow::Result<Option<String>> {
+        let Some(url) = &o.pg else {
+            return Ok(None);
+        };
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("probe.ndjson");
+        let r = measure(
+            command(bin, dir.path(), port, &fetch_args(100, 100, &out, Some(url))),
+            dir.path(),
+        )?;
+        if r.ok {
+            Ok(Some(url.clone()))
+        } else {
+            println!(
+                "postgres: skipped: `catalog fetch --db {}` was refused: {}",
+                redact_url(url),
+                first_line(&r.stderr)
+            );
+            Ok(None)
+        }
+    }
+
+    fn redact_url(url: &str) -> String {
+        match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+            _ => url.to_owned(),
+        }
+    }
+
+    /// Counts of one SQLite history database.
+    struct Counts {
+        versions: u64,
+        current: u64,
+        /// versions_added, versions_closed of the newest fetch.
+        last_added: u64,
+        last_closed: u64,
+        last_status: String,
+    }
+
+    fn counts(db: &Path) -> anyhow::Result<Counts> {
+        let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let one =
+            |sql: &str| -> anyhow::Result<u64> { Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
+        let (last_added, last_closed, last_status) = c.query_row(
+            "SELECT versions_added, versions_closed, status FROM provider_fetch ORDER BY fetch_id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, String>(2)?)),
+        )?;
+        Ok(Counts {
+            versions: one("SELECT COUNT(*) FROM model_version")?,
+            current: one("SELECT COUNT(*) FROM model_version WHERE valid_to IS NULL")?,
+            last_added,
+            last_closed,
+            last_status,
+        })
+    }
+
+    fn med(v: &[f64]) -> f64 {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        median(&v)
+    }
+
+    fn fmt_list(v: &[f64], prec: usize) -> String {
+        v.iter()
+            .map(|x| format!("{x:.prec$}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// db-sync: NDJSON to a file (A) vs the same with `--db FILE` (B), a
+    /// fresh database each round; rounds alternate which goes first.
+    pub(super) fn sync(o: &Opts) -> anyhow::Result<()> {
+        let bin = catalog_bin(o)?;
+        let mock = MockProc::start(o.models, 0, None, 1000)?;
+        let port = mock.port;
+        let pg = pg_probe(o, &bin, port)?;
+        println!(
+            "db-sync: {} Hub models, pages of {}, token, L=0; {} rounds, A = NDJSON file, B = NDJSON file + --db; load before: {}",
+            o.models,
+            o.batch,
+            o.rounds,
+            load()
+        );
+        let mut targets: Vec<(String, Option<String>)> = vec![("sqlite".into(), None)];
+        if let Some(url) = &pg {
+            targets.push(("postgres".into(), Some(url.clone())));
+        }
+        for (name, url) in targets {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for round in 1..=o.rounds {
+                let dir = tempfile::tempdir()?;
+                let db_file = dir.path().join("catalog.db");
+                let db_arg = url.clone().unwrap_or_else(|| db_file.display().to_string());
+                let legs: [bool; 2] = if round % 2 == 1 {
+                    [false, true]
+                } else {
+                    [true, false]
+                };
+                for with_db in legs {
+                    let out = dir.path().join(if with_db { "b.ndjson" } else { "a.ndjson" });
+                    let args = fetch_args(o.models, o.batch, &out, with_db.then_some(db_arg.as_str()));
+                    let r = measure(command(&bin, dir.path(), port, &args), dir.path())?;
+                    if !r.ok {
+                        bail!("catalog {}: failed: {}", args.join(" "), first_line(&r.stderr));
+                    }
+                    let lines = count_lines(&out)?;
+                    if lines != o.models {
+                        bail!("catalog wrote {lines} records of {}", o.models);
+                    }
+                    let mut note = String::new();
+                    if with_db && url.is_none() {
+                        let c = counts(&db_file)?;
+                        note = format!(" versions {} current {}", c.versions, c.current);
+                        if c.current != o.models {
+                            bail!("the database holds {} current models of {}", c.current, o.models);
+                        }
+                    }
+                    println!(
+                        "  {name} round {round} {}: wall {:.3} s cpu {:.3} s rss {:.1} MiB{note}",
+                        if with_db { "B --db" } else { "A ndjson" },
+                        r.wall,
+                        r.cpu,
+                        r.rss_mib
+                    );
+                    if with_db { &mut b } else { &mut a }.push(r);
+                }
+            }
+            let col = |v: &[Run], f: fn(&Run) -> f64| v.iter().map(f).collect::<Vec<_>>();
+            let (aw, bw) = (col(&a, |r| r.wall), col(&b, |r| r.wall));
+            let (ac, bc) = (col(&a, |r| r.cpu), col(&b, |r| r.cpu));
+            let (ar, br) = (col(&a, |r| r.rss_mib), col(&b, |r| r.rss_mib));
+            println!(
+                "  {name} medians: A wall {:.3} s cpu {:.3} s rss {:.1} MiB | B wall {:.3} s cpu {:.3} s rss {:.1} MiB (max {:.1})",
+                med(&aw),
+                med(&ac),
+                med(&ar),
+                med(&bw),
+                med(&bc),
+                med(&br),
+                br.iter().copied().fold(0.0, f64::max)
+            );
+            let ratio = med(&bw) / med(&aw);
+            let per_round: Vec<f64> = aw.iter().zip(&bw).map(|(a, b)| b / a).collect();
+            println!(
+                "  target {name} first sync <= 2x NDJSON time: B/A wall (medians) {ratio:.2} (per round {}) -> {}",
+                fmt_list(&per_round, 2),
+                verdict(ratio <= 2.0)
+            );
+            println!(
+                "  target {name} first sync peak RSS <= 16 MiB: median {:.1} MiB, max {:.1} MiB -> {}",
+                med(&br),
+                br.iter().copied().fold(0.0, f64::max),
+                verdict(br.iter().all(|&r| r <= 16.0))
+            );
+            println!("  cpu B/A (medians) {:.2}", med(&bc) / med(&ac));
+        }
+        println!(
+            "  load after: {}; this bench's own peak RSS {:.1} MiB (a floor of the children's figures)",
+            load(),
+            super::proc_status_mib("VmHWM")
+        );
+        let mock_cpu = mock.stop()?;
+        println!("  mock_cpu_s {mock_cpu:.3}");
+        Ok(())
+    }
+
+    /// db-resync: a first sync, a second with 1 % of the models changed
+    /// (`/__mutate?pct=1`), a third with nothing changed; fresh database each round.
+    pub(super) fn resync(o: &Opts) -> anyhow::Result<()> {
+        let bin = catalog_bin(o)?;
+        let mock = MockProc::start(o.models, 0, None, 1000)?;
+        let port = mock.port;
+        let pg = pg_probe(o, &bin, port)?;
+        if pg.is_some() {
+            println!("db-resync: postgres: not run (version rows are counted with SQLite only)");
+        }
+        println!(
+            "db-resync: {} Hub models, pages of {}; sync 1, sync 2 with 1 % of pipeline_tags changed, sync 3 unchanged; {} rounds; load before: {}",
+            o.models,
+            o.batch,
+            o.rounds,
+            load()
+        );
+        let expect = (0..o.models).filter(|n| n % 100 < 1).count() as u64;
+        let mut walls: [Vec<f64>; 3] = Default::default();
+        let mut rss: Vec<f64> = Vec::new();
+        let mut ok2 = true;
+        let mut ok3 = true;
+        for round in 1..=o.rounds {
+            let dir = tempfile::tempdir()?;
+            let db_file = dir.path().join("catalog.db");
+            let db_arg = db_file.display().to_string();
+            let mut before = 0;
+            for (step, pct) in [(0usize, 0u64), (1, 1), (2, 1)] {
+                control(port, &format!("/__mutate?pct={pct}"))?;
+                let out = dir.path().join("out.ndjson");
+                let args = fetch_args(o.models, o.batch, &out, Some(&db_arg));
+                let r = measure(command(&bin, dir.path(), port, &args), dir.path())?;
+                if !r.ok {
+                    bail!("catalog {}: failed: {}", args.join(" "), first_line(&r.stderr));
+                }
+                let c = counts(&db_file)?;
+                let new_rows = c.versions - before;
+                before = c.versions;
+                println!(
+                    "  round {round} sync {}: wall {:.3} s cpu {:.3} s rss {:.1} MiB; new version rows {new_rows} (fetch: status {}, added {}, closed {}); total {} current {}",
+                    step + 1,
+                    r.wall,
+                    r.cpu,
+                    r.rss_mib,
+                    c.last_status,
+                    c.last_added,
+                    c.last_closed,
+                    c.versions,
+                    c.current
+                );
+                walls[step].push(r.wall);
+                rss.push(r.rss_mib);
+                match step {
+                    1 => ok2 &= new_rows == expect && c.last_closed == expect,
+                    2 => ok3 &= new_rows == 0 && c.last_closed == 0,
+                    _ => {}
+                }
+            }
+            control(port, "/__mutate?pct=0")?;
+        }
+        println!(
+            "  medians: sync 1 {:.3} s, sync 2 (1 % changed) {:.3} s, sync 3 (unchanged) {:.3} s; peak RSS max {:.1} MiB",
+            med(&walls[0]),
+            med(&walls[1]),
+            med(&walls[2]),
+            rss.iter().copied().fold(0.0, f64::max)
+        );
+        println!(
+            "  target second sync with 1 % changed writes ~1 % new version rows ({expect} = {:.2} % of {}): -> {}",
+            expect as f64 * 100.0 / o.models as f64,
+            o.models,
+            verdict(ok2)
+        );
+        println!(
+            "  target unchanged sync writes 0 version rows: -> {}",
+            verdict(ok3)
+        );
+        println!(
+            "  note: the mock sends no ETag and --no-cache is used, so sync 3 parses every page (no validator / body-hash skip measured here)"
+        );
+        println!("  load after: {}", load());
+        mock.stop()?;
+        Ok(())
+    }
+
+    /// db-query: builds a database of `--query-models` models with
+    /// `--history-runs` runs (3 % of the models changed in each run after
+    /// the first) through `catalog fetch --db`, spreads the runs one day
+    /// apart, then times `changes`, `history` and `count --as-of`.
+    pub(super) fn query(o: &Opts) -> anyhow::Result<()> {
+        let bin = catalog_bin(o)?;
+        let models = o.query_models;
+        let runs = o.history_runs;
+        let mock = MockProc::start(models, 0, None, 1000)?;
+        let port = mock.port;
+        let pg = pg_probe(o, &bin, port)?;
+        if pg.is_some() {
+            println!("db-query: postgres: not run (the database build and the backdating use SQLite)");
+        }
+        let dir = tempfile::tempdir()?;
+        let db_file = o
+            .query_db
+            .clone()
+            .unwrap_or_else(|| dir.path().join("catalog.db"));
+        let db_arg = db_file.display().to_string();
+        if db_file.exists() {
+            println!("db-query: querying the existing {db_arg} (no build)");
+        } else {
+            println!(
+            "db-query: building {models} models x {runs} runs through `catalog fetch --db` (pages of 1000, token), 3 % changed a run; load before: {}",
+            load()
+        );
+            let t_build = Instant::now();
+            for run in 1..=runs {
+                control(port, &format!("/__mutate?pct={}", 3 * (run - 1)))?;
+                let out = dir.path().join("out.ndjson");
+                let args = fetch_args(models, 1000, &out, Some(&db_arg));
+                let r = measure(command(&bin, dir.path(), port, &args), dir.path())?;
+                if !r.ok {
+                    bail!("catalog {}: failed: {}", args.join(" "), first_line(&r.stderr));
+                }
+                let c = counts(&db_file)?;
+                println!(
+                    "  run {run}: wall {:.3} s cpu {:.3} s rss {:.1} MiB; added {} closed {}; versions {}",
+                    r.wall, r.cpu, r.rss_mib, c.last_added, c.last_closed, c.versions
+                );
+            }
+            let build = t_build.elapsed().as_secs_f64();
+            // Run r of R ends (R - r) days before now, so `--since 24h` covers the
+            // last run only, like a daily cron. Timestamps only; nothing else moves.
+            {
+                let c = rusqlite::Connection::open(&db_file)?;
+                let shift = "'-' || ((SELECT MAX(run_id) FROM run) - run_id) || ' days'";
+                c.execute_batch(&format!(
+                    "UPDATE provider_fetch SET
+                    started_at = strftime('%Y-%m-%dT%H:%M:%fZ', started_at, {shift}),
+                    finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', finished_at, {shift}),
+                    fetched_at = strftime('%Y-%m-%dT%H:%M:%SZ', fetched_at, {shift});
+                 UPDATE run SET
+                    started_at = strftime('%Y-%m-%dT%H:%M:%fZ', started_at, {shift}),
+                    finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', finished_at, {shift});
+                 PRAGMA wal_checkpoint(TRUNCATE);"
+                ))?;
+            }
+            println!("  built in {build:.1} s; runs backdated one day apart (the last one now)");
+        }
+        mock.stop()?;
+        let size = std::fs::metadata(&db_file)?.len() as f64 / (1024.0 * 1024.0);
+        println!("  database {size:.0} MiB");
+
+        let history_id = "hug/org0/model-0000000";
+        let prev = (runs - 1).to_string();
+        let mid = runs.div_ceil(2).to_string();
+        let queries: Vec<(String, Vec<String>)> = vec![
+            (
+                format!("changes --since {prev} (runs {prev}-{runs})"),
+                super::args(&["changes", "--since", &prev, "-f", "ndjson", "--db", &db_arg]),
+            ),
+            (
+                "changes --since 24h".into(),
+                super::args(&["changes", "--since", "24h", "-f", "ndjson", "--db", &db_arg]),
+            ),
+            (
+                "changes --since 24h (table)".into(),
+                super::args(&["changes", "--since", "24h", "--db", &db_arg]),
+            ),
+            (
+                format!("history {history_id}"),
+                super::args(&["history", history_id, "--db", &db_arg]),
+            ),
+            (
+                format!("count -p hug --as-of {mid}"),
+                super::args(&["count", "-p", "hug", "--as-of", &mid, "--db", &db_arg]),
+            ),
+        ];
+        let rounds = o.rounds.max(3);
+        let mut times: Vec<Vec<f64>> = vec![Vec::new(); queries.len()];
+        let mut lines = vec![0u64; queries.len()];
+        for _ in 0..rounds {
+            for (i, (name, a)) in queries.iter().enumerate() {
+                let r = measure(command(&bin, dir.path(), port, a), dir.path())?;
+                if !r.ok {
+                    bail!("catalog {name}: failed: {}", first_line(&r.stderr));
+                }
+                times[i].push(r.wall * 1000.0);
+                lines[i] = r.stdout_lines;
+            }
+        }
+        println!("  queries over {models} models x {runs} runs, {rounds} rounds (process wall, ms):");
+        for (i, (name, _)) in queries.iter().enumerate() {
+            let m = med(&times[i]);
+            println!(
+                "  target sqlite {name} < 150 ms: median {m:.1} ms (each: {}; {} output lines) -> {}",
+                fmt_list(&times[i], 1),
+                lines[i],
+                verdict(m < 150.0)
+            );
+        }
+        println!("  load after: {}", load());
+        Ok(())
+    }
 }

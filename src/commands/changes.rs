@@ -46,18 +46,25 @@ pub(super) fn run(cfg: &ChangesConfig) -> anyhow::Result<ExitCode> {
     let order =
         provider_order(&reader, cfg, x1).with_context(|| format!("database {}", cfg.location.display()))?;
     let rank = |p: &str| order.iter().position(|o| o == p).unwrap_or(usize::MAX);
-    let mut places: std::collections::HashMap<(String, bool), std::collections::HashMap<String, usize>> =
+    // Each (provider, removed) group's ids, then their places.
+    let mut wanted: std::collections::HashMap<(&str, bool), std::collections::HashSet<&str>> =
         std::collections::HashMap::new();
     for t in &all {
-        let removed = t.new.is_none();
-        if let std::collections::hash_map::Entry::Vacant(e) = places.entry((t.provider.clone(), removed)) {
-            let at = if removed { x0 } else { x1 };
-            e.insert(
-                reader
-                    .positions(at, &t.provider)
-                    .with_context(|| format!("database {}", cfg.location.display()))?,
-            );
-        }
+        wanted
+            .entry((t.provider.as_str(), t.new.is_none()))
+            .or_default()
+            .insert(t.id.as_str());
+    }
+    let mut places: std::collections::HashMap<(String, bool), std::collections::HashMap<String, usize>> =
+        std::collections::HashMap::new();
+    for ((provider, removed), ids) in &wanted {
+        let at = if *removed { x0 } else { x1 };
+        places.insert(
+            ((*provider).to_owned(), *removed),
+            reader
+                .positions(at, provider, ids)
+                .with_context(|| format!("database {}", cfg.location.display()))?,
+        );
     }
     all.sort_by_cached_key(|t| {
         let removed = t.new.is_none();

@@ -788,19 +788,25 @@ impl Reader {
         self.backend.run_providers(run)
     }
 
-    /// Each model's place in the provider's listing at fetch `x` (empty: no
-    /// order stored).
+    /// The place of each of `wanted` in the provider's listing at fetch `x`
+    /// (empty: no order stored). Only the wanted ids are kept: a listing of
+    /// 500,000 Hub models is read borrowed, without a map of all of them.
     pub(crate) fn positions(
         &self,
         x: i64,
         provider: &str,
+        wanted: &std::collections::HashSet<&str>,
     ) -> anyhow::Result<std::collections::HashMap<String, usize>> {
+        /// An id, borrowed from the stored text unless it has escapes.
+        #[derive(serde::Deserialize)]
+        struct Id<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
         Ok(match self.backend.listing_order(x, provider)? {
-            Some(ids) => serde_json::from_str::<Vec<String>>(&ids)
+            Some(ids) => serde_json::from_str::<Vec<Id<'_>>>(&ids)
                 .context("a stored listing order is not a list of ids")?
                 .into_iter()
                 .enumerate()
-                .map(|(i, id)| (id, i))
+                .filter(|(_, id)| wanted.contains(id.0.as_ref()))
+                .map(|(i, id)| (id.0.into_owned(), i))
                 .collect(),
             None => std::collections::HashMap::new(),
         })

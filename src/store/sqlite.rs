@@ -76,6 +76,26 @@ const INSERT_VERSIONS: &str =
     WHERE NOT EXISTS (SELECT 1 FROM model_version m
                       WHERE m.provider = ?2 AND m.model_id = s.model_id AND m.valid_to IS NULL)";
 
+/// [`super::fnv1a`], fed in pieces.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> i64 {
+        i64::from_ne_bytes(self.0.to_ne_bytes())
+    }
+}
+
 pub(super) struct Sqlite {
     conn: Connection,
     /// A staging transaction is open.
@@ -266,14 +286,30 @@ impl Backend for Sqlite {
             if metrics {
                 tx.execute(INSERT_METRICS, params![fetch, f.provider])?;
             }
-            // The listing's order, when it is not the last one stored.
-            let ids: Vec<String> = tx
-                .prepare("SELECT model_id FROM staged ORDER BY seq")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            if !ids.is_empty() {
-                let ids = serde_json::to_string(&ids)?;
-                let hash = super::fnv1a(ids.as_bytes());
+            // The listing's order, when it is not the last one stored. Its
+            // hash is taken over the ids as they stream out (the JSON text
+            // `serde_json::to_string(&ids)` would be), and the text is built
+            // by SQLite only when it is new: neither the ids nor their JSON
+            // are held in this process (at 50,000 Hub models they were
+            // ~5 MiB of the peak).
+            let mut hash = Fnv::new();
+            let mut n = 0u64;
+            {
+                let mut st = tx.prepare("SELECT model_id FROM staged ORDER BY seq")?;
+                let mut rows = st.query([])?;
+                let mut buf = Vec::with_capacity(128);
+                while let Some(row) = rows.next()? {
+                    let id = row.get_ref(0)?.as_str()?;
+                    hash.feed(if n == 0 { b"[" } else { b"," });
+                    buf.clear();
+                    serde_json::to_writer(&mut buf, id)?;
+                    hash.feed(&buf);
+                    n += 1;
+                }
+            }
+            if n > 0 {
+                hash.feed(b"]");
+                let hash = hash.finish();
                 let last: Option<i64> = tx
                     .query_row(
                         "SELECT order_hash FROM listing_order WHERE provider = ?1
@@ -284,8 +320,9 @@ impl Backend for Sqlite {
                     .optional()?;
                 if last != Some(hash) {
                     tx.execute(
-                        "INSERT INTO listing_order (fetch_id, provider, order_hash, ids) VALUES (?1, ?2, ?3, ?4)",
-                        params![fetch, f.provider, hash, ids],
+                        "INSERT INTO listing_order (fetch_id, provider, order_hash, ids)
+                         SELECT ?1, ?2, ?3, json_group_array(model_id ORDER BY seq) FROM staged",
+                        params![fetch, f.provider, hash],
                     )?;
                 }
             }
@@ -515,6 +552,19 @@ impl Backend for Sqlite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_streamed_hash_is_fnv1a_of_the_json_array() {
+        let ids = ["a/b", "c\"d", "é\n"];
+        let mut h = Fnv::new();
+        for (i, id) in ids.iter().enumerate() {
+            h.feed(if i == 0 { b"[" } else { b"," });
+            h.feed(serde_json::to_string(id).unwrap().as_bytes());
+        }
+        h.feed(b"]");
+        let text = serde_json::to_string(&ids).unwrap();
+        assert_eq!(h.finish(), super::super::fnv1a(text.as_bytes()));
+    }
 
     #[test]
     fn a_database_from_a_newer_catalog_is_refused() {
