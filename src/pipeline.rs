@@ -458,17 +458,34 @@ fn read_as_of<S: Sink>(
     for (provider, rules) in providers {
         let started = std::time::Instant::now();
         let mut passed = 0u64;
-        let found = reader
-            .catalog_at(point.fetch, provider, &mut |mut r| {
-                // Not stored (the tool's derivation): by today's rules.
-                identity::assign(&mut r, rules, &evidence);
-                if filter.is_none_or(|f| f.matches(&r)) {
-                    passed += 1;
-                    output.put(&r)?;
-                }
-                Ok(())
-            })
-            .with_context(|| format!("database {name}"))?;
+        // A count of everything needs no record: the database counts.
+        let counted = if filter.is_none() && !output.wants_records() {
+            Some(
+                reader
+                    .count_at(point.fetch, provider)
+                    .with_context(|| format!("database {name}"))?,
+            )
+        } else {
+            None
+        };
+        if let Some(Some(n)) = counted {
+            passed = n;
+        }
+        let found = if let Some(found) = counted {
+            found
+        } else {
+            reader
+                .catalog_at(point.fetch, provider, &mut |mut r| {
+                    // Not stored (the tool's derivation): by today's rules.
+                    identity::assign(&mut r, rules, &evidence);
+                    if filter.is_none_or(|f| f.matches(&r)) {
+                        passed += 1;
+                        output.put(&r)?;
+                    }
+                    Ok(())
+                })
+                .with_context(|| format!("database {name}"))?
+        };
         let mut o = Outcome::new(provider);
         o.elapsed = started.elapsed();
         o.models = passed;

@@ -378,6 +378,9 @@ trait Backend: Send {
     /// One provider's catalog as it stood at fetch `x`: `None` when no fetch
     /// of it at or before `x` recorded anything.
     fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>>;
+    /// How many models the provider had at fetch `x` (`None` as for
+    /// [`Backend::provider_at`]), counted in the database.
+    fn count_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<u64>>;
     /// The provider's last stored listing order at or before fetch `x`
     /// (a JSON array of ids).
     fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<String>>;
@@ -840,6 +843,14 @@ impl Reader {
             each(r)?;
         }
         Ok(Some(n))
+    }
+}
+
+impl Reader {
+    /// The number of models [`Reader::catalog_at`] would give, without
+    /// rebuilding them: what `count --as-of` without a filter asks.
+    pub(crate) fn count_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<u64>> {
+        self.backend.count_at(x, provider)
     }
 }
 

@@ -892,6 +892,27 @@ impl Backend for Postgres {
         Ok(row.map(|r| r.get(0)))
     }
 
+    fn count_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<u64>> {
+        let recorded: Option<i64> = self
+            .block(self.client.query_one(
+                "SELECT MAX(fetch_id) FROM provider_fetch
+                 WHERE provider = $1 AND fetch_id <= $2 AND status IN ('ok', 'partial', 'unchanged')",
+                &[&provider, &x],
+            ))?
+            .get(0);
+        if recorded.is_none() {
+            return Ok(None);
+        }
+        let n: i64 = self
+            .block(self.client.query_one(
+                "SELECT COUNT(*) FROM model_version
+                 WHERE provider = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)",
+                &[&provider, &x],
+            ))?
+            .get(0);
+        Ok(Some(u64::try_from(n).unwrap_or(0)))
+    }
+
     fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>> {
         let recorded: Option<i64> = self
             .block(self.client.query_one(

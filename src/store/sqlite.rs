@@ -503,6 +503,25 @@ impl Backend for Sqlite {
             .optional()?)
     }
 
+    fn count_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<u64>> {
+        let recorded: Option<i64> = self.conn.query_row(
+            "SELECT MAX(fetch_id) FROM provider_fetch
+             WHERE provider = ?1 AND fetch_id <= ?2 AND status IN ('ok', 'partial', 'unchanged')",
+            params![provider, x],
+            |r| r.get(0),
+        )?;
+        if recorded.is_none() {
+            return Ok(None);
+        }
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM model_version
+             WHERE provider = ?1 AND valid_from <= ?2 AND (valid_to IS NULL OR valid_to > ?2)",
+            params![provider, x],
+            |r| r.get(0),
+        )?;
+        Ok(Some(u64::try_from(n).unwrap_or(0)))
+    }
+
     fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>> {
         let recorded: Option<i64> = self.conn.query_row(
             "SELECT MAX(fetch_id) FROM provider_fetch
