@@ -22,7 +22,9 @@ use crate::providers::HubFilters;
 use crate::record::{Record, Timestamp};
 
 /// Version of the entry format; entries of another version are ignored.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// 3: records carry `canonical_id`/`canonical_by`, which entries written
+/// before them lack (served, they would count as models without an id).
+pub(crate) const FORMAT_VERSION: u32 = 3;
 /// Bytes of the header line, newline included.
 const HEADER_LEN: usize = 4096;
 

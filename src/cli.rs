@@ -576,6 +576,11 @@ pub struct CountArgs {
     #[arg(short, long, value_enum, default_value = "table", help_heading = "Output")]
     pub format: SummaryFormat,
 
+    /// Count by model rather than by provider: `canonical` gives one row per
+    /// canonical id with how many providers serve it, most served first.
+    #[arg(long, value_enum, value_name = "KEY", help_heading = "Output")]
+    pub group_by: Option<GroupBy>,
+
     /// Record selection.
     #[command(flatten)]
     pub select: Records,
@@ -925,6 +930,13 @@ pub struct Records {
     /// canonical=KEY (the exact canonical_id) (repeat or comma-separate).
     #[arg(long, value_name = "COND")]
     pub filter: Vec<String>,
+}
+
+/// What `count --group-by` groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// The record's `canonical_id`: one row per model, whoever serves it.
+    Canonical,
 }
 
 /// Summary formats.

@@ -107,6 +107,8 @@ pub struct CountConfig {
     pub show: Show,
     /// Output format.
     pub format: SummaryFormat,
+    /// Count by model (`--group-by canonical`) rather than by provider.
+    pub group_by: Option<cli::GroupBy>,
 }
 
 /// `catalog ls`, validated.
@@ -374,6 +376,7 @@ fn count(a: cli::CountArgs, settings: &Settings, env: &dyn Env) -> Result<CountC
         run,
         show,
         format: a.format,
+        group_by: a.group_by,
     })
 }
 

@@ -294,3 +294,60 @@ async fn every_model_filter_free_returns_is_free_in_the_providers_own_payload() 
         "{per:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn count_group_by_canonical_counts_the_providers_serving_each_model() {
+    let server = all_providers(None).await;
+    let out = with_mocks(&server)
+        .args(["count", "--all", "--group-by", "canonical", "-f", "json"])
+        .ok_stdout();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let models = doc["models"].as_array().unwrap();
+    let served = |key: &str| -> Vec<String> {
+        let m = models
+            .iter()
+            .find(|m| m["canonical_id"] == key)
+            .unwrap_or_else(|| panic!("no {key} in {doc}"));
+        m["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Llama 3.3 70B Instruct under five spellings: Together's -Turbo, Groq's
+    // -versatile, Fireworks' llama-v3p3-70b-instruct, OpenRouter's and
+    // DeepInfra's meta-llama/... ids (the recorded listings' own ids).
+    let llama = served("llama3.3-70b-instruct");
+    for p in ["deepinfra", "fireworks", "groq", "openrouter", "together"] {
+        assert!(llama.contains(&p.to_owned()), "{p} serves it: {llama:?}");
+    }
+    // Most served first: no later row has more providers than an earlier one.
+    let counts: Vec<usize> = models
+        .iter()
+        .map(|m| m["providers"].as_array().unwrap().len())
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    // Every record is keyed over these listings.
+    assert_eq!(doc["unkeyed"], 0);
+    // The table says the same, with a footer.
+    let table = String::from_utf8(
+        with_mocks(&server)
+            .args(["count", "--all", "--group-by", "canonical"])
+            .ok_stdout(),
+    )
+    .unwrap();
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("llama3.3-70b-instruct "))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains("deepinfra,fireworks,groq"), "{row}");
+    assert!(
+        table
+            .lines()
+            .last()
+            .unwrap()
+            .contains(" models from 13 providers"),
+        "{table}"
+    );
+}
