@@ -14,6 +14,16 @@
 //! database that fails never stops the file output: the sink keeps the first
 //! error and the command reports it after the file is committed.
 
+/// The statuses of a fetch that recorded its provider's catalog, as an SQL
+/// list: `ok` and `partial` wrote what they saw, `unchanged` confirmed what
+/// the fetch before it saw. What `--as-of`, `diff --db` and `changes` read a
+/// catalog from; defined once so the backends' queries cannot disagree.
+macro_rules! holds_catalog {
+    () => {
+        "('ok', 'partial', 'unchanged')"
+    };
+}
+
 mod postgres;
 mod sqlite;
 

@@ -351,6 +351,21 @@ fn int(n: u64) -> i64 {
 }
 
 impl Postgres {
+    /// Whether a fetch at or before `x` recorded the provider's catalog.
+    fn recorded(&self, x: i64, provider: &str) -> anyhow::Result<bool> {
+        let last: Option<i64> = self
+            .block(self.client.query_one(
+                concat!(
+                    "SELECT MAX(fetch_id) FROM provider_fetch
+                     WHERE provider = $1 AND fetch_id <= $2 AND status IN ",
+                    holds_catalog!()
+                ),
+                &[&provider, &x],
+            ))?
+            .get(0);
+        Ok(last.is_some())
+    }
+
     pub(super) fn open(url: &PgUrl, create: bool) -> anyhow::Result<Postgres> {
         let rt = tokio::runtime::Handle::try_current()
             .context("the PostgreSQL backend runs inside the command's async runtime")?;
@@ -867,8 +882,12 @@ impl Backend for Postgres {
 
     fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>> {
         let rows = self.block(self.client.query(
-            "SELECT provider FROM provider_fetch
-             WHERE run_id = $1 AND status IN ('ok', 'partial', 'unchanged', 'cached') ORDER BY fetch_id",
+            concat!(
+                "SELECT provider FROM provider_fetch
+             WHERE run_id = $1 AND (status IN ",
+                holds_catalog!(),
+                " OR status = 'cached') ORDER BY fetch_id"
+            ),
             &[&run],
         ))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
@@ -876,8 +895,12 @@ impl Backend for Postgres {
 
     fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>> {
         let rows = self.block(self.client.query(
-            "SELECT DISTINCT provider COLLATE \"C\" FROM provider_fetch
-             WHERE fetch_id <= $1 AND status IN ('ok', 'partial', 'unchanged') ORDER BY 1",
+            concat!(
+                "SELECT DISTINCT provider COLLATE \"C\" FROM provider_fetch
+             WHERE fetch_id <= $1 AND status IN ",
+                holds_catalog!(),
+                " ORDER BY 1"
+            ),
             &[&x],
         ))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
@@ -893,14 +916,7 @@ impl Backend for Postgres {
     }
 
     fn count_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<u64>> {
-        let recorded: Option<i64> = self
-            .block(self.client.query_one(
-                "SELECT MAX(fetch_id) FROM provider_fetch
-                 WHERE provider = $1 AND fetch_id <= $2 AND status IN ('ok', 'partial', 'unchanged')",
-                &[&provider, &x],
-            ))?
-            .get(0);
-        if recorded.is_none() {
+        if !self.recorded(x, provider)? {
             return Ok(None);
         }
         let n: i64 = self
@@ -914,14 +930,7 @@ impl Backend for Postgres {
     }
 
     fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>> {
-        let recorded: Option<i64> = self
-            .block(self.client.query_one(
-                "SELECT MAX(fetch_id) FROM provider_fetch
-                 WHERE provider = $1 AND fetch_id <= $2 AND status IN ('ok', 'partial', 'unchanged')",
-                &[&provider, &x],
-            ))?
-            .get(0);
-        if recorded.is_none() {
+        if !self.recorded(x, provider)? {
             return Ok(None);
         }
         let seen = |r: &tokio_postgres::Row, at: usize| Seen {

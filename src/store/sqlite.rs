@@ -107,6 +107,20 @@ fn int(n: u64) -> i64 {
 }
 
 impl Sqlite {
+    /// Whether a fetch at or before `x` recorded the provider's catalog.
+    fn recorded(&self, x: i64, provider: &str) -> anyhow::Result<bool> {
+        let last: Option<i64> = self.conn.query_row(
+            concat!(
+                "SELECT MAX(fetch_id) FROM provider_fetch
+                 WHERE provider = ?1 AND fetch_id <= ?2 AND status IN ",
+                holds_catalog!()
+            ),
+            params![provider, x],
+            |r| r.get(0),
+        )?;
+        Ok(last.is_some())
+    }
+
     pub(super) fn open(path: &Path, create: bool) -> anyhow::Result<Sqlite> {
         if create {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -474,19 +488,23 @@ impl Backend for Sqlite {
     }
 
     fn run_providers(&self, run: i64) -> anyhow::Result<Vec<String>> {
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare(concat!(
             "SELECT provider FROM provider_fetch
-             WHERE run_id = ?1 AND status IN ('ok', 'partial', 'unchanged', 'cached') ORDER BY fetch_id",
-        )?;
+             WHERE run_id = ?1 AND (status IN ",
+            holds_catalog!(),
+            " OR status = 'cached') ORDER BY fetch_id"
+        ))?;
         let rows = st.query_map([run], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn providers_at(&self, x: i64) -> anyhow::Result<Vec<String>> {
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare(concat!(
             "SELECT DISTINCT provider FROM provider_fetch
-             WHERE fetch_id <= ?1 AND status IN ('ok', 'partial', 'unchanged') ORDER BY provider",
-        )?;
+             WHERE fetch_id <= ?1 AND status IN ",
+            holds_catalog!(),
+            " ORDER BY provider"
+        ))?;
         let rows = st.query_map([x], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -504,13 +522,7 @@ impl Backend for Sqlite {
     }
 
     fn count_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<u64>> {
-        let recorded: Option<i64> = self.conn.query_row(
-            "SELECT MAX(fetch_id) FROM provider_fetch
-             WHERE provider = ?1 AND fetch_id <= ?2 AND status IN ('ok', 'partial', 'unchanged')",
-            params![provider, x],
-            |r| r.get(0),
-        )?;
-        if recorded.is_none() {
+        if !self.recorded(x, provider)? {
             return Ok(None);
         }
         let n: i64 = self.conn.query_row(
@@ -523,13 +535,7 @@ impl Backend for Sqlite {
     }
 
     fn provider_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<ProviderAt>> {
-        let recorded: Option<i64> = self.conn.query_row(
-            "SELECT MAX(fetch_id) FROM provider_fetch
-             WHERE provider = ?1 AND fetch_id <= ?2 AND status IN ('ok', 'partial', 'unchanged')",
-            params![provider, x],
-            |r| r.get(0),
-        )?;
-        if recorded.is_none() {
+        if !self.recorded(x, provider)? {
             return Ok(None);
         }
         let seen = |r: &rusqlite::Row<'_>, at: usize| -> rusqlite::Result<Seen> {
