@@ -314,16 +314,16 @@ impl Screen {
     }
 }
 
-/// Cuts `s` to `width` cells (a character outside ASCII may take two).
+/// Cuts `s` to `width` display columns (as the tables measure them), with
+/// no ellipsis: a bar line cut short still reads as a bar.
 fn fit(s: &str, width: usize) -> String {
+    if term::text_width(s) <= width {
+        return s.to_owned();
+    }
     let mut used = 0;
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        let w = if c.is_ascii() || SPINNER.contains(&c) || c == '…' {
-            1
-        } else {
-            2
-        };
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
         if used + w > width {
             break;
         }
