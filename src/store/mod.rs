@@ -25,6 +25,7 @@ macro_rules! holds_catalog {
 }
 
 mod postgres;
+mod spill;
 mod sqlite;
 
 use std::path::PathBuf;
@@ -210,14 +211,78 @@ impl<'a> Staged<'a> {
         } else {
             serde_json::to_string(&record.selected(&ATTR_FIELDS))?
         };
+        // The hash is of the full form (every field, nulls too), as it was
+        // before the stored form dropped the nulls: versions recorded then
+        // compare equal to the same record now.
         let hash = fnv1a(attrs.as_bytes());
         Ok(Staged {
             record,
-            attrs,
+            attrs: without_nulls(&attrs),
             hash,
             seq,
         })
     }
+}
+
+/// `json`, a JSON object as serde_json writes it (no whitespace), without
+/// its members whose value is `null`: a field the record does not know reads
+/// back as null all the same (`->>` in SQL, and every reader here), and a
+/// Hub model's attributes are a third smaller (ten unknown prices and
+/// limits), which is a third less to write, checkpoint and read.
+fn without_nulls(json: &str) -> String {
+    let b = json.as_bytes();
+    let mut out = String::with_capacity(json.len());
+    // Members at depth 1 are copied whole, or skipped when their value is
+    // exactly `null`; anything unexpected is kept as it is.
+    if b.first() != Some(&b'{') {
+        return json.to_owned();
+    }
+    let mut depth = 0u32;
+    // Where the current top-level member starts.
+    let mut member = 1;
+    let mut first = true;
+    out.push('{');
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            // A string: jump to its closing quote (most of the bytes are in
+            // strings: tags, names).
+            b'"' => {
+                i += 1;
+                loop {
+                    let Some(at) = memchr::memchr2(b'"', b'\\', &b[i..]) else {
+                        return json.to_owned();
+                    };
+                    i += at;
+                    if b[i] == b'\\' {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth > 0 => depth -= 1,
+            c @ (b',' | b'}') if depth == 0 => {
+                let m = &json[member..i];
+                if !m.is_empty() && !m.ends_with(":null") {
+                    if !first {
+                        out.push(',');
+                    }
+                    out.push_str(m);
+                    first = false;
+                }
+                member = i + 1;
+                if c == b'}' {
+                    out.push('}');
+                    return if i + 1 == b.len() { out } else { json.to_owned() };
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    json.to_owned()
 }
 
 /// FNV-1a, 64 bits: stable across Rust versions and platforms (the standard
@@ -391,9 +456,51 @@ trait Backend: Send {
     /// How many models the provider had at fetch `x` (`None` as for
     /// [`Backend::provider_at`]), counted in the database.
     fn count_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<u64>>;
-    /// The provider's last stored listing order at or before fetch `x`
-    /// (a JSON array of ids).
-    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<String>>;
+    /// The provider's last stored listing order at or before fetch `x`:
+    /// its parts, in order (each a JSON array of ids).
+    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<Vec<String>>>;
+}
+
+/// The most ids one part of a stored listing order holds (about 300 KB of
+/// Hub ids): what a sync holds of a new order at once.
+const ORDER_PART: usize = 10_000;
+
+/// A provider's last listing order at or before a fetch, part by part
+/// (?1 provider, ?2 fetch; `$1`, `$2` on PostgreSQL).
+const ORDER_PARTS_SQLITE: &str = "SELECT ids FROM listing_order
+    WHERE provider = ?1
+      AND fetch_id = (SELECT MAX(fetch_id) FROM listing_order WHERE provider = ?1 AND fetch_id <= ?2)
+    ORDER BY part";
+
+/// Calls `each` with every id of a stored order and its place, reading the
+/// parts' JSON in place (an id is copied only when it has escapes).
+fn each_id(parts: &[String], mut each: impl FnMut(usize, std::borrow::Cow<'_, str>)) -> anyhow::Result<()> {
+    use serde::de::{Deserializer as _, SeqAccess, Visitor};
+    /// An id, borrowed from the stored text unless it has escapes.
+    #[derive(serde::Deserialize)]
+    struct Id<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
+    struct Each<'f, F>(&'f mut F, &'f mut usize);
+    impl<'de, F: FnMut(usize, std::borrow::Cow<'de, str>)> Visitor<'de> for Each<'_, F> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of ids")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(Id(id)) = seq.next_element()? {
+                (self.0)(*self.1, id);
+                *self.1 += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut at = 0usize;
+    for part in parts {
+        let mut de = serde_json::Deserializer::from_str(part);
+        de.deserialize_seq(Each(&mut each, &mut at))
+            .and_then(|()| de.end())
+            .context("a stored listing order is not a list of ids")?;
+    }
+    Ok(())
 }
 
 /// A fetch's provenance, for the records rebuilt from it.
@@ -413,8 +520,8 @@ pub(crate) struct ProviderAt {
     /// valid then.
     pub complete: Option<Seen>,
     /// The model ids in the order of the last stored listing order at or
-    /// before the point (a JSON array).
-    pub order: Option<String>,
+    /// before the point (JSON arrays, to be read one after the other).
+    pub order: Option<Vec<String>>,
     /// (id, attrs, the fetch that wrote the version), by id.
     pub versions: Vec<(String, String, Seen)>,
 }
@@ -810,19 +917,15 @@ impl Reader {
         provider: &str,
         wanted: &std::collections::HashSet<&str>,
     ) -> anyhow::Result<std::collections::HashMap<String, usize>> {
-        /// An id, borrowed from the stored text unless it has escapes.
-        #[derive(serde::Deserialize)]
-        struct Id<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
-        Ok(match self.backend.listing_order(x, provider)? {
-            Some(ids) => serde_json::from_str::<Vec<Id<'_>>>(&ids)
-                .context("a stored listing order is not a list of ids")?
-                .into_iter()
-                .enumerate()
-                .filter(|(_, id)| wanted.contains(id.0.as_ref()))
-                .map(|(i, id)| (id.0.into_owned(), i))
-                .collect(),
-            None => std::collections::HashMap::new(),
-        })
+        let mut places = std::collections::HashMap::with_capacity(wanted.len());
+        if let Some(parts) = self.backend.listing_order(x, provider)? {
+            each_id(&parts, |i, id| {
+                if wanted.contains(id.as_ref()) {
+                    places.insert(id.into_owned(), i);
+                }
+            })?;
+        }
+        Ok(places)
     }
 
     /// The fetch `x` as a point, if it exists.
@@ -876,15 +979,12 @@ impl Reader {
 /// * Order: the provider's last stored listing order at or before the point;
 ///   models not in it (unseen by a partial fetch) after, by id.
 fn rebuild(provider: &str, at: ProviderAt) -> anyhow::Result<Vec<Record>> {
-    let position: std::collections::HashMap<String, usize> = match &at.order {
-        Some(ids) => serde_json::from_str::<Vec<String>>(ids)
-            .context("a stored listing order is not a list of ids")?
-            .into_iter()
-            .enumerate()
-            .map(|(i, id)| (id, i))
-            .collect(),
-        None => std::collections::HashMap::new(),
-    };
+    let mut position: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    if let Some(parts) = &at.order {
+        each_id(parts, |i, id| {
+            position.insert(id.into_owned(), i);
+        })?;
+    }
     let provider: std::sync::Arc<str> = std::sync::Arc::from(provider);
     let mut rows = Vec::with_capacity(at.versions.len());
     for (id, attrs, from) in at.versions {
@@ -943,6 +1043,46 @@ fn bound_text(t: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_attributes_leave_out_null_members_only() {
+        assert_eq!(
+            without_nulls(
+                r#"{"id":"a","name":null,"tags":["x:null",null],"o":{"k":null},"s":"\\\":null","n":null}"#
+            ),
+            r#"{"id":"a","tags":["x:null",null],"o":{"k":null},"s":"\\\":null"}"#
+        );
+        assert_eq!(without_nulls(r#"{"a":null}"#), "{}");
+        assert_eq!(without_nulls("{}"), "{}");
+        // Not an object as serde_json writes one: kept as it is.
+        assert_eq!(without_nulls("[1,null]"), "[1,null]");
+        assert_eq!(without_nulls(r#"{"a":1} "#), r#"{"a":1} "#);
+    }
+
+    #[test]
+    fn a_record_read_back_from_its_stored_attributes_is_the_record() {
+        let r: Record = serde_json::from_str(
+            r#"{"provider":"together","id":"meta-llama/Llama-3.3-70B-Instruct-Turbo","name":"Llama 3.3 70B",
+                "context_length":131072,"price_input":0.88,"price_output":0.88,"tags":["chat"]}"#,
+        )
+        .unwrap();
+        let staged = Staged::new(&r, 0).unwrap();
+        assert!(!staged.attrs.contains("null"), "{}", staged.attrs);
+        let back: Record = serde_json::from_str(&staged.attrs).unwrap();
+        assert_eq!(
+            serde_json::to_string(&back.selected(&ATTR_FIELDS)).unwrap(),
+            serde_json::to_string(&r.selected(&ATTR_FIELDS)).unwrap()
+        );
+        // The hash is of the full form, nulls included.
+        assert_eq!(
+            staged.hash,
+            fnv1a(
+                serde_json::to_string(&r.selected(&ATTR_FIELDS))
+                    .unwrap()
+                    .as_bytes()
+            )
+        );
+    }
 
     #[test]
     fn database_urls_name_a_file_or_are_refused() {

@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_unchanged_and_metrics.sql"),
     include_str!("../../migrations/postgres/0003_as_of.sql"),
+    include_str!("../../migrations/postgres/0004_counts_and_covering.sql"),
 ];
 
 /// The advisory lock key every provider transaction takes (see the module
@@ -698,8 +699,10 @@ impl Backend for Postgres {
                 let added = tx.execute(INSERT_VERSIONS, &[&fetch, &f.provider]).await?;
                 applied = Applied { added, closed };
                 tx.execute(
-                    "UPDATE provider_fetch SET versions_added = $1, versions_closed = $2 WHERE fetch_id = $3",
-                    &[&int(added), &int(closed), &fetch],
+                    "UPDATE provider_fetch SET versions_added = $1, versions_closed = $2,
+                         models_current = (SELECT COUNT(*) FROM model_version WHERE provider = $4 AND valid_to IS NULL)
+                     WHERE fetch_id = $3",
+                    &[&int(added), &int(closed), &fetch, &f.provider],
                 )
                 .await?;
                 if metrics {
@@ -714,8 +717,7 @@ impl Backend for Postgres {
                     .map(|r| r.get(0))
                     .collect();
                 if !ids.is_empty() {
-                    let ids = serde_json::to_string(&ids)?;
-                    let hash = super::fnv1a(ids.as_bytes());
+                    let hash = super::fnv1a(serde_json::to_string(&ids)?.as_bytes());
                     let last: Option<i64> = tx
                         .query_opt(
                             "SELECT order_hash FROM listing_order WHERE provider = $1
@@ -725,11 +727,15 @@ impl Backend for Postgres {
                         .await?
                         .map(|r| r.get(0));
                     if last != Some(hash) {
-                        tx.execute(
-                            "INSERT INTO listing_order (fetch_id, provider, order_hash, ids) VALUES ($1, $2, $3, $4)",
-                            &[&fetch, &f.provider, &hash, &ids],
-                        )
-                        .await?;
+                        // In parts, as on SQLite (where they bound its memory).
+                        for (part, ids) in (0i32..).zip(ids.chunks(super::ORDER_PART)) {
+                            tx.execute(
+                                "INSERT INTO listing_order (fetch_id, part, provider, order_hash, ids)
+                                 VALUES ($1, $2, $3, $4, $5)",
+                                &[&fetch, &part, &f.provider, &hash, &serde_json::to_string(ids)?],
+                            )
+                            .await?;
+                        }
                     }
                 }
             }
@@ -906,18 +912,28 @@ impl Backend for Postgres {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<String>> {
-        let row = self.block(self.client.query_opt(
-            "SELECT ids FROM listing_order WHERE provider = $1 AND fetch_id <= $2
-             ORDER BY fetch_id DESC LIMIT 1",
+    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<Vec<String>>> {
+        let rows = self.block(self.client.query(
+            &super::ORDER_PARTS_SQLITE.replace("?1", "$1").replace("?2", "$2"),
             &[&provider, &x],
         ))?;
-        Ok(row.map(|r| r.get(0)))
+        let parts: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        Ok((!parts.is_empty()).then_some(parts))
     }
 
     fn count_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<u64>> {
         if !self.recorded(x, provider)? {
             return Ok(None);
+        }
+        // See the SQLite backend's count_at.
+        let kept = self.block(self.client.query_opt(
+            "SELECT models_current FROM provider_fetch
+             WHERE provider = $1 AND fetch_id <= $2 AND models_current IS NOT NULL
+             ORDER BY fetch_id DESC LIMIT 1",
+            &[&provider, &x],
+        ))?;
+        if let Some(row) = kept {
+            return Ok(Some(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)));
         }
         let n: i64 = self
             .block(self.client.query_one(

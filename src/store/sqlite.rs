@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _};
 
+use super::spill::{Rows, Spill};
 use super::{
     Applied, Backend, Bound, FetchRow, Point, ProviderAt, RunRow, Seen, Staged, Transition, Version,
 };
@@ -17,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_unchanged_and_metrics.sql"),
     include_str!("../../migrations/sqlite/0003_as_of.sql"),
+    include_str!("../../migrations/sqlite/0004_counts_and_covering.sql"),
 ];
 
 /// How long a writer waits for another to finish its transaction. A
@@ -25,56 +27,33 @@ const MIGRATIONS: &[&str] = &[
 /// outside it.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The staging table: one provider's records of this run, as version rows.
-const STAGE_DDL: &str = "CREATE TEMP TABLE IF NOT EXISTS staged (
-    model_id TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    attr_hash INTEGER NOT NULL,
-    name TEXT, owned_by TEXT, task TEXT, hugging_face_id TEXT,
-    context_length INTEGER, max_output_tokens INTEGER,
-    price_input NUMERIC, price_output NUMERIC, price_cache_read NUMERIC, price_cache_write NUMERIC,
-    quantization TEXT, knowledge_cutoff TEXT, expires_at TEXT,
-    attrs TEXT NOT NULL,
-    downloads INTEGER, likes INTEGER
-)";
+/// The models seen by the fetch being applied, for closing the ones no longer
+/// listed (and for keeping the first of a listing's duplicate ids). Only ids:
+/// the records themselves stream from the spill file.
+const SEEN_DDL: &str = "CREATE TEMP TABLE IF NOT EXISTS seen (model_id TEXT PRIMARY KEY) WITHOUT ROWID";
 
-const STAGE: &str = "INSERT INTO staged (model_id, attr_hash, name, owned_by, task, hugging_face_id,
-    context_length, max_output_tokens, price_input, price_output, price_cache_read, price_cache_write,
-    quantization, knowledge_cutoff, expires_at, attrs, downloads, likes, seq)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
-    ON CONFLICT (model_id) DO NOTHING";
+/// The current version of a model (?1 provider, ?2 id).
+const CURRENT: &str = "SELECT rowid, attr_hash FROM model_version
+    WHERE provider = ?1 AND model_id = ?2 AND valid_to IS NULL";
 
-/// The staged models' counters as this fetch's metric rows (?1 fetch, ?2
-/// provider); models without either counter have none.
-const INSERT_METRICS: &str = "INSERT INTO model_metric (provider, model_id, fetch_id, downloads, likes)
-    SELECT ?2, s.model_id, ?1, s.downloads, s.likes FROM staged s
-    WHERE s.downloads IS NOT NULL OR s.likes IS NOT NULL";
-
-/// Closes the current versions whose attributes changed (?1 fetch, ?2 provider).
-const CLOSE_CHANGED: &str = "UPDATE model_version SET valid_to = ?1
-    WHERE provider = ?2 AND valid_to IS NULL
-      AND EXISTS (SELECT 1 FROM staged s
-                  WHERE s.model_id = model_version.model_id AND s.attr_hash <> model_version.attr_hash)";
-
-/// Closes the current versions of models no longer listed.
-const CLOSE_MISSING: &str = "UPDATE model_version SET valid_to = ?1
-    WHERE provider = ?2 AND valid_to IS NULL
-      AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.model_id = model_version.model_id)";
-
-/// A new version for every staged model without a current one (new, or
-/// just closed as changed).
-const INSERT_VERSIONS: &str =
-    "INSERT INTO model_version (provider, model_id, valid_from, valid_to, attr_hash,
-    name, owned_by, task, hugging_face_id, context_length, max_output_tokens,
+/// A new current version (?1 fetch, ?2 provider, then the row). `OR IGNORE`:
+/// a listing that names a model twice keeps the first (the unique index on
+/// the current version refuses the second).
+const INSERT_VERSION: &str = "INSERT OR IGNORE INTO model_version (provider, model_id, valid_from, valid_to,
+    attr_hash, name, owned_by, task, hugging_face_id, context_length, max_output_tokens,
     price_input, price_output, price_cache_read, price_cache_write,
     quantization, knowledge_cutoff, expires_at, attrs)
-    SELECT ?2, s.model_id, ?1, NULL, s.attr_hash,
-        s.name, s.owned_by, s.task, s.hugging_face_id, s.context_length, s.max_output_tokens,
-        s.price_input, s.price_output, s.price_cache_read, s.price_cache_write,
-        s.quantization, s.knowledge_cutoff, s.expires_at, s.attrs
-    FROM staged s
-    WHERE NOT EXISTS (SELECT 1 FROM model_version m
-                      WHERE m.provider = ?2 AND m.model_id = s.model_id AND m.valid_to IS NULL)";
+    VALUES (?2, ?3, ?1, NULL, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+
+/// Closes the current versions of models no longer listed (?1 fetch, ?2 provider).
+const CLOSE_MISSING: &str = "UPDATE model_version SET valid_to = ?1
+    WHERE provider = ?2 AND valid_to IS NULL AND valid_from <> ?1
+      AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.model_id = model_version.model_id)";
+
+/// One model's counters as a metric row of this fetch.
+const INSERT_METRIC: &str =
+    "INSERT OR IGNORE INTO model_metric (provider, model_id, fetch_id, downloads, likes)
+    VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /// [`super::fnv1a`], fed in pieces.
 struct Fnv(u64);
@@ -98,8 +77,8 @@ impl Fnv {
 
 pub(super) struct Sqlite {
     conn: Connection,
-    /// A staging transaction is open.
-    staging: bool,
+    /// The current provider's records, while its harvest runs.
+    spill: Option<Spill>,
 }
 
 fn int(n: u64) -> i64 {
@@ -144,9 +123,9 @@ impl Sqlite {
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = FILE;",
         )?;
-        let mut db = Sqlite { conn, staging: false };
+        let mut db = Sqlite { conn, spill: None };
         db.migrate().context("migrating the schema")?;
-        db.conn.execute_batch(STAGE_DDL)?;
+        db.conn.execute_batch(SEEN_DDL)?;
         Ok(db)
     }
 
@@ -180,13 +159,158 @@ impl Sqlite {
         tx.commit()?;
         Ok(())
     }
+}
 
-    fn end_staging(&mut self) -> anyhow::Result<()> {
-        if std::mem::replace(&mut self.staging, false) {
-            self.conn.execute_batch("COMMIT")?;
-        }
-        Ok(())
+/// Applies one fetch's staged records, in listing order, inside its
+/// transaction: a new version for each new or changed model (closing the
+/// changed one's current version), with `close_missing` the close of every
+/// current version the listing no longer names, with `metrics` the counters,
+/// and the listing's order when it is not the last one stored.
+///
+/// Each record costs one lookup of its current version by the unique index
+/// on it, and a write only when it changed. A provider with no current
+/// version (its first sync) skips the lookups and the set of seen ids.
+fn apply(
+    tx: &rusqlite::Transaction<'_>,
+    fetch: i64,
+    provider: &str,
+    rows: &mut Rows,
+    close_missing: bool,
+    metrics: bool,
+) -> anyhow::Result<Applied> {
+    let had_current = tx
+        .query_row(
+            "SELECT 1 FROM model_version WHERE provider = ?1 AND valid_to IS NULL LIMIT 1",
+            [provider],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if had_current {
+        tx.execute_batch("DELETE FROM seen")?;
     }
+    let mut current = tx.prepare_cached(CURRENT)?;
+    let mut close = tx.prepare_cached("UPDATE model_version SET valid_to = ?1 WHERE rowid = ?2")?;
+    let mut insert = tx.prepare_cached(INSERT_VERSION)?;
+    let mut seen = tx.prepare_cached("INSERT OR IGNORE INTO seen (model_id) VALUES (?1)")?;
+    let mut metric = tx.prepare_cached(INSERT_METRIC)?;
+    let mut applied = Applied::default();
+    // The listing's order, hashed as the JSON array of its distinct ids
+    // (first occurrences) would be; the places of repeated ids are kept
+    // to leave them out of the stored text too.
+    let mut order = Fnv::new();
+    let mut distinct = 0u64;
+    let mut repeated: Vec<u64> = Vec::new();
+    let mut buf = Vec::with_capacity(128);
+    let mut seq = 0u64;
+    while let Some(r) = rows.next_row()? {
+        let here = seq;
+        seq += 1;
+        let first = if had_current {
+            seen.execute([r.model_id])? == 1
+        } else {
+            true
+        };
+        let now: Option<(i64, i64)> = if had_current && first {
+            current
+                .query_row(params![provider, r.model_id], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()?
+        } else {
+            None
+        };
+        let write = first && now.is_none_or(|(_, hash)| hash != r.hash);
+        let mut kept = first;
+        if write {
+            if let Some((rowid, _)) = now {
+                close.execute(params![fetch, rowid])?;
+                applied.closed += 1;
+            }
+            let n = insert.execute(params![
+                fetch,
+                provider,
+                r.model_id,
+                r.hash,
+                r.name,
+                r.owned_by,
+                r.task,
+                r.hugging_face_id,
+                r.context_length,
+                r.max_output_tokens,
+                r.price_input,
+                r.price_output,
+                r.price_cache_read,
+                r.price_cache_write,
+                r.quantization,
+                r.knowledge_cutoff,
+                r.expires_at,
+                r.attrs,
+            ])?;
+            applied.added += n as u64;
+            // Without the seen set, a repeated id is the insert refused.
+            kept = n == 1 || had_current;
+        }
+        if !kept {
+            repeated.push(here);
+            continue;
+        }
+        if metrics && (r.downloads.is_some() || r.likes.is_some()) {
+            metric.execute(params![provider, r.model_id, fetch, r.downloads, r.likes])?;
+        }
+        order.feed(if distinct == 0 { b"[" } else { b"," });
+        buf.clear();
+        serde_json::to_writer(&mut buf, r.model_id)?;
+        order.feed(&buf);
+        distinct += 1;
+    }
+    if close_missing && had_current {
+        applied.closed += tx.execute(CLOSE_MISSING, params![fetch, provider])? as u64;
+    }
+    if distinct > 0 {
+        order.feed(b"]");
+        let hash = order.finish();
+        let last: Option<i64> = tx
+            .query_row(
+                "SELECT order_hash FROM listing_order WHERE provider = ?1 ORDER BY fetch_id DESC LIMIT 1",
+                [provider],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if last != Some(hash) {
+            // A second pass over the file writes the order, in parts, only
+            // when it is new: an unchanged order costs no memory, a new one
+            // one part's.
+            rows.rewind()?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO listing_order (fetch_id, part, provider, order_hash, ids) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut part = Vec::with_capacity(64 * 1024);
+            let (mut n, mut parts) = (0usize, 0i64);
+            let (mut seq, mut skip) = (0u64, repeated.iter().peekable());
+            while let Some(r) = rows.next_row()? {
+                let here = seq;
+                seq += 1;
+                if skip.next_if_eq(&&here).is_some() {
+                    continue;
+                }
+                part.push(if n == 0 { b'[' } else { b',' });
+                serde_json::to_writer(&mut part, r.model_id)?;
+                n += 1;
+                if n == super::ORDER_PART {
+                    part.push(b']');
+                    insert.execute(params![fetch, parts, provider, hash, std::str::from_utf8(&part)?])?;
+                    (n, parts) = (0, parts + 1);
+                    part.clear();
+                }
+            }
+            if n > 0 {
+                part.push(b']');
+                insert.execute(params![fetch, parts, provider, hash, std::str::from_utf8(&part)?])?;
+            }
+        }
+    }
+    Ok(applied)
 }
 
 impl Backend for Sqlite {
@@ -201,7 +325,7 @@ impl Backend for Sqlite {
     }
 
     fn finish_run(&mut self, run_id: i64, at: &str) -> anyhow::Result<()> {
-        self.end_staging()?;
+        self.spill = None;
         self.conn.execute(
             "UPDATE run SET finished_at = ?1 WHERE run_id = ?2",
             params![at, run_id],
@@ -210,39 +334,13 @@ impl Backend for Sqlite {
     }
 
     fn begin_stage(&mut self) -> anyhow::Result<()> {
-        self.end_staging()?;
-        // The staging table is in this connection's temp database: writing
-        // it takes no lock on the shared file, however long the harvest.
-        self.conn.execute_batch("BEGIN; DELETE FROM staged;")?;
-        self.staging = true;
+        self.spill = Some(Spill::new().context("creating the staging file")?);
         Ok(())
     }
 
     fn stage(&mut self, row: &Staged<'_>) -> anyhow::Result<()> {
-        let r = row.record;
-        let price = |p: Option<crate::record::Price>| p.map(crate::record::Price::usd_per_million);
-        let mut st = self.conn.prepare_cached(STAGE)?;
-        st.execute(params![
-            r.id.as_str(),
-            row.hash,
-            r.name.as_deref(),
-            r.owned_by.as_deref(),
-            r.task.as_deref(),
-            r.hugging_face_id.as_deref(),
-            r.context_length.map(int),
-            r.max_output_tokens.map(int),
-            price(r.price_input),
-            price(r.price_output),
-            price(r.price_cache_read),
-            price(r.price_cache_write),
-            r.quantization.as_deref(),
-            r.knowledge_cutoff.as_deref(),
-            r.expires_at.as_deref(),
-            row.attrs,
-            r.downloads.map(int),
-            r.likes.map(int),
-            int(row.seq),
-        ])?;
+        let spill = self.spill.as_mut().context("staging without begin_stage")?;
+        spill.push(row).context("writing the staging file")?;
         Ok(())
     }
 
@@ -254,7 +352,7 @@ impl Backend for Sqlite {
         metrics: bool,
         finished_at: &str,
     ) -> anyhow::Result<Applied> {
-        self.end_staging()?;
+        let spill = self.spill.take();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -283,63 +381,15 @@ impl Backend for Sqlite {
             |r| r.get(0),
         )?;
         let mut applied = Applied::default();
-        if versions {
-            let mut closed = tx.execute(CLOSE_CHANGED, params![fetch, f.provider])?;
-            if close_missing {
-                closed += tx.execute(CLOSE_MISSING, params![fetch, f.provider])?;
-            }
-            let added = tx.execute(INSERT_VERSIONS, params![fetch, f.provider])?;
-            applied = Applied {
-                added: added as u64,
-                closed: closed as u64,
-            };
+        if let (true, Some(spill)) = (versions, spill) {
+            let mut rows = spill.into_reader().context("reading the staging file")?;
+            applied = apply(&tx, fetch, f.provider, &mut rows, close_missing, metrics)?;
             tx.execute(
-                "UPDATE provider_fetch SET versions_added = ?1, versions_closed = ?2 WHERE fetch_id = ?3",
-                params![added as i64, closed as i64, fetch],
+                "UPDATE provider_fetch SET versions_added = ?1, versions_closed = ?2,
+                     models_current = (SELECT COUNT(*) FROM model_version WHERE provider = ?4 AND valid_to IS NULL)
+                 WHERE fetch_id = ?3",
+                params![int(applied.added), int(applied.closed), fetch, f.provider],
             )?;
-            if metrics {
-                tx.execute(INSERT_METRICS, params![fetch, f.provider])?;
-            }
-            // The listing's order, when it is not the last one stored. Its
-            // hash is taken over the ids as they stream out (the JSON text
-            // `serde_json::to_string(&ids)` would be), and the text is built
-            // by SQLite only when it is new: neither the ids nor their JSON
-            // are held in this process (at 50,000 Hub models they were
-            // ~5 MiB of the peak).
-            let mut hash = Fnv::new();
-            let mut n = 0u64;
-            {
-                let mut st = tx.prepare("SELECT model_id FROM staged ORDER BY seq")?;
-                let mut rows = st.query([])?;
-                let mut buf = Vec::with_capacity(128);
-                while let Some(row) = rows.next()? {
-                    let id = row.get_ref(0)?.as_str()?;
-                    hash.feed(if n == 0 { b"[" } else { b"," });
-                    buf.clear();
-                    serde_json::to_writer(&mut buf, id)?;
-                    hash.feed(&buf);
-                    n += 1;
-                }
-            }
-            if n > 0 {
-                hash.feed(b"]");
-                let hash = hash.finish();
-                let last: Option<i64> = tx
-                    .query_row(
-                        "SELECT order_hash FROM listing_order WHERE provider = ?1
-                         ORDER BY fetch_id DESC LIMIT 1",
-                        [f.provider],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if last != Some(hash) {
-                    tx.execute(
-                        "INSERT INTO listing_order (fetch_id, provider, order_hash, ids)
-                         SELECT ?1, ?2, ?3, json_group_array(model_id ORDER BY seq) FROM staged",
-                        params![fetch, f.provider, hash],
-                    )?;
-                }
-            }
         }
         tx.commit()?;
         Ok(applied)
@@ -509,21 +559,33 @@ impl Backend for Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT ids FROM listing_order WHERE provider = ?1 AND fetch_id <= ?2
-                 ORDER BY fetch_id DESC LIMIT 1",
-                params![provider, x],
-                |r| r.get(0),
-            )
-            .optional()?)
+    fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<Vec<String>>> {
+        let mut st = self.conn.prepare(super::ORDER_PARTS_SQLITE)?;
+        let parts: Vec<String> = st
+            .query_map(params![provider, x], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok((!parts.is_empty()).then_some(parts))
     }
 
     fn count_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<u64>> {
         if !self.recorded(x, provider)? {
             return Ok(None);
+        }
+        // The count kept by the last fetch at or before x that wrote
+        // versions (every one since schema version 4 keeps it, and all those
+        // before it are older); else counted.
+        let kept: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT models_current FROM provider_fetch
+                 WHERE provider = ?1 AND fetch_id <= ?2 AND models_current IS NOT NULL
+                 ORDER BY fetch_id DESC LIMIT 1",
+                params![provider, x],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(n) = kept {
+            return Ok(Some(u64::try_from(n).unwrap_or(0)));
         }
         let n: i64 = self.conn.query_row(
             "SELECT COUNT(*) FROM model_version
@@ -641,7 +703,7 @@ mod tests {
         let version: i64 = conn
             .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 3, "migrations 2 and 3 applied");
+        assert_eq!(version, MIGRATIONS.len() as i64, "migrations 2 and later applied");
         let kept: (i64, String, i64) = conn
             .query_row(
                 "SELECT f.fetch_id, f.status, v.attr_hash FROM provider_fetch f
@@ -674,5 +736,41 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM model_metric", [], |r| r.get(0))
             .unwrap();
         assert_eq!(metrics, 0);
+    }
+
+    #[test]
+    fn migration_4_keeps_a_stored_listing_order_as_its_first_part_and_counts_older_fetches() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (3);",
+        )
+        .unwrap();
+        for m in &MIGRATIONS[..3] {
+            conn.execute_batch(m).unwrap();
+        }
+        conn.execute_batch(
+            r#"INSERT INTO run (run_id, started_at, tool_version, command, args) VALUES (1, 't', '0', 'fetch', '[]');
+             INSERT INTO provider_fetch (fetch_id, run_id, provider, status, complete, models_seen, versions_added,
+                 versions_closed, started_at, finished_at, duration_ms)
+             VALUES (7, 1, 'groq', 'ok', 1, 2, 2, 0, 't0', 't1', 5);
+             INSERT INTO model_version (provider, model_id, valid_from, attr_hash, attrs)
+             VALUES ('groq', 'llama-3.3-70b-versatile', 7, 1, '{}'), ('groq', 'whisper-large-v3', 7, 2, '{}');
+             INSERT INTO listing_order (fetch_id, provider, order_hash, ids)
+             VALUES (7, 'groq', 3, '["whisper-large-v3","llama-3.3-70b-versatile"]');"#,
+        )
+        .unwrap();
+        drop(conn);
+        let db = Sqlite::open(&path, false).unwrap();
+        assert_eq!(
+            db.listing_order(7, "groq").unwrap(),
+            Some(vec![
+                r#"["whisper-large-v3","llama-3.3-70b-versatile"]"#.to_owned()
+            ])
+        );
+        // Recorded before version 4: no kept count, so counted.
+        assert_eq!(db.count_at(7, "groq").unwrap(), Some(2));
+        assert_eq!(db.count_at(6, "groq").unwrap(), None);
     }
 }

@@ -164,6 +164,7 @@ on_both!(
     as_of_refuses_harvest_flags,
     diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints,
     a_run_with_db_names_its_run_id_which_changes_since_takes,
+    a_listing_order_stored_in_parts_rebuilds_in_the_harvests_order,
 );
 
 async fn a_first_sync_records_every_fetched_model_with_its_attributes(kind: Kind) {
@@ -582,7 +583,7 @@ async fn two_syncs_into_one_database_at_once_both_succeed(kind: Kind) {
     // Each migration applied once.
     assert_eq!(
         s.db.one("SELECT COUNT(*), COUNT(DISTINCT version), MAX(version) FROM schema_version"),
-        [Some("3".to_owned()), Some("3".to_owned()), Some("3".to_owned())]
+        [Some("4".to_owned()), Some("4".to_owned()), Some("4".to_owned())]
     );
     if kind == Kind::Postgres {
         // Fetch ids grow in commit order: with the server's clock, times too.
@@ -1085,4 +1086,41 @@ async fn a_run_with_db_names_its_run_id_which_changes_since_takes(kind: Kind) {
     // Not with -q (the syncs above): nothing but errors.
     let quiet = s.sync("c.ndjson", &[], 0);
     assert!(!quiet.contains("recorded as run"), "{quiet}");
+}
+
+async fn a_listing_order_stored_in_parts_rebuilds_in_the_harvests_order(kind: Kind) {
+    // 25,000 Hub models: three parts of at most 10,000 ids. The Hub lists
+    // them in an order that is not their ids' (org0/model-000000,
+    // org1/model-000001, ...), so a part read out of place shows.
+    let Some(s) = Setup::new(FakeHub::new(25_000), kind).await else {
+        return;
+    };
+    s.sync("a.ndjson", &["--limit", "25000"], 0);
+    assert_eq!(
+        s.db.one("SELECT COUNT(*), MIN(part), MAX(part) FROM listing_order WHERE provider = 'hug'"),
+        [Some("3".to_owned()), Some("0".to_owned()), Some("2".to_owned())]
+    );
+    assert_eq!(
+        s.count("SELECT models_current FROM provider_fetch WHERE provider = 'hug'"),
+        25_000
+    );
+    let (code, out, err) = run_db(&s, &["fetch", "--as-of", "1", "-p", "hug", "-f", "ndjson", "-q"]);
+    assert_eq!(code, Some(0), "{err}");
+    let file: Vec<Value> = without_counters(ndjson(&std::fs::read(s.dir.join("a.ndjson")).unwrap()))
+        .into_iter()
+        .filter(|r| r["provider"] == "hug")
+        .collect();
+    let rebuilt = ndjson(out.as_bytes());
+    assert_eq!(rebuilt.len(), 25_000);
+    assert_eq!(rebuilt[10_000]["id"], "org4/model-010000");
+    assert!(rebuilt == file, "the rebuilt listing differs from the harvest's");
+    // The same order again: no new row.
+    s.sync("b.ndjson", &["--limit", "25000"], 0);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM listing_order WHERE provider = 'hug'"),
+        3
+    );
+    let (code, out, _) = run_db(&s, &["count", "-p", "hug", "--as-of", "2", "-f", "json"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("25000"), "{out}");
 }
