@@ -9,6 +9,7 @@ use crate::cli::ChangesFormat;
 use crate::config::ChangesConfig;
 use crate::diff::{self, Change, Kind, Summary};
 use crate::report::ExitCode;
+use crate::store::{FastMap, FastSet};
 use crate::term::write_json_line;
 
 use super::diff::{show, table_line, JsonDoc};
@@ -47,16 +48,14 @@ pub(super) fn run(cfg: &ChangesConfig) -> anyhow::Result<ExitCode> {
         provider_order(&reader, cfg, x1).with_context(|| format!("database {}", cfg.location.display()))?;
     let rank = |p: &str| order.iter().position(|o| o == p).unwrap_or(usize::MAX);
     // Each (provider, removed) group's ids, then their places.
-    let mut wanted: std::collections::HashMap<(&str, bool), std::collections::HashSet<&str>> =
-        std::collections::HashMap::new();
+    let mut wanted: FastMap<(&str, bool), FastSet<&str>> = FastMap::default();
     for t in &all {
         wanted
             .entry((t.provider.as_str(), t.new.is_none()))
             .or_default()
             .insert(t.id.as_str());
     }
-    let mut places: std::collections::HashMap<(String, bool), std::collections::HashMap<String, usize>> =
-        std::collections::HashMap::new();
+    let mut places: FastMap<(String, bool), FastMap<String, usize>> = FastMap::default();
     for ((provider, removed), ids) in &wanted {
         let at = if *removed { x0 } else { x1 };
         places.insert(

@@ -125,7 +125,6 @@ impl Sqlite {
         )?;
         let mut db = Sqlite { conn, spill: None };
         db.migrate().context("migrating the schema")?;
-        db.conn.execute_batch(SEEN_DDL)?;
         Ok(db)
     }
 
@@ -186,6 +185,8 @@ fn apply(
         )
         .optional()?
         .is_some();
+    // Made here, not on open: the query commands never need it.
+    tx.execute_batch(SEEN_DDL)?;
     if had_current {
         tx.execute_batch("DELETE FROM seen")?;
     }
@@ -450,34 +451,45 @@ impl Backend for Sqlite {
         } else {
             format!("AND provider IN ({only})")
         };
-        // The models with a version that began or ended in (x0, x1], and
-        // the version of each valid at x0 and at x1.
-        let sql = format!(
-            "WITH touched AS (
-                SELECT provider, model_id FROM model_version WHERE valid_from > ?1 AND valid_from <= ?2 {filter}
-                UNION
-                SELECT provider, model_id FROM model_version WHERE valid_to > ?1 AND valid_to <= ?2 {filter}
-            )
-            SELECT t.provider, t.model_id,
-                (SELECT o.attrs FROM model_version o
-                 WHERE o.provider = t.provider AND o.model_id = t.model_id
-                   AND o.valid_from <= ?1 AND (o.valid_to IS NULL OR o.valid_to > ?1)),
-                (SELECT n.attrs FROM model_version n
-                 WHERE n.provider = t.provider AND n.model_id = t.model_id
-                   AND n.valid_from <= ?2 AND (n.valid_to IS NULL OR n.valid_to > ?2))
-            FROM touched t
-            ORDER BY t.provider, t.model_id"
-        );
-        let mut st = self.conn.prepare(&sql)?;
+        // A model whose state differs between x0 and x1 had its version
+        // valid at x0 end in (x0, x1], or its version valid at x1 begin
+        // there (or both): two range scans of the valid_to and valid_from
+        // indexes, matched here, instead of a lookup of both versions of
+        // every touched model.
+        let mut old: super::FastMap<(String, String), String> = super::FastMap::default();
         let mut bind: Vec<&dyn rusqlite::ToSql> = vec![&x0, &x1];
         bind.extend(providers.iter().map(|p| p as &dyn rusqlite::ToSql));
+        {
+            let mut st = self.conn.prepare(&format!(
+                "SELECT provider, model_id, attrs FROM model_version
+                 WHERE valid_to > ?1 AND valid_to <= ?2 AND valid_from <= ?1 {filter}"
+            ))?;
+            let mut rows = st.query(bind.as_slice())?;
+            while let Some(row) = rows.next()? {
+                old.insert((row.get(0)?, row.get(1)?), row.get(2)?);
+            }
+        }
+        let mut st = self.conn.prepare(&format!(
+            "SELECT provider, model_id, attrs FROM model_version
+             WHERE valid_from > ?1 AND valid_from <= ?2 AND (valid_to IS NULL OR valid_to > ?2) {filter}"
+        ))?;
         let mut rows = st.query(bind.as_slice())?;
         while let Some(row) = rows.next()? {
+            let key: (String, String) = (row.get(0)?, row.get(1)?);
+            let before = old.remove(&key);
             each(Transition {
-                provider: row.get(0)?,
-                id: row.get(1)?,
-                old: row.get(2)?,
-                new: row.get(3)?,
+                provider: key.0,
+                id: key.1,
+                old: before,
+                new: Some(row.get(2)?),
+            })?;
+        }
+        for ((provider, id), attrs) in old {
+            each(Transition {
+                provider,
+                id,
+                old: Some(attrs),
+                new: None,
             })?;
         }
         Ok(())
