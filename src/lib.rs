@@ -45,6 +45,7 @@ pub mod harvest;
 pub mod http;
 pub mod identity;
 mod json;
+mod mapping;
 mod output;
 mod paging;
 mod pipeline;

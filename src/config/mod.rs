@@ -22,6 +22,7 @@ use crate::error::UsageError;
 use crate::filter::{parse_fields, Filter};
 use crate::harvest::{HarvestOptions, Target};
 use crate::http::RetryPolicy;
+use crate::mapping::HubMapping;
 use crate::output::{Destination, Format};
 use crate::pipeline::{AsOf, CacheConfig, Db, Run, Selected};
 use crate::providers::{HubFilters, ProviderSpec};
@@ -759,6 +760,17 @@ fn harvest_args(
         )?
     };
     let filter = Filter::parse(&a.records.filter).map_err(UsageError::new)?;
+    // `--as-of` asks no server: its mapping is the cached one, whatever its age.
+    let mapping_cache = match &as_of {
+        Some(_) if a.cache.no_cache => CacheConfig::default(),
+        Some(_) => CacheConfig {
+            cache: Some(open_cache(a.cache.cache_dir.clone())?),
+            offline: true,
+            ..CacheConfig::default()
+        },
+        None => cache.clone(),
+    };
+    let hub_mapping = hub_mapping(&fetched, settings, env, mapping_cache)?;
     let run = Run {
         providers,
         harvest,
@@ -784,6 +796,7 @@ fn harvest_args(
             None => None,
         },
         as_of,
+        hub_mapping,
     };
     let show = Show {
         progress: !a.display.no_progress && !a.display.quiet,
@@ -791,6 +804,52 @@ fn harvest_args(
         warnings,
     };
     Ok((run, show))
+}
+
+/// Where the Hub's inference-provider mapping is asked for the selected
+/// providers that have a partner name on the Hub: the base of the table's
+/// Hub provider (`HF_ENDPOINT`, else its listing URL in effect without
+/// `/api/models`), with its token, which goes to that origin only.
+fn hub_mapping(
+    fetched: &[&Target],
+    settings: &Settings,
+    env: &dyn Env,
+    cache: CacheConfig,
+) -> Result<Option<HubMapping>, UsageError> {
+    let partners: Vec<(String, String)> = fetched
+        .iter()
+        .filter_map(|t| Some((t.spec.name.clone(), t.spec.hub_partner.clone()?)))
+        .collect();
+    if partners.is_empty() {
+        return Ok(None);
+    }
+    let (base, credential) = match settings
+        .table
+        .iter()
+        .find(|spec| spec.shape == crate::providers::Shape::Huggingface)
+    {
+        Some(spec) => {
+            let base = select::api_base(spec, env)?;
+            // The Hub's token is for the Hub, wherever HF_ENDPOINT puts it.
+            let credential = Target::resolve(spec, env)?
+                .credential
+                .map(|c| crate::http::Credential {
+                    origin: base.origin(),
+                    ..c
+                });
+            (base, credential)
+        }
+        None => (
+            url::Url::parse("https://huggingface.co").expect("a valid URL"),
+            None,
+        ),
+    };
+    Ok(Some(HubMapping {
+        base,
+        credential,
+        partners,
+        cache,
+    }))
 }
 
 fn open_cache(dir: Option<PathBuf>) -> Result<Cache, UsageError> {

@@ -19,6 +19,8 @@ mod faults;
 mod human;
 // The Hugging Face Hub harvest against a fake Hub: cursors, limits, auth, pacing, rate limits, retries.
 mod hub;
+// The Hub's inference-provider mapping (canonical_by hf_mapping): fetched beside the providers, cached, and its absence.
+mod mapping;
 // The `-v` request log: one line per response or failed request, URLs cut to a terminal's width.
 mod logs;
 // Every built-in provider at once: `fetch --all` and `count --all` against mocks of all of them.
