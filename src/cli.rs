@@ -149,6 +149,7 @@ macro_rules! ls_text {
             "  catalog ls -p openrouter --sort price_input -n 20\n",
             "  catalog ls --all --filter capability=tools,min-context=128000 --sort context\n",
             "  catalog ls -p groq --fields id,context_length,max_output_tokens,price_input\n",
+            "  catalog ls --all --group-by canonical --sort price_input\n",
             "  catalog ls -p hug --hub-sort trendingScore --limit 100 -n 10 --fields id,downloads,likes\n\n"
         )
     };
@@ -641,6 +642,12 @@ pub struct LsArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',', help_heading = "Output")]
     pub fields: Vec<String>,
 
+    /// Keep each model's rows together: `canonical` orders the rows by canonical id, the
+    /// models most providers serve first (--sort orders the rows within a model), and the
+    /// table starts with the canonical id and how many providers serve it.
+    #[arg(long, value_enum, value_name = "KEY", help_heading = "Output")]
+    pub group_by: Option<GroupBy>,
+
     /// Record selection.
     #[command(flatten)]
     pub select: Records,
@@ -932,7 +939,7 @@ pub struct Records {
     pub filter: Vec<String>,
 }
 
-/// What `count --group-by` groups by.
+/// What `count --group-by` and `ls --group-by` group by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GroupBy {
     /// The record's `canonical_id`: one row per model, whoever serves it.

@@ -8,6 +8,7 @@ mod count;
 mod diff;
 mod docs;
 pub mod fetch;
+mod group;
 mod history;
 mod interrupt;
 mod ls;

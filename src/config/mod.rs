@@ -130,6 +130,8 @@ pub struct LsConfig {
     pub reverse: bool,
     /// At most this many models.
     pub rows: Option<u64>,
+    /// Keep each model's rows together (`--group-by canonical`).
+    pub group_by: Option<cli::GroupBy>,
 }
 
 /// `catalog show`, validated.
@@ -412,6 +414,7 @@ fn ls(a: cli::LsArgs, settings: &Settings, env: &dyn Env) -> Result<LsConfig, Us
         sort: a.order,
         reverse: a.reverse,
         rows: a.rows,
+        group_by: a.group_by,
     })
 }
 
