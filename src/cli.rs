@@ -174,6 +174,30 @@ macro_rules! show_text {
     };
 }
 
+macro_rules! compare_text {
+    () => {
+        concat!(
+            "MODEL is any provider's id of the model (llama-3.3-70b-versatile), a Hugging Face id\n",
+            "(meta-llama/Llama-3.3-70B-Instruct) or a canonical id (llama3.3-70b-instruct): the record with\n",
+            "that id decides the canonical id, else MODEL's own key does. Every record with that canonical\n",
+            "id is a row, cheapest first: by the cost of --tokens IN:OUT (IN/1e6 * in $/1M + OUT/1e6 *\n",
+            "out $/1M, in USD), else by in $/1M + out $/1M; unknown prices last, never 0. Without -p every\n",
+            "provider but the Hub's repository listing (hug) is asked (those needing a key skip without it).\n",
+            "Served from the cache when fresh, like ls.\n\n",
+            "Examples:\n",
+            "  catalog compare meta-llama/Llama-3.3-70B-Instruct\n",
+            "  catalog compare llama-3.3-70b-versatile --tokens 1000000:200000\n",
+            "  catalog compare deepseek-r1-0528 --filter capability=tools -f json\n\n"
+        )
+    };
+}
+
+macro_rules! compare_exit_codes {
+    () => {
+        "Exit codes:\n  0 ok, 1 runtime error, 2 usage error or no provider serves MODEL, 3 a provider failed"
+    };
+}
+
 macro_rules! show_exit_codes {
     () => {
         "Exit codes:\n  0 ok, 1 runtime error, 2 usage error or no such model, 3 the provider failed"
@@ -264,6 +288,12 @@ pub enum Command {
         after_long_help = concat!(show_text!(), env_long!(), "\n\n", show_exit_codes!())
     )]
     Show(ShowArgs),
+    /// Every provider serving one model, cheapest first, with prices, context and cost.
+    #[command(
+        after_help = concat!(compare_text!(), env_short!(), "\n\n", compare_exit_codes!()),
+        after_long_help = concat!(compare_text!(), env_long!(), "\n\n", compare_exit_codes!())
+    )]
+    Compare(CompareArgs),
     /// Fetch and write a timestamped snapshot file, unless nothing changed.
     #[command(
         after_help = concat!(snapshot_examples!(), env_short!(), "\n\n", snapshot_exit_codes!()),
@@ -726,6 +756,51 @@ pub struct ShowArgs {
     /// Cache settings.
     #[command(flatten)]
     pub cache: CacheArgs,
+
+    /// Progress and summary.
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+/// `catalog compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The model: any provider's id of it, a Hugging Face id or a canonical id.
+    #[arg(value_name = "MODEL")]
+    pub model: String,
+
+    /// Provider selection [default: every provider but hug].
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Harvest settings.
+    #[command(flatten)]
+    pub harvest: Harvest,
+
+    /// A workload of IN input and OUT output tokens (e.g. 1000000:200000): adds its cost in
+    /// USD per provider and orders by it.
+    #[arg(long, value_name = "IN:OUT", help_heading = "Output")]
+    pub tokens: Option<String>,
+
+    /// Output format: a table for people, or the rows as JSON, NDJSON or CSV.
+    #[arg(short, long, value_enum, default_value = "table", help_heading = "Output")]
+    pub format: ListFormat,
+
+    /// Record selection.
+    #[command(flatten)]
+    pub select: Records,
+
+    /// Cache settings.
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// The catalog at a past point.
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+
+    /// The database it is read from.
+    #[command(flatten)]
+    pub db: ReadDbArgs,
 
     /// Progress and summary.
     #[command(flatten)]

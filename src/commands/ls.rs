@@ -243,7 +243,7 @@ fn render_grouped(models: &[Record], columns: &[Field], groups: &Groups) -> Stri
 
 /// A column's header: short, with the unit of prices (`$/1M` is USD per
 /// 1M tokens, the record's price unit).
-fn header(field: Field) -> &'static str {
+pub(super) fn header(field: Field) -> &'static str {
     match field {
         Field::ContextLength => "context",
         Field::MaxOutputTokens => "max output",
@@ -266,7 +266,7 @@ fn header(field: Field) -> &'static str {
 }
 
 /// Numbers are right-aligned, and never cut to fit.
-fn is_number(field: Field) -> bool {
+pub(super) fn is_number(field: Field) -> bool {
     matches!(
         field,
         Field::ContextLength
@@ -282,7 +282,7 @@ fn is_number(field: Field) -> bool {
 
 /// A model's value in a column; unknown (and an empty list) is `-`. The
 /// table sanitizes it.
-fn cell(r: &Record, field: Field) -> String {
+pub(super) fn cell(r: &Record, field: Field) -> String {
     fn or_dash<T: ToString>(v: Option<T>) -> String {
         v.map_or_else(|| "-".to_owned(), |v| v.to_string())
     }

@@ -40,6 +40,8 @@ pub enum Config {
     Ls(LsConfig),
     /// `catalog show`.
     Show(ShowConfig),
+    /// `catalog compare`.
+    Compare(CompareConfig),
     /// `catalog providers`.
     Providers(ProvidersConfig),
     /// `catalog snapshot`.
@@ -147,6 +149,21 @@ pub struct ShowConfig {
     pub id: String,
     /// Field lines or JSON.
     pub format: SummaryFormat,
+}
+
+/// `catalog compare`, validated.
+#[derive(Debug)]
+pub struct CompareConfig {
+    /// The harvest of the providers compared.
+    pub run: Run,
+    /// What stderr shows.
+    pub show: Show,
+    /// The model as given: a provider's id, a Hugging Face id or a canonical id.
+    pub model: String,
+    /// `--tokens IN:OUT`: the workload whose cost is shown and ordered by.
+    pub tokens: Option<(u64, u64)>,
+    /// `None` for the table, else the rows in this format.
+    pub format: Option<Format>,
 }
 
 /// `catalog snapshot`, validated.
@@ -277,6 +294,7 @@ impl Config {
             cli::Command::Count(a) => count(a, settings, env).map(Config::Count),
             cli::Command::Ls(a) => ls(a, settings, env).map(Config::Ls),
             cli::Command::Show(a) => show(a, settings, env).map(Config::Show),
+            cli::Command::Compare(a) => compare(a, settings, env).map(Config::Compare),
             cli::Command::Snapshot(a) => snapshot(a, settings, env).map(Config::Snapshot),
             cli::Command::Diff(a) => diff(a, settings, env).map(Config::Diff),
             cli::Command::Changes(a) => changes(a, settings, env).map(Config::Changes),
@@ -307,6 +325,7 @@ impl Config {
             Config::Count(c) => c.show.progress,
             Config::Ls(l) => l.show.progress,
             Config::Show(s) => s.show.progress,
+            Config::Compare(c) => c.show.progress,
             Config::Snapshot(s) => s.show.progress,
             _ => false,
         }
@@ -465,6 +484,76 @@ fn show(a: cli::ShowArgs, settings: &Settings, env: &dyn Env) -> Result<ShowConf
         id: id.to_owned(),
         format: a.format,
     })
+}
+
+fn compare(a: cli::CompareArgs, settings: &Settings, env: &dyn Env) -> Result<CompareConfig, UsageError> {
+    let model = a.model.trim();
+    if !model.chars().any(char::is_alphanumeric) {
+        return Err(UsageError::new(format!(
+            "{} names no model: give a provider's id, a Hugging Face id or a canonical id",
+            sanitize(&format!("{model:?}"))
+        )));
+    }
+    let tokens = a.tokens.as_deref().map(parse_tokens).transpose()?;
+    // Without -p, every provider: the Hub's listing aside (below).
+    let named = !a.selection.providers.is_empty() || a.selection.all;
+    let selection = Selection {
+        providers: a.selection.providers.clone(),
+        all: !named || a.selection.all,
+    };
+    let common = Common {
+        selection: &selection,
+        harvest: &a.harvest,
+        records: &a.select,
+        cache: &a.cache,
+        modes: None,
+        display: &a.display,
+        raw: false,
+        store: None,
+        as_of: a.as_of.as_of.as_deref().map(|w| (w, a.db.db.as_deref())),
+    };
+    let (mut run, show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
+    if !named {
+        // The Hub lists repositories, not offers (no price, no serving):
+        // its 50,000 models would cost minutes and compare nothing. `-p hug`
+        // or `--all` asks it all the same.
+        run.providers.retain(|p| match p {
+            Selected::Fetch(t) | Selected::Skipped(t) => !t.spec.shape.takes_hub_filters(),
+        });
+    }
+    Ok(CompareConfig {
+        run,
+        show,
+        model: model.to_owned(),
+        tokens,
+        format: match a.format {
+            ListFormat::Table => None,
+            ListFormat::Json => Some(Format::Json),
+            ListFormat::Ndjson => Some(Format::Ndjson),
+            ListFormat::Csv => Some(Format::Csv),
+        },
+    })
+}
+
+/// `--tokens IN:OUT`: two token counts (`1000000:200000`).
+fn parse_tokens(text: &str) -> Result<(u64, u64), UsageError> {
+    let bad = || {
+        UsageError::new(format!(
+            "--tokens {}: give input and output tokens as IN:OUT, e.g. 1000000:200000",
+            sanitize(&format!("{text:?}"))
+        ))
+    };
+    let (input, output) = text.split_once(':').ok_or_else(bad)?;
+    let count = |t: &str| {
+        let t = t.trim();
+        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<u64>().ok())
+            .flatten()
+    };
+    match (count(input), count(output)) {
+        (Some(i), Some(o)) => Ok((i, o)),
+        _ => Err(bad()),
+    }
 }
 
 /// `PROVIDER/ID`: the provider is the part before the first `/` (ids have

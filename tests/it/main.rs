@@ -7,6 +7,8 @@ mod common;
 mod adapters;
 // The on-disk cache, incremental Hub harvests and resumable harvests.
 mod cache;
+// `catalog compare` (every provider of one model, cheapest first, a workload's cost) and `ls --group-by canonical`.
+mod compare;
 // The command line as a user meets it: formats, atomic files, pipes, exit codes, `count`, `providers`.
 mod cli;
 // `catalog diff`: added, removed and changed models between catalog files, and refused inputs.
