@@ -17,22 +17,9 @@ use crate::record::{CompactString, Field, Price, Record};
 use crate::report::Report;
 use crate::term::{count, edit_distance, sanitize, table};
 
-/// The table's columns (a `cost $` column follows `id` with `--tokens`).
-const COLUMNS: [Field; 10] = [
-    Field::Provider,
-    Field::Id,
-    Field::PriceInput,
-    Field::PriceOutput,
-    Field::PriceCacheRead,
-    Field::PriceCacheWrite,
-    Field::ContextLength,
-    Field::MaxOutputTokens,
-    Field::Quantization,
-    Field::Capabilities,
-];
-
-/// The fields of `-f json|ndjson|csv`: the table's and the canonical id with
-/// its evidence (then `cost` with `--tokens`).
+/// The fields of `-f json|ndjson|csv` (then `cost` with `--tokens`); the
+/// table shows them but the canonical id and its evidence, which are one
+/// for every row (stderr names it), and has `cost $` after `id`.
 const FIELDS: [Field; 12] = [
     Field::Provider,
     Field::Id,
@@ -74,18 +61,10 @@ pub(super) async fn run(cfg: CompareConfig, progress: &Progress) -> anyhow::Resu
     let (outcomes, offers, _) = pipeline::run_into(&cfg.run, progress, offers).await?;
     let report = Report { outcomes };
     let (keys, mut rows) = offers.resolve();
+    // A provider that failed or was skipped may serve the model too.
     let say_not_ok = |progress: &Progress| {
         if cfg.show.summary {
-            // A provider that failed or was skipped may serve the model too.
-            for (o, line) in report
-                .outcomes
-                .iter()
-                .zip(report.summary_lines(progress.colour()))
-            {
-                if !matches!(o.status, Status::Ok) {
-                    progress.println(&line);
-                }
-            }
+            super::fetch::say_not_ok(&report, progress);
         }
     };
     if rows.is_empty() {
@@ -171,16 +150,20 @@ fn cost_text(r: &Record, workload: (u64, u64)) -> Option<String> {
 
 /// The table: `ls`'s columns and headers, the cost after the id.
 fn render(rows: &[Record], tokens: Option<(u64, u64)>) -> String {
+    let columns: Vec<Field> = FIELDS
+        .into_iter()
+        .filter(|f| !matches!(f, Field::CanonicalId | Field::CanonicalBy))
+        .collect();
     let mut lines = Vec::with_capacity(rows.len() + 1);
-    let mut head: Vec<String> = COLUMNS.iter().map(|&f| header(f).to_owned()).collect();
-    let mut right: Vec<bool> = COLUMNS.iter().map(|&f| is_number(f)).collect();
+    let mut head: Vec<String> = columns.iter().map(|&f| header(f).to_owned()).collect();
+    let mut right: Vec<bool> = columns.iter().map(|&f| is_number(f)).collect();
     if tokens.is_some() {
         head.insert(2, "cost $".to_owned());
         right.insert(2, true);
     }
     lines.push(head);
     for r in rows {
-        let mut row: Vec<String> = COLUMNS.iter().map(|&f| cell(r, f)).collect();
+        let mut row: Vec<String> = columns.iter().map(|&f| cell(r, f)).collect();
         if let Some(t) = tokens {
             row.insert(2, cost_text(r, t).unwrap_or_else(|| "-".to_owned()));
         }
@@ -344,14 +327,17 @@ mod tests {
 
     #[test]
     fn the_record_model_names_decides_and_else_models_own_key() {
-        let mut offers = Offers::new("llama-3.3-70b-versatile", &["groq".to_owned()]);
-        for r in [
+        let groq = || {
             offer(
                 "groq",
                 "llama-3.3-70b-versatile",
                 "llama3.3-70b-instruct",
                 (None, None),
-            ),
+            )
+        };
+        let mut offers = Offers::new("llama-3.3-70b-versatile", &["groq".to_owned()]);
+        for r in [
+            groq(),
             offer(
                 "together",
                 "meta-llama/Llama-3.3-70B-Instruct-Turbo",
@@ -372,24 +358,10 @@ mod tests {
         assert_eq!(rows.len(), 2);
         // PROVIDER/ID names a record too; a canonical id is its own key.
         let mut scoped = Offers::new("groq/llama-3.3-70b-versatile", &["groq".to_owned()]);
-        scoped
-            .put(&offer(
-                "groq",
-                "llama-3.3-70b-versatile",
-                "llama3.3-70b-instruct",
-                (None, None),
-            ))
-            .unwrap();
+        scoped.put(&groq()).unwrap();
         assert_eq!(scoped.resolve().1.len(), 1);
         let mut by_key = Offers::new("llama3.3-70b-instruct", &[]);
-        by_key
-            .put(&offer(
-                "groq",
-                "llama-3.3-70b-versatile",
-                "llama3.3-70b-instruct",
-                (None, None),
-            ))
-            .unwrap();
+        by_key.put(&groq()).unwrap();
         assert_eq!(by_key.resolve().1.len(), 1);
         assert_eq!(
             by_key.near(&["llama3.3-70b-instrut".into()].into()),

@@ -8,7 +8,6 @@ use std::io::{self, Write as _};
 use super::group::Groups;
 use crate::cli::SortKey;
 use crate::config::LsConfig;
-use crate::harvest::Status;
 use crate::output::{Finish, RecordWriter};
 use crate::pipeline::{self, Sink};
 use crate::progress::Progress;
@@ -66,17 +65,7 @@ pub(super) async fn run(cfg: LsConfig, progress: &Progress) -> anyhow::Result<Re
         }
     }
     if cfg.show.summary {
-        // A provider that failed or was skipped is missing from the list;
-        // the ones that answered need no line.
-        for (o, line) in report
-            .outcomes
-            .iter()
-            .zip(report.summary_lines(progress.colour()))
-        {
-            if !matches!(o.status, Status::Ok) {
-                progress.println(&line);
-            }
-        }
+        super::fetch::say_not_ok(&report, progress);
         let shown = models.len() as u64;
         if total > shown {
             progress.println(&format!(

@@ -380,17 +380,15 @@ fn fetch(a: cli::FetchArgs, settings: &Settings, env: &dyn Env) -> Result<FetchC
 }
 
 fn count(a: cli::CountArgs, settings: &Settings, env: &dyn Env) -> Result<CountConfig, UsageError> {
-    let common = Common {
-        selection: &a.selection,
-        harvest: &a.harvest,
-        records: &a.select,
-        cache: &a.cache,
-        modes: None,
-        display: &a.display,
-        raw: false,
-        store: None,
-        as_of: a.as_of.as_of.as_deref().map(|w| (w, a.db.db.as_deref())),
-    };
+    let common = Common::browse(
+        &a.selection,
+        &a.harvest,
+        &a.select,
+        &a.cache,
+        &a.display,
+        &a.as_of,
+        &a.db,
+    );
     let (run, mut show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     // The counts on stdout are the summary.
     show.summary = false;
@@ -408,27 +406,20 @@ const BROWSE_MAX_AGE: Duration = Duration::from_secs(3600);
 
 fn ls(a: cli::LsArgs, settings: &Settings, env: &dyn Env) -> Result<LsConfig, UsageError> {
     let fields = parse_fields(&a.fields).map_err(UsageError::new)?;
-    let common = Common {
-        selection: &a.selection,
-        harvest: &a.harvest,
-        records: &a.select,
-        cache: &a.cache,
-        modes: None,
-        display: &a.display,
-        raw: false,
-        store: None,
-        as_of: a.as_of.as_of.as_deref().map(|w| (w, a.db.db.as_deref())),
-    };
+    let common = Common::browse(
+        &a.selection,
+        &a.harvest,
+        &a.select,
+        &a.cache,
+        &a.display,
+        &a.as_of,
+        &a.db,
+    );
     let (run, show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     Ok(LsConfig {
         run,
         show,
-        format: match a.format {
-            ListFormat::Table => None,
-            ListFormat::Json => Some(Format::Json),
-            ListFormat::Ndjson => Some(Format::Ndjson),
-            ListFormat::Csv => Some(Format::Csv),
-        },
+        format: list_format(a.format),
         fields,
         sort: a.order,
         reverse: a.reverse,
@@ -501,17 +492,9 @@ fn compare(a: cli::CompareArgs, settings: &Settings, env: &dyn Env) -> Result<Co
         providers: a.selection.providers.clone(),
         all: !named || a.selection.all,
     };
-    let common = Common {
-        selection: &selection,
-        harvest: &a.harvest,
-        records: &a.select,
-        cache: &a.cache,
-        modes: None,
-        display: &a.display,
-        raw: false,
-        store: None,
-        as_of: a.as_of.as_of.as_deref().map(|w| (w, a.db.db.as_deref())),
-    };
+    let common = Common::browse(
+        &selection, &a.harvest, &a.select, &a.cache, &a.display, &a.as_of, &a.db,
+    );
     let (mut run, show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     if !named {
         // The Hub lists repositories, not offers (no price, no serving):
@@ -526,13 +509,18 @@ fn compare(a: cli::CompareArgs, settings: &Settings, env: &dyn Env) -> Result<Co
         show,
         model: model.to_owned(),
         tokens,
-        format: match a.format {
-            ListFormat::Table => None,
-            ListFormat::Json => Some(Format::Json),
-            ListFormat::Ndjson => Some(Format::Ndjson),
-            ListFormat::Csv => Some(Format::Csv),
-        },
+        format: list_format(a.format),
     })
+}
+
+/// `None` for the table, else the records' format.
+fn list_format(f: ListFormat) -> Option<Format> {
+    match f {
+        ListFormat::Table => None,
+        ListFormat::Json => Some(Format::Json),
+        ListFormat::Ndjson => Some(Format::Ndjson),
+        ListFormat::Csv => Some(Format::Csv),
+    }
 }
 
 /// `--tokens IN:OUT`: two token counts (`1000000:200000`).
@@ -725,6 +713,32 @@ struct Common<'a> {
     store: Option<(&'a cli::StoreArgs, &'static str)>,
     /// `--as-of WHEN`, and the `--db` it reads.
     as_of: Option<(&'a str, Option<&'a str>)>,
+}
+
+impl<'a> Common<'a> {
+    /// The arguments of the commands that browse the catalog (`count`, `ls`,
+    /// `compare`): no `--raw`, no recording, nothing to resume.
+    fn browse(
+        selection: &'a Selection,
+        harvest: &'a cli::Harvest,
+        records: &'a Records,
+        cache: &'a CacheArgs,
+        display: &'a DisplayArgs,
+        as_of: &'a cli::AsOfArgs,
+        db: &'a cli::ReadDbArgs,
+    ) -> Common<'a> {
+        Common {
+            selection,
+            harvest,
+            records,
+            cache,
+            modes: None,
+            display,
+            raw: false,
+            store: None,
+            as_of: as_of.as_of.as_deref().map(|w| (w, db.db.as_deref())),
+        }
+    }
 }
 
 /// `--as-of`: checked before anything else, as it harvests nothing.
