@@ -182,7 +182,8 @@ macro_rules! compare_text {
             "that id decides the canonical id, else MODEL's own key does. Every record with that canonical\n",
             "id is a row, cheapest first: by the cost of --tokens IN:OUT (IN/1e6 * in $/1M + OUT/1e6 *\n",
             "out $/1M, in USD), else by in $/1M + out $/1M; unknown prices last, never 0. Without -p every\n",
-            "provider but the Hub's repository listing (hug) is asked (those needing a key skip without it).\n",
+            "provider but the Hub's repository listing (hug) is asked, and --all asks hug too (those needing\n",
+            "a key are skipped without it).\n",
             "Served from the cache when fresh, like ls.\n\n",
             "Examples:\n",
             "  catalog compare meta-llama/Llama-3.3-70B-Instruct\n",
@@ -466,7 +467,7 @@ pub struct CacheArgs {
     pub cache_dir: Option<PathBuf>,
 
     /// Serve a provider from a cache entry younger than this (90s, 15m, 1h, 2d)
-    /// [default: 1h for count, ls and show; fetch and snapshot always ask the providers].
+    /// [default: 1h for count, ls, show and compare; fetch and snapshot always ask the providers].
     #[arg(long, value_name = "AGE")]
     pub max_age: Option<String>,
 
@@ -769,7 +770,7 @@ pub struct CompareArgs {
     #[arg(value_name = "MODEL")]
     pub model: String,
 
-    /// Provider selection [default: every provider but hug].
+    /// Provider selection (without -p: every provider but hug; --all: hug too).
     #[command(flatten)]
     pub selection: Selection,
 
