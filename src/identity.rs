@@ -132,12 +132,6 @@ impl Evidence {
             }
         }
     }
-
-    /// Whether the mapping says anything of any provider.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.mapped.values().all(HashMap::is_empty)
-    }
 }
 
 /// Quantization suffixes: the same weights in another number format
