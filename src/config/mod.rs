@@ -868,7 +868,6 @@ fn harvest_args(
     let filter = Filter::parse(&a.records.filter).map_err(UsageError::new)?;
     // `--as-of` asks no server: its mapping is the cached one, whatever its age.
     let mapping_cache = match &as_of {
-        Some(_) if a.cache.no_cache => CacheConfig::default(),
         Some(_) => CacheConfig {
             cache: Some(open_cache(a.cache.cache_dir.clone())?),
             offline: true,
