@@ -418,3 +418,52 @@ async fn a_count_by_model_asks_for_the_mapping_and_a_plain_count_does_not() {
     assert_eq!(llama["providers"], serde_json::json!(["fireworks", "groq"]));
     assert_eq!(mapping_requests(&server, "groq").await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_stale_ok_a_failing_hub_leaves_the_cached_mapping_in_force() {
+    let server = mocks().await;
+    let cache = fresh_dir("cache");
+    run(&server, &cache)
+        .args(["fetch", "-p", "groq", "-q"])
+        .assert()
+        .success();
+    // From now on the Hub fails.
+    Mock::given(method("GET"))
+        .and(path(mapping_path("groq")))
+        .respond_with(ResponseTemplate::new(503))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let out = run(&server, &cache)
+        .args(["fetch", "-p", "groq", "-f", "ndjson", "-q", "--stale-ok"])
+        .assert()
+        .success();
+    assert_eq!(
+        key_of(
+            &ndjson(&out.get_output().stdout),
+            "groq",
+            "llama-3.3-70b-versatile"
+        ),
+        pair("llama3.3-70b-instruct", "hf_mapping")
+    );
+    assert!(
+        out.get_output().stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.get_output().stderr)
+    );
+    // Without it, the failure costs the mapping (the cached copy is not fresh
+    // for fetch, which always asks).
+    let out = run(&server, &cache)
+        .args(["fetch", "-p", "groq", "-f", "ndjson", "-q"])
+        .assert()
+        .success();
+    assert_eq!(
+        key_of(
+            &ndjson(&out.get_output().stdout),
+            "groq",
+            "llama-3.3-70b-versatile"
+        ),
+        pair("llama3.3-70b-instruct", "normalized")
+    );
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("HTTP 503"));
+}
