@@ -149,6 +149,7 @@ macro_rules! ls_text {
             "  catalog ls -p openrouter --sort price_input -n 20\n",
             "  catalog ls --all --filter capability=tools,min-context=128000 --sort context\n",
             "  catalog ls -p groq --fields id,context_length,max_output_tokens,price_input\n",
+            "  catalog ls --all --group-by canonical --sort price_input\n",
             "  catalog ls -p hug --hub-sort trendingScore --limit 100 -n 10 --fields id,downloads,likes\n\n"
         )
     };
@@ -170,6 +171,31 @@ macro_rules! show_text {
             "  catalog show hug/meta-llama/Llama-3.3-70B-Instruct --raw\n",
             "  catalog show -p groq llama-3.3-70b-versatile -f json | jq .price_input\n\n"
         )
+    };
+}
+
+macro_rules! compare_text {
+    () => {
+        concat!(
+            "MODEL is any provider's id of the model (llama-3.3-70b-versatile), a Hugging Face id\n",
+            "(meta-llama/Llama-3.3-70B-Instruct) or a canonical id (llama3.3-70b-instruct): the record with\n",
+            "that id decides the canonical id, else MODEL's own key does. Every record with that canonical\n",
+            "id is a row, cheapest first: by the cost of --tokens IN:OUT (IN/1e6 * in $/1M + OUT/1e6 *\n",
+            "out $/1M, in USD), else by in $/1M + out $/1M; unknown prices last, never 0. Without -p every\n",
+            "provider but the Hub's repository listing (hug) is asked, and --all asks hug too (those needing\n",
+            "a key are skipped without it).\n",
+            "Served from the cache when fresh, like ls.\n\n",
+            "Examples:\n",
+            "  catalog compare meta-llama/Llama-3.3-70B-Instruct\n",
+            "  catalog compare llama-3.3-70b-versatile --tokens 1000000:200000\n",
+            "  catalog compare deepseek-r1-0528 --filter capability=tools -f json\n\n"
+        )
+    };
+}
+
+macro_rules! compare_exit_codes {
+    () => {
+        "Exit codes:\n  0 ok, 1 runtime error, 2 usage error or no provider serves MODEL, 3 a provider failed"
     };
 }
 
@@ -263,6 +289,12 @@ pub enum Command {
         after_long_help = concat!(show_text!(), env_long!(), "\n\n", show_exit_codes!())
     )]
     Show(ShowArgs),
+    /// Every provider serving one model, cheapest first, with prices, context and cost.
+    #[command(
+        after_help = concat!(compare_text!(), env_short!(), "\n\n", compare_exit_codes!()),
+        after_long_help = concat!(compare_text!(), env_long!(), "\n\n", compare_exit_codes!())
+    )]
+    Compare(CompareArgs),
     /// Fetch and write a timestamped snapshot file, unless nothing changed.
     #[command(
         after_help = concat!(snapshot_examples!(), env_short!(), "\n\n", snapshot_exit_codes!()),
@@ -435,7 +467,7 @@ pub struct CacheArgs {
     pub cache_dir: Option<PathBuf>,
 
     /// Serve a provider from a cache entry younger than this (90s, 15m, 1h, 2d)
-    /// [default: 1h for count, ls and show; fetch and snapshot always ask the providers].
+    /// [default: 1h for count, ls, show and compare; fetch and snapshot always ask the providers].
     #[arg(long, value_name = "AGE")]
     pub max_age: Option<String>,
 
@@ -641,6 +673,12 @@ pub struct LsArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',', help_heading = "Output")]
     pub fields: Vec<String>,
 
+    /// Keep each model's rows together: `canonical` orders the rows by canonical id, the
+    /// models most providers serve first (--sort orders the rows within a model), and the
+    /// table starts with the canonical id and how many providers serve it.
+    #[arg(long, value_enum, value_name = "KEY", help_heading = "Output")]
+    pub group_by: Option<GroupBy>,
+
     /// Record selection.
     #[command(flatten)]
     pub select: Records,
@@ -719,6 +757,51 @@ pub struct ShowArgs {
     /// Cache settings.
     #[command(flatten)]
     pub cache: CacheArgs,
+
+    /// Progress and summary.
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+/// `catalog compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The model: any provider's id of it, a Hugging Face id or a canonical id.
+    #[arg(value_name = "MODEL")]
+    pub model: String,
+
+    /// Provider selection (without -p: every provider but hug; --all: hug too).
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Harvest settings.
+    #[command(flatten)]
+    pub harvest: Harvest,
+
+    /// A workload of IN input and OUT output tokens (e.g. 1000000:200000): adds its cost in
+    /// USD per provider and orders by it.
+    #[arg(long, value_name = "IN:OUT", help_heading = "Output")]
+    pub tokens: Option<String>,
+
+    /// Output format: a table for people, or the rows as JSON, NDJSON or CSV.
+    #[arg(short, long, value_enum, default_value = "table", help_heading = "Output")]
+    pub format: ListFormat,
+
+    /// Record selection.
+    #[command(flatten)]
+    pub select: Records,
+
+    /// Cache settings.
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// The catalog at a past point.
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+
+    /// The database it is read from.
+    #[command(flatten)]
+    pub db: ReadDbArgs,
 
     /// Progress and summary.
     #[command(flatten)]
@@ -932,7 +1015,7 @@ pub struct Records {
     pub filter: Vec<String>,
 }
 
-/// What `count --group-by` groups by.
+/// What `count --group-by` and `ls --group-by` group by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GroupBy {
     /// The record's `canonical_id`: one row per model, whoever serves it.

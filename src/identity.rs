@@ -3,9 +3,9 @@
 //!
 //! The layers, strongest first (see the README's "Identity" section):
 //!
-//! 0. `hf_mapping`: the Hugging Face Hub's inference-provider mapping, when
-//!    [`Evidence`] carries it (not built yet: the slot is
-//!    [`Evidence::mapped`]).
+//! 0. `hf_mapping`: the Hugging Face Hub's inference-provider mapping, which
+//!    the providers themselves maintain ([`hub`] reads it; [`Evidence`]
+//!    carries it): the repository a provider says one of its ids serves.
 //! 1. `hf_id`: a Hugging Face repository id the provider states
 //!    (`hugging_face_id` from the payload, a Together `link`, or the id
 //!    itself where the table says ids are repository ids).
@@ -23,6 +23,9 @@
 //! `hf_id_verify`), never a provider name tested here. Precision first:
 //! a rule that cannot tell two models apart is not added.
 
+pub(crate) mod hub;
+
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -33,7 +36,8 @@ use crate::record::{CompactString, Record};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CanonicalBy {
-    /// The Hub's inference-provider mapping (reserved: the next layer).
+    /// The Hub's inference-provider mapping: the repository the provider
+    /// registered on the Hub for this id.
     HfMapping,
     /// A Hugging Face repository id the provider states.
     HfId,
@@ -82,18 +86,51 @@ pub struct IdentityRules {
     pub hf_id_verify: bool,
 }
 
-/// What is known besides the record itself. Empty today; the Hub mapping
-/// layer adds the mapping here and becomes the strongest evidence.
-#[derive(Debug, Default)]
-pub struct Evidence {}
+/// What is known besides the record itself: the Hub's inference-provider
+/// mapping, by provider (the tool's name) and id.
+#[derive(Debug, Default, Clone)]
+pub struct Evidence {
+    /// Provider → its ids, lowercased → the repository they serve; `None`
+    /// when the mapping names two different models for one id (it then
+    /// decides nothing).
+    mapped: HashMap<String, HashMap<String, Option<CompactString>>>,
+}
 
 impl Evidence {
-    /// The Hugging Face repository the Hub's mapping names for
-    /// `(provider, id)`. Nothing yet.
+    /// The Hugging Face repository the Hub's mapping names for `(provider,
+    /// id)`: published for that provider only, so it decides nothing for
+    /// another (Portkey's `@together/…` ids included). Ids compare ignoring
+    /// case.
     #[must_use]
-    #[allow(clippy::unused_self)]
-    pub fn mapped(&self, _provider: &str, _id: &str) -> Option<&str> {
-        None
+    pub fn mapped(&self, provider: &str, id: &str) -> Option<&str> {
+        let ids = self.mapped.get(provider)?;
+        let hit = ids.get(id).or_else(|| ids.get(&id.to_lowercase()))?;
+        hit.as_deref()
+    }
+
+    /// Adds what the mapping says of `provider`'s ids: (provider id,
+    /// repository) pairs, live entries only.
+    pub(crate) fn add<'a>(&mut self, provider: &str, entries: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let ids = self.mapped.entry(provider.to_owned()).or_default();
+        for (id, repo) in entries {
+            let repo = CompactString::from(repo);
+            match ids.entry(id.to_lowercase()) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(Some(repo));
+                }
+                // The same id under two tasks names one model; two models
+                // (by their key) for one id is a mapping that cannot decide.
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let same = o
+                        .get()
+                        .as_deref()
+                        .is_some_and(|had| normalize(had) == normalize(&repo));
+                    if !same {
+                        o.insert(None);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -123,6 +160,26 @@ pub fn assign(r: &mut Record, rules: &IdentityRules, evidence: &Evidence) {
     }
 }
 
+/// Lets the Hub's mapping decide a record whose other layers were applied
+/// already (when its listing was parsed, or read from the cache): the
+/// strongest evidence replaces them where it speaks. Returns whether it did.
+pub(crate) fn remap(r: &mut Record, evidence: &Evidence) -> bool {
+    match mapped_key(r, evidence) {
+        Some(key) => {
+            r.canonical_id = Some(key);
+            r.canonical_by = Some(CanonicalBy::HfMapping);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The key of the repository the Hub's mapping names for the record:
+/// `normalize(hfModelId)`, so that it meets the other layers' keys.
+fn mapped_key(r: &Record, evidence: &Evidence) -> Option<CompactString> {
+    evidence.mapped(&r.provider, &r.id).and_then(normalize)
+}
+
 /// The record's canonical key and the evidence it rests on; `None` when the
 /// id names no model (nothing alphanumeric left once the table's cuts apply).
 #[must_use]
@@ -131,10 +188,8 @@ pub fn canonical(
     rules: &IdentityRules,
     evidence: &Evidence,
 ) -> Option<(CompactString, CanonicalBy)> {
-    if let Some(repo) = evidence.mapped(&r.provider, &r.id) {
-        if let Some(key) = normalize(repo) {
-            return Some((key, CanonicalBy::HfMapping));
-        }
+    if let Some(key) = mapped_key(r, evidence) {
+        return Some((key, CanonicalBy::HfMapping));
     }
     let id = cut_prefix(&r.id, &rules.id_prefixes);
     let served = cut_serving(&r.id, id, &rules.serving_suffixes);

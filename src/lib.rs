@@ -15,7 +15,10 @@
 //!   order to `output` and the `cache`;
 //! * [`harvest`] fetches one provider page by page, following `paging`,
 //!   through [`http`], where all retry, pacing and credential rules live;
-//! * [`record`] is the schema; `json` writes it, `escape` escapes its strings.
+//! * [`record`] is the schema; `json` writes it, `escape` escapes its strings;
+//! * [`identity`] gives every record its `canonical_id`, strongest evidence
+//!   first: the Hub's inference-provider mapping, which `mapping` fetches and
+//!   caches for a run beside the harvests.
 //!
 //! Harvesting one provider from code:
 //!
@@ -45,6 +48,7 @@ pub mod harvest;
 pub mod http;
 pub mod identity;
 mod json;
+mod mapping;
 mod output;
 mod paging;
 mod pipeline;

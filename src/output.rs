@@ -348,6 +348,8 @@ pub(crate) struct RecordWriter<W: Write> {
     written: u64,
     /// The fields written, in order.
     fields: Vec<Field>,
+    /// A last column that is no record field (`compare`'s `cost`): its name.
+    extra: Option<&'static str>,
     started: bool,
     csv_safe: bool,
     /// JSON and NDJSON text not yet handed to `out`.
@@ -381,6 +383,7 @@ impl<W: Write> RecordWriter<W> {
             csv,
             written: 0,
             fields: Field::ALL.to_vec(),
+            extra: None,
             started: false,
             csv_safe: false,
             buf: match format {
@@ -409,6 +412,14 @@ impl<W: Write> RecordWriter<W> {
         self
     }
 
+    /// Adds a last column of this name, whose values [`RecordWriter::write_with`]
+    /// is given: a figure about the record that is not one of its fields.
+    #[must_use]
+    pub(crate) fn with_extra(mut self, name: &'static str) -> Self {
+        self.extra = Some(name);
+        self
+    }
+
     /// Leaves out `fetched_at` (snapshot files, whose name holds the time):
     /// unchanged data then gives byte-identical files.
     #[must_use]
@@ -425,7 +436,7 @@ impl<W: Write> RecordWriter<W> {
                 Ok(())
             }
             (Format::Csv, _, Some(csv)) => csv
-                .write_record(self.fields.iter().map(|f| f.name()))
+                .write_record(self.fields.iter().map(|f| f.name()).chain(self.extra))
                 .map_err(csv_io),
             _ => Ok(()),
         }
@@ -436,6 +447,15 @@ impl<W: Write> RecordWriter<W> {
     /// # Errors
     /// I/O errors (a closed pipe is `BrokenPipe`).
     pub(crate) fn write(&mut self, record: &Record) -> io::Result<()> {
+        self.write_with(record, None)
+    }
+
+    /// Writes one record and, with [`RecordWriter::with_extra`], the last
+    /// column's value (a JSON number; `None` is `null`, an empty CSV cell).
+    ///
+    /// # Errors
+    /// I/O errors (a closed pipe is `BrokenPipe`).
+    pub(crate) fn write_with(&mut self, record: &Record, extra: Option<&str>) -> io::Result<()> {
         if !self.started {
             self.start()?;
         }
@@ -446,6 +466,15 @@ impl<W: Write> RecordWriter<W> {
                     buf.extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
                 }
                 crate::json::write_record(buf, record, &self.fields, false);
+                if let Some(name) = self.extra {
+                    // Inside the object: its closing brace goes after.
+                    buf.pop();
+                    buf.extend_from_slice(if self.fields.is_empty() { b"\"" } else { b",\"" });
+                    buf.extend_from_slice(name.as_bytes());
+                    buf.extend_from_slice(b"\":");
+                    buf.extend_from_slice(extra.unwrap_or("null").as_bytes());
+                    buf.push(b'}');
+                }
                 if self.format == Format::Ndjson {
                     buf.push(b'\n');
                 }
@@ -456,13 +485,19 @@ impl<W: Write> RecordWriter<W> {
             }
             (Format::Csv, _, Some(csv)) => {
                 let csv_safe = self.csv_safe;
-                csv.write_record(self.fields.iter().map(|&f| {
-                    let mut cell = csv_cell(record, f);
-                    if csv_safe && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                        cell.insert(0, '\'');
-                    }
-                    cell
-                }))
+                let last = self.extra.map(|_| extra.unwrap_or_default().to_owned());
+                csv.write_record(
+                    self.fields
+                        .iter()
+                        .map(|&f| {
+                            let mut cell = csv_cell(record, f);
+                            if csv_safe && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                                cell.insert(0, '\'');
+                            }
+                            cell
+                        })
+                        .chain(last),
+                )
                 .map_err(csv_io)?;
             }
             _ => unreachable!("writer built for its format"),
@@ -595,6 +630,28 @@ mod tests {
         assert_eq!(&row[1], "'=HYPERLINK(\"http://x\")");
         assert_eq!(&row[2], "'@SUM(A1)");
         assert_eq!(&row[0], "p");
+    }
+
+    #[test]
+    fn an_extra_column_follows_the_fields_in_every_format() {
+        let r = record("x");
+        let write = |format: Format| {
+            let mut buf = Vec::new();
+            let mut w = RecordWriter::new(format, &mut buf)
+                .with_fields(vec![Field::Id, Field::PriceInput])
+                .with_extra("cost");
+            w.write_with(&r, Some("0.748")).unwrap();
+            w.write_with(&r, None).unwrap();
+            w.finish().unwrap();
+            String::from_utf8(buf).unwrap()
+        };
+        assert_eq!(
+            write(Format::Ndjson),
+            "{\"id\":\"x\",\"price_input\":0.45,\"cost\":0.748}\n{\"id\":\"x\",\"price_input\":0.45,\"cost\":null}\n"
+        );
+        assert_eq!(write(Format::Csv), "id,price_input,cost\nx,0.45,0.748\nx,0.45,\n");
+        let json: serde_json::Value = serde_json::from_str(&write(Format::Json)).unwrap();
+        assert_eq!(json[0]["cost"], 0.748);
     }
 
     #[test]

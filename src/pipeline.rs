@@ -22,6 +22,7 @@ use crate::filter::Filter;
 use crate::harvest::{harvest, Delivery, FirstResponse, HarvestOptions, Outcome, Start, Status, Target};
 use crate::http::{display_url, Http, RetryPolicy};
 use crate::identity::{self, Evidence, IdentityRules};
+use crate::mapping::HubMapping;
 use crate::output::RecordWriter;
 use crate::progress::{End, Progress};
 use crate::record::{CompactString, Record, Timestamp};
@@ -49,6 +50,9 @@ pub struct Run {
     /// Read the catalog from the history database as it was at this point
     /// instead of harvesting it (`--as-of`).
     pub as_of: Option<AsOf>,
+    /// The Hub's inference-provider mapping, when a selected provider has a
+    /// partner name on the Hub (`None`: no such provider).
+    pub hub_mapping: Option<HubMapping>,
 }
 
 /// `--as-of`: where and when.
@@ -197,6 +201,8 @@ struct Job {
     url: String,
     /// Hub filters narrow the listing: absent models are not removed ones.
     narrowed: bool,
+    /// The Hub's mapping speaks of this provider's records.
+    mapped: bool,
 }
 
 /// What the consumer did for one provider.
@@ -257,14 +263,39 @@ pub(crate) async fn run_into<S: Sink>(
             })
             .collect();
         let filter = cfg.filter.clone();
-        let (outcomes, output) =
-            tokio::task::spawn_blocking(move || read_as_of(&as_of, &providers, filter.as_ref(), output))
-                .await
-                .context("the database reader panicked")??;
+        // Only the cached mapping: `--as-of` asks no server.
+        let evidence = match wanted_mapping(cfg, &output) {
+            Some(m) => {
+                let (evidence, warning) = crate::mapping::load(m, cfg.policy).await;
+                if let Some(w) = warning {
+                    progress.println(&format!("warning: {w}"));
+                }
+                evidence
+            }
+            None => Evidence::default(),
+        };
+        let (outcomes, output) = tokio::task::spawn_blocking(move || {
+            read_as_of(&as_of, &providers, filter.as_ref(), &evidence, output)
+        })
+        .await
+        .context("the database reader panicked")??;
         return Ok((outcomes, output, None));
     }
     let http = Http::new(cfg.policy).context("starting the HTTP client")?;
     let cache = cfg.cache.cache.clone();
+    // The mapping is asked beside the providers; the writer waits for it
+    // only when it reaches the first record of a provider it speaks of.
+    let (hub, mapping_task) = match wanted_mapping(cfg, &output) {
+        Some(m) => {
+            let (m, policy) = (m.clone(), cfg.policy);
+            let (tx, rx) = oneshot::channel();
+            let task = tokio::spawn(async move {
+                let _ = tx.send(crate::mapping::load(&m, policy).await);
+            });
+            (Hub::Pending(rx, progress.clone()), Some(task))
+        }
+        None => (Hub::Ready(Evidence::default()), None),
+    };
     // Harvests start in output order, at most `jobs` at a time: the one the
     // writer waits for always runs (it started before any later one), so a
     // later harvest blocked on its full channel can never hold it up.
@@ -286,6 +317,7 @@ pub(crate) async fn run_into<S: Sink>(
             && (cfg.harvest.hub.search.is_some()
                 || cfg.harvest.hub.author.is_some()
                 || cfg.harvest.hub.pipeline_tag.is_some());
+        let mapped = mapping_task.is_some() && target.spec.hub_partner.is_some();
         match plan(cfg, target, cache.as_ref())? {
             Plan::Skip => slots.push(Slot::Done(Outcome::skipped(target))),
             Plan::Serve(key, source) => {
@@ -295,6 +327,7 @@ pub(crate) async fn run_into<S: Sink>(
                     source,
                     url,
                     narrowed,
+                    mapped,
                 });
                 slots.push(Slot::Job(None));
             }
@@ -319,6 +352,7 @@ pub(crate) async fn run_into<S: Sink>(
                     source: Source::Live(Box::new(Live { rx, state: *live })),
                     url,
                     narrowed,
+                    mapped,
                 });
                 let (http, target) = (http.clone(), target.clone());
                 let deliver_at = usize::try_from(MODELS_PER_DELIVERY).unwrap_or(0);
@@ -399,8 +433,9 @@ pub(crate) async fn run_into<S: Sink>(
             .collect();
         (db, secrets)
     });
-    let consumer =
-        tokio::task::spawn_blocking(move || consume(jobs, cache.as_ref(), raw, filter.as_ref(), output, db));
+    let consumer = tokio::task::spawn_blocking(move || {
+        consume(jobs, cache.as_ref(), raw, filter.as_ref(), hub, output, db)
+    });
 
     let mut fetched = Vec::with_capacity(slots.len());
     for slot in slots {
@@ -411,6 +446,10 @@ pub(crate) async fn run_into<S: Sink>(
         });
     }
     let (served, output, sink) = consumer.await.context("the writer panicked")??;
+    // Not waited for when no record needed it (its providers failed).
+    if let Some(task) = mapping_task {
+        task.abort();
+    }
     progress.clear();
 
     // The consumer served the jobs in slot order.
@@ -448,13 +487,13 @@ fn read_as_of<S: Sink>(
     as_of: &AsOf,
     providers: &[(String, IdentityRules)],
     filter: Option<&Filter>,
+    evidence: &Evidence,
     mut output: S,
 ) -> anyhow::Result<(Vec<Outcome>, S)> {
     let name = as_of.location.display();
     let reader = as_of.location.reader()?;
     let point = reader.point("--as-of", &as_of.bound)?;
     let mut outcomes = Vec::with_capacity(providers.len());
-    let evidence = Evidence::default();
     for (provider, rules) in providers {
         let started = std::time::Instant::now();
         let mut passed = 0u64;
@@ -477,7 +516,7 @@ fn read_as_of<S: Sink>(
             reader
                 .catalog_at(point.fetch, provider, &mut |mut r| {
                     // Not stored (the tool's derivation): by today's rules.
-                    identity::assign(&mut r, rules, &evidence);
+                    identity::assign(&mut r, rules, evidence);
                     if filter.is_none_or(|f| f.matches(&r)) {
                         passed += 1;
                         output.put(&r)?;
@@ -803,6 +842,44 @@ fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Pla
     })
 }
 
+/// The run's mapping of the Hub, as the writer has it.
+enum Hub {
+    /// Still being fetched; with where to say it is unavailable.
+    Pending(oneshot::Receiver<(Evidence, Option<String>)>, Progress),
+    /// Here (or known to be unavailable: then empty).
+    Ready(Evidence),
+}
+
+impl Hub {
+    /// The mapping, waited for the first time it is needed: the writer
+    /// holds a record the mapping may decide until it is there. Its warning
+    /// is said then, so a run whose records never needed it says nothing.
+    fn get(&mut self) -> &Evidence {
+        if matches!(self, Hub::Pending(..)) {
+            let Hub::Pending(rx, progress) = std::mem::replace(self, Hub::Ready(Evidence::default())) else {
+                unreachable!("matched above")
+            };
+            let (evidence, warning) = rx.blocking_recv().unwrap_or_default();
+            if let Some(w) = warning {
+                progress.println(&format!("warning: {w}"));
+            }
+            *self = Hub::Ready(evidence);
+        }
+        match self {
+            Hub::Ready(evidence) => evidence,
+            Hub::Pending(..) => unreachable!("received above"),
+        }
+    }
+}
+
+/// The mapping `cfg` asks for, when its records are read at all (`count`
+/// without a filter counts them, and their canonical ids do not matter).
+fn wanted_mapping<'a, S: Sink>(cfg: &'a Run, output: &S) -> Option<&'a HubMapping> {
+    cfg.hub_mapping
+        .as_ref()
+        .filter(|_| output.wants_records() || cfg.filter.is_some())
+}
+
 /// Writes the records that pass the filter, and counts them.
 struct Emitter<'a, S> {
     output: S,
@@ -811,6 +888,9 @@ struct Emitter<'a, S> {
     /// The database sees every record the harvest gave, before `--filter`:
     /// the history is of the catalog, not of one view of it.
     db: Option<DbSink>,
+    hub: Hub,
+    /// Whether the Hub's mapping speaks of the current provider's records.
+    mapped: bool,
 }
 
 impl<S: Sink> Emitter<'_, S> {
@@ -818,6 +898,17 @@ impl<S: Sink> Emitter<'_, S> {
         if let Some(db) = self.db.as_mut() {
             db.stage(r);
         }
+        // The mapping is applied here, where every record passes (live,
+        // cached, merged or read back), before the filter sees its key.
+        if self.mapped && self.hub.get().mapped(&r.provider, &r.id).is_some() {
+            let mut r = r.clone();
+            identity::remap(&mut r, self.hub.get());
+            return self.pass(&r);
+        }
+        self.pass(r)
+    }
+
+    fn pass(&mut self, r: &Record) -> io::Result<()> {
         if self.filter.is_none_or(|f| f.matches(r)) {
             self.passed += 1;
             self.output.put(r)?;
@@ -860,6 +951,7 @@ fn consume<S: Sink>(
     cache: Option<&Cache>,
     raw: bool,
     filter: Option<&Filter>,
+    hub: Hub,
     output: S,
     db: Option<(Db, Vec<crate::http::Secret>)>,
 ) -> anyhow::Result<(Vec<Served>, S, Option<DbSink>)> {
@@ -869,9 +961,12 @@ fn consume<S: Sink>(
         filter,
         passed: 0,
         db: db.map(|(db, secrets)| DbSink::open(&db.location, &db.info, secrets)),
+        hub,
+        mapped: false,
     };
     for job in jobs {
         out.passed = 0;
+        out.mapped = job.mapped;
         let how = match &job.source {
             Source::Live(_) => How::Live,
             _ => How::Cached,

@@ -1,13 +1,12 @@
 //! `catalog count`: the per-provider counts and the total on stdout.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 
+use super::group::Groups;
 use crate::config::CountConfig;
 use crate::harvest::Status;
-use crate::pipeline::{self, Sink};
+use crate::pipeline;
 use crate::progress::Progress;
-use crate::record::Record;
 use crate::report::{skip_reason, Report};
 use crate::term::Summary;
 
@@ -29,52 +28,25 @@ pub(super) async fn run(cfg: CountConfig, progress: &Progress) -> anyhow::Result
     Ok(report)
 }
 
-/// `--group-by canonical`: for each canonical id, the providers serving it
-/// and how many records (a provider may list variants of one model).
-#[derive(Default)]
-struct Groups {
-    by_key: BTreeMap<String, (BTreeSet<String>, u64)>,
-    /// Records without a canonical id.
-    unkeyed: u64,
-}
-
-impl Sink for Groups {
-    fn put(&mut self, r: &Record) -> io::Result<()> {
-        match &r.canonical_id {
-            Some(key) => {
-                let (providers, records) = self.by_key.entry(key.to_string()).or_default();
-                let provider: &str = &r.provider;
-                if !providers.contains(provider) {
-                    providers.insert(provider.to_owned());
-                }
-                *records += 1;
-            }
-            None => self.unkeyed += 1,
-        }
-        Ok(())
-    }
-}
-
 /// One row per canonical id: most providers first, then by id.
 fn by_model(groups: &Groups, report: &Report) -> serde_json::Result<Summary> {
-    let mut keyed: Vec<(&String, &(BTreeSet<String>, u64))> = groups.by_key.iter().collect();
-    keyed.sort_by(|a, b| b.1 .0.len().cmp(&a.1 .0.len()).then_with(|| a.0.cmp(b.0)));
+    let keyed = groups.ranked();
     let mut rows = vec![["canonical_id", "providers", "records", "served by"]
         .map(str::to_owned)
         .to_vec()];
     let mut json = Vec::with_capacity(keyed.len());
-    for (key, (providers, records)) in &keyed {
-        let names: Vec<&str> = providers.iter().map(String::as_str).collect();
+    for (key, group) in &keyed {
+        let names: Vec<&str> = group.providers.iter().map(String::as_str).collect();
         rows.push(vec![
-            (*key).clone(),
-            providers.len().to_string(),
-            records.to_string(),
+            (*key).to_owned(),
+            names.len().to_string(),
+            group.records.to_string(),
             names.join(","),
         ]);
         json.push(serde_json::json!({
             "canonical_id": key,
             "providers": names,
-            "records": records,
+            "records": group.records,
         }));
     }
     let failed: Vec<&str> = report
@@ -96,13 +68,13 @@ fn by_model(groups: &Groups, report: &Report) -> serde_json::Result<Summary> {
             "providers"
         )
     );
-    if groups.unkeyed > 0 {
-        footer.push_str(&format!(", and {} without a canonical id", groups.unkeyed));
+    if groups.unkeyed() > 0 {
+        footer.push_str(&format!(", and {} without a canonical id", groups.unkeyed()));
     }
     if !failed.is_empty() {
         footer.push_str(&format!("; failed: {}", failed.join(", ")));
     }
-    let doc = serde_json::json!({ "models": json, "unkeyed": groups.unkeyed, "failed": failed });
+    let doc = serde_json::json!({ "models": json, "unkeyed": groups.unkeyed(), "failed": failed });
     Ok(Summary {
         rows,
         right: &[false, true, true],

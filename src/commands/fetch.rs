@@ -88,6 +88,21 @@ pub(super) fn hint_stale_ok(run: &Run, report: &Report, progress: &Progress) {
     }
 }
 
+/// Says the summary line of each provider that failed or was skipped: a
+/// list that lacks their models says why (the ones that answered need no
+/// line).
+pub(super) fn say_not_ok(report: &Report, progress: &Progress) {
+    for (o, line) in report
+        .outcomes
+        .iter()
+        .zip(report.summary_lines(progress.colour()))
+    {
+        if !matches!(o.status, crate::harvest::Status::Ok) {
+            progress.println(&line);
+        }
+    }
+}
+
 /// Says the configuration's warnings before a harvest starts.
 pub(super) fn warn(show: &Show, progress: &Progress) {
     for w in &show.warnings {

@@ -34,6 +34,7 @@ impl Stop {
             Config::Count(c) => (Kind::Count("count"), Some(&c.run)),
             Config::Ls(l) => (Kind::Count("ls"), Some(&l.run)),
             Config::Show(s) => (Kind::Count("show"), Some(&s.run)),
+            Config::Compare(c) => (Kind::Count("compare"), Some(&c.run)),
             _ => (Kind::Other, None),
         };
         Stop {

@@ -2,11 +2,12 @@
 //! records as `fetch` writes them (`-f json|ndjson|csv`).
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::io::{self, Write as _};
 
+use super::group::Groups;
 use crate::cli::SortKey;
 use crate::config::LsConfig;
-use crate::harvest::Status;
 use crate::output::{Finish, RecordWriter};
 use crate::pipeline::{self, Sink};
 use crate::progress::Progress;
@@ -31,16 +32,23 @@ const DEFAULT_COLUMNS: [Field; 6] = [
 /// `BrokenPipe` as success).
 pub(super) async fn run(cfg: LsConfig, progress: &Progress) -> anyhow::Result<Report> {
     super::fetch::warn(&cfg.show, progress);
-    let keep = Keep::new(cfg.sort.map(|key| (key, cfg.reverse)), cfg.rows);
+    let mut keep = Keep::new(cfg.sort.map(|key| (key, cfg.reverse)), cfg.rows);
+    if cfg.group_by.is_some() {
+        keep.groups = Some(Groups::default());
+    }
     let (outcomes, keep, _) = pipeline::run_into(&cfg.run, progress, keep).await?;
     let report = Report { outcomes };
-    let (models, total) = keep.finish();
+    let (models, total, groups) = keep.finish();
     match cfg.format {
         None => {
             if !models.is_empty() {
                 let columns = cfg.fields.as_deref().unwrap_or(&DEFAULT_COLUMNS);
+                let text = match &groups {
+                    Some(groups) => render_grouped(&models, columns, groups),
+                    None => render(&models, columns),
+                };
                 let mut out = io::stdout().lock();
-                out.write_all(render(&models, columns).as_bytes())?;
+                out.write_all(text.as_bytes())?;
                 out.flush()?;
             }
         }
@@ -57,17 +65,7 @@ pub(super) async fn run(cfg: LsConfig, progress: &Progress) -> anyhow::Result<Re
         }
     }
     if cfg.show.summary {
-        // A provider that failed or was skipped is missing from the list;
-        // the ones that answered need no line.
-        for (o, line) in report
-            .outcomes
-            .iter()
-            .zip(report.summary_lines(progress.colour()))
-        {
-            if !matches!(o.status, Status::Ok) {
-                progress.println(&line);
-            }
-        }
+        super::fetch::say_not_ok(&report, progress);
         let shown = models.len() as u64;
         if total > shown {
             progress.println(&format!(
@@ -84,11 +82,15 @@ pub(super) async fn run(cfg: LsConfig, progress: &Progress) -> anyhow::Result<Re
 
 /// The models to list: every one, or with `-n` only as many as are shown
 /// (the best so far when sorted), so memory follows `-n`, not the harvest.
+/// Grouped by model, every one is kept: which models rank first is known
+/// only at the end.
 struct Keep {
     order: Option<(SortKey, bool)>,
     rows: Option<usize>,
     kept: Vec<Record>,
     seen: u64,
+    /// `--group-by canonical`: the providers of each canonical id.
+    groups: Option<Groups>,
 }
 
 impl Keep {
@@ -98,6 +100,7 @@ impl Keep {
             rows: rows.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             kept: Vec::new(),
             seen: 0,
+            groups: None,
         }
     }
 
@@ -107,21 +110,42 @@ impl Keep {
         if let Some((key, reverse)) = self.order {
             self.kept.sort_by(|a, b| compare(key, reverse, a, b));
         }
+        if let Some(groups) = &self.groups {
+            // Models in the groups' rank, rows without an id last; stable,
+            // so --sort (or the harvest) orders the rows of a model.
+            let rank: HashMap<&str, usize> = groups
+                .ranked()
+                .into_iter()
+                .enumerate()
+                .map(|(i, (key, _))| (key, i))
+                .collect();
+            self.kept.sort_by_key(|r| {
+                r.canonical_id
+                    .as_deref()
+                    .and_then(|k| rank.get(k).copied())
+                    .unwrap_or(usize::MAX)
+            });
+        }
         if let Some(n) = self.rows {
             self.kept.truncate(n);
         }
     }
 
-    /// The models to show, in order, and how many there were.
-    fn finish(mut self) -> (Vec<Record>, u64) {
+    /// The models to show, in order, how many there were, and their groups.
+    fn finish(mut self) -> (Vec<Record>, u64, Option<Groups>) {
         self.settle();
-        (self.kept, self.seen)
+        (self.kept, self.seen, self.groups)
     }
 }
 
 impl Sink for Keep {
     fn put(&mut self, r: &Record) -> io::Result<()> {
         self.seen += 1;
+        if let Some(groups) = self.groups.as_mut() {
+            groups.add(r);
+            self.kept.push(r.clone());
+            return Ok(());
+        }
         match (self.order, self.rows) {
             // Unsorted: the first N are the ones shown.
             (None, Some(n)) if self.kept.len() >= n => {}
@@ -180,9 +204,35 @@ fn render(models: &[Record], columns: &[Field]) -> String {
     table(&rows, &right)
 }
 
+/// The table grouped by model: the canonical id and how many providers
+/// serve it first, then `columns` (without the canonical id, shown already).
+fn render_grouped(models: &[Record], columns: &[Field], groups: &Groups) -> String {
+    let columns: Vec<Field> = columns
+        .iter()
+        .copied()
+        .filter(|&f| f != Field::CanonicalId)
+        .collect();
+    let mut rows = Vec::with_capacity(models.len() + 1);
+    let mut head = vec![header(Field::CanonicalId).to_owned(), "providers".to_owned()];
+    head.extend(columns.iter().map(|&f| header(f).to_owned()));
+    rows.push(head);
+    for r in models {
+        let served = r.canonical_id.as_deref().and_then(|k| groups.get(k));
+        let mut row = vec![
+            cell(r, Field::CanonicalId),
+            served.map_or_else(|| "-".to_owned(), |g| g.providers.len().to_string()),
+        ];
+        row.extend(columns.iter().map(|&f| cell(r, f)));
+        rows.push(row);
+    }
+    let mut right = vec![false, true];
+    right.extend(columns.iter().map(|&f| is_number(f)));
+    table(&rows, &right)
+}
+
 /// A column's header: short, with the unit of prices (`$/1M` is USD per
 /// 1M tokens, the record's price unit).
-fn header(field: Field) -> &'static str {
+pub(super) fn header(field: Field) -> &'static str {
     match field {
         Field::ContextLength => "context",
         Field::MaxOutputTokens => "max output",
@@ -205,7 +255,7 @@ fn header(field: Field) -> &'static str {
 }
 
 /// Numbers are right-aligned, and never cut to fit.
-fn is_number(field: Field) -> bool {
+pub(super) fn is_number(field: Field) -> bool {
     matches!(
         field,
         Field::ContextLength
@@ -221,7 +271,7 @@ fn is_number(field: Field) -> bool {
 
 /// A model's value in a column; unknown (and an empty list) is `-`. The
 /// table sanitizes it.
-fn cell(r: &Record, field: Field) -> String {
+pub(super) fn cell(r: &Record, field: Field) -> String {
     fn or_dash<T: ToString>(v: Option<T>) -> String {
         v.map_or_else(|| "-".to_owned(), |v| v.to_string())
     }
@@ -289,7 +339,51 @@ mod tests {
         for m in models {
             k.put(m).unwrap();
         }
-        k.finish()
+        let (kept, seen, _) = k.finish();
+        (kept, seen)
+    }
+
+    #[test]
+    fn grouped_rows_keep_a_model_together_most_served_first_and_sorted_within() {
+        let keyed = |provider: &str, id: &str, key: Option<&str>, price: Option<&str>| {
+            let mut r = model(id, price);
+            r.provider = Arc::from(provider);
+            r.canonical_id = key.map(Into::into);
+            r
+        };
+        let models = [
+            keyed("a", "solo", Some("solo-1"), Some("1")),
+            keyed("a", "x-dear", Some("x"), Some("3")),
+            keyed("b", "nokey", None, Some("0")),
+            keyed("b", "x-cheap", Some("x"), Some("2")),
+            keyed("c", "x-free", Some("x"), Some("0")),
+        ];
+        let mut k = Keep::new(Some((SortKey::PriceInput, false)), Some(4));
+        k.groups = Some(Groups::default());
+        for m in &models {
+            k.put(m).unwrap();
+        }
+        let (kept, seen, groups) = k.finish();
+        assert_eq!(seen, 5);
+        assert_eq!(ids(&kept), ["x-free", "x-cheap", "x-dear", "solo"]);
+        let text = render_grouped(
+            &kept,
+            &[Field::Provider, Field::Id, Field::PriceInput],
+            &groups.unwrap(),
+        );
+        assert_eq!(
+            text.lines()
+                .map(str::split_whitespace)
+                .map(Iterator::collect::<Vec<_>>)
+                .collect::<Vec<_>>(),
+            [
+                vec!["canonical", "id", "providers", "provider", "id", "in", "$/1M"],
+                vec!["x", "3", "c", "x-free", "0"],
+                vec!["x", "3", "b", "x-cheap", "2"],
+                vec!["x", "3", "a", "x-dear", "3"],
+                vec!["solo-1", "1", "a", "solo", "1"],
+            ]
+        );
     }
 
     #[test]

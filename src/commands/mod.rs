@@ -4,10 +4,12 @@
 
 mod cache;
 mod changes;
+mod compare;
 mod count;
 mod diff;
 mod docs;
 pub mod fetch;
+mod group;
 mod history;
 mod interrupt;
 mod ls;
@@ -38,6 +40,7 @@ pub async fn run(config: Config, progress: &Progress) -> anyhow::Result<ExitCode
         Config::Count(cfg) => count::run(cfg, progress).await.map(|r| r.exit_code()),
         Config::Ls(cfg) => ls::run(cfg, progress).await.map(|r| r.exit_code()),
         Config::Show(cfg) => show::run(cfg, progress).await.map(|r| r.exit_code()),
+        Config::Compare(cfg) => compare::run(cfg, progress).await.map(|r| r.exit_code()),
         Config::Snapshot(cfg) => snapshot::run(cfg, progress).await.map(|r| r.report.exit_code()),
         Config::Providers(cfg) => providers::run(&cfg).map(|()| ExitCode::Ok),
         Config::Diff(cfg) => diff::run(&cfg),

@@ -6,7 +6,6 @@ use std::io::{self, IsTerminal as _, Write as _};
 use crate::cli::SummaryFormat;
 use crate::config::ShowConfig;
 use crate::error::UsageError;
-use crate::harvest::Status;
 use crate::output::{Finish, Format, RecordWriter};
 use crate::pipeline::{self, Selected, Sink};
 use crate::progress::Progress;
@@ -61,15 +60,7 @@ pub(super) async fn run(cfg: ShowConfig, progress: &Progress) -> anyhow::Result<
         }
     }
     if cfg.show.summary {
-        for (o, line) in report
-            .outcomes
-            .iter()
-            .zip(report.summary_lines(progress.colour()))
-        {
-            if !matches!(o.status, Status::Ok) {
-                progress.println(&line);
-            }
-        }
+        super::fetch::say_not_ok(&report, progress);
     }
     Ok(report)
 }

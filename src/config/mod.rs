@@ -22,6 +22,7 @@ use crate::error::UsageError;
 use crate::filter::{parse_fields, Filter};
 use crate::harvest::{HarvestOptions, Target};
 use crate::http::RetryPolicy;
+use crate::mapping::HubMapping;
 use crate::output::{Destination, Format};
 use crate::pipeline::{AsOf, CacheConfig, Db, Run, Selected};
 use crate::providers::{HubFilters, ProviderSpec};
@@ -39,6 +40,8 @@ pub enum Config {
     Ls(LsConfig),
     /// `catalog show`.
     Show(ShowConfig),
+    /// `catalog compare`.
+    Compare(CompareConfig),
     /// `catalog providers`.
     Providers(ProvidersConfig),
     /// `catalog snapshot`.
@@ -129,6 +132,8 @@ pub struct LsConfig {
     pub reverse: bool,
     /// At most this many models.
     pub rows: Option<u64>,
+    /// Keep each model's rows together (`--group-by canonical`).
+    pub group_by: Option<cli::GroupBy>,
 }
 
 /// `catalog show`, validated.
@@ -144,6 +149,21 @@ pub struct ShowConfig {
     pub id: String,
     /// Field lines or JSON.
     pub format: SummaryFormat,
+}
+
+/// `catalog compare`, validated.
+#[derive(Debug)]
+pub struct CompareConfig {
+    /// The harvest of the providers compared.
+    pub run: Run,
+    /// What stderr shows.
+    pub show: Show,
+    /// The model as given: a provider's id, a Hugging Face id or a canonical id.
+    pub model: String,
+    /// `--tokens IN:OUT`: the workload whose cost is shown and ordered by.
+    pub tokens: Option<(u64, u64)>,
+    /// `None` for the table, else the rows in this format.
+    pub format: Option<Format>,
 }
 
 /// `catalog snapshot`, validated.
@@ -274,6 +294,7 @@ impl Config {
             cli::Command::Count(a) => count(a, settings, env).map(Config::Count),
             cli::Command::Ls(a) => ls(a, settings, env).map(Config::Ls),
             cli::Command::Show(a) => show(a, settings, env).map(Config::Show),
+            cli::Command::Compare(a) => compare(a, settings, env).map(Config::Compare),
             cli::Command::Snapshot(a) => snapshot(a, settings, env).map(Config::Snapshot),
             cli::Command::Diff(a) => diff(a, settings, env).map(Config::Diff),
             cli::Command::Changes(a) => changes(a, settings, env).map(Config::Changes),
@@ -304,6 +325,7 @@ impl Config {
             Config::Count(c) => c.show.progress,
             Config::Ls(l) => l.show.progress,
             Config::Show(s) => s.show.progress,
+            Config::Compare(c) => c.show.progress,
             Config::Snapshot(s) => s.show.progress,
             _ => false,
         }
@@ -358,17 +380,15 @@ fn fetch(a: cli::FetchArgs, settings: &Settings, env: &dyn Env) -> Result<FetchC
 }
 
 fn count(a: cli::CountArgs, settings: &Settings, env: &dyn Env) -> Result<CountConfig, UsageError> {
-    let common = Common {
-        selection: &a.selection,
-        harvest: &a.harvest,
-        records: &a.select,
-        cache: &a.cache,
-        modes: None,
-        display: &a.display,
-        raw: false,
-        store: None,
-        as_of: a.as_of.as_of.as_deref().map(|w| (w, a.db.db.as_deref())),
-    };
+    let common = Common::browse(
+        &a.selection,
+        &a.harvest,
+        &a.select,
+        &a.cache,
+        &a.display,
+        &a.as_of,
+        &a.db,
+    );
     let (run, mut show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     // The counts on stdout are the summary.
     show.summary = false;
@@ -386,31 +406,25 @@ const BROWSE_MAX_AGE: Duration = Duration::from_secs(3600);
 
 fn ls(a: cli::LsArgs, settings: &Settings, env: &dyn Env) -> Result<LsConfig, UsageError> {
     let fields = parse_fields(&a.fields).map_err(UsageError::new)?;
-    let common = Common {
-        selection: &a.selection,
-        harvest: &a.harvest,
-        records: &a.select,
-        cache: &a.cache,
-        modes: None,
-        display: &a.display,
-        raw: false,
-        store: None,
-        as_of: a.as_of.as_of.as_deref().map(|w| (w, a.db.db.as_deref())),
-    };
+    let common = Common::browse(
+        &a.selection,
+        &a.harvest,
+        &a.select,
+        &a.cache,
+        &a.display,
+        &a.as_of,
+        &a.db,
+    );
     let (run, show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
     Ok(LsConfig {
         run,
         show,
-        format: match a.format {
-            ListFormat::Table => None,
-            ListFormat::Json => Some(Format::Json),
-            ListFormat::Ndjson => Some(Format::Ndjson),
-            ListFormat::Csv => Some(Format::Csv),
-        },
+        format: list_format(a.format),
         fields,
         sort: a.order,
         reverse: a.reverse,
         rows: a.rows,
+        group_by: a.group_by,
     })
 }
 
@@ -461,6 +475,73 @@ fn show(a: cli::ShowArgs, settings: &Settings, env: &dyn Env) -> Result<ShowConf
         id: id.to_owned(),
         format: a.format,
     })
+}
+
+fn compare(a: cli::CompareArgs, settings: &Settings, env: &dyn Env) -> Result<CompareConfig, UsageError> {
+    let model = a.model.trim();
+    if !model.chars().any(char::is_alphanumeric) {
+        return Err(UsageError::new(format!(
+            "{} names no model: give a provider's id, a Hugging Face id or a canonical id",
+            sanitize(&format!("{model:?}"))
+        )));
+    }
+    let tokens = a.tokens.as_deref().map(parse_tokens).transpose()?;
+    // Without -p, every provider: the Hub's listing aside (below).
+    let named = !a.selection.providers.is_empty() || a.selection.all;
+    let selection = Selection {
+        providers: a.selection.providers.clone(),
+        all: !named || a.selection.all,
+    };
+    let common = Common::browse(
+        &selection, &a.harvest, &a.select, &a.cache, &a.display, &a.as_of, &a.db,
+    );
+    let (mut run, show) = harvest_args(&common, Some(BROWSE_MAX_AGE), settings, env)?;
+    if !named {
+        // The Hub lists repositories, not offers (no price, no serving):
+        // its 50,000 models would cost minutes and compare nothing. `-p hug`
+        // or `--all` asks it all the same.
+        run.providers.retain(|p| match p {
+            Selected::Fetch(t) | Selected::Skipped(t) => !t.spec.shape.takes_hub_filters(),
+        });
+    }
+    Ok(CompareConfig {
+        run,
+        show,
+        model: model.to_owned(),
+        tokens,
+        format: list_format(a.format),
+    })
+}
+
+/// `None` for the table, else the records' format.
+fn list_format(f: ListFormat) -> Option<Format> {
+    match f {
+        ListFormat::Table => None,
+        ListFormat::Json => Some(Format::Json),
+        ListFormat::Ndjson => Some(Format::Ndjson),
+        ListFormat::Csv => Some(Format::Csv),
+    }
+}
+
+/// `--tokens IN:OUT`: two token counts (`1000000:200000`).
+fn parse_tokens(text: &str) -> Result<(u64, u64), UsageError> {
+    let bad = || {
+        UsageError::new(format!(
+            "--tokens {}: give input and output tokens as IN:OUT, e.g. 1000000:200000",
+            sanitize(&format!("{text:?}"))
+        ))
+    };
+    let (input, output) = text.split_once(':').ok_or_else(bad)?;
+    let count = |t: &str| {
+        let t = t.trim();
+        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<u64>().ok())
+            .flatten()
+    };
+    match (count(input), count(output)) {
+        (Some(i), Some(o)) => Ok((i, o)),
+        _ => Err(bad()),
+    }
 }
 
 /// `PROVIDER/ID`: the provider is the part before the first `/` (ids have
@@ -634,6 +715,32 @@ struct Common<'a> {
     as_of: Option<(&'a str, Option<&'a str>)>,
 }
 
+impl<'a> Common<'a> {
+    /// The arguments of the commands that browse the catalog (`count`, `ls`,
+    /// `compare`): no `--raw`, no recording, nothing to resume.
+    fn browse(
+        selection: &'a Selection,
+        harvest: &'a cli::Harvest,
+        records: &'a Records,
+        cache: &'a CacheArgs,
+        display: &'a DisplayArgs,
+        as_of: &'a cli::AsOfArgs,
+        db: &'a cli::ReadDbArgs,
+    ) -> Common<'a> {
+        Common {
+            selection,
+            harvest,
+            records,
+            cache,
+            modes: None,
+            display,
+            raw: false,
+            store: None,
+            as_of: as_of.as_of.as_deref().map(|w| (w, db.db.as_deref())),
+        }
+    }
+}
+
 /// `--as-of`: checked before anything else, as it harvests nothing.
 fn as_of(a: &Common<'_>, when: &str, db: Option<&str>, env: &dyn Env) -> Result<AsOf, UsageError> {
     let h = a.harvest;
@@ -759,6 +866,16 @@ fn harvest_args(
         )?
     };
     let filter = Filter::parse(&a.records.filter).map_err(UsageError::new)?;
+    // `--as-of` asks no server: its mapping is the cached one, whatever its age.
+    let mapping_cache = match &as_of {
+        Some(_) => CacheConfig {
+            cache: Some(open_cache(a.cache.cache_dir.clone())?),
+            offline: true,
+            ..CacheConfig::default()
+        },
+        None => cache.clone(),
+    };
+    let hub_mapping = hub_mapping(&fetched, settings, env, mapping_cache)?;
     let run = Run {
         providers,
         harvest,
@@ -784,6 +901,7 @@ fn harvest_args(
             None => None,
         },
         as_of,
+        hub_mapping,
     };
     let show = Show {
         progress: !a.display.no_progress && !a.display.quiet,
@@ -791,6 +909,52 @@ fn harvest_args(
         warnings,
     };
     Ok((run, show))
+}
+
+/// Where the Hub's inference-provider mapping is asked for the selected
+/// providers that have a partner name on the Hub: the base of the table's
+/// Hub provider (`HF_ENDPOINT`, else its listing URL in effect without
+/// `/api/models`), with its token, which goes to that origin only.
+fn hub_mapping(
+    fetched: &[&Target],
+    settings: &Settings,
+    env: &dyn Env,
+    cache: CacheConfig,
+) -> Result<Option<HubMapping>, UsageError> {
+    let partners: Vec<(String, String)> = fetched
+        .iter()
+        .filter_map(|t| Some((t.spec.name.clone(), t.spec.hub_partner.clone()?)))
+        .collect();
+    if partners.is_empty() {
+        return Ok(None);
+    }
+    let (base, credential) = match settings
+        .table
+        .iter()
+        .find(|spec| spec.shape == crate::providers::Shape::Huggingface)
+    {
+        Some(spec) => {
+            let base = select::api_base(spec, env)?;
+            // The Hub's token is for the Hub, wherever HF_ENDPOINT puts it.
+            let credential = Target::resolve(spec, env)?
+                .credential
+                .map(|c| crate::http::Credential {
+                    origin: base.origin(),
+                    ..c
+                });
+            (base, credential)
+        }
+        None => (
+            url::Url::parse("https://huggingface.co").expect("a valid URL"),
+            None,
+        ),
+    };
+    Ok(Some(HubMapping {
+        base,
+        credential,
+        partners,
+        cache,
+    }))
 }
 
 fn open_cache(dir: Option<PathBuf>) -> Result<Cache, UsageError> {

@@ -109,34 +109,56 @@ impl Target {
 /// The listing URL in effect: `CATALOG_<NAME>_URL`, else the table URL with
 /// its base replaced by the provider's `base_env` (e.g. `HF_ENDPOINT`).
 fn resolve_url(spec: &ProviderSpec, env: &dyn Env) -> Result<Url, UsageError> {
-    let check = |var: &str, value: &str| -> Result<Url, UsageError> {
-        let url = Url::parse(value.trim()).map_err(|e| {
-            UsageError::new(format!(
-                "{var}={value:?} is not a URL ({e}); expected e.g. http://127.0.0.1:8080/v1/models"
-            ))
-        })?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(UsageError::new(format!(
-                "{var}={value:?} must be an http:// or https:// URL with a host"
-            )));
-        }
-        Ok(url)
-    };
     let url_env = spec.url_env();
     if let Some(v) = env.var(&url_env) {
-        return check(&url_env, &v);
+        return checked_url(&url_env, &v);
     }
-    if let Some(base_var) = &spec.base_env {
-        if let Some(v) = env.var(base_var) {
-            let base = check(base_var, &v)?;
-            let mut url = base.clone();
-            let prefix = base.path().trim_end_matches('/');
-            url.set_path(&format!("{prefix}{}", spec.url.path()));
-            url.set_query(spec.url.query());
-            return Ok(url);
-        }
+    if let Some(base) = base_url(spec, env)? {
+        let mut url = base.clone();
+        let prefix = base.path().trim_end_matches('/');
+        url.set_path(&format!("{prefix}{}", spec.url.path()));
+        url.set_query(spec.url.query());
+        return Ok(url);
     }
     Ok(spec.url.clone())
+}
+
+/// The provider's `base_env` (`HF_ENDPOINT`), when set.
+fn base_url(spec: &ProviderSpec, env: &dyn Env) -> Result<Option<Url>, UsageError> {
+    match spec.base_env.as_ref().and_then(|var| Some((var, env.var(var)?))) {
+        Some((var, value)) => checked_url(var, &value).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The base URL of a provider's other APIs (the Hub's `/api/partners/…`
+/// beside its `/api/models`): its `base_env` (`HF_ENDPOINT`) when set, else
+/// its listing URL in effect without the table's path (a listing URL of
+/// another form leaves its origin).
+pub(super) fn api_base(spec: &ProviderSpec, env: &dyn Env) -> Result<Url, UsageError> {
+    if let Some(base) = base_url(spec, env)? {
+        return Ok(base);
+    }
+    let listing = resolve_url(spec, env)?;
+    let mut base = listing.clone();
+    base.set_query(None);
+    base.set_path(listing.path().strip_suffix(spec.url.path()).unwrap_or(""));
+    Ok(base)
+}
+
+/// `value` of `var` as an http(s) URL with a host.
+fn checked_url(var: &str, value: &str) -> Result<Url, UsageError> {
+    let url = Url::parse(value.trim()).map_err(|e| {
+        UsageError::new(format!(
+            "{var}={value:?} is not a URL ({e}); expected e.g. http://127.0.0.1:8080/v1/models"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(UsageError::new(format!(
+            "{var}={value:?} must be an http:// or https:// URL with a host"
+        )));
+    }
+    Ok(url)
 }
 
 fn names(table: &[ProviderSpec]) -> String {

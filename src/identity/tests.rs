@@ -292,11 +292,106 @@ fn a_verified_link_must_name_the_ids_own_model() {
 }
 
 #[test]
-fn the_hub_mapping_slot_is_empty_until_the_mapping_layer() {
-    assert_eq!(
-        Evidence::default().mapped("groq", "llama-3.3-70b-versatile"),
-        None
+fn the_hub_mapping_decides_for_the_provider_it_was_published_for_only() {
+    let mut evidence = Evidence::default();
+    evidence.add(
+        "fireworks",
+        [(
+            "accounts/fireworks/models/llama4-scout-instruct-basic",
+            "meta-llama/Llama-4-Scout-17B-16E-Instruct",
+        )],
     );
+    let record =
+        |provider: &str, id: &str| Record::new(Arc::from(provider), id, Arc::from("s"), Timestamp(0));
+    let fireworks = record(
+        "fireworks",
+        "accounts/fireworks/models/llama4-scout-instruct-basic",
+    );
+    let rules = spec("fireworks").identity_rules();
+    // Without the mapping the slug lacks the size: no link to the repo.
+    let (alone, _) = canonical(&fireworks, &rules, &Evidence::default()).unwrap();
+    assert_eq!(alone, "llama4-scout-instruct");
+    let (k, by) = canonical(&fireworks, &rules, &evidence).unwrap();
+    // The repository's key, as every layer spells it.
+    assert_eq!(
+        (k.as_str(), by),
+        (
+            n("meta-llama/Llama-4-Scout-17B-16E-Instruct").as_str(),
+            CanonicalBy::HfMapping
+        )
+    );
+    assert_eq!(k, key("deepinfra", "meta-llama/Llama-4-Scout-17B-16E-Instruct"));
+    // The same id listed by another provider is not what Fireworks registered.
+    let portkey = record("portkey", "accounts/fireworks/models/llama4-scout-instruct-basic");
+    let (_, by) = canonical(&portkey, &spec("portkey").identity_rules(), &evidence).unwrap();
+    assert_ne!(by, CanonicalBy::HfMapping);
+    // Ids compare ignoring case.
+    let upper = record(
+        "fireworks",
+        "accounts/fireworks/models/LLAMA4-scout-instruct-basic",
+    );
+    assert_eq!(
+        canonical(&upper, &rules, &evidence).unwrap().1,
+        CanonicalBy::HfMapping
+    );
+}
+
+#[test]
+fn a_cached_record_is_remapped_and_one_the_mapping_does_not_name_keeps_its_key() {
+    let mut evidence = Evidence::default();
+    evidence.add(
+        "groq",
+        [("llama-3.3-70b-versatile", "meta-llama/Llama-3.3-70B-Instruct")],
+    );
+    let mut r = Record::new(
+        Arc::from("groq"),
+        "llama-3.3-70b-versatile",
+        Arc::from("s"),
+        Timestamp(0),
+    );
+    assign(&mut r, &spec("groq").identity_rules(), &Evidence::default());
+    assert_eq!(r.canonical_by, Some(CanonicalBy::Normalized));
+    assert!(remap(&mut r, &evidence));
+    assert_eq!(
+        (r.canonical_id.as_deref(), r.canonical_by),
+        (Some("llama3.3-70b-instruct"), Some(CanonicalBy::HfMapping))
+    );
+    let mut other = Record::new(
+        Arc::from("groq"),
+        "whisper-large-v3",
+        Arc::from("s"),
+        Timestamp(0),
+    );
+    assign(&mut other, &spec("groq").identity_rules(), &Evidence::default());
+    let before = other.canonical_id.clone();
+    assert!(!remap(&mut other, &evidence));
+    assert_eq!(other.canonical_id, before);
+}
+
+#[test]
+fn an_id_the_mapping_gives_two_models_is_decided_by_the_other_layers() {
+    let mut evidence = Evidence::default();
+    // The same model under two tasks, and an FP8 repo of it: one key.
+    evidence.add(
+        "together",
+        [
+            (
+                "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+                "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+            ),
+            (
+                "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+                "meta-llama/Llama-4-Maverick-17B-128E-Instruct",
+            ),
+            ("deepseek-ai/DeepSeek-R1", "deepseek-ai/DeepSeek-R1"),
+            ("deepseek-ai/DeepSeek-R1", "deepseek-ai/DeepSeek-R1-0528"),
+        ],
+    );
+    assert_eq!(
+        evidence.mapped("together", "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"),
+        Some("meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8")
+    );
+    assert_eq!(evidence.mapped("together", "deepseek-ai/DeepSeek-R1"), None);
 }
 
 // Precision and recall over the hand-labelled fixture.
@@ -322,12 +417,38 @@ const RECORDINGS: [(&str, &str); 15] = [
     ("cerebras", "cerebras-models-docs.json"),
 ];
 
-/// The records the real adapter and the table's rules make of a recording.
-fn parse_recording(provider: &str, file: &str) -> Vec<Record> {
+/// The records the real adapter and the table's rules make of a recording,
+/// with the Hub's mapping applied when given (as a run applies it).
+fn parse_recording(provider: &str, file: &str, evidence: &Evidence) -> Vec<Record> {
     let spec = spec(provider);
     let body = std::fs::read(format!("{FIXTURES}/{file}")).unwrap();
     let ctx = ParseCtx::for_spec(&spec, spec.url.as_str(), Timestamp(0));
-    spec.shape.parse(&body, &ctx).unwrap().records
+    let mut records = spec.shape.parse(&body, &ctx).unwrap().records;
+    for r in &mut records {
+        remap(r, evidence);
+    }
+    records
+}
+
+/// The Hub's mapping of every provider the table names a `hub_partner` of,
+/// from its fixture `tests/fixtures/hf-partners-<partner>.json` (built from
+/// the documented shape: tests/fixtures/identity/README.md).
+fn hub_mapping() -> Evidence {
+    let mut evidence = Evidence::default();
+    for spec in builtin() {
+        let Some(partner) = &spec.hub_partner else {
+            continue;
+        };
+        let body = std::fs::read(format!("{FIXTURES}/hf-partners-{partner}.json")).unwrap();
+        let entries = super::hub::parse(&body).unwrap();
+        evidence.add(
+            &spec.name,
+            entries
+                .iter()
+                .map(|e| (e.provider_id.as_str(), e.hf_model.as_str())),
+        );
+    }
+    evidence
 }
 
 type Member = (String, String);
@@ -337,43 +458,116 @@ fn member(v: &Value) -> (Member, String) {
     ((s("provider"), s("id")), s("file"))
 }
 
-#[test]
-fn canonical_ids_over_the_labelled_groups_merge_nothing_wrongly_and_link_most() {
+/// What the labels say of the canonical ids a run gives.
+#[derive(Debug, Default)]
+struct Score {
+    /// Pairs of one group, and how many of them share a key.
+    links: usize,
+    linked: usize,
+    /// Pairs of one group whose two records the mapping decided.
+    mapped_links: usize,
+    mapped_linked: usize,
+    /// Pairs of one group of which one record only the mapping decided.
+    half_mapped_links: usize,
+    half_mapped_linked: usize,
+    /// Records of two groups, or of an `apart` pair, that share a key.
+    cross_merges: Vec<String>,
+    apart_merges: Vec<String>,
+    apart: usize,
+    /// Missed links by group label.
+    missed: BTreeMap<String, Vec<String>>,
+}
+
+impl Score {
+    #[allow(clippy::cast_precision_loss)]
+    fn percent(part: usize, whole: usize) -> f64 {
+        100.0 * part as f64 / whole.max(1) as f64
+    }
+
+    fn recall(&self) -> f64 {
+        Score::percent(self.linked, self.links)
+    }
+
+    /// Linked labelled links against all pairs the labels decide that were
+    /// given one key.
+    fn precision(&self) -> f64 {
+        let merged = self.linked + self.cross_merges.len() + self.apart_merges.len();
+        Score::percent(self.linked, merged)
+    }
+
+    fn print(&self, title: &str) {
+        println!("identity over tests/fixtures/identity/labels.json ({title}):");
+        println!(
+            "  labelled links {}, linked {}: recall {:.1} %",
+            self.links,
+            self.linked,
+            self.recall()
+        );
+        println!(
+            "  false merges: {} across groups, {} of {} apart pairs: precision {:.1} %",
+            self.cross_merges.len(),
+            self.apart_merges.len(),
+            self.apart,
+            self.precision()
+        );
+        println!(
+            "  links the mapping decides at both ends: {} of {} linked; at one end: {} of {}",
+            self.mapped_linked, self.mapped_links, self.half_mapped_linked, self.half_mapped_links
+        );
+        for m in self.cross_merges.iter().chain(&self.apart_merges) {
+            println!("  FALSE MERGE {m}");
+        }
+        println!("  missed links by group ({} groups):", self.missed.len());
+        for (label, pairs) in &self.missed {
+            println!("    {label}: {} missed, e.g. {}", pairs.len(), pairs[0]);
+        }
+    }
+}
+
+/// Scores the canonical ids of the recordings, with `evidence`, against the
+/// labels.
+fn score(evidence: &Evidence) -> Score {
     let labels: Value =
         serde_json::from_slice(&std::fs::read(format!("{FIXTURES}/identity/labels.json")).unwrap()).unwrap();
     let mut parsed: HashMap<(String, String), Vec<Record>> = HashMap::new();
-    let mut key_of = |m: &Value| -> (Member, Option<String>) {
+    let mut key_of = |m: &Value| -> (Member, Option<String>, bool) {
         let ((provider, id), file) = member(m);
         let records = parsed
             .entry((provider.clone(), file.clone()))
-            .or_insert_with(|| parse_recording(&provider, &file));
+            .or_insert_with(|| parse_recording(&provider, &file, evidence));
         let r = records
             .iter()
             .find(|r| r.id == id)
             .unwrap_or_else(|| panic!("{provider} {id} is not in {file}"));
         let key = r.canonical_id.as_ref().map(ToString::to_string);
-        ((provider, id), key)
+        let by_mapping = r.canonical_by == Some(CanonicalBy::HfMapping);
+        ((provider, id), key, by_mapping)
     };
-    // Every labelled member, its group and key.
-    let mut members: Vec<(Member, usize, Option<String>)> = Vec::new();
+    // Every labelled member, its group, key and whether the mapping decided it.
+    let mut members: Vec<(Member, usize, Option<String>, bool)> = Vec::new();
     for (g, group) in labels["groups"].as_array().unwrap().iter().enumerate() {
         for m in group["members"].as_array().unwrap() {
-            let (who, k) = key_of(m);
-            members.push((who, g, k));
+            let (who, k, by_mapping) = key_of(m);
+            members.push((who, g, k, by_mapping));
         }
     }
-    let (mut links, mut linked, mut cross_merges) = (0usize, 0usize, Vec::new());
-    let mut missed: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (i, (a, ga, ka)) in members.iter().enumerate() {
-        for (b, gb, kb) in &members[i + 1..] {
+    let mut s = Score::default();
+    for (i, (a, ga, ka, ma)) in members.iter().enumerate() {
+        for (b, gb, kb, mb) in &members[i + 1..] {
             let same = ka.is_some() && ka == kb;
             if ga == gb {
-                links += 1;
-                if same {
-                    linked += 1;
-                } else {
+                s.links += 1;
+                s.linked += usize::from(same);
+                if *ma && *mb {
+                    s.mapped_links += 1;
+                    s.mapped_linked += usize::from(same);
+                } else if *ma || *mb {
+                    s.half_mapped_links += 1;
+                    s.half_mapped_linked += usize::from(same);
+                }
+                if !same {
                     let label = labels["groups"][*ga]["label"].as_str().unwrap().to_owned();
-                    missed.entry(label).or_default().push(format!(
+                    s.missed.entry(label).or_default().push(format!(
                         "{} {} ({}) / {} {} ({})",
                         a.0,
                         a.1,
@@ -384,7 +578,7 @@ fn canonical_ids_over_the_labelled_groups_merge_nothing_wrongly_and_link_most() 
                     ));
                 }
             } else if same {
-                cross_merges.push(format!(
+                s.cross_merges.push(format!(
                     "{} {} = {} {} ({})",
                     a.0,
                     a.1,
@@ -395,75 +589,95 @@ fn canonical_ids_over_the_labelled_groups_merge_nothing_wrongly_and_link_most() 
             }
         }
     }
-    let mut apart_merges = Vec::new();
     let apart = labels["apart"].as_array().unwrap();
+    s.apart = apart.len();
     for pair in apart {
-        let (a, ka) = key_of(&pair["a"]);
-        let (b, kb) = key_of(&pair["b"]);
+        let (a, ka, _) = key_of(&pair["a"]);
+        let (b, kb, _) = key_of(&pair["b"]);
         if let Some(k) = ka.filter(|k| Some(k) == kb.as_ref()) {
-            apart_merges.push(format!("{} {} = {} {} ({k})", a.0, a.1, b.0, b.1));
+            s.apart_merges
+                .push(format!("{} {} = {} {} ({k})", a.0, a.1, b.0, b.1));
         }
     }
-    // Precision over every pair the labels decide: linked labelled links
-    // against all pairs given one key.
-    let merged = linked + cross_merges.len() + apart_merges.len();
-    #[allow(clippy::cast_precision_loss)]
-    let (precision, recall) = (
-        100.0 * linked as f64 / merged.max(1) as f64,
-        100.0 * linked as f64 / links.max(1) as f64,
+    s
+}
+
+#[test]
+fn canonical_ids_over_the_labelled_groups_merge_nothing_wrongly_and_link_most() {
+    let s = score(&Evidence::default());
+    s.print("without the Hub mapping");
+    assert!(
+        s.cross_merges.is_empty() && s.apart_merges.is_empty(),
+        "false merges"
     );
-    println!("identity over tests/fixtures/identity/labels.json (without the Hub mapping):");
-    println!("  labelled links {links}, linked {linked}: recall {recall:.1} %");
-    println!(
-        "  false merges: {} across groups, {} of {} apart pairs: precision {precision:.1} %",
-        cross_merges.len(),
-        apart_merges.len(),
-        apart.len()
+    assert!(s.recall() >= 90.0, "recall {:.1} % is under 90 %", s.recall());
+    assert_eq!(
+        s.mapped_links + s.half_mapped_links,
+        0,
+        "no mapping, no hf_mapping"
     );
-    for m in cross_merges.iter().chain(&apart_merges) {
-        println!("  FALSE MERGE {m}");
-    }
-    println!("  missed links by group ({} groups):", missed.len());
-    for (label, pairs) in &missed {
-        println!("    {label}: {} missed, e.g. {}", pairs.len(), pairs[0]);
-    }
-    assert!(cross_merges.is_empty() && apart_merges.is_empty(), "false merges");
-    assert!(recall >= 90.0, "recall {recall:.1} % is under 90 %");
+}
+
+#[test]
+fn with_the_hub_mapping_every_link_it_decides_is_found_and_nothing_merges_wrongly() {
+    let without = score(&Evidence::default());
+    let s = score(&hub_mapping());
+    s.print("with the Hub mapping of tests/fixtures/hf-partners-*.json");
+    assert!(
+        s.cross_merges.is_empty() && s.apart_merges.is_empty(),
+        "false merges"
+    );
+    assert_eq!(
+        s.mapped_linked, s.mapped_links,
+        "a link the mapping decides is missed"
+    );
+    // The figures of the README: what the fixtures' mapping decides and adds.
+    assert_eq!(
+        (s.mapped_links, s.linked, without.linked),
+        (99, 1117, 1086),
+        "the mapping's figures changed: update the README's Identity section"
+    );
 }
 
 #[test]
 fn coverage_of_canonical_ids_over_the_recorded_payloads() {
     // provider -> (records, with a key, by kind, sharing their key with
-    // another provider's record).
-    let mut all: Vec<Record> = Vec::new();
-    for (provider, file) in RECORDINGS {
-        all.extend(parse_recording(provider, file));
-    }
-    let mut providers_of: HashMap<&str, std::collections::BTreeSet<&str>> = HashMap::new();
-    for r in &all {
-        if let Some(k) = r.canonical_id.as_deref() {
-            providers_of.entry(k).or_default().insert(&r.provider);
+    // another provider's record), without and with the Hub's mapping.
+    for (title, evidence) in [
+        ("without the Hub mapping", Evidence::default()),
+        ("with the Hub mapping fixtures", hub_mapping()),
+    ] {
+        let mut all: Vec<Record> = Vec::new();
+        for (provider, file) in RECORDINGS {
+            all.extend(parse_recording(provider, file, &evidence));
         }
-    }
-    println!("canonical ids over the recorded payloads (records, with a key, by hf_id/provider_id/normalized, shared with another provider):");
-    let mut rows: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
-    for r in &all {
-        let row = rows.entry(&r.provider).or_default();
-        row[0] += 1;
-        if let (Some(k), Some(by)) = (r.canonical_id.as_deref(), r.canonical_by) {
-            row[1] += 1;
-            row[match by {
-                CanonicalBy::HfMapping | CanonicalBy::HfId => 2,
-                CanonicalBy::ProviderId => 3,
-                CanonicalBy::Normalized => 4,
-            }] += 1;
-            if providers_of[k].len() > 1 {
-                row[5] += 1;
+        let mut providers_of: HashMap<&str, std::collections::BTreeSet<&str>> = HashMap::new();
+        for r in &all {
+            if let Some(k) = r.canonical_id.as_deref() {
+                providers_of.entry(k).or_default().insert(&r.provider);
             }
         }
+        println!("canonical ids over the recorded payloads, {title} (records, with a key, by hf_mapping/hf_id/provider_id/normalized, shared with another provider):");
+        let mut rows: BTreeMap<&str, [usize; 7]> = BTreeMap::new();
+        for r in &all {
+            let row = rows.entry(&r.provider).or_default();
+            row[0] += 1;
+            if let (Some(k), Some(by)) = (r.canonical_id.as_deref(), r.canonical_by) {
+                row[1] += 1;
+                row[match by {
+                    CanonicalBy::HfMapping => 2,
+                    CanonicalBy::HfId => 3,
+                    CanonicalBy::ProviderId => 4,
+                    CanonicalBy::Normalized => 5,
+                }] += 1;
+                if providers_of[k].len() > 1 {
+                    row[6] += 1;
+                }
+            }
+        }
+        for (p, [n, keyed, mapped, hf, pid, norm, shared]) in &rows {
+            println!("  {p:<11} {n:>4} records, {keyed:>4} keyed ({mapped} hf_mapping, {hf} hf_id, {pid} provider_id, {norm} normalized), {shared:>4} shared");
+        }
+        assert!(rows.values().all(|[n, keyed, ..]| n == keyed));
     }
-    for (p, [n, keyed, hf, pid, norm, shared]) in &rows {
-        println!("  {p:<11} {n:>4} records, {keyed:>4} keyed ({hf} hf_id, {pid} provider_id, {norm} normalized), {shared:>4} shared");
-    }
-    assert!(rows.values().all(|[n, keyed, ..]| n == keyed));
 }

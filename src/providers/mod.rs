@@ -227,6 +227,11 @@ pub struct ProviderSpec {
     /// id's own model (the listing links some models to a relative's repo).
     #[serde(default)]
     pub hf_id_verify: bool,
+    /// Identity: the provider's name as a Hugging Face inference provider
+    /// (`fireworks-ai`), whose mapping of its ids to Hub repositories the Hub
+    /// publishes (`/api/partners/NAME/models`): the strongest evidence.
+    #[serde(default)]
+    pub hub_partner: Option<String>,
     /// Record fields this listing fills with placeholders (the response time
     /// as `created`, the serving engine as `owned_by`): written as unknown.
     #[serde(default, deserialize_with = "field_names")]

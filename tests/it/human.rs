@@ -360,7 +360,7 @@ async fn ls_answers_from_a_fresh_cache_without_asking_the_provider() {
         .env("CATALOG_CACHE_DIR", &cache)
         .ok_stdout();
     let asked = server.received_requests().await.unwrap().len();
-    assert_eq!(asked, 1);
+    assert_eq!(asked, 2, "the listing, and the Hub's mapping of featherless-ai");
     let again = run(&server, &["ls", "-p", "featherless"])
         .env("CATALOG_CACHE_DIR", &cache)
         .ok_stdout();

@@ -7,6 +7,8 @@ mod common;
 mod adapters;
 // The on-disk cache, incremental Hub harvests and resumable harvests.
 mod cache;
+// `catalog compare` (every provider of one model, cheapest first, a workload's cost) and `ls --group-by canonical`.
+mod compare;
 // The command line as a user meets it: formats, atomic files, pipes, exit codes, `count`, `providers`.
 mod cli;
 // `catalog diff`: added, removed and changed models between catalog files, and refused inputs.
@@ -19,6 +21,8 @@ mod faults;
 mod human;
 // The Hugging Face Hub harvest against a fake Hub: cursors, limits, auth, pacing, rate limits, retries.
 mod hub;
+// The Hub's inference-provider mapping (canonical_by hf_mapping): fetched beside the providers, cached, and its absence.
+mod mapping;
 // The `-v` request log: one line per response or failed request, URLs cut to a terminal's width.
 mod logs;
 // Every built-in provider at once: `fetch --all` and `count --all` against mocks of all of them.

@@ -122,6 +122,7 @@ fn the_readme_has_the_recipes_this_test_runs() {
         [
             "cheapest",
             "compare",
+            "compare-cost",
             "cron",
             "db-cheapest",
             "db-cron",
@@ -173,6 +174,19 @@ async fn jq_recipes_print_what_they_promise() {
         "the model is served by several providers:\n{out}"
     );
     assert!(prices.windows(2).all(|w| w[0] <= w[1]), "cheapest first:\n{out}");
+
+    let (out, _) = run(&b, &r["compare-cost"], &dir, &[]);
+    let costs: Vec<Option<f64>> = out
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().parse().ok())
+        .collect();
+    let known: Vec<f64> = costs.iter().map_while(|c| *c).collect();
+    assert!(known.len() >= 2, "several providers price the model:\n{out}");
+    assert!(known.windows(2).all(|w| w[0] <= w[1]), "cheapest first:\n{out}");
+    assert!(
+        costs[known.len()..].iter().all(Option::is_none),
+        "unknown last:\n{out}"
+    );
 
     let (out, _) = run(&b, &r["compare"], &dir, &[]);
     let first = out.lines().next().unwrap_or_default();

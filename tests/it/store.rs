@@ -853,6 +853,20 @@ async fn fetch_as_of_a_run_rebuilds_what_that_run_wrote_without_a_request(kind: 
     let Some(s) = several_changes(kind).await else {
         return;
     };
+    // `--as-of` derives canonical ids again, with the Hub's mapping from the
+    // cache (it asks no server): the cache of a user who fetched Groq.
+    let cache = s.dir.join("cache");
+    let primed = catalog_std()
+        .envs(url_env(&s.server))
+        .env("GROQ_API_KEY", GROQ_KEY)
+        .args(["fetch", "-p", "groq", "-q", "-o"])
+        .arg(s.dir.join("primed.ndjson"))
+        .arg("--cache-dir")
+        .arg(&cache)
+        .status()
+        .unwrap();
+    assert!(primed.success());
+    let cache = cache.to_str().unwrap();
     let before = s.server.received_requests().await.unwrap().len();
     for (run, file) in [("1", "a.ndjson"), ("2", "b.ndjson")] {
         let (code, out, err) = run_db(
@@ -866,6 +880,8 @@ async fn fetch_as_of_a_run_rebuilds_what_that_run_wrote_without_a_request(kind: 
                 "-f",
                 "ndjson",
                 "-q",
+                "--cache-dir",
+                cache,
             ],
         );
         assert_eq!(code, Some(0), "{err}");

@@ -206,6 +206,26 @@ async fn mount_with(server: &MockServer, p: &MockProvider, key: Key<'_>) {
         .with_priority(10)
         .mount(server)
         .await;
+    if let Some(partner) = &spec(p.name).hub_partner {
+        mount_mapping(server, partner).await;
+    }
+}
+
+/// Path of a Hub partner's inference-provider mapping, beside the fake Hub
+/// (the Hub's base is [`HUB_PATH`] without `/api/models`).
+pub fn mapping_path(partner: &str) -> String {
+    format!("/hug/api/partners/{partner}/models")
+}
+
+/// Serves the Hub's mapping of `partner` from its fixture
+/// `hf-partners-<partner>.json` (public: no key asked).
+pub async fn mount_mapping(server: &MockServer, partner: &str) {
+    let body = fixture_bytes(&format!("hf-partners-{partner}.json"));
+    Mock::given(method("GET"))
+        .and(path(mapping_path(partner)))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+        .mount(server)
+        .await;
 }
 
 /// Mounts the fake Hub at [`HUB_PATH`].
