@@ -1477,6 +1477,25 @@ mod db {
         }
     }
 
+    /// Empties the PostgreSQL database (its `public` schema) for a first sync.
+    fn pg_reset(url: &str) -> anyhow::Result<()> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .with_context(|| format!("connecting to {}", redact_url(url)))?;
+            let task = tokio::spawn(conn);
+            client
+                .batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+                .await?;
+            drop(client);
+            let _ = task.await;
+            anyhow::Ok(())
+        })
+    }
+
     fn redact_url(url: &str) -> String {
         match (url.find("://"), url.rfind('@')) {
             (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
@@ -1549,6 +1568,10 @@ mod db {
                 let dir = tempfile::tempdir()?;
                 let db_file = dir.path().join("catalog.db");
                 let db_arg = url.clone().unwrap_or_else(|| db_file.display().to_string());
+                if let Some(url) = &url {
+                    // A first sync each round, as SQLite's fresh file is.
+                    pg_reset(url)?;
+                }
                 let legs: [bool; 2] = if round % 2 == 1 {
                     [false, true]
                 } else {
