@@ -120,12 +120,14 @@ impl Sqlite {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!("{}: journal mode {mode}, not WAL", path.display());
         }
-        // The temporary database holds only the ids a later sync has seen
-        // (`seen`): half a MiB of cache keeps its upper pages, and the rest
-        // of a 50,000-model sync's memory under 16 MiB.
+        // Page caches sized for a sync's memory (a 50,000-model sync peaks
+        // under 16 MiB): the temporary database holds only the ids a later
+        // sync has seen (`seen`), and half a MiB keeps its upper pages; the
+        // main one gets 1.5 MiB instead of the default 2 (measured with the
+        // bench's db-sync: 1 MiB cost a third more time, 1.5 about 5 %).
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = FILE;
-             PRAGMA temp.cache_size = -512;",
+             PRAGMA temp.cache_size = -512; PRAGMA main.cache_size = -1536;",
         )?;
         let mut db = Sqlite { conn, spill: None };
         db.migrate().context("migrating the schema")?;
