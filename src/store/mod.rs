@@ -296,6 +296,26 @@ fn fnv1a(bytes: &[u8]) -> i64 {
     i64::from_ne_bytes(h.to_ne_bytes())
 }
 
+/// [`fnv1a`], fed in pieces (a listing order's hash, as its ids stream).
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> i64 {
+        i64::from_ne_bytes(self.0.to_ne_bytes())
+    }
+}
+
 /// What the consumer knows of one provider when it ends.
 #[derive(Debug)]
 pub(crate) struct FetchEnd<'a> {

@@ -709,15 +709,33 @@ impl Backend for Postgres {
                     tx.execute(INSERT_METRICS, &[&fetch, &f.provider]).await?;
                 }
                 // The listing's order, when it is not the last one stored
-                // (hashed as SQLite hashes it).
-                let ids: Vec<String> = tx
-                    .query("SELECT model_id FROM staged ORDER BY seq", &[])
-                    .await?
-                    .iter()
-                    .map(|r| r.get(0))
-                    .collect();
-                if !ids.is_empty() {
-                    let hash = super::fnv1a(serde_json::to_string(&ids)?.as_bytes());
+                // (hashed as SQLite hashes it). The ids stream through the
+                // hash; the server builds the parts: a 500,000-model order
+                // was ~90 MiB of rows and text in this process.
+                let mut hash = super::Fnv::new();
+                let mut n = 0u64;
+                {
+                    let rows = tx
+                        .query_raw(
+                            "SELECT model_id FROM staged ORDER BY seq",
+                            std::iter::empty::<i64>(),
+                        )
+                        .await?;
+                    futures::pin_mut!(rows);
+                    let mut buf = Vec::with_capacity(128);
+                    while let Some(row) = futures::StreamExt::next(&mut rows).await {
+                        let row = row?;
+                        let id: &str = row.get(0);
+                        hash.feed(if n == 0 { b"[" } else { b"," });
+                        buf.clear();
+                        serde_json::to_writer(&mut buf, id)?;
+                        hash.feed(&buf);
+                        n += 1;
+                    }
+                }
+                if n > 0 {
+                    hash.feed(b"]");
+                    let hash = hash.finish();
                     let last: Option<i64> = tx
                         .query_opt(
                             "SELECT order_hash FROM listing_order WHERE provider = $1
@@ -727,15 +745,15 @@ impl Backend for Postgres {
                         .await?
                         .map(|r| r.get(0));
                     if last != Some(hash) {
-                        // In parts, as on SQLite (where they bound its memory).
-                        for (part, ids) in (0i32..).zip(ids.chunks(super::ORDER_PART)) {
-                            tx.execute(
-                                "INSERT INTO listing_order (fetch_id, part, provider, order_hash, ids)
-                                 VALUES ($1, $2, $3, $4, $5)",
-                                &[&fetch, &part, &f.provider, &hash, &serde_json::to_string(ids)?],
-                            )
-                            .await?;
-                        }
+                        let part = i64::try_from(super::ORDER_PART).unwrap_or(i64::MAX);
+                        tx.execute(
+                            "INSERT INTO listing_order (fetch_id, part, provider, order_hash, ids)
+                             SELECT $1, (i / $4)::integer, $2, $3, json_agg(model_id ORDER BY i)::text
+                             FROM (SELECT model_id, row_number() OVER (ORDER BY seq) - 1 AS i FROM staged) t
+                             GROUP BY i / $4",
+                            &[&fetch, &f.provider, &hash, &part],
+                        )
+                        .await?;
                     }
                 }
             }

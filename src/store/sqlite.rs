@@ -8,6 +8,7 @@ use anyhow::{bail, Context as _};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _};
 
 use super::spill::{Rows, Spill};
+use super::Fnv;
 use super::{
     Applied, Backend, Bound, FetchRow, Point, ProviderAt, RunRow, Seen, Staged, Transition, Version,
 };
@@ -54,26 +55,6 @@ const CLOSE_MISSING: &str = "UPDATE model_version SET valid_to = ?1
 const INSERT_METRIC: &str =
     "INSERT OR IGNORE INTO model_metric (provider, model_id, fetch_id, downloads, likes)
     VALUES (?1, ?2, ?3, ?4, ?5)";
-
-/// [`super::fnv1a`], fed in pieces.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn feed(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> i64 {
-        i64::from_ne_bytes(self.0.to_ne_bytes())
-    }
-}
 
 pub(super) struct Sqlite {
     conn: Connection,
