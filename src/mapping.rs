@@ -86,8 +86,11 @@ pub(crate) async fn load(m: &HubMapping, policy: RetryPolicy) -> (Evidence, Opti
         futures::future::join_all(partners.iter().map(|partner| one(http.as_ref(), m, partner))).await;
     let by_partner: BTreeMap<&str, Result<Vec<Entry>, String>> = partners.into_iter().zip(results).collect();
     let mut evidence = Evidence::default();
-    // Cause → the providers it cost their mapping.
-    let mut failed: Vec<(String, Vec<&str>)> = Vec::new();
+    // Cause → the providers it cost their mapping, and the cause as said
+    // for one of them. Causes are compared with the partner's name out of
+    // the URL, so one shared by several (a 404 from a mirror) is said once,
+    // naming `<partner>`.
+    let mut failed: Vec<(String, Vec<&str>, String)> = Vec::new();
     for (provider, partner) in &m.partners {
         match &by_partner[partner.as_str()] {
             Ok(entries) => evidence.add(
@@ -96,16 +99,22 @@ pub(crate) async fn load(m: &HubMapping, policy: RetryPolicy) -> (Evidence, Opti
                     .iter()
                     .map(|e| (e.provider_id.as_str(), e.hf_model.as_str())),
             ),
-            Err(cause) => match failed.iter_mut().find(|(c, _)| c == cause) {
-                Some((_, providers)) => providers.push(provider),
-                None => failed.push((cause.clone(), vec![provider])),
-            },
+            Err(cause) => {
+                let shared = cause.replace(&format!("/partners/{partner}/"), "/partners/<partner>/");
+                match failed.iter_mut().find(|(c, _, _)| *c == shared) {
+                    Some((_, providers, _)) => providers.push(provider),
+                    None => failed.push((shared, vec![provider], cause.clone())),
+                }
+            }
         }
     }
     let warning = (!failed.is_empty()).then(|| {
         let what: Vec<String> = failed
             .iter()
-            .map(|(cause, providers)| format!("{} ({cause})", providers.join(", ")))
+            .map(|(shared, providers, one)| {
+                let cause = if providers.len() == 1 { one } else { shared };
+                format!("{} ({cause})", providers.join(", "))
+            })
             .collect();
         said(&what.join("; "))
     });

@@ -467,3 +467,28 @@ async fn with_stale_ok_a_failing_hub_leaves_the_cached_mapping_in_force() {
     );
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("HTTP 503"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_cause_shared_by_several_partners_is_said_once_for_all_of_them() {
+    let server = mocks().await;
+    for partner in ["groq", "fireworks-ai"] {
+        Mock::given(method("GET"))
+            .and(path(mapping_path(partner)))
+            .respond_with(ResponseTemplate::new(404))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    }
+    let out = run(&server, &fresh_dir("cache"))
+        .args(["fetch", "-p", "groq,fireworks", "-f", "ndjson", "-q"])
+        .assert()
+        .code(0);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("warning: the Hub's inference-provider mapping is unavailable for groq, fireworks (HTTP 404 from http://"),
+        "{stderr}"
+    );
+    assert!(lines[0].contains("/api/partners/<partner>/models"), "{stderr}");
+}
