@@ -27,11 +27,36 @@ pub struct Target {
     pub key_source: Option<String>,
 }
 
+/// How many models a harvest may take (`--limit N|all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Every model the listing has, whatever the provider's default limit.
+    All,
+    /// At most this many (1 or more).
+    Models(u64),
+}
+
+impl std::str::FromStr for Limit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Limit, String> {
+        if s.eq_ignore_ascii_case("all") {
+            return Ok(Limit::All);
+        }
+        match s.parse::<u64>() {
+            // Zero would harvest nothing; "no limit" has its own word.
+            Ok(0) => Err("0 would harvest nothing: use 1 or more, or `all` for every model".into()),
+            Ok(n) => Ok(Limit::Models(n)),
+            Err(_) => Err("expected a number of models (1 or more) or `all`".into()),
+        }
+    }
+}
+
 /// Settings of one harvest.
 #[derive(Debug, Clone, Default)]
 pub struct HarvestOptions {
     /// Maximum models (`None`: the provider's default, else unlimited).
-    pub limit: Option<u64>,
+    pub limit: Option<Limit>,
     /// Page size (`None`: the provider's default).
     pub batch_size: Option<u32>,
     /// Minimum spacing of anonymous requests (`None`: the provider's default).
@@ -213,10 +238,15 @@ pub trait Observer: Notify {
 }
 
 impl Target {
-    /// The effective limit: the option, else the provider's default.
+    /// The effective limit: the option, else the provider's default;
+    /// `None` for every model.
     #[must_use]
     pub fn limit(&self, opts: &HarvestOptions) -> Option<u64> {
-        opts.limit.or(self.spec.limit)
+        match opts.limit {
+            Some(Limit::All) => None,
+            Some(Limit::Models(n)) => Some(n),
+            None => self.spec.limit,
+        }
     }
 
     /// The page size of the first request.

@@ -201,7 +201,8 @@ impl Pacer {
     }
 
     /// Waits until the next request may start. `pages_left` (an upper bound of
-    /// the requests still needed) decides whether the quota must be spread.
+    /// the requests still needed; `None`: unknown) decides whether the quota
+    /// must be spread.
     ///
     /// # Errors
     /// The wait the quota asks for (nominal), when it is longer than
@@ -249,7 +250,12 @@ impl Pacer {
                 (paced, None)
             };
         }
-        if pages_left.is_none_or(|p| p > q.remaining) {
+        // With no limit (`--limit all`) the requests still needed are
+        // unknown: spreading would stretch the last window's few requests
+        // over the whole window, so they go back to back, and a used-up
+        // quota (`remaining == 0`, above) waits for the reset instead of
+        // running into a 429. Spreading never ends a window sooner.
+        if pages_left.is_some_and(|p| p > q.remaining) {
             // More requests are needed than the window allows: spread the
             // remaining ones evenly instead of running into a 429.
             let window = q.reset_at - now;
@@ -1185,6 +1191,9 @@ mod tests {
         pacer.last_start = Some(now);
         assert_eq!(pacer.next_start(now, Some(10)).1, Some(Wait::Pacing));
         assert_eq!(pacer.next_start(now, Some(2)).1, None, "the window has room");
+        // No limit: the pages left are unknown, and the quota is spent back
+        // to back until it is used up.
+        assert_eq!(pacer.next_start(now, None), (now, None));
     }
 
     #[test]

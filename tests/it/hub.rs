@@ -112,6 +112,40 @@ async fn limit_stops_requesting_as_soon_as_it_is_reached() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn limit_all_harvests_a_listing_longer_than_the_hubs_default_limit_to_its_end() {
+    // 50,000 is the Hub's default limit; `all` lifts it.
+    let hub = FakeHub::new(50_250);
+    let server = hub_server(hub.clone()).await;
+    let out = hub_fetch(&server)
+        .args(["--limit", "all", "--batch-size", "1000", "-f", "ndjson"])
+        .ok_stdout();
+    assert_eq!(ids(&ndjson(&out)), hub.ids());
+    let seen = hub.seen();
+    assert_eq!(seen.len(), 51, "every page, the last one short");
+    assert!(seen[0].url.query().unwrap().contains("limit=1000"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limit_all_with_an_announced_quota_waits_for_the_window_instead_of_hitting_429() {
+    // Without a limit the pages left are unknown: the window's requests go
+    // back to back and the harvest waits at a used-up quota.
+    let hub = FakeHub::new(1200)
+        .with_faults(Faults {
+            quota: Some((5, 10)),
+            ..Faults::default()
+        })
+        .with_time_scale(0.01);
+    let server = hub_server(hub.clone()).await;
+    let out = hub_catalog(&server)
+        .env("HF_TOKEN", "t")
+        .args(["fetch", "-p", "hug", "--limit", "all", "-f", "ndjson"])
+        .ok_stdout();
+    assert_eq!(ids(&ndjson(&out)), hub.ids());
+    assert_eq!(hub.throttled(), 0, "no request beyond the quota");
+    assert_eq!(hub.seen().len(), 12);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_limit_below_the_page_size_asks_for_only_that_many() {
     let hub = FakeHub::new(1000);
     let server = hub_server(hub.clone()).await;
