@@ -141,6 +141,8 @@ fn main() -> anyhow::Result<()> {
     // SAFETY: mallopt only sets a malloc parameter; no thread has started yet.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 4 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
     }
     let opts = Opts::parse();
     if opts.serve {
