@@ -21,6 +21,7 @@
 //! cargo run --release --example bench -- --scenario db-sync --rounds 5    # NDJSON vs --db, 50,000 models
 //! cargo run --release --example bench -- --scenario db-resync             # 1 % changed, then nothing
 //! cargo run --release --example bench -- --scenario db-query --rounds 7   # 500,000 models, 10 runs
+//! cargo run --release --example bench -- --scenario full-hub              # 2,200,000 models, --limit all, quota 1000/60 s
 //! ```
 //!
 //! The mock runs in a child process (this binary re-executed with `--serve`,
@@ -123,6 +124,13 @@ struct Opts {
     /// Hub items are copies of one template instead of varying like real ones.
     #[arg(long)]
     uniform: bool,
+    /// full-hub: models of the whole Hub the mock lists.
+    #[arg(long, default_value_t = 2_200_000, value_parser = clap::value_parser!(u64).range(1000..=8_000_000))]
+    hub_models: u64,
+    /// full-hub: requests after which the resume check's run is killed
+    /// (kill -9) [default: 40 % of the pages].
+    #[arg(long, value_name = "N")]
+    kill_after: Option<u64>,
     /// Run the mock server (internal).
     #[arg(long, hide = true)]
     serve: bool,
@@ -141,8 +149,8 @@ fn main() -> anyhow::Result<()> {
     // SAFETY: mallopt only sets a malloc parameter; no thread has started yet.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 4 << 20);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
     let opts = Opts::parse();
     if opts.serve {
@@ -169,13 +177,14 @@ fn main() -> anyhow::Result<()> {
         "db-sync" => db::sync(&opts),
         "db-resync" => db::resync(&opts),
         "db-query" => db::query(&opts),
+        "full-hub" => db::full_hub(&opts),
         "db" => {
             db::sync(&opts)?;
             db::resync(&opts)?;
             db::query(&opts)
         }
         other => bail!(
-            "unknown --scenario {other:?}: hub, providers, all, hf-compare, db-sync, db-resync, db-query or db"
+            "unknown --scenario {other:?}: hub, providers, all, hf-compare, full-hub, db-sync, db-resync, db-query or db"
         ),
     }
 }
@@ -1919,7 +1928,7 @@ mod db {
 
     use anyhow::{bail, Context as _};
 
-    use super::{control, median, MockProc, Opts, Serving};
+    use super::{control, median, parse_quota, MockProc, Opts, Serving};
 
     /// One run of the catalog binary: wall, CPU (user+sys) and peak RSS of
     /// that process alone (`wait4` on its pid).
@@ -2434,6 +2443,197 @@ mod db {
             );
         }
         println!("  load after: {}", load());
+        Ok(())
+    }
+
+    /// What a full-hub output holds, the harvest time aside: its lines, the
+    /// SHA-256 of its bytes with every `fetched_at` value blanked (a
+    /// resumed harvest keeps the interrupted one's start time, an
+    /// uninterrupted one has its own), and the distinct `fetched_at` values.
+    struct Digest {
+        lines: u64,
+        sha256: String,
+        fetched_at: std::collections::BTreeSet<String>,
+    }
+
+    fn digest(path: &Path) -> anyhow::Result<Digest> {
+        use sha2::Digest as _;
+        use std::io::BufRead as _;
+        let key = b"\"fetched_at\":\"";
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+        let mut hash = sha2::Sha256::new();
+        let mut line = Vec::new();
+        let (mut lines, mut fetched_at) = (0u64, std::collections::BTreeSet::new());
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            lines += 1;
+            if let Some(at) = line.windows(key.len()).position(|w| w == key) {
+                let start = at + key.len();
+                let end = start + line[start..].iter().position(|&b| b == b'"').unwrap_or(0);
+                if fetched_at.len() < 8 {
+                    fetched_at.insert(String::from_utf8_lossy(&line[start..end]).into_owned());
+                }
+                line[start..end].fill(b'-');
+            }
+            hash.update(&line);
+        }
+        let sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Digest {
+            lines,
+            sha256,
+            fetched_at,
+        })
+    }
+
+    /// full-hub: the whole Hub (`--hub-models`, 2,200,000) in pages of 1000
+    /// with `--limit all` and a token, under a server-enforced quota
+    /// (`--quota`, 1000 requests per 60 s), through the real binary with its
+    /// cache on (the default: checkpoints): wall time against the bound the
+    /// quota imposes, peak RSS, and a resume check (the same harvest killed
+    /// with SIGKILL part way, then `--resume`, gives the uninterrupted run's
+    /// output).
+    pub(super) fn full_hub(o: &Opts) -> anyhow::Result<()> {
+        let bin = catalog_bin(o)?;
+        let models = o.hub_models;
+        let quota = o.quota.clone().unwrap_or_else(|| "1000/60".to_owned());
+        let (q, w) = parse_quota(&quota)?;
+        let serving = Serving::of(o);
+        let mock = MockProc::start(models, o.latency_ms, Some(&quota), 1000, serving)?;
+        let port = mock.port;
+        let pages = models.div_ceil(1000);
+        println!(
+            "full-hub: {models} models, pages of 1000, --limit all, token, quota {q} requests per {w} s, L={} ms; mock: {}; load before: {}",
+            o.latency_ms,
+            serving.label(),
+            load()
+        );
+        let dir = tempfile::tempdir()?;
+        let fetch = |out: &Path, resume: bool| -> Vec<String> {
+            let mut a = super::args(&[
+                "fetch",
+                "-p",
+                "hug",
+                "--limit",
+                "all",
+                "--batch-size",
+                "1000",
+                "-o",
+                &out.display().to_string(),
+                "--no-progress",
+                "-q",
+            ]);
+            if resume {
+                a.push("--resume".into());
+            }
+            a
+        };
+
+        // A: uninterrupted.
+        let home_a = dir.path().join("a");
+        std::fs::create_dir_all(&home_a)?;
+        let out_a = home_a.join("hub.ndjson");
+        let a = measure(command(&bin, &home_a, port, &fetch(&out_a, false)), &home_a)?;
+        if !a.ok {
+            bail!("the uninterrupted harvest failed: {}", first_line(&a.stderr));
+        }
+        let stats = control(port, "/__stats")?;
+        let stat = |k: &str| stats.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let digest_a = digest(&out_a)?;
+        // The 1.3 GB output and cache entry go before the next run makes its own.
+        std::fs::remove_dir_all(&home_a)?;
+        let requests = stat("requests").max(1);
+        // Each full window's requests wait for the next; the last window's
+        // follow each other, each at least the latency plus the time its
+        // body took to arrive (the mock's pacing, averaged over the run).
+        let per_request = o.latency_ms as f64 / 1000.0 + stat("paced_us") as f64 / 1e6 / requests as f64;
+        let windows = (pages - 1) / q;
+        let last = pages - windows * q;
+        let bound = (pages as f64 * per_request).max(windows as f64 * w + last as f64 * per_request);
+        let ratio = a.wall / bound;
+        println!(
+            "  uninterrupted: {} records, {} requests, {} x 429, {:.1} MB gzip for {:.1} MB of JSON; wall {:.1} s, cpu {:.1} s, peak RSS {:.1} MiB",
+            digest_a.lines,
+            stat("requests"),
+            stat("http_429"),
+            stat("bytes") as f64 / 1e6,
+            stat("plain_bytes") as f64 / 1e6,
+            a.wall,
+            a.cpu,
+            a.rss_mib
+        );
+        println!(
+            "  target full hub wall <= 1.05 x the quota's bound: wall {:.1} s, bound {bound:.1} s ({windows} windows of {w} s, then {last} requests of {:.1} ms), ratio {ratio:.3} -> {}",
+            a.wall,
+            per_request * 1000.0,
+            verdict(ratio <= 1.05 && stat("http_429") == 0 && digest_a.lines == models)
+        );
+
+        // B: the same harvest, killed part way; C: resumed.
+        control(port, "/__reset")?;
+        let home_b = dir.path().join("b");
+        std::fs::create_dir_all(&home_b)?;
+        let out_b = home_b.join("hub.ndjson");
+        let kill_after = o.kill_after.unwrap_or(pages * 2 / 5).clamp(1, pages - 1);
+        let mut cmd = command(&bin, &home_b, port, &fetch(&out_b, false));
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().context("starting catalog")?;
+        let killed_at = loop {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let n = control(port, "/__stats")?["requests"].as_u64().unwrap_or(0);
+            if n >= kill_after {
+                child.kill()?;
+                break n;
+            }
+            if let Some(status) = child.try_wait()? {
+                bail!("the harvest to be killed ended first ({status})");
+            }
+        };
+        child.wait()?;
+        let c = measure(command(&bin, &home_b, port, &fetch(&out_b, true)), &home_b)?;
+        if !c.ok {
+            bail!("the resumed harvest failed: {}", first_line(&c.stderr));
+        }
+        let resumed = c
+            .stderr
+            .lines()
+            .find(|l| l.contains("resumed from page"))
+            .unwrap_or("(no resume line)")
+            .trim()
+            .to_owned();
+        let digest_c = digest(&out_b)?;
+        std::fs::remove_dir_all(&home_b)?;
+        let same = digest_c.lines == digest_a.lines
+            && digest_c.sha256 == digest_a.sha256
+            && digest_a.fetched_at.len() == 1
+            && digest_c.fetched_at.len() == 1;
+        println!(
+            "  killed (SIGKILL) after {killed_at} requests, then --resume: \"{resumed}\"; wall {:.1} s, cpu {:.1} s, peak RSS {:.1} MiB",
+            c.wall, c.cpu, c.rss_mib
+        );
+        println!(
+            "  target resumable: the resumed output equals the uninterrupted one byte for byte but the fetched_at value ({} lines each, sha256 {} and {}; fetched_at {:?} and {:?}) -> {}",
+            digest_a.lines,
+            &digest_a.sha256[..16],
+            &digest_c.sha256[..16],
+            digest_a.fetched_at,
+            digest_c.fetched_at,
+            verdict(same && resumed.contains("resumed from page"))
+        );
+        let peak = a.rss_mib.max(c.rss_mib);
+        println!(
+            "  target full hub peak RSS <= 16 MiB: uninterrupted {:.1} MiB, resumed {:.1} MiB -> {}",
+            a.rss_mib,
+            c.rss_mib,
+            verdict(peak <= 16.0)
+        );
+        println!("  load after: {}", load());
+        let mock_cpu = mock.stop()?;
+        println!("  mock_cpu_s {mock_cpu:.1}");
         Ok(())
     }
 }
