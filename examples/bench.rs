@@ -725,7 +725,7 @@ fn varied_item(out: &mut Vec<u8>, n: u64, mutated: u64) {
     out.extend_from_slice(b"\",\"author\":\"");
     out.extend_from_slice(org.as_bytes());
     out.extend_from_slice(b"\",\"likes\":");
-    digits(out, if h % 3 == 0 { 0 } else { (h >> 8) % 5000 });
+    digits(out, if h.is_multiple_of(3) { 0 } else { (h >> 8) % 5000 });
     out.extend_from_slice(b",\"trendingScore\":");
     digits(out, (h >> 24) % 40);
     out.extend_from_slice(b",\"private\":false,\"downloads\":");
@@ -733,9 +733,9 @@ fn varied_item(out: &mut Vec<u8>, n: u64, mutated: u64) {
     let task = if n % 100 < mutated {
         Some(std::str::from_utf8(MUTATED_TASK).expect("ASCII"))
     } else {
-        (h % 5 != 0).then(|| pick(TASKS, 29))
+        (!h.is_multiple_of(5)).then(|| pick(TASKS, 29))
     };
-    let library = (h % 7 != 0).then(|| pick(LIBRARIES, 37));
+    let library = (!h.is_multiple_of(7)).then(|| pick(LIBRARIES, 37));
     out.extend_from_slice(b",\"tags\":[");
     let mut first = true;
     let mut tag = |out: &mut Vec<u8>, parts: &[&[u8]]| {
@@ -863,6 +863,9 @@ fn gzip(body: &[u8]) -> Vec<u8> {
 /// distinct content (first model, count, mutation), up to this many bytes.
 const GZ_CACHE_BYTES: usize = 256 << 20;
 
+/// The compressed pages by (first model, count, mutation), and their bytes.
+type GzPages = (HashMap<(u64, usize, u64), Arc<Vec<u8>>>, usize);
+
 struct Mock {
     port: u16,
     models: u64,
@@ -873,7 +876,7 @@ struct Mock {
     template: Template,
     providers: Vec<Vec<Vec<u8>>>,
     window: Mutex<(Option<Instant>, u64)>,
-    gz_pages: Mutex<(HashMap<(u64, usize, u64), Arc<Vec<u8>>>, usize)>,
+    gz_pages: Mutex<GzPages>,
     requests: AtomicU64,
     throttled: AtomicU64,
     authed: AtomicU64,
@@ -1746,8 +1749,13 @@ fn suite(o: &Opts) -> anyhow::Result<()> {
     } else {
         200_000.0
     };
+    let why = if aim < 200_000.0 {
+        format!(" (0.9 x the {link:.0} the mock's link allows)")
+    } else {
+        String::new()
+    };
     println!(
-        "  throughput, pages of 1000 >= {aim:.0} models/s (200,000, or 0.9 x the {link:.0} the mock's link allows): {tput:.0} -> {}",
+        "  throughput, pages of 1000 >= {aim:.0} models/s{why}: {tput:.0} -> {}",
         verdict(tput >= aim)
     );
     for (i, limit, what) in [

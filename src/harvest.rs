@@ -224,7 +224,7 @@ impl Start {
 /// past the first 32,768): a checkpoint of a million models costs no
 /// million ids in memory.
 #[derive(Debug, Default)]
-pub struct SeenIds(IdSet);
+pub struct SeenIds(Box<IdSet>);
 
 impl SeenIds {
     /// Adds an id delivered before.
@@ -371,7 +371,7 @@ where
         dir: std::env::temp_dir().display().to_string(),
         reason: e.to_string(),
     };
-    let mut seen_ids = std::mem::take(&mut start.seen).0;
+    let mut seen_ids = *std::mem::take(&mut start.seen).0;
     out.models = seen_ids.len();
     out.pages = start.pages;
     let mut guard = LoopGuard::default();
