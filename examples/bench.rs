@@ -9,6 +9,7 @@
 //! cargo run --release --example bench -- --providers 14 --models 1000 --batch 1000 --latency-ms 300
 //! cargo run --release --example bench -- --scenario all          # the fixed suite, as a table
 //! cargo run --release --example bench -- --scenario hf-compare --rounds 5   # huggingface_hub vs catalog
+//! cargo run --release --example bench -- --scenario hf-compare --rounds 5 --ideal   # the same, ideal mock
 //! cargo run --example bench -- --models 5000                     # short mode (CI, debug build)
 //! cargo build --release --bin catalog && cargo run --release --example bench -- --scenario db --rounds 5
 //! ```
@@ -20,15 +21,23 @@
 //! cargo run --release --example bench -- --scenario db-sync --rounds 5    # NDJSON vs --db, 50,000 models
 //! cargo run --release --example bench -- --scenario db-resync             # 1 % changed, then nothing
 //! cargo run --release --example bench -- --scenario db-query --rounds 7   # 500,000 models, 10 runs
+//! cargo run --release --example bench -- --scenario full-hub              # 2,200,000 models, --limit all, quota 1000/60 s
 //! ```
 //!
 //! The mock runs in a child process (this binary re-executed with `--serve`,
 //! printing its port), so `getrusage(RUSAGE_SELF)` and `VmHWM` of this process
 //! measure the client alone. It is a small HTTP/1.1 keep-alive server on
-//! loopback that builds each Hub page by copying a pre-serialized template of
-//! 1000 fixed-width items and patching their numbers in place; the provider
-//! listings are the recorded fixtures, served as bytes. `--scenario all` runs
-//! each row in a fresh process, so every row's peak RSS and CPU are its own.
+//! loopback. By default it serves like the real Hub behind its CDN: bodies
+//! gzipped for a client that sends `Accept-Encoding: gzip` (each distinct page
+//! compressed once), Hub items that vary like real ones (tag counts, missing
+//! `pipeline_tag` / `library_name`, non-ASCII tags, a JSON escape now and
+//! then; drawn from the model number, so deterministic and cheap for millions
+//! of ids), and each body delivered in pieces (`--chunk 16384
+//! --chunk-every-us 1000`, about 100 Mbit/s) so that a page trickles in.
+//! `--ideal` is the mock of earlier figures: copies of one fixed-width
+//! template item patched in place, uncompressed, in one write. The provider
+//! listings are the recorded fixtures. `--scenario all` runs each row in a
+//! fresh process, so every row's peak RSS and CPU are its own.
 
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -97,6 +106,31 @@ struct Opts {
     /// query it as it is (no build).
     #[arg(long, value_name = "PATH")]
     query_db: Option<PathBuf>,
+    /// The ideal mock of earlier figures: uniform items, never gzipped,
+    /// each response in one write (the realistic mock is the default).
+    #[arg(long)]
+    ideal: bool,
+    /// Bytes of a response body per write (0: the whole response in one
+    /// write) [default: 16384, about 100 Mbit/s with --chunk-every-us 1000;
+    /// --ideal: 0].
+    #[arg(long, value_name = "BYTES")]
+    chunk: Option<usize>,
+    /// Microseconds between two writes of a body (see --chunk).
+    #[arg(long, value_name = "US", default_value_t = 1000)]
+    chunk_every_us: u64,
+    /// Never gzip a body, even when the client accepts it.
+    #[arg(long)]
+    no_gzip: bool,
+    /// Hub items are copies of one template instead of varying like real ones.
+    #[arg(long)]
+    uniform: bool,
+    /// full-hub: models of the whole Hub the mock lists.
+    #[arg(long, default_value_t = 2_200_000, value_parser = clap::value_parser!(u64).range(1000..=8_000_000))]
+    hub_models: u64,
+    /// full-hub: requests after which the resume check's run is killed
+    /// (kill -9) [default: 40 % of the pages].
+    #[arg(long, value_name = "N")]
+    kill_after: Option<u64>,
     /// Run the mock server (internal).
     #[arg(long, hide = true)]
     serve: bool,
@@ -115,6 +149,8 @@ fn main() -> anyhow::Result<()> {
     // SAFETY: mallopt only sets a malloc parameter; no thread has started yet.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
     let opts = Opts::parse();
     if opts.serve {
@@ -136,18 +172,19 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        "all" => suite(),
+        "all" => suite(&opts),
         "hf-compare" => hf_compare(&opts),
         "db-sync" => db::sync(&opts),
         "db-resync" => db::resync(&opts),
         "db-query" => db::query(&opts),
+        "full-hub" => db::full_hub(&opts),
         "db" => {
             db::sync(&opts)?;
             db::resync(&opts)?;
             db::query(&opts)
         }
         other => bail!(
-            "unknown --scenario {other:?}: hub, providers, all, hf-compare, db-sync, db-resync, db-query or db"
+            "unknown --scenario {other:?}: hub, providers, all, hf-compare, full-hub, db-sync, db-resync, db-query or db"
         ),
     }
 }
@@ -406,19 +443,450 @@ fn fixture_items(name: &str) -> anyhow::Result<u64> {
     Ok(list.map_or(0, |l| l.len() as u64))
 }
 
+/// How the mock delivers its responses: the realistic defaults, or `--ideal`.
+#[derive(Debug, Clone, Copy)]
+struct Serving {
+    /// Gzip bodies for clients that send `Accept-Encoding: gzip`, as the
+    /// Hub does behind its CDN.
+    gzip: bool,
+    /// Hub items vary like real ones ([`varied_item`]) instead of being
+    /// copies of [`ITEM`].
+    varied: bool,
+    /// Bytes of body per write; 0: the whole response in one write.
+    chunk: usize,
+    /// Time between two writes of one body.
+    every: Duration,
+}
+
+impl Serving {
+    fn of(o: &Opts) -> Serving {
+        Serving {
+            gzip: !o.ideal && !o.no_gzip,
+            varied: !o.ideal && !o.uniform,
+            chunk: o.chunk.unwrap_or(if o.ideal { 0 } else { 16 * 1024 }),
+            every: Duration::from_micros(o.chunk_every_us),
+        }
+    }
+
+    /// The flags that give the same serving to a child (mock or sub-run).
+    fn args(&self) -> Vec<String> {
+        let mut a = vec![
+            "--chunk".to_owned(),
+            self.chunk.to_string(),
+            "--chunk-every-us".to_owned(),
+            self.every.as_micros().to_string(),
+        ];
+        if !self.gzip {
+            a.push("--no-gzip".into());
+        }
+        if !self.varied {
+            a.push("--uniform".into());
+        }
+        a
+    }
+
+    fn label(&self) -> String {
+        let items = if self.varied {
+            "varied items"
+        } else {
+            "uniform items"
+        };
+        let gzip = if self.gzip { "gzip when asked" } else { "no gzip" };
+        let pace = if self.chunk == 0 {
+            "one write".to_owned()
+        } else {
+            format!(
+                "{} KiB every {} us (~{:.0} Mbit/s)",
+                self.chunk as f64 / 1024.0,
+                self.every.as_micros(),
+                self.rate().unwrap_or(0.0) * 8.0 / 1e6
+            )
+        };
+        format!("{items}, {gzip}, {pace}")
+    }
+
+    /// Bytes per second a paced body arrives at (`None`: as fast as loopback).
+    fn rate(&self) -> Option<f64> {
+        (self.chunk > 0 && !self.every.is_zero()).then(|| self.chunk as f64 / self.every.as_secs_f64())
+    }
+}
+
+/// A 64-bit mix of `n` (splitmix64's finalizer): every varied field of a
+/// model is drawn from it, so page n is the same bytes on every request
+/// and run, and no table of models is kept.
+fn mix(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Organisations of varied models (the rest are users `user<k>`).
+const ORGS: &[&str] = &[
+    "meta-llama",
+    "Qwen",
+    "mistralai",
+    "google",
+    "microsoft",
+    "unsloth",
+    "TheBloke",
+    "bartowski",
+    "mlx-community",
+    "sentence-transformers",
+    "deepseek-ai",
+    "stabilityai",
+    "facebook",
+    "nvidia",
+    "lmstudio-community",
+    "NousResearch",
+    "allenai",
+    "BAAI",
+    "intfloat",
+    "timm",
+    "Helsinki-NLP",
+    "openai-community",
+    "cardiffnlp",
+    "Salesforce",
+    "EleutherAI",
+    "moonshotai",
+    "MiniMaxAI",
+];
+const NAMES: &[&str] = &[
+    "Llama-3.1-8B-Instruct",
+    "Qwen2.5-7B",
+    "bert-base-uncased",
+    "whisper-large-v3",
+    "Mistral-7B-v0.3",
+    "gemma-2-9b-it",
+    "all-MiniLM-L6-v2",
+    "stable-diffusion-xl-base-1.0",
+    "phi-4",
+    "DeepSeek-R1-Distill-Qwen-1.5B",
+    "roberta-large",
+    "t5-small",
+    "clip-vit-large-patch14",
+    "vit-base-patch16-224",
+    "wav2vec2-large-xlsr-53",
+    "Kimi-K2-Thinking",
+    "opus-mt-en-de",
+    "gpt2",
+];
+const SUFFIXES: &[&str] = &[
+    "",
+    "",
+    "",
+    "-GGUF",
+    "-AWQ",
+    "-finetuned-imdb",
+    "-lora",
+    "-4bit",
+    "-mlx",
+    "-sft",
+    "-dpo",
+];
+/// pipeline_tag, and the tags a model of that task tends to carry.
+const TASKS: &[&str] = &[
+    "text-generation",
+    "text-generation",
+    "text-generation",
+    "text-classification",
+    "token-classification",
+    "fill-mask",
+    "feature-extraction",
+    "sentence-similarity",
+    "automatic-speech-recognition",
+    "image-classification",
+    "text-to-image",
+    "image-text-to-text",
+    "text2text-generation",
+    "translation",
+    "summarization",
+    "question-answering",
+    "object-detection",
+    "reinforcement-learning",
+    "audio-classification",
+    "text-to-speech",
+    "zero-shot-classification",
+    "image-segmentation",
+];
+const LIBRARIES: &[&str] = &[
+    "transformers",
+    "transformers",
+    "transformers",
+    "diffusers",
+    "sentence-transformers",
+    "gguf",
+    "peft",
+    "mlx",
+    "timm",
+    "pytorch",
+    "keras",
+    "onnx",
+    "stable-baselines3",
+    "ml-agents",
+    "spacy",
+];
+const ARCHS: &[&str] = &[
+    "llama",
+    "qwen2",
+    "mistral",
+    "bert",
+    "gemma2",
+    "whisper",
+    "t5",
+    "roberta",
+    "vit",
+    "clip",
+    "gpt2",
+    "deepseek_v3",
+    "kimi_k2",
+    "minimax_m2",
+    "phi3",
+    "wav2vec2",
+    "marian",
+];
+const LANGS: &[&str] = &[
+    "en",
+    "zh",
+    "fr",
+    "de",
+    "es",
+    "ja",
+    "ko",
+    "ru",
+    "multilingual",
+    "ar",
+    "vi",
+];
+const LICENSES: &[&str] = &[
+    "license:apache-2.0",
+    "license:mit",
+    "license:other",
+    "license:cc-by-4.0",
+    "license:llama3.1",
+    "license:cc-by-nc-4.0",
+    "license:openrail",
+    "license:gemma",
+];
+/// How a model names the models it derives from, one round of tags each.
+const BASE_MODEL: &[&str] = &[
+    "base_model:",
+    "base_model:finetune:",
+    "base_model:quantized:",
+    "base_model:adapter:",
+    "base_model:merge:",
+];
+/// Tags with non-ASCII letters (the Hub sends them as UTF-8, unescaped).
+const NON_ASCII: &[&str] = &[
+    "한국어",
+    "español",
+    "日本語",
+    "中文",
+    "français",
+    "Русский",
+    "tiếng-việt",
+    "العربية",
+];
+/// Tags with JSON escapes in them, as the Hub would write them.
+const ESCAPED: &[&str] = &[r#"note:\"quoted\""#, r#"path:C:\\models"#, r#"tab:a\tb"#];
+
+/// Appends model `n` as the Hub lists it, varying like real items: tag
+/// counts from 0 to 28 (9 on average), no `pipeline_tag` for one model in five, no
+/// `library_name` for one in seven, ids of 12 to 60 bytes, non-ASCII tags
+/// in one model of 40 and a JSON escape in one of 2,000. Models whose
+/// number modulo 100 is below `mutated` have [`MUTATED_TASK`].
+fn varied_item(out: &mut Vec<u8>, n: u64, mutated: u64) {
+    let h = mix(n);
+    let pick = |list: &[&'static str], salt: u32| list[(h.rotate_left(salt) % list.len() as u64) as usize];
+    let digits = |out: &mut Vec<u8>, v: u64| out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    let mut org_buf = String::new();
+    let org: &str = if h % 5 < 2 {
+        pick(ORGS, 7)
+    } else {
+        org_buf.push_str("user");
+        org_buf.push_str(itoa::Buffer::new().format((h >> 20) % 100_000));
+        &org_buf
+    };
+    let id = |out: &mut Vec<u8>| {
+        out.extend_from_slice(org.as_bytes());
+        out.push(b'/');
+        out.extend_from_slice(pick(NAMES, 13).as_bytes());
+        out.extend_from_slice(pick(SUFFIXES, 17).as_bytes());
+        out.push(b'-');
+        digits(out, n);
+    };
+    out.extend_from_slice(b"{\"_id\":\"");
+    let mut hex = [0u8; 24];
+    put_hex(&mut hex[..16], h);
+    put_hex(&mut hex[16..], n);
+    out.extend_from_slice(&hex);
+    out.extend_from_slice(b"\",\"id\":\"");
+    id(out);
+    out.extend_from_slice(b"\",\"author\":\"");
+    out.extend_from_slice(org.as_bytes());
+    out.extend_from_slice(b"\",\"likes\":");
+    digits(out, if h.is_multiple_of(3) { 0 } else { (h >> 8) % 5000 });
+    out.extend_from_slice(b",\"trendingScore\":");
+    digits(out, (h >> 24) % 40);
+    out.extend_from_slice(b",\"private\":false,\"downloads\":");
+    digits(out, 9_000_000 - n.min(9_000_000));
+    let task = if n % 100 < mutated {
+        Some(std::str::from_utf8(MUTATED_TASK).expect("ASCII"))
+    } else {
+        (!h.is_multiple_of(5)).then(|| pick(TASKS, 29))
+    };
+    let library = (!h.is_multiple_of(7)).then(|| pick(LIBRARIES, 37));
+    out.extend_from_slice(b",\"tags\":[");
+    let mut first = true;
+    let mut tag = |out: &mut Vec<u8>, parts: &[&[u8]]| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.push(b'"');
+        for p in parts {
+            out.extend_from_slice(p);
+        }
+        out.push(b'"');
+    };
+    // The smaller of two draws: most models carry a few tags, some many.
+    let count = ((h >> 40) % 29).min((h >> 52) % 29);
+    if count > 0 {
+        if let Some(l) = library {
+            tag(out, &[l.as_bytes()]);
+        }
+        let gguf = h & 1 << 50 != 0 && library != Some("gguf");
+        tag(out, &[if gguf { b"gguf" } else { b"safetensors" }]);
+        tag(out, &[pick(ARCHS, 41).as_bytes()]);
+        if let Some(t) = task {
+            tag(out, &[t.as_bytes()]);
+        }
+        let extra = count.saturating_sub(4);
+        // Six kinds in turn; a kind's later rounds give other values, so a
+        // model's tags stay distinct, as the Hub's are.
+        for k in 0..extra {
+            let (kind, round) = (k % 6, k / 6);
+            let v = mix(h ^ k);
+            let num = |v: u64| itoa::Buffer::new().format(v).to_owned();
+            match (kind, round) {
+                (0, r) => tag(out, &[LANGS[((h >> 5) + r) as usize % LANGS.len()].as_bytes()]),
+                (2, r) => tag(
+                    out,
+                    &[
+                        b"dataset:",
+                        pick(ORGS, 3).as_bytes(),
+                        b"/corpus-",
+                        num(r).as_bytes(),
+                    ],
+                ),
+                (3, r) => tag(
+                    out,
+                    &[
+                        BASE_MODEL[r as usize % BASE_MODEL.len()].as_bytes(),
+                        pick(ORGS, 11).as_bytes(),
+                        b"/",
+                        pick(NAMES, 19).as_bytes(),
+                    ],
+                ),
+                (4, 0) => tag(out, &[b"conversational"]),
+                (5, 0) => tag(out, &[b"custom_code"]),
+                (4, 1) => tag(out, &[b"text-generation-inference"]),
+                _ => tag(
+                    out,
+                    &[
+                        b"arxiv:",
+                        num(2300 + v % 300).as_bytes(),
+                        b".",
+                        num(10_000 + (v >> 16) % 89_999).as_bytes(),
+                    ],
+                ),
+            }
+        }
+        tag(out, &[pick(LICENSES, 43).as_bytes()]);
+        if h % 40 == 1 {
+            tag(out, &[pick(NON_ASCII, 47).as_bytes()]);
+        }
+        if n % 2000 == 1999 {
+            tag(
+                out,
+                &[ESCAPED[(n / 2000 % ESCAPED.len() as u64) as usize].as_bytes()],
+            );
+        }
+        tag(out, &[b"autotrain_compatible"]);
+        tag(out, &[b"endpoints_compatible"]);
+        tag(out, &[b"region:us"]);
+    }
+    out.push(b']');
+    if let Some(t) = task {
+        out.extend_from_slice(b",\"pipeline_tag\":\"");
+        out.extend_from_slice(t.as_bytes());
+        out.push(b'"');
+    }
+    if let Some(l) = library {
+        out.extend_from_slice(b",\"library_name\":\"");
+        out.extend_from_slice(l.as_bytes());
+        out.push(b'"');
+    }
+    let mut time = [0u8; 24];
+    put_time(&mut time, BASE_TIME - n as i64 - (h >> 33) as i64 % 30_000_000);
+    out.extend_from_slice(b",\"createdAt\":\"");
+    out.extend_from_slice(&time);
+    put_time(&mut time, BASE_TIME - n as i64);
+    out.extend_from_slice(b"\",\"lastModified\":\"");
+    out.extend_from_slice(&time);
+    out.extend_from_slice(b"\",\"modelId\":\"");
+    id(out);
+    out.extend_from_slice(b"\"}");
+}
+
+/// Appends `[` + varied models `start..start+count` + `]` to `out`.
+fn varied_page(out: &mut Vec<u8>, start: u64, count: usize, mutated: u64) {
+    out.push(b'[');
+    for k in 0..count as u64 {
+        if k > 0 {
+            out.push(b',');
+        }
+        varied_item(out, start + k, mutated);
+    }
+    out.push(b']');
+}
+
+/// Gzip of `body` (flate2's default level, as a CDN compresses).
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut enc =
+        flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::default());
+    enc.write_all(body).expect("writing to a Vec");
+    enc.finish().expect("writing to a Vec")
+}
+
+/// Compressed Hub pages kept by the mock: a page is compressed once per
+/// distinct content (first model, count, mutation), up to this many bytes.
+const GZ_CACHE_BYTES: usize = 256 << 20;
+
+/// The compressed pages by (first model, count, mutation), and their bytes.
+type GzPages = (HashMap<(u64, usize, u64), Arc<Vec<u8>>>, usize);
+
 struct Mock {
     port: u16,
     models: u64,
     page_cap: u64,
     latency: Duration,
     quota: Option<(u64, f64)>,
+    serving: Serving,
     template: Template,
     providers: Vec<Vec<Vec<u8>>>,
     window: Mutex<(Option<Instant>, u64)>,
+    gz_pages: Mutex<GzPages>,
     requests: AtomicU64,
     throttled: AtomicU64,
     authed: AtomicU64,
+    gzipped: AtomicU64,
     bytes: AtomicU64,
+    /// Bytes of the bodies before compression.
+    plain_bytes: AtomicU64,
+    /// Microseconds bodies spent waiting between their pieces (the time
+    /// the pacing alone adds to the requests, summed).
+    paced_us: AtomicU64,
     /// Percent of the Hub's models served with a changed pipeline_tag
     /// (`/__mutate?pct=M`: those whose number modulo 100 is below M), so a
     /// later harvest sees M % of them changed, always the same ones.
@@ -461,13 +929,18 @@ fn serve(opts: &Opts) -> anyhow::Result<()> {
             page_cap: opts.page_cap.clamp(1, 1000),
             latency: Duration::from_millis(opts.latency_ms),
             quota,
+            serving: Serving::of(opts),
             template: Template::new(1000),
             providers,
             window: Mutex::new((None, 0)),
+            gz_pages: Mutex::new((HashMap::new(), 0)),
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             authed: AtomicU64::new(0),
+            gzipped: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            plain_bytes: AtomicU64::new(0),
+            paced_us: AtomicU64::new(0),
             mutated: AtomicU64::new(0),
         });
         {
@@ -491,6 +964,16 @@ fn serve(opts: &Opts) -> anyhow::Result<()> {
     })
 }
 
+/// Whether an `Accept-Encoding` value accepts gzip (`gzip`, `gzip;q=0.5`;
+/// not `gzip;q=0`).
+fn accepts_gzip(value: &str) -> bool {
+    value.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        parts.next().is_some_and(|c| c.eq_ignore_ascii_case("gzip"))
+            && !parts.any(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f64>().ok()) == Some(0.0))
+    })
+}
+
 /// One keep-alive connection: requests are answered in order.
 async fn connection(stream: TcpStream, mock: Arc<Mock>) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
@@ -508,6 +991,7 @@ async fn connection(stream: TcpStream, mock: Arc<Mock>) -> std::io::Result<()> {
             continue;
         }
         let (mut authed, mut close, mut length) = (false, request.ends_with("HTTP/1.0"), 0u64);
+        let mut gzip_ok = false;
         loop {
             line.clear();
             if rd.read_line(&mut line).await? == 0 {
@@ -525,6 +1009,8 @@ async fn connection(stream: TcpStream, mock: Arc<Mock>) -> std::io::Result<()> {
                     close = v.eq_ignore_ascii_case("close");
                 } else if k.eq_ignore_ascii_case("content-length") {
                     length = v.parse().unwrap_or(0);
+                } else if k.eq_ignore_ascii_case("accept-encoding") {
+                    gzip_ok = accepts_gzip(v);
                 }
             }
         }
@@ -534,11 +1020,34 @@ async fn connection(stream: TcpStream, mock: Arc<Mock>) -> std::io::Result<()> {
         let target = request.split(' ').nth(1).unwrap_or("/");
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let control = path.starts_with("/__");
-        let start = mock.handle(path, query, authed, &mut out);
+        let gzip_ok = gzip_ok && mock.serving.gzip && !control;
+        let start = mock.handle(path, query, authed, gzip_ok, &mut out);
         if !control && !mock.latency.is_zero() {
             tokio::time::sleep(mock.latency).await;
         }
-        wr.write_all(&out[start..]).await?;
+        let chunk = mock.serving.chunk;
+        if control || chunk == 0 || out.len() - HEADROOM <= chunk {
+            wr.write_all(&out[start..]).await?;
+        } else {
+            // The head with the first piece of the body, then a piece every
+            // `every`, by the clock: a late piece does not delay the next.
+            let t0 = tokio::time::Instant::now();
+            let mut at = start;
+            let mut k = 0u32;
+            while at < out.len() {
+                if k > 0 {
+                    tokio::time::sleep_until(t0 + mock.serving.every * k).await;
+                }
+                let end = if k == 0 { HEADROOM + chunk } else { at + chunk }.min(out.len());
+                wr.write_all(&out[at..end]).await?;
+                at = end;
+                k += 1;
+            }
+            mock.paced_us.fetch_add(
+                (mock.serving.every * (k - 1)).as_micros() as u64,
+                Ordering::Relaxed,
+            );
+        }
         if !control {
             mock.bytes
                 .fetch_add((out.len() - start) as u64, Ordering::Relaxed);
@@ -551,18 +1060,21 @@ async fn connection(stream: TcpStream, mock: Arc<Mock>) -> std::io::Result<()> {
 
 impl Mock {
     /// Builds the whole response in `out` (body after [`HEADROOM`]); returns
-    /// where it starts.
-    fn handle(&self, path: &str, query: &str, authed: bool, out: &mut Vec<u8>) -> usize {
+    /// where it starts. `gzip`: the client accepts gzip and the mock serves it.
+    fn handle(&self, path: &str, query: &str, authed: bool, gzip: bool, out: &mut Vec<u8>) -> usize {
         out.clear();
         out.resize(HEADROOM, 0);
         match path {
             "/__stats" => {
                 let stats = format!(
-                    "{{\"requests\":{},\"http_429\":{},\"authed\":{},\"bytes\":{}}}",
+                    "{{\"requests\":{},\"http_429\":{},\"authed\":{},\"gzipped\":{},\"bytes\":{},\"plain_bytes\":{},\"paced_us\":{}}}",
                     self.requests.load(Ordering::SeqCst),
                     self.throttled.load(Ordering::SeqCst),
                     self.authed.load(Ordering::SeqCst),
-                    self.bytes.load(Ordering::SeqCst)
+                    self.gzipped.load(Ordering::SeqCst),
+                    self.bytes.load(Ordering::SeqCst),
+                    self.plain_bytes.load(Ordering::SeqCst),
+                    self.paced_us.load(Ordering::SeqCst)
                 );
                 out.extend_from_slice(stats.as_bytes());
                 return head(out, "200 OK", "");
@@ -578,8 +1090,39 @@ impl Mock {
                 out.extend_from_slice(format!("{{\"pct\":{pct}}}").as_bytes());
                 return head(out, "200 OK", "");
             }
+            "/__warm" => {
+                // Compresses every page of the given size now, so that a
+                // measured run meets a mock serving at its link's pace
+                // rather than at the pace it generates and gzips pages.
+                let limit = query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("limit="))
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(100)
+                    .clamp(1, self.page_cap);
+                let mut pages = 0u64;
+                if self.serving.gzip {
+                    let mut scratch = Vec::new();
+                    for start in (0..self.models).step_by(limit as usize) {
+                        scratch.clear();
+                        scratch.resize(HEADROOM, 0);
+                        self.hub(&format!("limit={limit}&cursor=c{start}"), true, &mut scratch);
+                        pages += 1;
+                    }
+                }
+                out.extend_from_slice(format!("{{\"pages\":{pages}}}").as_bytes());
+                return head(out, "200 OK", "");
+            }
             "/__reset" => {
-                for c in [&self.requests, &self.throttled, &self.authed, &self.bytes] {
+                for c in [
+                    &self.requests,
+                    &self.throttled,
+                    &self.authed,
+                    &self.gzipped,
+                    &self.bytes,
+                    &self.plain_bytes,
+                    &self.paced_us,
+                ] {
                     c.store(0, Ordering::SeqCst);
                 }
                 *self.window.lock().unwrap() = (None, 0);
@@ -593,7 +1136,7 @@ impl Mock {
             self.authed.fetch_add(1, Ordering::Relaxed);
         }
         if path == "/api/models" {
-            return self.hub(query, out);
+            return self.hub(query, gzip, out);
         }
         let provider = path
             .strip_prefix("/p")
@@ -607,17 +1150,30 @@ impl Mock {
                 } else {
                     &pages[0]
                 };
-                out.extend_from_slice(page);
-                head(out, "200 OK", "")
+                self.body(out, page, gzip, "200 OK", "")
             }
-            None => {
-                out.extend_from_slice(b"{\"error\":\"not found\"}");
-                head(out, "404 Not Found", "")
-            }
+            None => self.body(out, b"{\"error\":\"not found\"}", gzip, "404 Not Found", ""),
         }
     }
 
-    fn hub(&self, query: &str, out: &mut Vec<u8>) -> usize {
+    /// Puts `body` (gzipped when `gzip`) and its head into `out`.
+    fn body(&self, out: &mut Vec<u8>, body: &[u8], gzip: bool, status: &str, extra: &str) -> usize {
+        self.plain_bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+        if gzip {
+            self.gzipped.fetch_add(1, Ordering::Relaxed);
+            out.extend_from_slice(&self::gzip(body));
+            head(
+                out,
+                status,
+                &format!("Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n{extra}"),
+            )
+        } else {
+            out.extend_from_slice(body);
+            head(out, status, extra)
+        }
+    }
+
+    fn hub(&self, query: &str, gzip: bool, out: &mut Vec<u8>) -> usize {
         let mut extra = String::new();
         if let Some((q, w)) = self.quota {
             let window = Duration::from_secs_f64(w);
@@ -638,9 +1194,8 @@ impl Mock {
             let policy = format!("RateLimit-Policy: \"fixed window\";\"api\";q={q};w={w}\r\n");
             if used > q {
                 self.throttled.fetch_add(1, Ordering::Relaxed);
-                out.extend_from_slice(b"{}");
                 let headers = format!("RateLimit: \"api\";r=0;t={t}\r\n{policy}");
-                return head(out, "429 Too Many Requests", &headers);
+                return self.body(out, b"{}", false, "429 Too Many Requests", &headers);
             }
             extra = format!("RateLimit: \"api\";r={};t={t}\r\n{policy}", q - used);
         }
@@ -664,8 +1219,6 @@ impl Mock {
         }
         let start = start.min(self.models);
         let end = (start + size).min(self.models);
-        let mutated = self.mutated.load(Ordering::Relaxed);
-        self.template.page(out, start, (end - start) as usize, mutated);
         if end < self.models {
             let sep = if kept.is_empty() { "" } else { "&" };
             extra.push_str(&format!(
@@ -673,6 +1226,52 @@ impl Mock {
                 self.port
             ));
         }
+        let mutated = self.mutated.load(Ordering::Relaxed);
+        let count = (end - start) as usize;
+        let page = |buf: &mut Vec<u8>| {
+            if count == 0 {
+                buf.extend_from_slice(b"[]");
+            } else if self.serving.varied {
+                varied_page(buf, start, count, mutated);
+            } else {
+                self.template.page(buf, start, count, mutated);
+            }
+        };
+        if !gzip {
+            page(out);
+            self.plain_bytes
+                .fetch_add((out.len() - HEADROOM) as u64, Ordering::Relaxed);
+            return head(out, "200 OK", &extra);
+        }
+        // Compressed once per distinct page: both clients of hf-compare,
+        // and every round, ask for the same pages.
+        let key = (start, count, mutated);
+        let cached = self.gz_pages.lock().unwrap().0.get(&key).cloned();
+        let (gz, plain) = match cached {
+            Some(gz) => (gz, None),
+            None => {
+                let mut plain = Vec::new();
+                page(&mut plain);
+                let gz = Arc::new(self::gzip(&plain));
+                let mut cache = self.gz_pages.lock().unwrap();
+                if cache.1 + gz.len() <= GZ_CACHE_BYTES {
+                    cache.1 += gz.len();
+                    cache.0.insert(key, Arc::clone(&gz));
+                }
+                (gz, Some(plain.len()))
+            }
+        };
+        // The plain size of a cached page is not kept: decompressing it to
+        // count is the cost the cache saves, so it is read off the gzip
+        // trailer (ISIZE: the plain length modulo 2^32).
+        let plain = plain.unwrap_or_else(|| {
+            let t = &gz[gz.len() - 4..];
+            u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize
+        });
+        self.plain_bytes.fetch_add(plain as u64, Ordering::Relaxed);
+        self.gzipped.fetch_add(1, Ordering::Relaxed);
+        out.extend_from_slice(&gz);
+        extra.push_str("Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
         head(out, "200 OK", &extra)
     }
 }
@@ -704,11 +1303,18 @@ struct MockProc {
 }
 
 impl MockProc {
-    fn start(models: u64, latency_ms: u64, quota: Option<&str>, page_cap: u64) -> anyhow::Result<MockProc> {
+    fn start(
+        models: u64,
+        latency_ms: u64,
+        quota: Option<&str>,
+        page_cap: u64,
+        serving: Serving,
+    ) -> anyhow::Result<MockProc> {
         let mut cmd = Command::new(std::env::current_exe()?);
         cmd.args(["--serve", "--models", &models.to_string()])
             .args(["--latency-ms", &latency_ms.to_string()])
-            .args(["--page-cap", &page_cap.to_string()]);
+            .args(["--page-cap", &page_cap.to_string()])
+            .args(serving.args());
         if let Some(q) = quota {
             cmd.args(["--quota", q]);
         }
@@ -794,9 +1400,19 @@ fn run_scenario(o: &Opts) -> anyhow::Result<Figures> {
     let quota = o.quota.as_deref().map(parse_quota).transpose()?;
     let own = match o.mock_port {
         Some(_) => None,
-        None => Some(MockProc::start(o.models, o.latency_ms, o.quota.as_deref(), 1000)?),
+        None => Some(MockProc::start(
+            o.models,
+            o.latency_ms,
+            o.quota.as_deref(),
+            1000,
+            Serving::of(o),
+        )?),
     };
     let port = o.mock_port.or(own.as_ref().map(|m| m.port)).expect("a mock");
+    if own.is_some() {
+        control(port, &format!("/__warm?limit={}", o.batch))?;
+        control(port, "/__reset")?;
+    }
     let dir = tempfile::tempdir()?;
     let output = dir.path().join("out.ndjson");
 
@@ -887,8 +1503,11 @@ fn run_scenario(o: &Opts) -> anyhow::Result<Figures> {
         None => None,
     };
 
-    // The bound the rules impose, provider by provider; the run's is the slowest.
-    let latency = o.latency_ms as f64 / 1000.0;
+    // The bound the rules impose, provider by provider; the run's is the
+    // slowest. A request takes at least the mock's latency plus the time its
+    // body's pieces were spaced by (on average over the run's requests).
+    let requests = stat("requests").max(1) as f64;
+    let latency = o.latency_ms as f64 / 1000.0 + stat("paced_us") as f64 / 1e6 / requests;
     let delay = o.delay_ms as f64 / 1000.0;
     let mut bound: f64 = 0.0;
     let mut pages_max = 0;
@@ -903,8 +1522,11 @@ fn run_scenario(o: &Opts) -> anyhow::Result<Figures> {
             (pages - 1.0).max(0.0) * delay.max(latency) + latency
         };
         if let (Some((q, w)), "hug") = (quota, out.provider.as_str()) {
-            let windows = ((out.pages.max(1) - 1) / q) as f64;
-            b = b.max(windows * w + latency);
+            // Each full window's requests wait for the next window; those
+            // of the last one still follow each other.
+            let windows = (out.pages.max(1) - 1) / q;
+            let last = (out.pages - windows * q) as f64;
+            b = b.max(windows as f64 * w + last * latency);
         }
         bound = bound.max(b);
         pages_max = pages_max.max(out.pages);
@@ -931,7 +1553,11 @@ fn run_scenario(o: &Opts) -> anyhow::Result<Figures> {
     push(&mut f, "requests", stat("requests"));
     push(&mut f, "http_429", stat("http_429"));
     push(&mut f, "authed_requests", stat("authed"));
+    push(&mut f, "mock", Serving::of(o).label());
+    push(&mut f, "gzipped_responses", stat("gzipped"));
     push(&mut f, "bytes_served", stat("bytes"));
+    push(&mut f, "bytes_plain", stat("plain_bytes"));
+    push(&mut f, "paced_s", format!("{:.3}", stat("paced_us") as f64 / 1e6));
     push(&mut f, "bound_s", format!("{bound:.3}"));
     push(
         &mut f,
@@ -1000,7 +1626,8 @@ fn args(list: &[&str]) -> Vec<String> {
 // The fixed suite
 // ---------------------------------------------------------------------------
 
-fn suite() -> anyhow::Result<()> {
+fn suite(o: &Opts) -> anyhow::Result<()> {
+    let serving = Serving::of(o);
     let rows: Vec<(&str, Vec<String>)> = vec![
         (
             "50k/100 auth L=0",
@@ -1059,9 +1686,12 @@ fn suite() -> anyhow::Result<()> {
         ),
     ];
     let mut results = Vec::new();
+    println!("mock: {}", serving.label());
     for (name, a) in &rows {
+        let mut a = a.clone();
+        a.extend(serving.args());
         eprintln!("running: {name} ({})", a.join(" "));
-        let r = subrun(a)?;
+        let r = subrun(&a)?;
         results.push((*name, r));
     }
     let cols = [
@@ -1111,9 +1741,22 @@ fn suite() -> anyhow::Result<()> {
         verdict(rss1m <= 1.2 * rss50)
     );
     let tput = num(1, "models_per_s");
+    // A paced mock's link caps the rate (1,000,000 models of gzip at about
+    // 100 Mbit/s take 5 s): then the aim is the link's rate, near enough.
+    let link = num(1, "models_written") / num(1, "bound_s");
+    let aim = if link.is_finite() && link > 0.0 {
+        200_000f64.min(0.9 * link)
+    } else {
+        200_000.0
+    };
+    let why = if aim < 200_000.0 {
+        format!(" (0.9 x the {link:.0} the mock's link allows)")
+    } else {
+        String::new()
+    };
     println!(
-        "  throughput, pages of 1000 >= 200000 models/s: {tput:.0} -> {}",
-        verdict(tput >= 200_000.0)
+        "  throughput, pages of 1000 >= {aim:.0} models/s{why}: {tput:.0} -> {}",
+        verdict(tput >= aim)
     );
     for (i, limit, what) in [
         (2, 1.1, "auth L=50ms 100 pages"),
@@ -1146,6 +1789,13 @@ fn suite() -> anyhow::Result<()> {
 // ---------------------------------------------------------------------------
 // huggingface_hub vs catalog
 // ---------------------------------------------------------------------------
+
+/// `/proc/loadavg`'s three figures: how busy the shared machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
 
 /// The median of sorted figures.
 fn median(v: &[f64]) -> f64 {
@@ -1181,8 +1831,17 @@ fn hf_compare(o: &Opts) -> anyhow::Result<()> {
     // huggingface_hub sends its total `limit` as the page size (and stops
     // after `limit` items); the Hub caps a page at 1000. Here the mock's cap
     // is --batch, so both clients get pages of --batch items.
-    let mock = MockProc::start(o.models, o.latency_ms, o.quota.as_deref(), o.batch)?;
+    let mock = MockProc::start(
+        o.models,
+        o.latency_ms,
+        o.quota.as_deref(),
+        o.batch,
+        Serving::of(o),
+    )?;
     let port = mock.port;
+    // Both clients meet pages already compressed, from the first round on.
+    control(port, &format!("/__warm?limit={}", o.batch))?;
+    control(port, "/__reset")?;
     let script: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bench_hf_hub.py");
     let catalog_name = format!("catalog {}", env!("CARGO_PKG_VERSION"));
     let python_name = version.as_ref().map(|v| format!("huggingface_hub {v}"));
@@ -1218,6 +1877,7 @@ fn hf_compare(o: &Opts) -> anyhow::Result<()> {
                 .collect();
             let stats = control(port, "/__stats")?;
             r.insert("requests".into(), stats["requests"].to_string());
+            r.insert("gzipped_responses".into(), stats["gzipped"].to_string());
             rows.push((name.clone(), r));
             control(port, "/__reset")?;
         }
@@ -1241,19 +1901,24 @@ fn hf_compare(o: &Opts) -> anyhow::Result<()> {
     let mock_cpu = mock.stop()?;
 
     println!(
-        "mock: {} models, pages of {} (huggingface_hub asks limit={}, capped by the mock like the Hub caps at 1000)",
-        o.models, o.batch, o.models
+        "mock: {} models, pages of {} (huggingface_hub asks limit={}, capped by the mock like the Hub caps at 1000); {}; load average {}",
+        o.models,
+        o.batch,
+        o.models,
+        Serving::of(o).label(),
+        load_average()
     );
     println!(
-        "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
-        "client", "models", "requests", "wall_s", "cpu_s", "user_s", "sys_s", "rss_MiB"
+        "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "client", "models", "requests", "gzipped", "wall_s", "cpu_s", "user_s", "sys_s", "rss_MiB"
     );
     for (name, r) in &rows {
         let g = |k: &str| r.get(k).map_or("?", String::as_str);
         println!(
-            "{name:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+            "{name:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
             g("models_written"),
             g("requests"),
+            g("gzipped_responses"),
             g("wall_s"),
             g("cpu_s"),
             g("cpu_user_s"),
@@ -1291,7 +1956,10 @@ fn hf_compare(o: &Opts) -> anyhow::Result<()> {
                 .join(" ")
         );
     }
-    println!("mock_cpu_s {mock_cpu:.3} (all rounds)");
+    println!(
+        "mock_cpu_s {mock_cpu:.3} (all rounds); load average after: {}",
+        load_average()
+    );
     Ok(())
 }
 
@@ -1306,7 +1974,7 @@ mod db {
 
     use anyhow::{bail, Context as _};
 
-    use super::{control, median, MockProc, Opts};
+    use super::{control, median, parse_quota, MockProc, Opts, Serving};
 
     /// One run of the catalog binary: wall, CPU (user+sys) and peak RSS of
     /// that process alone (`wait4` on its pid).
@@ -1548,7 +2216,7 @@ mod db {
     /// fresh database each round; rounds alternate which goes first.
     pub(super) fn sync(o: &Opts) -> anyhow::Result<()> {
         let bin = catalog_bin(o)?;
-        let mock = MockProc::start(o.models, 0, None, 1000)?;
+        let mock = MockProc::start(o.models, 0, None, 1000, Serving::of(o))?;
         let port = mock.port;
         let pg = pg_probe(o, &bin, port)?;
         println!(
@@ -1649,7 +2317,7 @@ mod db {
     /// (`/__mutate?pct=1`), a third with nothing changed; fresh database each round.
     pub(super) fn resync(o: &Opts) -> anyhow::Result<()> {
         let bin = catalog_bin(o)?;
-        let mock = MockProc::start(o.models, 0, None, 1000)?;
+        let mock = MockProc::start(o.models, 0, None, 1000, Serving::of(o))?;
         let port = mock.port;
         let pg = pg_probe(o, &bin, port)?;
         if pg.is_some() {
@@ -1738,7 +2406,7 @@ mod db {
         let bin = catalog_bin(o)?;
         let models = o.query_models;
         let runs = o.history_runs;
-        let mock = MockProc::start(models, 0, None, 1000)?;
+        let mock = MockProc::start(models, 0, None, 1000, Serving::of(o))?;
         let port = mock.port;
         let pg = pg_probe(o, &bin, port)?;
         if pg.is_some() {
@@ -1844,6 +2512,197 @@ mod db {
             );
         }
         println!("  load after: {}", load());
+        Ok(())
+    }
+
+    /// What a full-hub output holds, the harvest time aside: its lines, the
+    /// SHA-256 of its bytes with every `fetched_at` value blanked (a
+    /// resumed harvest keeps the interrupted one's start time, an
+    /// uninterrupted one has its own), and the distinct `fetched_at` values.
+    struct Digest {
+        lines: u64,
+        sha256: String,
+        fetched_at: std::collections::BTreeSet<String>,
+    }
+
+    fn digest(path: &Path) -> anyhow::Result<Digest> {
+        use sha2::Digest as _;
+        use std::io::BufRead as _;
+        let key = b"\"fetched_at\":\"";
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+        let mut hash = sha2::Sha256::new();
+        let mut line = Vec::new();
+        let (mut lines, mut fetched_at) = (0u64, std::collections::BTreeSet::new());
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            lines += 1;
+            if let Some(at) = line.windows(key.len()).position(|w| w == key) {
+                let start = at + key.len();
+                let end = start + line[start..].iter().position(|&b| b == b'"').unwrap_or(0);
+                if fetched_at.len() < 8 {
+                    fetched_at.insert(String::from_utf8_lossy(&line[start..end]).into_owned());
+                }
+                line[start..end].fill(b'-');
+            }
+            hash.update(&line);
+        }
+        let sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Digest {
+            lines,
+            sha256,
+            fetched_at,
+        })
+    }
+
+    /// full-hub: the whole Hub (`--hub-models`, 2,200,000) in pages of 1000
+    /// with `--limit all` and a token, under a server-enforced quota
+    /// (`--quota`, 1000 requests per 60 s), through the real binary with its
+    /// cache on (the default: checkpoints): wall time against the bound the
+    /// quota imposes, peak RSS, and a resume check (the same harvest killed
+    /// with SIGKILL part way, then `--resume`, gives the uninterrupted run's
+    /// output).
+    pub(super) fn full_hub(o: &Opts) -> anyhow::Result<()> {
+        let bin = catalog_bin(o)?;
+        let models = o.hub_models;
+        let quota = o.quota.clone().unwrap_or_else(|| "1000/60".to_owned());
+        let (q, w) = parse_quota(&quota)?;
+        let serving = Serving::of(o);
+        let mock = MockProc::start(models, o.latency_ms, Some(&quota), 1000, serving)?;
+        let port = mock.port;
+        let pages = models.div_ceil(1000);
+        println!(
+            "full-hub: {models} models, pages of 1000, --limit all, token, quota {q} requests per {w} s, L={} ms; mock: {}; load before: {}",
+            o.latency_ms,
+            serving.label(),
+            load()
+        );
+        let dir = tempfile::tempdir()?;
+        let fetch = |out: &Path, resume: bool| -> Vec<String> {
+            let mut a = super::args(&[
+                "fetch",
+                "-p",
+                "hug",
+                "--limit",
+                "all",
+                "--batch-size",
+                "1000",
+                "-o",
+                &out.display().to_string(),
+                "--no-progress",
+                "-q",
+            ]);
+            if resume {
+                a.push("--resume".into());
+            }
+            a
+        };
+
+        // A: uninterrupted.
+        let home_a = dir.path().join("a");
+        std::fs::create_dir_all(&home_a)?;
+        let out_a = home_a.join("hub.ndjson");
+        let a = measure(command(&bin, &home_a, port, &fetch(&out_a, false)), &home_a)?;
+        if !a.ok {
+            bail!("the uninterrupted harvest failed: {}", first_line(&a.stderr));
+        }
+        let stats = control(port, "/__stats")?;
+        let stat = |k: &str| stats.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let digest_a = digest(&out_a)?;
+        // The 1.3 GB output and cache entry go before the next run makes its own.
+        std::fs::remove_dir_all(&home_a)?;
+        let requests = stat("requests").max(1);
+        // Each full window's requests wait for the next; the last window's
+        // follow each other, each at least the latency plus the time its
+        // body took to arrive (the mock's pacing, averaged over the run).
+        let per_request = o.latency_ms as f64 / 1000.0 + stat("paced_us") as f64 / 1e6 / requests as f64;
+        let windows = (pages - 1) / q;
+        let last = pages - windows * q;
+        let bound = (pages as f64 * per_request).max(windows as f64 * w + last as f64 * per_request);
+        let ratio = a.wall / bound;
+        println!(
+            "  uninterrupted: {} records, {} requests, {} x 429, {:.1} MB gzip for {:.1} MB of JSON; wall {:.1} s, cpu {:.1} s, peak RSS {:.1} MiB",
+            digest_a.lines,
+            stat("requests"),
+            stat("http_429"),
+            stat("bytes") as f64 / 1e6,
+            stat("plain_bytes") as f64 / 1e6,
+            a.wall,
+            a.cpu,
+            a.rss_mib
+        );
+        println!(
+            "  target full hub wall <= 1.05 x the quota's bound: wall {:.1} s, bound {bound:.1} s ({windows} windows of {w} s, then {last} requests of {:.1} ms), ratio {ratio:.3} -> {}",
+            a.wall,
+            per_request * 1000.0,
+            verdict(ratio <= 1.05 && stat("http_429") == 0 && digest_a.lines == models)
+        );
+
+        // B: the same harvest, killed part way; C: resumed.
+        control(port, "/__reset")?;
+        let home_b = dir.path().join("b");
+        std::fs::create_dir_all(&home_b)?;
+        let out_b = home_b.join("hub.ndjson");
+        let kill_after = o.kill_after.unwrap_or(pages * 2 / 5).clamp(1, pages - 1);
+        let mut cmd = command(&bin, &home_b, port, &fetch(&out_b, false));
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().context("starting catalog")?;
+        let killed_at = loop {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let n = control(port, "/__stats")?["requests"].as_u64().unwrap_or(0);
+            if n >= kill_after {
+                child.kill()?;
+                break n;
+            }
+            if let Some(status) = child.try_wait()? {
+                bail!("the harvest to be killed ended first ({status})");
+            }
+        };
+        child.wait()?;
+        let c = measure(command(&bin, &home_b, port, &fetch(&out_b, true)), &home_b)?;
+        if !c.ok {
+            bail!("the resumed harvest failed: {}", first_line(&c.stderr));
+        }
+        let resumed = c
+            .stderr
+            .lines()
+            .find(|l| l.contains("resumed from page"))
+            .unwrap_or("(no resume line)")
+            .trim()
+            .to_owned();
+        let digest_c = digest(&out_b)?;
+        std::fs::remove_dir_all(&home_b)?;
+        let same = digest_c.lines == digest_a.lines
+            && digest_c.sha256 == digest_a.sha256
+            && digest_a.fetched_at.len() == 1
+            && digest_c.fetched_at.len() == 1;
+        println!(
+            "  killed (SIGKILL) after {killed_at} requests, then --resume: \"{resumed}\"; wall {:.1} s, cpu {:.1} s, peak RSS {:.1} MiB",
+            c.wall, c.cpu, c.rss_mib
+        );
+        println!(
+            "  target resumable: the resumed output equals the uninterrupted one byte for byte but the fetched_at value ({} lines each, sha256 {} and {}; fetched_at {:?} and {:?}) -> {}",
+            digest_a.lines,
+            &digest_a.sha256[..16],
+            &digest_c.sha256[..16],
+            digest_a.fetched_at,
+            digest_c.fetched_at,
+            verdict(same && resumed.contains("resumed from page"))
+        );
+        let peak = a.rss_mib.max(c.rss_mib);
+        println!(
+            "  target full hub peak RSS <= 16 MiB: uninterrupted {:.1} MiB, resumed {:.1} MiB -> {}",
+            a.rss_mib,
+            c.rss_mib,
+            verdict(peak <= 16.0)
+        );
+        println!("  load after: {}", load());
+        let mock_cpu = mock.stop()?;
+        println!("  mock_cpu_s {mock_cpu:.1}");
         Ok(())
     }
 }

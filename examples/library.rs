@@ -9,7 +9,7 @@
 //! command line (`CATALOG_<NAME>_URL`, `HF_TOKEN`, `GROQ_API_KEY`, ...).
 
 use catalog::config::{ProcessEnv, Settings};
-use catalog::harvest::{harvest, HarvestOptions, Start, Status, Target};
+use catalog::harvest::{harvest, HarvestOptions, Limit, Start, Status, Target};
 use catalog::http::{Http, RetryPolicy};
 use catalog::progress::{End, Progress};
 
@@ -17,7 +17,12 @@ use catalog::progress::{End, Progress};
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "hug".to_owned());
-    let limit = args.next().map(|n| n.parse::<u64>()).transpose()?;
+    // A number of models, or `all`.
+    let limit = args
+        .next()
+        .map(|n| n.parse::<Limit>())
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
 
     // The same provider table and environment rules as the binary.
     let settings = Settings::load(None, &ProcessEnv)?;

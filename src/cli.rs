@@ -374,9 +374,10 @@ pub struct Selection {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Harvest")]
 pub struct Harvest {
-    /// Maximum models per provider [default: 50000 for hug, all for the others].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub limit: Option<u64>,
+    /// Maximum models per provider, or `all` for every model the listing has
+    /// [default: 50000 for hug, all for the others].
+    #[arg(long, value_name = "N|all")]
+    pub limit: Option<crate::harvest::Limit>,
 
     /// Page size for paginated listings, 1..=1000 [default: 100 for hug].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(PAGE_SIZES))]

@@ -27,11 +27,36 @@ pub struct Target {
     pub key_source: Option<String>,
 }
 
+/// How many models a harvest may take (`--limit N|all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Every model the listing has, whatever the provider's default limit.
+    All,
+    /// At most this many (1 or more).
+    Models(u64),
+}
+
+impl std::str::FromStr for Limit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Limit, String> {
+        if s.eq_ignore_ascii_case("all") {
+            return Ok(Limit::All);
+        }
+        match s.parse::<u64>() {
+            // Zero would harvest nothing; "no limit" has its own word.
+            Ok(0) => Err("0 would harvest nothing: use 1 or more, or `all` for every model".into()),
+            Ok(n) => Ok(Limit::Models(n)),
+            Err(_) => Err("expected a number of models (1 or more) or `all`".into()),
+        }
+    }
+}
+
 /// Settings of one harvest.
 #[derive(Debug, Clone, Default)]
 pub struct HarvestOptions {
     /// Maximum models (`None`: the provider's default, else unlimited).
-    pub limit: Option<u64>,
+    pub limit: Option<Limit>,
     /// Page size (`None`: the provider's default).
     pub batch_size: Option<u32>,
     /// Minimum spacing of anonymous requests (`None`: the provider's default).
@@ -160,14 +185,14 @@ impl Outcome {
 }
 
 /// Where a harvest starts: from scratch, or from a checkpoint.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Start {
     /// The page to request first (`None`: the listing's first page).
     pub url: Option<Url>,
     /// Pages already done.
     pub pages: u64,
     /// Ids already delivered (not delivered again).
-    pub seen: Vec<CompactString>,
+    pub seen: SeenIds,
     /// The fetch time written into records.
     pub fetched_at: Timestamp,
     /// Incremental harvest: stop after the first page whose models were all
@@ -186,12 +211,47 @@ impl Start {
         Start {
             url: None,
             pages: 0,
-            seen: Vec::new(),
+            seen: SeenIds::default(),
             fetched_at: Timestamp::now(),
             stop_older_than: None,
             known: None,
         }
     }
+}
+
+/// The ids a harvest delivered before it was interrupted, taken in from its
+/// checkpoint one by one into the harvest's own index (about a byte a model
+/// past the first 32,768): a checkpoint of a million models costs no
+/// million ids in memory.
+#[derive(Debug, Default)]
+pub struct SeenIds(Box<IdSet>);
+
+impl SeenIds {
+    /// Adds an id delivered before.
+    ///
+    /// # Errors
+    /// The index's temporary file could not be read.
+    pub fn insert(&mut self, id: &str) -> std::io::Result<()> {
+        self.0.insert(id_hash(id)).map(drop)
+    }
+
+    /// How many there are.
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The hash a harvest's index keeps of an id (the same in every run: a
+/// checkpoint's ids and a resumed harvest's must meet).
+fn id_hash(id: &str) -> u64 {
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
 }
 
 /// Consecutive pages handed on by a harvest (one, unless the caller's
@@ -213,10 +273,15 @@ pub trait Observer: Notify {
 }
 
 impl Target {
-    /// The effective limit: the option, else the provider's default.
+    /// The effective limit: the option, else the provider's default;
+    /// `None` for every model.
     #[must_use]
     pub fn limit(&self, opts: &HarvestOptions) -> Option<u64> {
-        opts.limit.or(self.spec.limit)
+        match opts.limit {
+            Some(Limit::All) => None,
+            Some(Limit::Models(n)) => Some(n),
+            None => self.spec.limit,
+        }
     }
 
     /// The page size of the first request.
@@ -263,7 +328,7 @@ pub async fn harvest<F, Fut>(
     http: &Http,
     target: &Target,
     opts: &HarvestOptions,
-    start: Start,
+    mut start: Start,
     deliver_at: usize,
     observer: &dyn Observer,
     mut emit: F,
@@ -302,17 +367,11 @@ where
         expected_items: page_size.map_or(0, |s| usize::try_from(s.min(1000)).unwrap_or(0)),
         ..ParseCtx::for_spec(spec, &display_url(&target.url), start.fetched_at)
     };
-    let hasher = BuildHasherDefault::<DefaultHasher>::default();
     let index_failed = |e: std::io::Error| FetchError::Index {
         dir: std::env::temp_dir().display().to_string(),
         reason: e.to_string(),
     };
-    let mut seen_ids = IdSet::default();
-    let seeded = start
-        .seen
-        .iter()
-        .try_for_each(|id| seen_ids.insert(hasher.hash_one(id.as_str())).map(drop))
-        .map_err(index_failed);
+    let mut seen_ids = *std::mem::take(&mut start.seen).0;
     out.models = seen_ids.len();
     out.pages = start.pages;
     let mut guard = LoopGuard::default();
@@ -322,7 +381,6 @@ where
     // Pages gathered and not yet handed on (see `deliver_at`).
     let mut pending = Delivery::default();
     let result: Result<(), FetchError> = async {
-        seeded?;
         loop {
             let pages_left = match (limit, page_size) {
                 (Some(l), Some(s)) if s > 0 => Some(l.saturating_sub(out.models).div_ceil(s)),
@@ -382,7 +440,7 @@ where
                 if index_error.is_some() || limit.is_some_and(|l| out.models >= l) {
                     return false;
                 }
-                match seen_ids.insert(hasher.hash_one(record.id.as_str())) {
+                match seen_ids.insert(id_hash(record.id.as_str())) {
                     Ok(true) => {
                         out.models += 1;
                         true

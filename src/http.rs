@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{
-    HeaderMap, HeaderValue, AUTHORIZATION, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
-    RETRY_AFTER,
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, ETAG, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -201,7 +201,8 @@ impl Pacer {
     }
 
     /// Waits until the next request may start. `pages_left` (an upper bound of
-    /// the requests still needed) decides whether the quota must be spread.
+    /// the requests still needed; `None`: unknown) decides whether the quota
+    /// must be spread.
     ///
     /// # Errors
     /// The wait the quota asks for (nominal), when it is longer than
@@ -249,7 +250,12 @@ impl Pacer {
                 (paced, None)
             };
         }
-        if pages_left.is_none_or(|p| p > q.remaining) {
+        // With no limit (`--limit all`) the requests still needed are
+        // unknown: spreading would stretch the last window's few requests
+        // over the whole window, so they go back to back, and a used-up
+        // quota (`remaining == 0`, above) waits for the reset instead of
+        // running into a 429. Spreading never ends a window sooner.
+        if pages_left.is_some_and(|p| p > q.remaining) {
             // More requests are needed than the window allows: spread the
             // remaining ones evenly instead of running into a 429.
             let window = q.reset_at - now;
@@ -516,8 +522,9 @@ fn log_exchange(url: &Url, cred: Option<&Credential>, outcome: impl FnOnce() -> 
 }
 
 /// `200, 412.3 KiB, 180 ms, quota 487/500, reset 212 s`: the status, the
-/// body's size as read (decompressed: reqwest inflates gzip before we see a
-/// byte, and that is what is parsed and capped at [`MAX_BODY`]), the time
+/// body's size as read (decompressed: a gzip body is inflated by
+/// [`Http::read_body`], and that is what is parsed and capped at
+/// [`MAX_BODY`]), the time
 /// from sending the request to the body's end, and the quota when the
 /// response states one.
 fn answered(status: StatusCode, bytes: usize, started: Instant, quota: Option<&Announced>) -> String {
@@ -747,7 +754,12 @@ impl Http {
             .connect_timeout(policy.timeout)
             .read_timeout(policy.timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .gzip(true)
+            // Asked for here and inflated in `read_body`, in one pass over
+            // the whole body, rather than by reqwest in 4 KiB pieces.
+            .default_headers(HeaderMap::from_iter([(
+                ACCEPT_ENCODING,
+                HeaderValue::from_static("gzip"),
+            )]))
             .https_only(false)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
@@ -935,6 +947,11 @@ impl Http {
                 millis(started),
                 describe(e)
             ),
+            Err(BodyError::Corrupt(reason)) => format!(
+                "{}, failed after {} ms: {reason}",
+                status.as_u16(),
+                millis(started)
+            ),
         });
         if status == StatusCode::NOT_MODIFIED {
             if validators.is_none_or(Validators::is_empty) {
@@ -962,6 +979,16 @@ impl Http {
                 }),
                 Err(BodyError::TooLarge(e)) => Attempt::Fail(e),
                 Err(BodyError::Transport(e)) => transport(&shown, attempt, &e),
+                Err(BodyError::Corrupt(reason)) => Attempt::Retry {
+                    fatal: FetchError::Transport {
+                        url: shown,
+                        attempts: attempt,
+                        reason: reason.clone(),
+                    },
+                    reason,
+                    wait: None,
+                    why: Wait::Retry,
+                },
             };
         }
         let detail = excerpt(&body.unwrap_or_default(), cred);
@@ -1008,6 +1035,13 @@ impl Http {
         }
     }
 
+    /// The body, inflated when it is gzip-encoded, at most [`MAX_BODY`]
+    /// bytes either way.
+    ///
+    /// A body arrives in as many pieces as the socket was read in. They are
+    /// gathered first, without a copy when there is only one, and a gzip
+    /// body is then inflated in one pass into a buffer of its stated size:
+    /// no piece-by-piece decoding, no growing buffer.
     async fn read_body(&self, mut response: reqwest::Response, shown: &str) -> Result<Vec<u8>, BodyError> {
         let too_large = || {
             BodyError::TooLarge(FetchError::TooLarge {
@@ -1015,25 +1049,96 @@ impl Http {
                 cap: MAX_BODY,
             })
         };
+        let gzipped = is_gzip(response.headers());
         let declared = response.content_length().unwrap_or(0);
         if declared > MAX_BODY as u64 {
             return Err(too_large());
         }
-        #[allow(clippy::cast_possible_truncation, reason = "bounded by MAX_BODY")]
-        let mut body = Vec::with_capacity(declared as usize);
+        let mut first: Option<bytes::Bytes> = None;
+        let mut rest: Vec<u8> = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
-            if body.len() + chunk.len() > MAX_BODY {
+            let held = first.as_ref().map_or(0, bytes::Bytes::len) + rest.len();
+            if held + chunk.len() > MAX_BODY {
                 return Err(too_large());
             }
-            body.extend_from_slice(&chunk);
+            match first.take() {
+                None if rest.is_empty() => first = Some(chunk),
+                held_first => {
+                    if let Some(f) = held_first {
+                        #[allow(clippy::cast_possible_truncation, reason = "bounded by MAX_BODY")]
+                        rest.reserve_exact((declared as usize).max(f.len() + chunk.len()));
+                        rest.extend_from_slice(&f);
+                    }
+                    rest.extend_from_slice(&chunk);
+                }
+            }
         }
-        Ok(body)
+        let raw: &[u8] = first.as_deref().unwrap_or(&rest);
+        if !gzipped {
+            return Ok(match first {
+                Some(f) => Vec::from(f),
+                None => rest,
+            });
+        }
+        gunzip(raw, MAX_BODY).map_err(|e| match e {
+            Gunzip::TooLarge => too_large(),
+            Gunzip::Corrupt(reason) => BodyError::Corrupt(reason),
+        })
+    }
+}
+
+/// Whether a response's body is gzip-encoded (`Content-Encoding: gzip`,
+/// or `x-gzip`, its old name). Any other coding is left as it came: only
+/// gzip is asked for.
+fn is_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(CONTENT_ENCODING).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|c| c.trim().eq_ignore_ascii_case("gzip") || c.trim().eq_ignore_ascii_case("x-gzip"))
+        })
+    })
+}
+
+/// Why a gzip body could not be inflated.
+#[derive(Debug, PartialEq, Eq)]
+enum Gunzip {
+    /// Over [`MAX_BODY`] once inflated.
+    TooLarge,
+    /// Not gzip, truncated, or failing its checksum.
+    Corrupt(String),
+}
+
+/// Inflates a gzip body (RFC 1952; several members follow each other), at
+/// most `cap` bytes.
+fn gunzip(gz: &[u8], cap: usize) -> Result<Vec<u8>, Gunzip> {
+    use std::io::Read as _;
+    // A member ends with its plain size modulo 2^32 (ISIZE): the last
+    // member's is the whole size for any body of one member, the Hub's
+    // included, so the buffer is allocated once. It is only a hint: a
+    // lying trailer costs growth or room, never a wrong body or more than
+    // the cap.
+    let hint = gz.len().checked_sub(4).map_or(0, |at| {
+        u32::from_le_bytes([gz[at], gz[at + 1], gz[at + 2], gz[at + 3]]) as usize
+    });
+    // One byte more than the body, so that reading to the end finds the
+    // end without growing the buffer.
+    let mut out = Vec::with_capacity(hint.min(cap) + 1);
+    let read = flate2::bufread::MultiGzDecoder::new(gz)
+        .take(cap as u64 + 1)
+        .read_to_end(&mut out);
+    match read {
+        Err(e) => Err(Gunzip::Corrupt(format!("the gzip body cannot be inflated: {e}"))),
+        Ok(_) if out.len() > cap => Err(Gunzip::TooLarge),
+        Ok(_) => Ok(out),
     }
 }
 
 enum BodyError {
     TooLarge(FetchError),
     Transport(reqwest::Error),
+    /// A gzip body that does not inflate: a damaged or cut transfer, worth
+    /// another attempt like any transport failure.
+    Corrupt(String),
 }
 
 fn sensitive(value: &str) -> HeaderValue {
@@ -1185,6 +1290,9 @@ mod tests {
         pacer.last_start = Some(now);
         assert_eq!(pacer.next_start(now, Some(10)).1, Some(Wait::Pacing));
         assert_eq!(pacer.next_start(now, Some(2)).1, None, "the window has room");
+        // No limit: the pages left are unknown, and the quota is spent back
+        // to back until it is used up.
+        assert_eq!(pacer.next_start(now, None), (now, None));
     }
 
     #[test]
@@ -1359,6 +1467,65 @@ mod tests {
         let long = format!("\"{}\"", "x".repeat(300));
         assert!(Validators::of(&headers(&[("etag", &long)])).is_empty());
         assert!(Validators::of(&headers(&[("authorization", "Bearer k")])).is_empty());
+    }
+
+    fn gz(plain: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(plain).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_bodies_of_one_or_several_members_inflate_to_their_bytes() {
+        let page = include_bytes!("../tests/fixtures/hf-list-default.json");
+        assert_eq!(gunzip(&gz(page), MAX_BODY).unwrap(), page);
+        assert_eq!(gunzip(&gz(b""), MAX_BODY).unwrap(), b"");
+        // Members one after the other are one body (RFC 1952 2.2).
+        let mut two = gz(b"[{\"id\":\"a/b\"},");
+        two.extend(gz(b"{\"id\":\"c/d\"}]"));
+        assert_eq!(gunzip(&two, MAX_BODY).unwrap(), br#"[{"id":"a/b"},{"id":"c/d"}]"#);
+    }
+
+    #[test]
+    fn a_damaged_cut_or_lying_gzip_body_is_corrupt_or_refused_never_a_wrong_body() {
+        let page = include_bytes!("../tests/fixtures/hf-list-default.json");
+        let good = gz(page);
+        let cut = &good[..good.len() - 9];
+        assert!(matches!(gunzip(cut, MAX_BODY), Err(Gunzip::Corrupt(_))));
+        let mut flipped = good.clone();
+        flipped[good.len() / 2] ^= 0x55;
+        assert!(matches!(gunzip(&flipped, MAX_BODY), Err(Gunzip::Corrupt(_))));
+        assert!(
+            matches!(gunzip(page, MAX_BODY), Err(Gunzip::Corrupt(_))),
+            "not gzip"
+        );
+        // A trailer stating a wrong size (a hint only) changes nothing but
+        // the checksum test, which it fails.
+        let mut lying = good.clone();
+        let n = lying.len();
+        lying[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(gunzip(&lying, MAX_BODY), Err(Gunzip::Corrupt(_))));
+        // Past the cap once inflated: refused, whatever the compressed size.
+        let bomb = gz(&vec![b' '; 10_000]);
+        assert!(bomb.len() < 100);
+        assert_eq!(gunzip(&bomb, 9_999), Err(Gunzip::TooLarge));
+        assert_eq!(gunzip(&bomb, 10_000).unwrap().len(), 10_000);
+    }
+
+    #[test]
+    fn only_gzip_codings_are_inflated() {
+        for (v, gzipped) in [
+            ("gzip", true),
+            ("GZIP", true),
+            ("x-gzip", true),
+            ("identity, gzip", true),
+            ("br", false),
+            ("identity", false),
+        ] {
+            assert_eq!(is_gzip(&headers(&[("content-encoding", v)])), gzipped, "{v}");
+        }
+        assert!(!is_gzip(&HeaderMap::new()));
     }
 
     #[test]

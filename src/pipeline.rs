@@ -731,11 +731,8 @@ fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Pla
     }
     let mut resume = resume;
     if let (Some(cp), Some(c)) = (&resume, cache) {
-        let mut seen = Vec::with_capacity(usize::try_from(cp.models).unwrap_or(0));
-        let read = c.read_checkpoint(name, &key, cp, |r| {
-            seen.push(r.id);
-            Ok(())
-        });
+        let mut seen = crate::harvest::SeenIds::default();
+        let read = c.read_checkpoint(name, &key, cp, |r| seen.insert(&r.id));
         match (read, url::Url::parse(&cp.next)) {
             (Ok(()), Ok(next)) => {
                 start.url = Some(next);

@@ -20,7 +20,7 @@ use crate::cli::{
 };
 use crate::error::UsageError;
 use crate::filter::{parse_fields, Filter};
-use crate::harvest::{HarvestOptions, Target};
+use crate::harvest::{HarvestOptions, Limit, Target};
 use crate::http::RetryPolicy;
 use crate::mapping::HubMapping;
 use crate::output::{Destination, Format};
@@ -846,7 +846,7 @@ fn harvest_args(
         }
     }
     let harvest = HarvestOptions {
-        limit: h.limit.or(settings.defaults.limit),
+        limit: h.limit.or(settings.defaults.limit.map(Limit::Models)),
         batch_size: h.batch_size.or(settings.defaults.batch_size),
         delay: h.delay_ms.map(Duration::from_millis),
         hub,
@@ -1064,6 +1064,27 @@ mod tests {
             skipped,
             warnings: show.warnings,
             harvest: run.harvest,
+        }
+    }
+
+    #[test]
+    fn limit_all_takes_every_model_of_every_provider_and_zero_is_refused() {
+        let r = run(config(&["fetch", "-p", "hug,openrouter", "--limit", "all"], &[]).unwrap());
+        assert_eq!(r.harvest.limit, Some(Limit::All));
+        for t in &r.targets {
+            assert_eq!(t.limit(&r.harvest), None, "{}: no limit", t.spec.name);
+        }
+        // The Hub's own default stands when --limit is not given.
+        let r = run(config(&["fetch", "-p", "hug"], &[]).unwrap());
+        assert_eq!(r.targets[0].limit(&r.harvest), Some(50_000));
+        let r = run(config(&["fetch", "-p", "hug", "--limit", "ALL"], &[]).unwrap());
+        assert_eq!(r.targets[0].limit(&r.harvest), None);
+        let r = run(config(&["fetch", "-p", "hug", "--limit", "7"], &[]).unwrap());
+        assert_eq!(r.targets[0].limit(&r.harvest), Some(7));
+        for (bad, says) in [("0", "use 1 or more, or `all`"), ("many", "or `all`")] {
+            let err = Cli::try_parse_from(["catalog", "fetch", "-p", "hug", "--limit", bad]).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{bad}");
+            assert!(err.to_string().contains(says), "{bad}: {err}");
         }
     }
 

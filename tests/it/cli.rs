@@ -210,6 +210,12 @@ fn bad_numbers_are_usage_errors() {
     ] {
         catalog().args(["fetch", "-p", "hug"]).args(args).assert().code(2);
     }
+    // No limit has its own word, which the refusal of 0 names.
+    catalog()
+        .args(["fetch", "-p", "hug", "--limit", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`all` for every model"));
 }
 
 #[test]

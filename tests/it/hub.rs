@@ -112,6 +112,77 @@ async fn limit_stops_requesting_as_soon_as_it_is_reached() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn limit_all_harvests_a_listing_longer_than_the_hubs_default_limit_to_its_end() {
+    // 50,000 is the Hub's default limit; `all` lifts it.
+    let hub = FakeHub::new(50_250);
+    let server = hub_server(hub.clone()).await;
+    let out = hub_fetch(&server)
+        .args(["--limit", "all", "--batch-size", "1000", "-f", "ndjson"])
+        .ok_stdout();
+    assert_eq!(ids(&ndjson(&out)), hub.ids());
+    let seen = hub.seen();
+    assert_eq!(seen.len(), 51, "every page, the last one short");
+    assert!(seen[0].url.query().unwrap().contains("limit=1000"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limit_all_with_an_announced_quota_waits_for_the_window_instead_of_hitting_429() {
+    // Without a limit the pages left are unknown: the window's requests go
+    // back to back and the harvest waits at a used-up quota.
+    let hub = FakeHub::new(1200)
+        .with_faults(Faults {
+            quota: Some((5, 10)),
+            ..Faults::default()
+        })
+        .with_time_scale(0.01);
+    let server = hub_server(hub.clone()).await;
+    let out = hub_catalog(&server)
+        .env("HF_TOKEN", "t")
+        .args(["fetch", "-p", "hug", "--limit", "all", "-f", "ndjson"])
+        .ok_stdout();
+    assert_eq!(ids(&ndjson(&out)), hub.ids());
+    assert_eq!(hub.throttled(), 0, "no request beyond the quota");
+    assert_eq!(hub.seen().len(), 12);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gzip_is_asked_for_and_a_gzip_page_is_read_as_its_plain_json() {
+    use std::io::Write as _;
+    use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
+
+    let plain = include_bytes!("../fixtures/hf-list-default.json");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(plain).unwrap();
+    let server = MockServer::start().await;
+    // Only a request that accepts gzip gets the page; any other gets a 406.
+    Mock::given(matchers::path("/api/models"))
+        .and(matchers::header("accept-encoding", "gzip"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/json")
+                .insert_header("content-encoding", "gzip")
+                .set_body_bytes(enc.finish().unwrap()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(matchers::path("/api/models"))
+        .respond_with(ResponseTemplate::new(406))
+        .mount(&server)
+        .await;
+    let assert = hub_fetch(&server).args(["-f", "ndjson", "-v"]).assert().success();
+    let out = assert.get_output();
+    assert_eq!(
+        ids(&ndjson(&out.stdout)),
+        ["moonshotai/Kimi-K2-Thinking", "MiniMaxAI/MiniMax-M2"]
+    );
+    // The -v line gives the size of the JSON read, not of the gzip sent.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(plain.len() < 1024, "sizes below 1 KiB are shown in bytes");
+    let line = format!("→ 200, {} B, ", plain.len());
+    assert!(stderr.contains(&line), "{line}: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_limit_below_the_page_size_asks_for_only_that_many() {
     let hub = FakeHub::new(1000);
     let server = hub_server(hub.clone()).await;
