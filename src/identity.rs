@@ -278,6 +278,10 @@ fn alias(id: &str, aliases: &[(String, String)]) -> String {
 /// * `meta-llama-` is `llama-` (Meta's own rename).
 #[must_use]
 pub fn normalize(name: &str) -> Option<CompactString> {
+    // Bytes, not chars: only ASCII letters, digits and separators are kept,
+    // and a byte of a non-ASCII character is none of those, exactly as its
+    // char is not. This runs for every record (two allocations, where a
+    // chars-based version made six).
     let name = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
     let mut name = name.as_str();
     while let Some(rest) = QUANTIZATIONS
@@ -288,53 +292,57 @@ pub fn normalize(name: &str) -> Option<CompactString> {
         name = rest;
     }
     let name = fireworks_versions(name);
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::with_capacity(chars.len());
-    for (i, &c) in chars.iter().enumerate() {
+    let b = name.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    for (i, &c) in b.iter().enumerate() {
         if c.is_ascii_alphanumeric() {
             out.push(c);
             continue;
         }
-        if !matches!(c, '-' | '_' | '.' | ' ') {
+        if !matches!(c, b'-' | b'_' | b'.' | b' ') {
             continue;
         }
-        let prev = out.chars().last();
-        let next = chars.get(i + 1).copied();
+        let prev = out.last().copied();
+        let next = b.get(i + 1).copied();
         match (prev, next) {
             (Some(p), Some(n)) if p.is_ascii_alphanumeric() && n.is_ascii_alphanumeric() => {
                 if p.is_ascii_digit() && n.is_ascii_digit() {
-                    out.push(if c == '-' { '-' } else { '.' });
-                } else if p.is_ascii_alphabetic() && n.is_ascii_digit() && is_version(&chars[i + 1..]) {
+                    out.push(if c == b'-' { b'-' } else { b'.' });
+                } else if p.is_ascii_alphabetic() && n.is_ascii_digit() && is_version(&b[i + 1..]) {
                     // `qwen-2.5`, `FLUX.1`: no separator before a version;
                     // one before a size stays (`maverick-17b`).
                 } else {
-                    out.push('-');
+                    out.push(b'-');
                 }
             }
             _ => {}
         }
     }
-    let mut out = drop_point_zero(&out);
+    drop_point_zero(&mut out);
     for (from, to) in RENAMES {
-        if let Some(rest) = out.strip_prefix(from) {
-            if rest.starts_with(|c: char| c.is_ascii_digit()) {
-                out = format!("{to}{rest}");
+        if let Some(rest) = out.strip_prefix(from.as_bytes()) {
+            if rest.first().is_some_and(u8::is_ascii_digit) {
+                out.splice(..from.len(), to.bytes());
             }
         }
     }
+    // Only ASCII bytes were pushed.
+    let out = std::str::from_utf8(&out).ok()?;
     out.bytes().any(|b| b.is_ascii_alphanumeric()).then(|| out.into())
 }
 
-/// Whether `rest` starts with a version number: digits ending at a
-/// separator or the end (`2.5-72b`, `3`), not a size or a name (`17b`, `3n`).
-fn is_version(rest: &[char]) -> bool {
+fn is_version(rest: &[u8]) -> bool {
     let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
     rest.get(digits).is_none_or(|c| !c.is_ascii_alphabetic())
 }
 
-/// `v3p3` → `3.3` and `2p5` → `2.5` (a digit, `p`, a digit).
-fn fireworks_versions(name: &str) -> String {
+/// `v3p3` → `3.3` and `2p5` → `2.5` (a digit, `p`, a digit); borrowed
+/// when there is none (nearly always).
+fn fireworks_versions(name: &str) -> std::borrow::Cow<'_, str> {
     let b = name.as_bytes();
+    if !b.contains(&b'p') {
+        return name.into();
+    }
     let mut out = String::with_capacity(name.len());
     let mut i = 0;
     while i < b.len() {
@@ -360,27 +368,24 @@ fn fireworks_versions(name: &str) -> String {
         }
         i += 1;
     }
-    out
+    out.into()
 }
 
 /// `seedream4.0` → `seedream4`, `veo3.0-fast` → `veo3-fast`; `v0.1` and
 /// `4.05` stay.
-fn drop_point_zero(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
+fn drop_point_zero(s: &mut Vec<u8>) {
     let mut i = 0;
-    while i < b.len() {
-        let ends = |j: usize| j >= b.len() || !b[j].is_ascii_digit();
-        if b[i] == b'.' && i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1) == Some(&b'0') && ends(i + 2) {
+    while i < s.len() {
+        let ends = |s: &[u8], j: usize| j >= s.len() || !s[j].is_ascii_digit();
+        if s[i] == b'.' && i > 0 && s[i - 1].is_ascii_digit() && s.get(i + 1) == Some(&b'0') && ends(s, i + 2)
+        {
             // A `.0` after a version number whose own digits are not `0.`
             // (`v0.0` stays readable as is: rare enough not to matter).
-            i += 2;
+            s.drain(i..i + 2);
             continue;
         }
-        out.push(b[i] as char);
         i += 1;
     }
-    out
 }
 
 /// The words and numbers of a name, lowercased: `Meta-Llama-3.1-8B` →
