@@ -21,6 +21,26 @@ use crate::http::Validators;
 use crate::providers::HubFilters;
 use crate::record::{Record, Timestamp};
 
+/// How a harvest uses the cache.
+#[derive(Debug, Clone, Default)]
+pub struct CacheConfig {
+    /// The cache (`None` with `--no-cache`).
+    pub cache: Option<Cache>,
+    /// Serve entries younger than this.
+    pub max_age: Option<std::time::Duration>,
+    /// Never read entries.
+    pub refresh: bool,
+    /// Only read entries, stale ones included.
+    pub offline: bool,
+    /// Fall back to the last good entry when a provider fails.
+    pub stale_ok: bool,
+    /// Continue interrupted harvests from their checkpoints.
+    pub resume: bool,
+    /// Incremental harvest, where the provider's shape has a modification
+    /// sort (the Hub).
+    pub incremental: bool,
+}
+
 /// Version of the entry format; entries of another version are ignored.
 /// 3: records carry `canonical_id`/`canonical_by`, which entries written
 /// before them lack (served, they would count as models without an id).

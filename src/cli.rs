@@ -377,7 +377,7 @@ pub struct Harvest {
     /// Maximum models per provider, or `all` for every model the listing has
     /// [default: 50000 for hug, all for the others].
     #[arg(long, value_name = "N|all")]
-    pub limit: Option<crate::harvest::Limit>,
+    pub limit: Option<crate::limit::Limit>,
 
     /// Page size for paginated listings, 1..=1000 [default: 100 for hug].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(PAGE_SIZES))]

@@ -48,6 +48,7 @@ pub mod harvest;
 pub mod http;
 pub mod identity;
 mod json;
+mod limit;
 mod mapping;
 mod output;
 mod paging;

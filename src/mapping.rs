@@ -13,11 +13,10 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::cache::{Cache, Key};
+use crate::cache::{Cache, CacheConfig, Key};
 use crate::http::{display_url, Credential, Http, Notify, Pacer, RetryPolicy, Wait};
 use crate::identity::hub::{self, Entry};
 use crate::identity::Evidence;
-use crate::pipeline::CacheConfig;
 use crate::record::{Record, Timestamp};
 
 /// What the cache files its entries under (`catalog cache ls` shows it),

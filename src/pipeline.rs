@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
-use crate::cache::{parser_id, Cache, Checkpoint, Entry, EntryWriter, Fingerprint, Key};
+use crate::cache::{parser_id, Cache, CacheConfig, Checkpoint, Entry, EntryWriter, Fingerprint, Key};
 use crate::filter::Filter;
 use crate::harvest::{harvest, Delivery, FirstResponse, HarvestOptions, Outcome, Start, Status, Target};
 use crate::http::{display_url, Http, RetryPolicy};
@@ -87,26 +87,6 @@ pub enum Selected {
     Fetch(Target),
     /// Selected by `--all` but its listing needs a key that is not set.
     Skipped(Target),
-}
-
-/// How a harvest uses the cache.
-#[derive(Debug, Clone, Default)]
-pub struct CacheConfig {
-    /// The cache (`None` with `--no-cache`).
-    pub cache: Option<Cache>,
-    /// Serve entries younger than this.
-    pub max_age: Option<std::time::Duration>,
-    /// Never read entries.
-    pub refresh: bool,
-    /// Only read entries, stale ones included.
-    pub offline: bool,
-    /// Fall back to the last good entry when a provider fails.
-    pub stale_ok: bool,
-    /// Continue interrupted harvests from their checkpoints.
-    pub resume: bool,
-    /// Incremental harvest, where the provider's shape has a modification
-    /// sort (the Hub).
-    pub incremental: bool,
 }
 
 /// Models a provider may fetch ahead of the writer, in whole deliveries: 2 of

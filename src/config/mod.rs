@@ -13,7 +13,7 @@ use clap::ValueEnum as _;
 
 pub use settings::{Defaults, Settings};
 
-use crate::cache::{parse_duration, Cache};
+use crate::cache::{parse_duration, Cache, CacheConfig};
 use crate::cli::{
     self, CacheArgs, Cli, DiffFormat, DisplayArgs, ListFormat, Modes, Records, Selection, SortKey,
     SummaryFormat,
@@ -24,7 +24,7 @@ use crate::harvest::{HarvestOptions, Limit, Target};
 use crate::http::RetryPolicy;
 use crate::mapping::HubMapping;
 use crate::output::{Destination, Format};
-use crate::pipeline::{AsOf, CacheConfig, Db, Run, Selected};
+use crate::pipeline::{AsOf, Db, Run, Selected};
 use crate::providers::{HubFilters, ProviderSpec};
 use crate::store::{Bound, Location, RunInfo};
 use crate::term::sanitize;
