@@ -296,23 +296,49 @@ fn fnv1a(bytes: &[u8]) -> i64 {
     i64::from_ne_bytes(h.to_ne_bytes())
 }
 
-/// [`fnv1a`], fed in pieces (a listing order's hash, as its ids stream).
-struct Fnv(u64);
+/// A listing order's hash: [`fnv1a`] of the JSON array of its ids (the text
+/// `serde_json::to_string(&ids)` would be), taken as the ids stream past,
+/// without holding them or their text.
+struct OrderHash {
+    fnv: u64,
+    ids: u64,
+    buf: Vec<u8>,
+}
 
-impl Fnv {
-    fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
+impl OrderHash {
+    fn new() -> OrderHash {
+        OrderHash {
+            fnv: 0xcbf2_9ce4_8422_2325,
+            ids: 0,
+            buf: Vec::with_capacity(128),
+        }
     }
 
     fn feed(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+            self.fnv ^= u64::from(b);
+            self.fnv = self.fnv.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
 
-    fn finish(&self) -> i64 {
-        i64::from_ne_bytes(self.0.to_ne_bytes())
+    fn push(&mut self, id: &str) -> serde_json::Result<()> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        buf.push(if self.ids == 0 { b'[' } else { b',' });
+        serde_json::to_writer(&mut buf, id)?;
+        self.feed(&buf);
+        self.buf = buf;
+        self.ids += 1;
+        Ok(())
+    }
+
+    /// The hash, as a signed integer; `None` for an order of no ids.
+    fn finish(mut self) -> Option<i64> {
+        if self.ids == 0 {
+            return None;
+        }
+        self.feed(b"]");
+        Some(i64::from_ne_bytes(self.fnv.to_ne_bytes()))
     }
 }
 
@@ -1070,6 +1096,18 @@ fn bound_text(t: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_streamed_hash_is_fnv1a_of_the_json_array() {
+        let ids = ["a/b", "c\"d", "é\n"];
+        let mut h = OrderHash::new();
+        for id in ids {
+            h.push(id).unwrap();
+        }
+        let text = serde_json::to_string(&ids).unwrap();
+        assert_eq!(h.finish(), Some(fnv1a(text.as_bytes())));
+        assert_eq!(OrderHash::new().finish(), None);
+    }
 
     #[test]
     fn stored_attributes_leave_out_null_members_only() {

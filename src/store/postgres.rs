@@ -712,8 +712,7 @@ impl Backend for Postgres {
                 // (hashed as SQLite hashes it). The ids stream through the
                 // hash; the server builds the parts: a 500,000-model order
                 // was ~90 MiB of rows and text in this process.
-                let mut hash = super::Fnv::new();
-                let mut n = 0u64;
+                let mut hash = super::OrderHash::new();
                 {
                     let rows = tx
                         .query_raw(
@@ -722,20 +721,12 @@ impl Backend for Postgres {
                         )
                         .await?;
                     futures::pin_mut!(rows);
-                    let mut buf = Vec::with_capacity(128);
                     while let Some(row) = futures::StreamExt::next(&mut rows).await {
                         let row = row?;
-                        let id: &str = row.get(0);
-                        hash.feed(if n == 0 { b"[" } else { b"," });
-                        buf.clear();
-                        serde_json::to_writer(&mut buf, id)?;
-                        hash.feed(&buf);
-                        n += 1;
+                        hash.push(row.get(0))?;
                     }
                 }
-                if n > 0 {
-                    hash.feed(b"]");
-                    let hash = hash.finish();
+                if let Some(hash) = hash.finish() {
                     let last: Option<i64> = tx
                         .query_opt(
                             "SELECT order_hash FROM listing_order WHERE provider = $1

@@ -114,9 +114,10 @@ impl Spill {
         b[start..start + 4].copy_from_slice(&len.to_le_bytes());
         let at = u32::try_from(start).map_err(|_| io::Error::other("a staging run over 4 GiB"))?;
         self.rows.push((at, len + 4));
-        let mut id = Vec::with_capacity(r.id.len() + 4);
-        put_str(&mut id, r.id.as_str());
-        self.order.write_all(&id)?;
+        let id = r.id.as_str();
+        self.order
+            .write_all(&u32::try_from(id.len()).unwrap_or(u32::MAX).to_le_bytes())?;
+        self.order.write_all(id.as_bytes())?;
         self.seq += 1;
         if self.run.len() >= RUN_BYTES {
             self.flush_run()?;
@@ -248,23 +249,25 @@ pub(super) struct Rows {
     file: File,
     runs: Vec<Run>,
     heap: BinaryHeap<Reverse<(Vec<u8>, usize)>>,
-    /// The run whose row was handed out last, to be advanced first.
-    last: Option<usize>,
+    /// The run whose row was handed out last, to be advanced first, and the
+    /// key it was popped with (its buffer, for that run's next key).
+    last: Option<(usize, Vec<u8>)>,
 }
 
 impl Rows {
     /// The next row, or `None` at the end.
     pub(super) fn next_row(&mut self) -> io::Result<Option<Row<'_>>> {
-        if let Some(i) = self.last.take() {
+        if let Some((i, mut key)) = self.last.take() {
             if self.runs[i].advance(&self.file)? {
-                let id = self.runs[i].id()?.as_bytes().to_vec();
-                self.heap.push(Reverse((id, i)));
+                key.clear();
+                key.extend_from_slice(self.runs[i].id()?.as_bytes());
+                self.heap.push(Reverse((key, i)));
             }
         }
-        let Some(Reverse((_, i))) = self.heap.pop() else {
+        let Some(Reverse((key, i))) = self.heap.pop() else {
             return Ok(None);
         };
-        self.last = Some(i);
+        self.last = Some((i, key));
         decode(&self.runs[i].row).map(Some)
     }
 }

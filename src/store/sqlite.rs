@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _};
 
 use super::spill::{Order, Rows, Spill};
-use super::Fnv;
+use super::OrderHash;
 use super::{
     Applied, Backend, Bound, FetchRow, Point, ProviderAt, RunRow, Seen, Staged, Transition, Version,
 };
@@ -251,20 +251,9 @@ fn apply(
     // would be, from the file of ids; written, in parts, only when it is not
     // the last one stored (an unchanged order costs no memory, a new one one
     // part's).
-    let mut hash = Fnv::new();
-    let mut distinct = 0u64;
-    let mut buf = Vec::with_capacity(128);
-    each_listed(order, &repeated, |id| {
-        hash.feed(if distinct == 0 { b"[" } else { b"," });
-        buf.clear();
-        serde_json::to_writer(&mut buf, id)?;
-        hash.feed(&buf);
-        distinct += 1;
-        Ok(())
-    })?;
-    if distinct > 0 {
-        hash.feed(b"]");
-        let hash = hash.finish();
+    let mut hash = OrderHash::new();
+    each_listed(order, &repeated, |id| Ok(hash.push(id)?))?;
+    if let Some(hash) = hash.finish() {
         let last: Option<i64> = tx
             .query_row(
                 "SELECT order_hash FROM listing_order WHERE provider = ?1 ORDER BY fetch_id DESC LIMIT 1",
@@ -664,19 +653,6 @@ impl Backend for Sqlite {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_streamed_hash_is_fnv1a_of_the_json_array() {
-        let ids = ["a/b", "c\"d", "é\n"];
-        let mut h = Fnv::new();
-        for (i, id) in ids.iter().enumerate() {
-            h.feed(if i == 0 { b"[" } else { b"," });
-            h.feed(serde_json::to_string(id).unwrap().as_bytes());
-        }
-        h.feed(b"]");
-        let text = serde_json::to_string(&ids).unwrap();
-        assert_eq!(h.finish(), super::super::fnv1a(text.as_bytes()));
-    }
 
     #[test]
     fn a_database_from_a_newer_catalog_is_refused() {
