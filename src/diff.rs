@@ -71,6 +71,21 @@ struct Slim {
     expires_at: Option<Option<String>>,
 }
 
+impl Slim {
+    /// A stored version's fields: the history database leaves `null`
+    /// members out of its attributes (schema version 4), and every version
+    /// it holds was a whole record, so a field absent there is null.
+    fn absent_is_null(mut self) -> Self {
+        self.price_cache_write.get_or_insert(None);
+        self.price_other.get_or_insert_with(PriceOther::default);
+        self.capabilities.get_or_insert_with(Vec::new);
+        self.quantization.get_or_insert(None);
+        self.knowledge_cutoff.get_or_insert(None);
+        self.expires_at.get_or_insert(None);
+        self
+    }
+}
+
 /// A field that is there, whatever its value (`null` included).
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
@@ -335,6 +350,32 @@ pub(crate) fn between(
     new: Option<&str>,
     only: &Only,
 ) -> serde_json::Result<Option<Change>> {
+    between_as(provider, id, old, new, only, |s| s)
+}
+
+/// [`between`] for two versions' attributes as the history database stores
+/// them (see [`Slim::absent_is_null`]).
+///
+/// # Errors
+/// Attributes that are not a record.
+pub(crate) fn between_stored(
+    provider: &str,
+    id: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    only: &Only,
+) -> serde_json::Result<Option<Change>> {
+    between_as(provider, id, old, new, only, Slim::absent_is_null)
+}
+
+fn between_as(
+    provider: &str,
+    id: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    only: &Only,
+    read: fn(Slim) -> Slim,
+) -> serde_json::Result<Option<Change>> {
     let change = |change, fields| Change {
         change,
         provider: provider.to_owned(),
@@ -345,7 +386,7 @@ pub(crate) fn between(
         (None, Some(_)) if only.added => Some(change(Kind::Added, Vec::new())),
         (Some(_), None) if only.removed => Some(change(Kind::Removed, Vec::new())),
         (Some(a), Some(b)) => {
-            let (a, b): (Slim, Slim) = (serde_json::from_str(a)?, serde_json::from_str(b)?);
+            let (a, b) = (read(serde_json::from_str(a)?), read(serde_json::from_str(b)?));
             let fields = compare(&a, &b, only);
             (!fields.is_empty()).then(|| change(Kind::Changed, fields))
         }
@@ -748,6 +789,35 @@ mod tests {
         assert_eq!(percent(-12.345), "-12.3%");
         assert_eq!(percent(0.04), "+0%");
         assert_eq!(percent(-0.04), "+0%");
+    }
+
+    #[test]
+    fn an_absent_field_is_unknown_in_a_stored_version_and_not_compared_in_an_older_file() {
+        let old = r#"{"provider":"p","id":"m"}"#;
+        let new = r#"{"provider":"p","id":"m","price_cache_write":3.125,"quantization":"fp8"}"#;
+        let only = Only::default();
+        // An older file had no such fields: nothing to compare.
+        assert!(between("p", "m", Some(old), Some(new), &only).unwrap().is_none());
+        // A stored version leaves its nulls out: both became known.
+        let c = between_stored("p", "m", Some(old), Some(new), &only)
+            .unwrap()
+            .unwrap();
+        let fields: Vec<(&str, String, String)> = c
+            .fields
+            .iter()
+            .map(|f| (f.field.as_ref(), f.old.to_string(), f.new.to_string()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("price_cache_write", "null".to_owned(), "3.125".to_owned()),
+                ("quantization", "null".to_owned(), "\"fp8\"".to_owned()),
+            ]
+        );
+        // Both absent: equal.
+        assert!(between_stored("p", "m", Some(old), Some(old), &only)
+            .unwrap()
+            .is_none());
     }
 
     #[test]

@@ -81,7 +81,7 @@ pub(super) fn run(cfg: &ChangesConfig) -> anyhow::Result<ExitCode> {
     });
     for t in all {
         let Some(change) =
-            diff::between(&t.provider, &t.id, t.old.as_deref(), t.new.as_deref(), &cfg.only)
+            diff::between_stored(&t.provider, &t.id, t.old.as_deref(), t.new.as_deref(), &cfg.only)
                 .with_context(|| format!("a stored version of {} {} is not a record", t.provider, t.id))?
         else {
             continue;

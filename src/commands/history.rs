@@ -140,7 +140,7 @@ fn describe(v: &Version, previous: Option<&Version>) -> anyhow::Result<String> {
     if p.to.as_ref().is_none_or(|to| to.fetch != v.from.fetch) {
         return Ok("listed again".to_owned());
     }
-    let change = diff::between("", "", Some(&p.attrs), Some(&v.attrs), &Only::default())
+    let change = diff::between_stored("", "", Some(&p.attrs), Some(&v.attrs), &Only::default())
         .context("a stored version is not a record")?;
     Ok(match change {
         Some(c) => c

@@ -165,6 +165,7 @@ on_both!(
     diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints,
     a_run_with_db_names_its_run_id_which_changes_since_takes,
     a_listing_order_stored_in_parts_rebuilds_in_the_harvests_order,
+    a_field_that_becomes_known_is_a_change_in_changes_and_history_as_in_diff,
 );
 
 async fn a_first_sync_records_every_fetched_model_with_its_attributes(kind: Kind) {
@@ -1139,4 +1140,30 @@ async fn a_listing_order_stored_in_parts_rebuilds_in_the_harvests_order(kind: Ki
     let (code, out, _) = run_db(&s, &["count", "-p", "hug", "--as-of", "2", "-f", "json"]);
     assert_eq!(code, Some(0));
     assert!(out.contains("25000"), "{out}");
+}
+
+/// gpt-4o's payload has no `input_cache_write` (its record: `null`); the
+/// second sync's has one. The stored versions leave null members out, and
+/// an absent field there is still null, not "not in this file's schema".
+async fn a_field_that_becomes_known_is_a_change_in_changes_and_history_as_in_diff(kind: Kind) {
+    let Some(s) = Setup::new(FakeHub::new(30), kind).await else {
+        return;
+    };
+    s.sync("a.ndjson", &[], 0);
+    let body = openrouter(|data| {
+        model(data, "openai/gpt-4o")["pricing"]["input_cache_write"] = "0.000003125".into();
+    });
+    serve(&s.server, Ok(body), FakeHub::new(30)).await;
+    s.sync("b.ndjson", &[], 0);
+    let expected = "changed  openrouter  openai/gpt-4o  price_cache_write unknown -> 3.125\n\
+         0 added, 0 removed, 1 changed (1 with price changes)\n";
+    assert_eq!(s.diff("a.ndjson", "b.ndjson", &[]), expected);
+    assert_eq!(s.query(&["changes", "--since", "2"]), expected);
+    let history = s.query(&["history", "openrouter/openai/gpt-4o"]);
+    let rows: Vec<&str> = history.lines().collect();
+    assert_eq!(rows.len(), 3, "{history}");
+    assert!(
+        rows[2].ends_with("price_cache_write unknown -> 3.125"),
+        "{history}"
+    );
 }
