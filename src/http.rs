@@ -186,6 +186,9 @@ pub struct Pacer {
     /// The provider has answered at least once (a connect failure after that
     /// is retried like any transient fault).
     answered: bool,
+    /// The window the server's `RateLimit` items describe: the remaining
+    /// count of the last one, and the earliest reset any of them implied.
+    window: Option<(u64, Instant)>,
 }
 
 impl Pacer {
@@ -197,6 +200,7 @@ impl Pacer {
             last_start: None,
             quota: None,
             answered: false,
+            window: None,
         }
     }
 
@@ -276,14 +280,29 @@ impl Pacer {
             .filter(|a| a.paced)
             .and_then(|a| Some((a.remaining, a.reset?)))
         {
-            let mut reset = scaled(reset);
-            if remaining == 0 {
-                // One second more, as the window boundary is rounded.
-                reset += scaled(Duration::from_secs(1));
-            }
+            let implied = later(scaled(reset));
+            // The same window while the count goes down; a count that went
+            // up, or a reset passed, is a new one.
+            let earliest = match self.window {
+                Some((left, at)) if remaining <= left && at > Instant::now() => at.min(implied),
+                _ => implied,
+            };
+            self.window = Some((remaining, earliest));
+            let reset_at = if remaining == 0 {
+                // `t` is whole seconds, rounded one way or the other: each
+                // response's "now + t" lies within a second of the true
+                // reset, on a side the rounding decides. The earliest of
+                // them plus one second is past it either way (with `t`
+                // rounded up it is a second late; rounded down it is the
+                // reset, within the responses' spacing). One response alone
+                // gives its own "now + t" plus one second, as before.
+                earliest + scaled(Duration::from_secs(1))
+            } else {
+                implied
+            };
             self.quota = Some(Quota {
                 remaining,
-                reset_at: later(reset),
+                reset_at,
                 why: Wait::RateLimit,
             });
         }
@@ -1298,6 +1317,40 @@ mod tests {
         // No limit: the pages left are unknown, and the quota is spent back
         // to back until it is used up.
         assert_eq!(pacer.next_start(now, None), (now, None));
+    }
+
+    #[test]
+    fn a_used_up_window_is_waited_for_from_the_earliest_reset_its_responses_implied() {
+        let paced = |remaining: u64, t: u64| Announced {
+            remaining,
+            limit: Some(3),
+            reset: Some(Duration::from_secs(t)),
+            paced: true,
+        };
+        let mut pacer = Pacer::new(Duration::ZERO);
+        let before = Instant::now();
+        // Three responses of one window; the first implies the earliest
+        // reset (now + 9 s), the last says t=10 as its count reaches 0.
+        pacer.observe(Some(&paced(2, 9)));
+        pacer.observe(Some(&paced(1, 10)));
+        pacer.observe(Some(&paced(0, 10)));
+        let after = Instant::now();
+        let reset_at = pacer.quota.unwrap().reset_at;
+        assert!(reset_at >= before + Duration::from_secs(10), "earliest + 1 s");
+        assert!(
+            reset_at <= after + Duration::from_secs(10),
+            "not the last one's + 1 s"
+        );
+        // A count that goes up is a new window: its own responses decide.
+        pacer.observe(Some(&paced(3, 30)));
+        pacer.observe(Some(&paced(0, 30)));
+        assert!(pacer.quota.unwrap().reset_at >= before + Duration::from_secs(31));
+        // A response alone: its own reset plus one second, as the rounding
+        // of t is unknown.
+        let mut alone = Pacer::new(Duration::ZERO);
+        let before = Instant::now();
+        alone.observe(Some(&paced(0, 5)));
+        assert!(alone.quota.unwrap().reset_at >= before + Duration::from_secs(6));
     }
 
     #[test]
