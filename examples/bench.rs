@@ -2463,7 +2463,17 @@ mod db {
         let size = std::fs::metadata(&db_file)?.len() as f64 / (1024.0 * 1024.0);
         println!("  database {size:.0} MiB");
 
-        let history_id = "hug/org0/model-0000000";
+        // A model that changed at least once (the mocks' ids differ).
+        let history_id = {
+            let c = rusqlite::Connection::open(&db_file)?;
+            let id: String = c.query_row(
+                "SELECT model_id FROM model_version WHERE provider = 'hug' AND valid_to IS NOT NULL LIMIT 1",
+                [],
+                |r| r.get(0),
+            )?;
+            format!("hug/{id}")
+        };
+        let history_id = history_id.as_str();
         let prev = (runs - 1).to_string();
         let mid = runs.div_ceil(2).to_string();
         let queries: Vec<(String, Vec<String>)> = vec![
