@@ -191,7 +191,10 @@ impl Summary {
     /// Writes the summary in `format` to `out`.
     pub(crate) fn render(&self, format: SummaryFormat, mut out: impl Write) -> io::Result<()> {
         match format {
-            SummaryFormat::Json => write_json_line(out, &self.json),
+            SummaryFormat::Json => {
+                write_json_line(&mut out, &self.json)?;
+                out.flush()
+            }
             SummaryFormat::Table => {
                 out.write_all(table(&self.rows, self.right).as_bytes())?;
                 if let Some(footer) = &self.footer {
@@ -339,11 +342,12 @@ pub(crate) fn human_bytes(n: u64) -> String {
 }
 
 /// Writes any serializable value as one line of JSON (`-f json` summaries,
-/// NDJSON diffs).
+/// NDJSON diffs and changes). Not flushed: a line each write was 11,000
+/// system calls for a day's `changes` of the Hub; the callers flush at the
+/// end.
 pub(crate) fn write_json_line<T: Serialize>(mut out: impl Write, value: &T) -> io::Result<()> {
     serde_json::to_writer(&mut out, value)?;
-    out.write_all(b"\n")?;
-    out.flush()
+    out.write_all(b"\n")
 }
 
 #[cfg(test)]

@@ -930,6 +930,15 @@ impl Backend for Postgres {
         Ok((!parts.is_empty()).then_some(parts))
     }
 
+    fn began(&self, x0: i64, x1: i64, provider: &str) -> anyhow::Result<bool> {
+        let sql = super::BEGAN
+            .replace("?1", "$1")
+            .replace("?2", "$2")
+            .replace("?3", "$3");
+        let row = self.block(self.client.query_one(&sql, &[&x0, &x1, &provider]))?;
+        Ok(row.get(0))
+    }
+
     fn count_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<u64>> {
         if !self.recorded(x, provider)? {
             return Ok(None);

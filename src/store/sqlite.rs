@@ -581,6 +581,12 @@ impl Backend for Sqlite {
         Ok((!parts.is_empty()).then_some(parts))
     }
 
+    fn began(&self, x0: i64, x1: i64, provider: &str) -> anyhow::Result<bool> {
+        Ok(self
+            .conn
+            .query_row(super::BEGAN, params![x0, x1, provider], |r| r.get(0))?)
+    }
+
     fn count_at(&self, x: i64, provider: &str) -> anyhow::Result<Option<u64>> {
         if !self.recorded(x, provider)? {
             return Ok(None);
