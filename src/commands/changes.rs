@@ -72,14 +72,26 @@ pub(super) fn run(cfg: &ChangesConfig) -> anyhow::Result<ExitCode> {
         read.with_context(db)?;
         anyhow::Ok((all, newer.with_context(db)?))
     })?;
+    // Each provider's added and changed models, placed in its order at x1.
+    let mut located: FastMap<&str, FastMap<&str, usize>> = FastMap::default();
+    for (provider, places) in &newer {
+        let ids = all
+            .iter()
+            .filter(|t| t.new.is_some() && t.provider == *provider)
+            .map(|t| t.id.as_str());
+        if let Some(found) = places.find(ids) {
+            located.insert(provider.as_str(), found);
+        }
+    }
     let order = provider_order(&reader, cfg, x1).with_context(db)?;
     let rank = |p: &str| order.iter().position(|o| o == p).unwrap_or(usize::MAX);
     // The ids whose places the orders read above do not give: removed
-    // models (at x0), and a provider whose order has two ids of one hash.
+    // models (at x0), and those of a provider whose order or changes have
+    // two ids of one hash.
     let mut wanted: FastMap<(&str, bool), FastSet<&str>> = FastMap::default();
     for t in &all {
         let removed = t.new.is_none();
-        if removed || !newer.contains_key(&t.provider) {
+        if removed || !located.contains_key(t.provider.as_str()) {
             wanted
                 .entry((t.provider.as_str(), removed))
                 .or_default()
@@ -96,8 +108,8 @@ pub(super) fn run(cfg: &ChangesConfig) -> anyhow::Result<ExitCode> {
     }
     let place = |t: &Transition| {
         let removed = t.new.is_none();
-        match newer.get(&t.provider).filter(|_| !removed) {
-            Some(places) => places.get(&t.id),
+        match located.get(t.provider.as_str()).filter(|_| !removed) {
+            Some(places) => places.get(t.id.as_str()).copied(),
             None => exact
                 .get(&(t.provider.clone(), removed))
                 .and_then(|p| p.get(&t.id).copied()),

@@ -617,27 +617,20 @@ fn plain_ids(text: &str, mut each: impl FnMut(usize, &str)) -> Option<usize> {
     Some(spans.len())
 }
 
-/// The places of a listing order's ids, by a hash of each id: built while
-/// another connection reads the versions that changed, so it cannot know
-/// which ids will be asked for; hashes keep it at 16 bytes an id instead of
-/// a copy of every id (an order of 500,000 Hub ids is 20 MB of text).
+/// A listing order as the hashes of its ids, in order: read while another
+/// connection reads the versions that changed, so before the ids it will be
+/// asked about are known; 8 bytes an id instead of a copy of each (an order
+/// of 500,000 Hub ids is 20 MB of text), and one pass over them once those
+/// ids are known.
 pub(crate) struct Places {
-    at: std::collections::HashMap<u64, usize, std::hash::BuildHasherDefault<crate::dedup::Prehashed>>,
+    hashes: Vec<u64>,
 }
 
 impl Places {
-    /// The places of a stored order's ids; `None` when two share a hash.
-    fn of(parts: &[String]) -> anyhow::Result<Option<Places>> {
-        // Keys that are hashes already; room for every id from the start.
-        let mut at = std::collections::HashMap::with_capacity_and_hasher(
-            parts.len() * ORDER_PART,
-            std::hash::BuildHasherDefault::default(),
-        );
-        let mut clash = false;
-        each_id(parts, |i, id| {
-            clash |= at.insert(Places::key(&id), i).is_some();
-        })?;
-        Ok((!clash).then_some(Places { at }))
+    fn of(parts: &[String]) -> anyhow::Result<Places> {
+        let mut hashes = Vec::with_capacity(parts.len() * ORDER_PART);
+        each_id(parts, |_, id| hashes.push(Places::key(&id)))?;
+        Ok(Places { hashes })
     }
 
     fn key(id: &str) -> u64 {
@@ -645,13 +638,33 @@ impl Places {
         foldhash::fast::FixedState::with_seed(0x636174616c6f67).hash_one(id)
     }
 
-    /// The place of `id`, if the order lists it. An order in which two ids
-    /// share a hash is never built (see [`Reader::places`]); an id the
-    /// order does not list is taken for a listed one only when their 64-bit
-    /// hashes are equal (about one in 4 x 10^13 against 500,000 ids), and
-    /// is then only shown in another place.
-    pub(crate) fn get(&self, id: &str) -> Option<usize> {
-        self.at.get(&Places::key(id)).copied()
+    /// Where each of `ids` is listed; `None` when two of them have one hash,
+    /// or one hash is listed twice (then [`Reader::positions`] says exactly).
+    /// An id the order does not list is taken for a listed one only when
+    /// their 64-bit hashes are equal (about one in 4 x 10^13 against 500,000
+    /// ids), and is then only shown in another place.
+    pub(crate) fn find<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Option<FastMap<&'a str, usize>> {
+        let mut wanted: FastMap<u64, (&'a str, Option<usize>)> = FastMap::default();
+        for id in ids {
+            if let Some((other, _)) = wanted.insert(Places::key(id), (id, None)) {
+                if other != id {
+                    return None;
+                }
+            }
+        }
+        for (i, h) in self.hashes.iter().enumerate() {
+            if let Some((_, at)) = wanted.get_mut(h) {
+                if at.replace(i).is_some() {
+                    return None;
+                }
+            }
+        }
+        Some(
+            wanted
+                .into_values()
+                .filter_map(|(id, at)| Some((id, at?)))
+                .collect(),
+        )
     }
 }
 
@@ -1080,15 +1093,13 @@ impl Reader {
         Ok(places)
     }
 
-    /// Every id's place in `provider`'s listing order at fetch `x`, found
-    /// by a 64-bit hash of the id (see [`Places`]); `None` when no order is
-    /// stored, or when two of its ids share a hash (then
-    /// [`Reader::positions`] says exactly where the wanted ones are).
+    /// `provider`'s listing order at fetch `x` as hashes (see [`Places`]);
+    /// `None` when no order is stored.
     pub(crate) fn places(&self, x: i64, provider: &str) -> anyhow::Result<Option<Places>> {
         let Some(parts) = self.backend.listing_order(x, provider)? else {
             return Ok(None);
         };
-        Places::of(&parts)
+        Places::of(&parts).map(Some)
     }
 
     /// Whether a version of `provider` began after fetch `x0`, up to `x1`
@@ -1212,6 +1223,22 @@ fn bound_text(t: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_read_as_hashes_places_the_ids_asked_for_and_declines_a_repeated_one() {
+        let places = Places::of(&[r#"["a","b"]"#.to_owned(), r#"["c\"d","e"]"#.to_owned()]).unwrap();
+        let found = places.find(["e", "a", "c\"d", "zz"]).unwrap();
+        assert_eq!(found.get("a"), Some(&0));
+        assert_eq!(found.get("c\"d"), Some(&2));
+        assert_eq!(found.get("e"), Some(&3));
+        assert_eq!(found.get("zz"), None, "not listed");
+        // Asked twice: one place.
+        assert_eq!(places.find(["b", "b"]).unwrap().get("b"), Some(&1));
+        // An id listed twice has no one place: the exact search decides.
+        let twice = Places::of(&[r#"["a","b","a"]"#.to_owned()]).unwrap();
+        assert!(twice.find(["a"]).is_none());
+        assert_eq!(twice.find(["b"]).unwrap().get("b"), Some(&1));
+    }
 
     #[test]
     fn stored_orders_read_alike_with_and_without_escapes_and_bad_ones_are_refused() {
