@@ -468,6 +468,42 @@ impl Cache {
         )
     }
 
+    /// The ids of the records a checkpoint covers, without reading the
+    /// records whole (a resumed harvest needs only its index of them back:
+    /// 879,000 of them before the whole Hub's harvest goes on).
+    ///
+    /// # Errors
+    /// I/O errors and lines that are not a record's JSON with an `id`.
+    pub fn read_checkpoint_ids<F>(
+        &self,
+        provider: &str,
+        key: &Key,
+        cp: &Checkpoint,
+        mut each: F,
+    ) -> io::Result<()>
+    where
+        F: FnMut(&str) -> io::Result<()>,
+    {
+        #[derive(serde::Deserialize)]
+        struct Id<'a> {
+            #[serde(borrow)]
+            id: std::borrow::Cow<'a, str>,
+        }
+        let path = self.path(&key.stem(provider), "partial");
+        let mut reader = BufReader::with_capacity(256 * 1024, File::open(&path)?.take(cp.bytes));
+        let mut line = Vec::new();
+        reader.read_until(b'\n', &mut line)?; // the header
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                return Ok(());
+            }
+            let record: Id<'_> = serde_json::from_slice(&line)
+                .map_err(|e| io::Error::other(format!("corrupt cache record in {}: {e}", path.display())))?;
+            each(&record.id)?;
+        }
+    }
+
     /// Starts writing the entry of a harvest, or continues a checkpoint.
     /// `None` when another run holds the entry (it is then not cached twice).
     ///

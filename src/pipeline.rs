@@ -712,7 +712,7 @@ fn plan(cfg: &Run, target: &Target, cache: Option<&Cache>) -> anyhow::Result<Pla
     let mut resume = resume;
     if let (Some(cp), Some(c)) = (&resume, cache) {
         let mut seen = crate::harvest::SeenIds::default();
-        let read = c.read_checkpoint(name, &key, cp, |r| seen.insert(&r.id));
+        let read = c.read_checkpoint_ids(name, &key, cp, |id| seen.insert(id));
         match (read, url::Url::parse(&cp.next)) {
             (Ok(()), Ok(next)) => {
                 start.url = Some(next);
