@@ -322,7 +322,7 @@ impl Bloom {
 
 /// The set's keys are already uniform 64-bit hashes: used as they are.
 #[derive(Debug, Default)]
-pub(crate) struct Prehashed(u64);
+struct Prehashed(u64);
 
 impl std::hash::Hasher for Prehashed {
     fn finish(&self) -> u64 {
