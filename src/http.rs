@@ -276,15 +276,17 @@ impl Pacer {
     /// Takes in the quota a response announced (see [`Announced::paced`]).
     pub(crate) fn observe(&mut self, announced: Option<&Announced>) {
         self.answered = true;
-        if let Some((remaining, reset)) = announced
+        if let Some((remaining, reset, fixed)) = announced
             .filter(|a| a.paced)
-            .and_then(|a| Some((a.remaining, a.reset?)))
+            .and_then(|a| Some((a.remaining, a.reset?, a.fixed)))
         {
             let implied = later(scaled(reset));
             // The same window while the count goes down; a count that went
-            // up, or a reset passed, is a new one.
+            // up, or a reset passed, is a new one. Only a fixed window's
+            // reset stays put: in another kind a later response may name a
+            // later reset and mean it.
             let earliest = match self.window {
-                Some((left, at)) if remaining <= left && at > Instant::now() => at.min(implied),
+                Some((left, at)) if fixed && remaining <= left && at > Instant::now() => at.min(implied),
                 _ => implied,
             };
             self.window = Some((remaining, earliest));
@@ -338,6 +340,9 @@ pub(crate) struct Announced {
     /// form the pacer spreads requests by and waits for. The `x-ratelimit-*`
     /// headers are shown only (their windows and units differ by provider).
     pub(crate) paced: bool,
+    /// The window is a fixed one (`RateLimit-Policy: "fixed window";...`,
+    /// as the Hub states): its reset stays put while its count goes down.
+    pub(crate) fixed: bool,
 }
 
 impl Announced {
@@ -370,29 +375,37 @@ impl Announced {
             }
             Some((name, r?, t?))
         })?;
-        let limit = headers
-            .get("ratelimit-policy")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|policy| {
-                let q = |item: &str| {
-                    item.split(';').find_map(|p| match p.trim().split_once('=') {
-                        Some(("q", v)) => v.trim().parse::<u64>().ok(),
-                        _ => None,
-                    })
-                };
-                let named = |item: &str| name.is_some_and(|n| item.split(';').any(|p| p.trim() == n));
-                let items: Vec<&str> = policy.split(',').collect();
-                items
-                    .iter()
-                    .find(|item| named(item))
-                    .and_then(|item| q(item))
-                    .or_else(|| items.iter().find_map(|item| q(item)))
-            });
+        let policy = headers.get("ratelimit-policy").and_then(|v| v.to_str().ok());
+        // The policy item named like the RateLimit item, else the first.
+        let fixed = policy.is_some_and(|policy| {
+            let items: Vec<&str> = policy.split(',').collect();
+            let named = |item: &&&str| name.is_some_and(|n| item.split(';').any(|p| p.trim() == n));
+            items.iter().find(named).or(items.first()).is_some_and(|item| {
+                item.split(';')
+                    .any(|p| p.trim().eq_ignore_ascii_case("\"fixed window\""))
+            })
+        });
+        let limit = policy.and_then(|policy| {
+            let q = |item: &str| {
+                item.split(';').find_map(|p| match p.trim().split_once('=') {
+                    Some(("q", v)) => v.trim().parse::<u64>().ok(),
+                    _ => None,
+                })
+            };
+            let named = |item: &str| name.is_some_and(|n| item.split(';').any(|p| p.trim() == n));
+            let items: Vec<&str> = policy.split(',').collect();
+            items
+                .iter()
+                .find(|item| named(item))
+                .and_then(|item| q(item))
+                .or_else(|| items.iter().find_map(|item| q(item)))
+        });
         Some(Announced {
             remaining,
             limit,
             reset: Some(Duration::from_secs(reset).min(LONGEST_STATED_WAIT)),
             paced: true,
+            fixed,
         })
     }
 
@@ -413,6 +426,7 @@ impl Announced {
                     limit: get("limit").and_then(|v| v.parse::<u64>().ok()),
                     reset: get("reset").and_then(|v| parse_reset(v, now)),
                     paced: false,
+                    fixed: false,
                 });
             }
         }
@@ -1326,6 +1340,7 @@ mod tests {
             limit: Some(3),
             reset: Some(Duration::from_secs(t)),
             paced: true,
+            fixed: true,
         };
         let mut pacer = Pacer::new(Duration::ZERO);
         let before = Instant::now();
@@ -1351,6 +1366,16 @@ mod tests {
         let before = Instant::now();
         alone.observe(Some(&paced(0, 5)));
         assert!(alone.quota.unwrap().reset_at >= before + Duration::from_secs(6));
+        // A window not stated to be fixed: each response's reset stands.
+        let mut sliding = Pacer::new(Duration::ZERO);
+        let before = Instant::now();
+        let unfixed = |r, t| Announced {
+            fixed: false,
+            ..paced(r, t)
+        };
+        sliding.observe(Some(&unfixed(2, 9)));
+        sliding.observe(Some(&unfixed(0, 10)));
+        assert!(sliding.quota.unwrap().reset_at >= before + Duration::from_secs(11));
     }
 
     #[test]
@@ -1392,6 +1417,7 @@ mod tests {
                 limit: Some(500),
                 reset: Some(Duration::from_secs(293)),
                 paced: true,
+                fixed: true,
             })
         );
         assert_eq!(
@@ -1405,6 +1431,16 @@ mod tests {
             ("ratelimit-policy", "\"api\";q=500;w=300, \"pages\";q=10;w=60"),
         ]);
         assert_eq!(Announced::parse(&two, now).and_then(|a| a.limit), Some(10));
+        // Only a policy stated as a fixed window is one.
+        assert_eq!(Announced::parse(&two, now).map(|a| a.fixed), Some(false));
+        let fixed_pages = headers(&[
+            ("ratelimit", "\"pages\";r=7;t=20"),
+            (
+                "ratelimit-policy",
+                "\"api\";q=500;w=300, \"fixed window\";\"pages\";q=10;w=60",
+            ),
+        ]);
+        assert_eq!(Announced::parse(&fixed_pages, now).map(|a| a.fixed), Some(true));
         // A stated reset is read as at most seven days.
         let huge = headers(&[("ratelimit", "\"api\";r=0;t=18446744073709551615")]);
         assert_eq!(
@@ -1446,7 +1482,8 @@ mod tests {
                 remaining: 3,
                 limit: Some(5),
                 reset: None,
-                paced: false
+                paced: false,
+                fixed: false,
             })
         );
         // A remaining count only in x-ratelimit-* leaves the pacer alone.
@@ -1467,6 +1504,7 @@ mod tests {
             limit: Some(500),
             reset: Some(Duration::from_secs(212)),
             paced: true,
+            fixed: true,
         };
         let line = answered(StatusCode::OK, 422_195, started, Some(&quota));
         let (head, tail) = line.split_once(" ms").unwrap();
