@@ -490,18 +490,11 @@ impl Cache {
             id: std::borrow::Cow<'a, str>,
         }
         let path = self.path(&key.stem(provider), "partial");
-        let mut reader = BufReader::with_capacity(256 * 1024, File::open(&path)?.take(cp.bytes));
-        let mut line = Vec::new();
-        reader.read_until(b'\n', &mut line)?; // the header
-        loop {
-            line.clear();
-            if reader.read_until(b'\n', &mut line)? == 0 {
-                return Ok(());
-            }
-            let record: Id<'_> = serde_json::from_slice(&line)
-                .map_err(|e| io::Error::other(format!("corrupt cache record in {}: {e}", path.display())))?;
-            each(&record.id)?;
-        }
+        let reader = BufReader::with_capacity(256 * 1024, File::open(&path)?.take(cp.bytes));
+        each_line(reader, |line| {
+            let record: Id<'_> = serde_json::from_slice(line).map_err(|e| corrupt(&path, &e))?;
+            each(&record.id)
+        })
     }
 
     /// Starts writing the entry of a harvest, or continues a checkpoint.
@@ -625,10 +618,21 @@ where
 }
 
 /// The records of an entry's text (its header line first).
-fn records_from<F>(mut reader: impl BufRead, path: &Path, keep_raw: bool, mut each: F) -> io::Result<()>
+fn records_from<F>(reader: impl BufRead, path: &Path, keep_raw: bool, mut each: F) -> io::Result<()>
 where
     F: FnMut(Record) -> io::Result<()>,
 {
+    each_line(reader, |line| {
+        let mut record: Record = serde_json::from_slice(line).map_err(|e| corrupt(path, &e))?;
+        if !keep_raw {
+            record.raw = None;
+        }
+        each(record)
+    })
+}
+
+/// Each record line of an entry's text, its header line skipped.
+fn each_line(mut reader: impl BufRead, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
     let mut line = Vec::new();
     reader.read_until(b'\n', &mut line)?; // the header
     loop {
@@ -636,13 +640,12 @@ where
         if reader.read_until(b'\n', &mut line)? == 0 {
             return Ok(());
         }
-        let mut record: Record = serde_json::from_slice(&line)
-            .map_err(|e| io::Error::other(format!("corrupt cache record in {}: {e}", path.display())))?;
-        if !keep_raw {
-            record.raw = None;
-        }
-        each(record)?;
+        each(&line)?;
     }
+}
+
+fn corrupt(path: &Path, e: &serde_json::Error) -> io::Error {
+    io::Error::other(format!("corrupt cache record in {}: {e}", path.display()))
 }
 
 /// Whether `path` still names the open `file` (the same inode).
