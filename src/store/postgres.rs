@@ -492,6 +492,12 @@ where
 }
 
 /// Blocks this thread on `f`, the runtime going on meanwhile.
+/// SQL written for both backends with SQLite's `?N` parameters (and no
+/// other `?`), with PostgreSQL's `$N` instead.
+fn numbered(sql: &str) -> String {
+    sql.replace('?', "$")
+}
+
 fn block<F: Future>(rt: &tokio::runtime::Handle, f: F) -> F::Output {
     tokio::task::block_in_place(|| rt.block_on(f))
 }
@@ -922,20 +928,19 @@ impl Backend for Postgres {
     }
 
     fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<Vec<String>>> {
-        let rows = self.block(self.client.query(
-            &super::ORDER_PARTS_SQLITE.replace("?1", "$1").replace("?2", "$2"),
-            &[&provider, &x],
-        ))?;
+        let rows = self.block(
+            self.client
+                .query(&numbered(super::ORDER_PARTS_SQLITE), &[&provider, &x]),
+        )?;
         let parts: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
         Ok((!parts.is_empty()).then_some(parts))
     }
 
     fn began(&self, x0: i64, x1: i64, provider: &str) -> anyhow::Result<bool> {
-        let sql = super::BEGAN
-            .replace("?1", "$1")
-            .replace("?2", "$2")
-            .replace("?3", "$3");
-        let row = self.block(self.client.query_one(&sql, &[&x0, &x1, &provider]))?;
+        let row = self.block(
+            self.client
+                .query_one(&numbered(super::BEGAN), &[&x0, &x1, &provider]),
+        )?;
         Ok(row.get(0))
     }
 
