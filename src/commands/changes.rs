@@ -98,11 +98,11 @@ pub(super) fn run(cfg: &ChangesConfig) -> anyhow::Result<ExitCode> {
                 .insert(t.id.as_str());
         }
     }
-    let mut exact: FastMap<(String, bool), FastMap<String, usize>> = FastMap::default();
-    for ((provider, removed), ids) in &wanted {
-        let at = if *removed { x0 } else { x1 };
+    let mut exact: FastMap<(&str, bool), FastMap<String, usize>> = FastMap::default();
+    for (&(provider, removed), ids) in &wanted {
+        let at = if removed { x0 } else { x1 };
         exact.insert(
-            ((*provider).to_owned(), *removed),
+            (provider, removed),
             reader.positions(at, provider, ids).with_context(db)?,
         );
     }
@@ -111,7 +111,7 @@ pub(super) fn run(cfg: &ChangesConfig) -> anyhow::Result<ExitCode> {
         match located.get(t.provider.as_str()).filter(|_| !removed) {
             Some(places) => places.get(t.id.as_str()).copied(),
             None => exact
-                .get(&(t.provider.clone(), removed))
+                .get(&(t.provider.as_str(), removed))
                 .and_then(|p| p.get(&t.id).copied()),
         }
         .unwrap_or(usize::MAX)
@@ -173,12 +173,12 @@ fn compared_from(
         diff::between_stored(&t.provider, &t.id, t.old.as_deref(), t.new.as_deref(), only)
             .with_context(|| format!("a stored version of {} {} is not a record", t.provider, t.id))
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(2, 4);
     if all.len() < parallel_at {
         return all.iter().map(one).collect();
     }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(2, 4);
     let slice = all.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = all
