@@ -54,6 +54,11 @@ fn key_of(records: &[Value], provider: &str, id: &str) -> (String, String) {
     )
 }
 
+/// The key of Groq's `llama-3.3-70b-versatile` in an NDJSON output.
+fn groq_llama(stdout: &[u8]) -> (String, String) {
+    key_of(&ndjson(stdout), "groq", "llama-3.3-70b-versatile")
+}
+
 fn pair(key: &str, by: &str) -> (String, String) {
     (key.to_owned(), by.to_owned())
 }
@@ -339,11 +344,7 @@ async fn the_mapping_is_cached_like_a_listing_and_served_offline() {
         .assert()
         .success();
     assert_eq!(
-        key_of(
-            &ndjson(&out.get_output().stdout),
-            "groq",
-            "llama-3.3-70b-versatile"
-        ),
+        groq_llama(&out.get_output().stdout),
         pair("llama3.3-70b-instruct", "hf_mapping")
     );
     assert!(!String::from_utf8_lossy(&out.get_output().stderr).contains("warning"));
@@ -439,11 +440,7 @@ async fn with_stale_ok_a_failing_hub_leaves_the_cached_mapping_in_force() {
         .assert()
         .success();
     assert_eq!(
-        key_of(
-            &ndjson(&out.get_output().stdout),
-            "groq",
-            "llama-3.3-70b-versatile"
-        ),
+        groq_llama(&out.get_output().stdout),
         pair("llama3.3-70b-instruct", "hf_mapping")
     );
     assert!(
@@ -458,11 +455,7 @@ async fn with_stale_ok_a_failing_hub_leaves_the_cached_mapping_in_force() {
         .assert()
         .success();
     assert_eq!(
-        key_of(
-            &ndjson(&out.get_output().stdout),
-            "groq",
-            "llama-3.3-70b-versatile"
-        ),
+        groq_llama(&out.get_output().stdout),
         pair("llama3.3-70b-instruct", "normalized")
     );
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("HTTP 503"));
