@@ -125,16 +125,22 @@ async fn limit_all_harvests_a_listing_longer_than_the_hubs_default_limit_to_its_
     assert!(seen[0].url.query().unwrap().contains("limit=1000"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn limit_all_with_an_announced_quota_waits_for_the_window_instead_of_hitting_429() {
-    // Without a limit the pages left are unknown: the window's requests go
-    // back to back and the harvest waits at a used-up quota.
-    let hub = FakeHub::new(1200)
+/// 1,200 models behind a server-enforced quota of 5 requests per 10 s
+/// window (100 ms at test time).
+fn quota_5_per_10s() -> FakeHub {
+    FakeHub::new(1200)
         .with_faults(Faults {
             quota: Some((5, 10)),
             ..Faults::default()
         })
-        .with_time_scale(0.01);
+        .with_time_scale(0.01)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limit_all_with_an_announced_quota_waits_for_the_window_instead_of_hitting_429() {
+    // Without a limit the pages left are unknown: the window's requests go
+    // back to back and the harvest waits at a used-up quota.
+    let hub = quota_5_per_10s();
     let server = hub_server(hub.clone()).await;
     let out = hub_catalog(&server)
         .env("HF_TOKEN", "t")
@@ -298,12 +304,7 @@ async fn rate_limited_request_waits_for_the_window_and_resumes_at_the_same_curso
 async fn pacing_spreads_the_announced_quota_instead_of_hitting_429() {
     // A quota of 5 requests per 10 s window (100 ms at test time) enforced by
     // the server; 12 pages are needed, so the client must spread them.
-    let hub = FakeHub::new(1200)
-        .with_faults(Faults {
-            quota: Some((5, 10)),
-            ..Faults::default()
-        })
-        .with_time_scale(0.01);
+    let hub = quota_5_per_10s();
     let server = hub_server(hub.clone()).await;
     let out = hub_catalog(&server)
         .env("HF_TOKEN", "t")
