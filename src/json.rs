@@ -15,6 +15,17 @@ use crate::record::{CanonicalBy, Field, Price, PriceOther, Record, Timestamp};
 /// `raw` when the record has it, then `last_modified` when `modified` (the
 /// cache form).
 pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[Field], modified: bool) {
+    write_object(out, r, fields, true, modified);
+}
+
+/// Appends the fields `fields` of `r`, in that order, as one JSON object and
+/// nothing else (no `raw`): the bytes `serde_json` writes for
+/// [`Record::selected`] of the record without its `raw`.
+pub(crate) fn write_fields(out: &mut Vec<u8>, r: &Record, fields: &[Field]) {
+    write_object(out, r, fields, false, false);
+}
+
+fn write_object(out: &mut Vec<u8>, r: &Record, fields: &[Field], with_raw: bool, modified: bool) {
     out.push(b'{');
     let mut first = true;
     for &field in fields {
@@ -49,7 +60,7 @@ pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[Field], modi
             Field::CanonicalBy => opt_string(out, r.canonical_by.map(CanonicalBy::as_str)),
         }
     }
-    if let Some(raw) = &r.raw {
+    if let Some(raw) = r.raw.as_ref().filter(|_| with_raw) {
         key(out, &mut first, "raw");
         out.extend_from_slice(raw.get().as_bytes());
     }
@@ -220,6 +231,11 @@ mod tests {
                     String::from_utf8_lossy(&reference)
                 );
             }
+            let mut bare = r.clone();
+            bare.raw = None;
+            let mut fast = Vec::new();
+            write_fields(&mut fast, &r, &Field::ALL);
+            assert_eq!(fast, serde_json::to_vec(&bare.selected(&Field::ALL)).unwrap());
             let mut fast = Vec::new();
             write_record(&mut fast, &r, &Field::ALL, true);
             assert_eq!(fast, serde_json::to_vec(&r.cache_form()).unwrap());

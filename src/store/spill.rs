@@ -425,7 +425,7 @@ mod tests {
         let again = record(r#"{"provider":"groq","id":"whisper-large-v3","name":"Whisper (again)"}"#);
         let mut spill = Spill::new().unwrap();
         for (i, r) in [&a, &b, &again].into_iter().enumerate() {
-            spill.push(&Staged::new(r, i as u64).unwrap()).unwrap();
+            spill.push(&Staged::new(r, i as u64)).unwrap();
         }
         let (mut rows, mut order) = spill.into_reader().unwrap();
         let first = rows.next_row().unwrap().unwrap();
@@ -443,7 +443,7 @@ mod tests {
         assert_eq!(second.price_input, Some(0.111));
         assert_eq!(second.downloads, Some(7));
         assert_eq!(second.likes, None);
-        assert_eq!(second.hash, Staged::new(&a, 0).unwrap().hash);
+        assert_eq!(second.hash, Staged::new(&a, 0).hash);
         let third = rows.next_row().unwrap().unwrap();
         assert_eq!((third.seq, third.name), (2, Some("Whisper (again)")));
         assert!(rows.next_row().unwrap().is_none());
@@ -473,7 +473,7 @@ mod tests {
             let r = record(&format!(
                 r#"{{"provider":"hug","id":"org/model-{k:05}","tags":[{tags}]}}"#
             ));
-            spill.push(&Staged::new(&r, i).unwrap()).unwrap();
+            spill.push(&Staged::new(&r, i)).unwrap();
         }
         assert!(spill.runs.len() > 1, "{} runs", spill.runs.len());
         let (mut rows, _) = spill.into_reader().unwrap();
