@@ -193,35 +193,41 @@ pub(crate) fn attr_field_names() -> Vec<&'static str> {
         .collect()
 }
 
-/// A record as a version row: its attributes as JSON and their hash.
+/// A record as a version row of this fetch: the record and its place.
 pub(crate) struct Staged<'a> {
     record: &'a Record,
-    attrs: String,
-    hash: i64,
     /// Its place in the harvest (0 first).
     seq: u64,
 }
 
 impl<'a> Staged<'a> {
     fn new(record: &'a Record, seq: u64) -> Staged<'a> {
-        // Written by hand, as the output is: through serde's data model this
-        // was the most expensive step of a first sync after SQLite itself
-        // (a call per key, value and string piece, each tag split and
-        // escaped again), 0.3 s of 50,000 Hub models. The bytes are the same
-        // (`json::tests`), so the hashes of stored versions still match.
-        let mut attrs = Vec::with_capacity(1024);
-        crate::json::write_fields(&mut attrs, record, &ATTR_FIELDS);
-        let attrs = String::from_utf8(attrs).expect("JSON text of a record is UTF-8");
-        // The hash is of the full form (every field, nulls too), as it was
-        // before the stored form dropped the nulls: versions recorded then
-        // compare equal to the same record now.
-        let hash = fnv1a(attrs.as_bytes());
-        Staged {
-            record,
-            attrs: without_nulls(&attrs),
-            hash,
-            seq,
-        }
+        Staged { record, seq }
+    }
+
+    /// Appends its attributes in their full form (every field, nulls too):
+    /// the form the hash is of, as it was before the stored form dropped
+    /// the nulls, so that versions recorded then compare equal to the same
+    /// record now.
+    ///
+    /// Written by hand, as the output is: through serde's data model this
+    /// was the most expensive step of a first sync after SQLite itself (a
+    /// call per key, value and string piece, each tag split and escaped
+    /// again), 0.3 s of 50,000 Hub models. The bytes are the same
+    /// (`json::tests`), so the hashes of stored versions still match.
+    fn write_full_attrs(&self, out: &mut Vec<u8>) {
+        crate::json::write_fields(out, self.record, &ATTR_FIELDS);
+    }
+
+    /// Its attributes as stored (without their nulls) and their hash.
+    fn attrs(&self) -> (String, i64) {
+        let mut full = Vec::with_capacity(1024);
+        self.write_full_attrs(&mut full);
+        let hash = fnv1a(&full);
+        let mut stored = Vec::with_capacity(full.len());
+        without_nulls_into(&full, &mut stored);
+        let stored = String::from_utf8(stored).expect("JSON text of a record, cut between members, is UTF-8");
+        (stored, hash)
     }
 }
 
@@ -230,19 +236,32 @@ impl<'a> Staged<'a> {
 /// back as null all the same (`->>` in SQL, and every reader here), and a
 /// Hub model's attributes are a third smaller (ten unknown prices and
 /// limits), which is a third less to write, checkpoint and read.
+#[cfg(test)]
 fn without_nulls(json: &str) -> String {
-    let b = json.as_bytes();
-    let mut out = String::with_capacity(json.len());
+    let mut out = Vec::new();
+    without_nulls_into(json.as_bytes(), &mut out);
+    String::from_utf8(out).expect("cut between members of UTF-8 text")
+}
+
+/// Appends [`without_nulls`] of `json` to `out`. The text is cut only
+/// next to ASCII punctuation outside strings, so UTF-8 stays UTF-8.
+fn without_nulls_into(json: &[u8], out: &mut Vec<u8>) {
+    let b = json;
+    let start = out.len();
+    let kept = |out: &mut Vec<u8>| {
+        out.truncate(start);
+        out.extend_from_slice(json);
+    };
     // Members at depth 1 are copied whole, or skipped when their value is
     // exactly `null`; anything unexpected is kept as it is.
     if b.first() != Some(&b'{') {
-        return json.to_owned();
+        return kept(out);
     }
     let mut depth = 0u32;
     // Where the current top-level member starts.
     let mut member = 1;
     let mut first = true;
-    out.push('{');
+    out.push(b'{');
     let mut i = 1;
     while i < b.len() {
         match b[i] {
@@ -252,7 +271,7 @@ fn without_nulls(json: &str) -> String {
                 i += 1;
                 loop {
                     let Some(at) = memchr::memchr2(b'"', b'\\', &b[i..]) else {
-                        return json.to_owned();
+                        return kept(out);
                     };
                     i += at;
                     if b[i] == b'\\' {
@@ -266,24 +285,27 @@ fn without_nulls(json: &str) -> String {
             b'}' | b']' if depth > 0 => depth -= 1,
             c @ (b',' | b'}') if depth == 0 => {
                 let m = &json[member..i];
-                if !m.is_empty() && !m.ends_with(":null") {
+                if !m.is_empty() && !m.ends_with(b":null") {
                     if !first {
-                        out.push(',');
+                        out.push(b',');
                     }
-                    out.push_str(m);
+                    out.extend_from_slice(m);
                     first = false;
                 }
                 member = i + 1;
                 if c == b'}' {
-                    out.push('}');
-                    return if i + 1 == b.len() { out } else { json.to_owned() };
+                    out.push(b'}');
+                    if i + 1 != b.len() {
+                        kept(out);
+                    }
+                    return;
                 }
             }
             _ => {}
         }
         i += 1;
     }
-    json.to_owned()
+    kept(out);
 }
 
 /// FNV-1a, 64 bits: stable across Rust versions and platforms (the standard
@@ -1305,16 +1327,16 @@ mod tests {
                 "context_length":131072,"price_input":0.88,"price_output":0.88,"tags":["chat"]}"#,
         )
         .unwrap();
-        let staged = Staged::new(&r, 0);
-        assert!(!staged.attrs.contains("null"), "{}", staged.attrs);
-        let back: Record = serde_json::from_str(&staged.attrs).unwrap();
+        let (attrs, hash) = Staged::new(&r, 0).attrs();
+        assert!(!attrs.contains("null"), "{attrs}");
+        let back: Record = serde_json::from_str(&attrs).unwrap();
         assert_eq!(
             serde_json::to_string(&back.selected(&ATTR_FIELDS)).unwrap(),
             serde_json::to_string(&r.selected(&ATTR_FIELDS)).unwrap()
         );
         // The hash is of the full form, nulls included.
         assert_eq!(
-            staged.hash,
+            hash,
             fnv1a(
                 serde_json::to_string(&r.selected(&ATTR_FIELDS))
                     .unwrap()

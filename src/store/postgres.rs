@@ -600,12 +600,13 @@ impl Backend for Postgres {
     fn stage(&mut self, row: &Staged<'_>) -> anyhow::Result<()> {
         let r = row.record;
         let price = |p: Option<crate::record::Price>| p.map(crate::record::Price::usd_per_million);
+        let (attrs, hash) = row.attrs();
         let b = &mut self.buf;
         put_int(b, Some(int(row.seq)));
         b.put_u8(b'\t');
         put_text(b, Some(r.id.as_str()));
         b.put_u8(b'\t');
-        put_int(b, Some(row.hash));
+        put_int(b, Some(hash));
         for s in [
             r.name.as_deref(),
             r.owned_by.as_deref(),
@@ -637,7 +638,7 @@ impl Backend for Postgres {
             put_text(b, s);
         }
         b.put_u8(b'\t');
-        put_text(b, Some(&jsonb_text(&row.attrs)));
+        put_text(b, Some(&jsonb_text(&attrs)));
         for n in [r.downloads, r.likes] {
             b.put_u8(b'\t');
             put_int(b, n.map(int));

@@ -69,6 +69,8 @@ pub(super) struct Spill {
     /// The ids in listing order.
     order: BufWriter<File>,
     seq: u64,
+    /// A record's attributes in full, for its hash.
+    full: Vec<u8>,
 }
 
 impl Spill {
@@ -81,6 +83,7 @@ impl Spill {
             rows: Vec::new(),
             order: BufWriter::with_capacity(16 * 1024, tempfile::tempfile()?),
             seq: 0,
+            full: Vec::with_capacity(2048),
         })
     }
 
@@ -92,7 +95,11 @@ impl Spill {
         b.extend_from_slice(&[0; 4]);
         b.extend_from_slice(&self.seq.to_le_bytes());
         put_str(b, r.id.as_str());
-        b.extend_from_slice(&s.hash.to_le_bytes());
+        // The hash is of the attributes in full; what is stored leaves out
+        // their nulls.
+        self.full.clear();
+        s.write_full_attrs(&mut self.full);
+        b.extend_from_slice(&super::fnv1a(&self.full).to_le_bytes());
         put_opt_str(b, r.name.as_deref());
         put_opt_str(b, r.owned_by.as_deref());
         put_opt_str(b, r.task.as_deref());
@@ -106,7 +113,12 @@ impl Spill {
         put_opt_str(b, r.quantization.as_deref());
         put_opt_str(b, r.knowledge_cutoff.as_deref());
         put_opt_str(b, r.expires_at.as_deref());
-        put_str(b, &s.attrs);
+        let at = b.len();
+        b.extend_from_slice(&[0; 4]);
+        super::without_nulls_into(&self.full, b);
+        let n =
+            u32::try_from(b.len() - at - 4).map_err(|_| io::Error::other("a staged record over 4 GiB"))?;
+        b[at..at + 4].copy_from_slice(&n.to_le_bytes());
         put_opt_int(b, r.downloads.map(int));
         put_opt_int(b, r.likes.map(int));
         let len =
@@ -443,7 +455,7 @@ mod tests {
         assert_eq!(second.price_input, Some(0.111));
         assert_eq!(second.downloads, Some(7));
         assert_eq!(second.likes, None);
-        assert_eq!(second.hash, Staged::new(&a, 0).hash);
+        assert_eq!(second.hash, Staged::new(&a, 0).attrs().1);
         let third = rows.next_row().unwrap().unwrap();
         assert_eq!((third.seq, third.name), (2, Some("Whisper (again)")));
         assert!(rows.next_row().unwrap().is_none());
