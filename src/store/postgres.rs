@@ -279,17 +279,24 @@ CREATE TEMP TABLE IF NOT EXISTS stage_in (
     attrs JSONB NOT NULL,
     downloads BIGINT, likes BIGINT
 );
-CREATE TEMP TABLE IF NOT EXISTS staged (LIKE stage_in, PRIMARY KEY (model_id));";
+CREATE TEMP TABLE IF NOT EXISTS staged (LIKE stage_in, PRIMARY KEY (model_id));
+ALTER TABLE staged ALTER COLUMN model_id SET STATISTICS 10, ALTER COLUMN attr_hash SET STATISTICS 10,
+    ALTER COLUMN seq SET STATISTICS 10, ALTER COLUMN downloads SET STATISTICS 10,
+    ALTER COLUMN likes SET STATISTICS 10;";
 
 const COPY: &str = "COPY stage_in (seq, model_id, attr_hash, name, owned_by, task, hugging_face_id,
     context_length, max_output_tokens, price_input, price_output, price_cache_read, price_cache_write,
     quantization, knowledge_cutoff, expires_at, attrs, downloads, likes) FROM STDIN";
 
 /// `stage_in` to `staged`, keeping each model's first row; analyzed, as
-/// autovacuum never sees temporary tables.
+/// autovacuum never sees temporary tables. Only the columns the apply's
+/// statements join and filter on, from a sample of 3,000 rows (statistics
+/// target 10, set on the table above): the whole table's statistics, the
+/// JSON attributes' included, from a 30,000-row sample took 0.31-0.34 s of
+/// a 50,000-model first sync; these take 16-19 ms (psql, the same rows).
 const DEDUP: &str = "TRUNCATE staged;
 INSERT INTO staged SELECT DISTINCT ON (model_id) * FROM stage_in ORDER BY model_id, seq;
-ANALYZE staged;";
+ANALYZE staged (model_id, attr_hash, seq, downloads, likes);";
 
 /// SQLite's `CLOSE_CHANGED` ($1 fetch, $2 provider).
 const CLOSE_CHANGED: &str = "UPDATE model_version SET valid_to = $1
