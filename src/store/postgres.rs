@@ -498,13 +498,13 @@ where
     }
 }
 
-/// Blocks this thread on `f`, the runtime going on meanwhile.
 /// SQL written for both backends with SQLite's `?N` parameters (and no
 /// other `?`), with PostgreSQL's `$N` instead.
 fn numbered(sql: &str) -> String {
     sql.replace('?', "$")
 }
 
+/// Blocks this thread on `f`, the runtime going on meanwhile.
 fn block<F: Future>(rt: &tokio::runtime::Handle, f: F) -> F::Output {
     tokio::task::block_in_place(|| rt.block_on(f))
 }
