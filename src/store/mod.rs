@@ -205,27 +205,31 @@ impl<'a> Staged<'a> {
         Staged { record, seq }
     }
 
-    /// Appends its attributes in their full form (every field, nulls too):
-    /// the form the hash is of, as it was before the stored form dropped
-    /// the nulls, so that versions recorded then compare equal to the same
-    /// record now.
+    /// Appends its attributes as stored (without their null members) to
+    /// `out`, and returns their hash; `full` is scratch space, for the full
+    /// form (every field, nulls too).
     ///
-    /// Written by hand, as the output is: through serde's data model this
-    /// was the most expensive step of a first sync after SQLite itself (a
-    /// call per key, value and string piece, each tag split and escaped
-    /// again), 0.3 s of 50,000 Hub models. The bytes are the same
-    /// (`json::tests`), so the hashes of stored versions still match.
-    fn write_full_attrs(&self, out: &mut Vec<u8>) {
-        crate::json::write_fields(out, self.record, &ATTR_FIELDS);
+    /// The hash is of the full form, as it was before the stored form
+    /// dropped the nulls: versions recorded then compare equal to the same
+    /// record now. Both are written by hand, as the output is: through
+    /// serde's data model this was the most expensive step of a first sync
+    /// after SQLite itself (a call per key, value and string piece, each tag
+    /// split and escaped again), 0.3 s of 50,000 Hub models. The bytes are
+    /// the same (`json::tests`), so the hashes of stored versions still
+    /// match.
+    fn write_attrs(&self, full: &mut Vec<u8>, out: &mut Vec<u8>) -> i64 {
+        full.clear();
+        crate::json::write_fields(full, self.record, &ATTR_FIELDS);
+        without_nulls_into(full, out);
+        fnv1a(full)
     }
 
-    /// Its attributes as stored (without their nulls) and their hash.
+    /// Its attributes as stored and their hash ([`Staged::write_attrs`]).
+    #[cfg(test)]
     fn attrs(&self) -> (String, i64) {
         let mut full = Vec::with_capacity(1024);
-        self.write_full_attrs(&mut full);
-        let hash = fnv1a(&full);
-        let mut stored = Vec::with_capacity(full.len());
-        without_nulls_into(&full, &mut stored);
+        let mut stored = Vec::with_capacity(1024);
+        let hash = self.write_attrs(&mut full, &mut stored);
         let stored = String::from_utf8(stored).expect("JSON text of a record, cut between members, is UTF-8");
         (stored, hash)
     }

@@ -346,6 +346,10 @@ pub(super) struct Postgres {
     /// The COPY of the current provider's records, while it streams.
     copy: Option<Pin<Box<CopyInSink<Bytes>>>>,
     buf: BytesMut,
+    /// A record's attributes in full and as stored, reused record after
+    /// record ([`Staged::write_attrs`]).
+    full: Vec<u8>,
+    stored: Vec<u8>,
 }
 
 impl Drop for Postgres {
@@ -401,6 +405,8 @@ impl Postgres {
             connection,
             copy: None,
             buf: BytesMut::with_capacity(COPY_CHUNK + 4096),
+            full: Vec::new(),
+            stored: Vec::new(),
         };
         db.migrate(create).context("migrating the schema")?;
         db.batch(STAGE_DDL)?;
@@ -607,7 +613,9 @@ impl Backend for Postgres {
     fn stage(&mut self, row: &Staged<'_>) -> anyhow::Result<()> {
         let r = row.record;
         let price = |p: Option<crate::record::Price>| p.map(crate::record::Price::usd_per_million);
-        let (attrs, hash) = row.attrs();
+        self.stored.clear();
+        let hash = row.write_attrs(&mut self.full, &mut self.stored);
+        let attrs = std::str::from_utf8(&self.stored)?;
         let b = &mut self.buf;
         put_int(b, Some(int(row.seq)));
         b.put_u8(b'\t');
@@ -645,7 +653,7 @@ impl Backend for Postgres {
             put_text(b, s);
         }
         b.put_u8(b'\t');
-        put_text(b, Some(&jsonb_text(&attrs)));
+        put_text(b, Some(&jsonb_text(attrs)));
         for n in [r.downloads, r.likes] {
             b.put_u8(b'\t');
             put_int(b, n.map(int));

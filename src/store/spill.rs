@@ -69,7 +69,7 @@ pub(super) struct Spill {
     /// The ids in listing order.
     order: BufWriter<File>,
     seq: u64,
-    /// A record's attributes in full, for its hash.
+    /// Scratch space for a record's attributes in full ([`Staged::write_attrs`]).
     full: Vec<u8>,
 }
 
@@ -95,11 +95,9 @@ impl Spill {
         b.extend_from_slice(&[0; 4]);
         b.extend_from_slice(&self.seq.to_le_bytes());
         put_str(b, r.id.as_str());
-        // The hash is of the attributes in full; what is stored leaves out
-        // their nulls.
-        self.full.clear();
-        s.write_full_attrs(&mut self.full);
-        b.extend_from_slice(&super::fnv1a(&self.full).to_le_bytes());
+        // The hash, filled in once the attributes are written below.
+        let hash_at = b.len();
+        b.extend_from_slice(&[0; 8]);
         put_opt_str(b, r.name.as_deref());
         put_opt_str(b, r.owned_by.as_deref());
         put_opt_str(b, r.task.as_deref());
@@ -115,10 +113,11 @@ impl Spill {
         put_opt_str(b, r.expires_at.as_deref());
         let at = b.len();
         b.extend_from_slice(&[0; 4]);
-        super::without_nulls_into(&self.full, b);
+        let hash = s.write_attrs(&mut self.full, b);
         let n =
             u32::try_from(b.len() - at - 4).map_err(|_| io::Error::other("a staged record over 4 GiB"))?;
         b[at..at + 4].copy_from_slice(&n.to_le_bytes());
+        b[hash_at..hash_at + 8].copy_from_slice(&hash.to_le_bytes());
         put_opt_int(b, r.downloads.map(int));
         put_opt_int(b, r.likes.map(int));
         let len =
