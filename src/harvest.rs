@@ -1,7 +1,7 @@
 //! One provider's harvest: request pages, follow its pagination, normalize,
 //! de-duplicate, stop at the limit, and hand records on page by page.
 
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -226,9 +226,11 @@ impl SeenIds {
 }
 
 /// The hash a harvest's index keeps of an id (the same in every run: a
-/// checkpoint's ids and a resumed harvest's must meet).
+/// checkpoint's ids and a resumed harvest's must meet). foldhash's quality
+/// variant: uniform over all 64 bits, as the index's filter and its
+/// predicted places need, and several times faster than SipHash on ids.
 fn id_hash(id: &str) -> u64 {
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
+    foldhash::quality::FixedState::with_seed(0x0069_645f_6861_7368).hash_one(id)
 }
 
 /// Consecutive pages handed on by a harvest (one, unless the caller's

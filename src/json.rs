@@ -29,7 +29,9 @@ fn write_object(out: &mut Vec<u8>, r: &Record, fields: &[Field], with_raw: bool,
     out.push(b'{');
     let mut first = true;
     for &field in fields {
-        key(out, &mut first, field.name());
+        let k = field.json_key().as_bytes();
+        out.extend_from_slice(if first { &k[1..] } else { k });
+        first = false;
         match field {
             Field::Provider => string(out, &r.provider),
             Field::Id => string(out, &r.id),

@@ -46,6 +46,15 @@ macro_rules! schema {
                     $(Field::$field => $name,)*
                 }
             }
+
+            /// `,"name":`, what the JSON writer puts before the field's
+            /// value (without the comma for an object's first member): one
+            /// copy instead of four pieces, written 27 times a record.
+            pub(crate) const fn json_key(self) -> &'static str {
+                match self {
+                    $(Field::$field => concat!(",\"", $name, "\":"),)*
+                }
+            }
         }
     };
 }
