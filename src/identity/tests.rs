@@ -106,6 +106,13 @@ fn quantization_suffixes_keep_the_key() {
     assert_eq!(n("qwen/qwen3-8b-fp8"), n("Qwen/Qwen3-8B"));
     // A post-train that carries a format is still its own model.
     assert_ne!(n("microsoft/MAI-DS-R1-FP8"), n("deepseek-ai/DeepSeek-R1"));
+    // Two formats, every format, and a format alone.
+    assert_eq!(n("org/model-7b-awq-int4"), n("org/model-7b"));
+    for q in QUANTIZATIONS {
+        assert_eq!(n(&format!("model-7b{}", q.to_uppercase())), n("model-7b"), "{q}");
+    }
+    assert_eq!(n("fp8"), "fp8");
+    assert_eq!(n("-fp8"), "fp8");
 }
 
 #[test]
