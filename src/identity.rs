@@ -281,7 +281,7 @@ pub fn normalize(name: &str) -> Option<CompactString> {
     // This runs for every record: its working copies live in buffers kept
     // by each thread, so that a call allocates at most the key it returns
     // (none for a key of up to 24 bytes, kept inline). It made three
-    // allocations a record before, 6 % of a Hub harvest's CPU.
+    // allocations a record before.
     thread_local! {
         static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
     }
