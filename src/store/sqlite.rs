@@ -60,6 +60,21 @@ pub(super) struct Sqlite {
     conn: Connection,
     /// The current provider's records, while its harvest runs.
     spill: Option<Spill>,
+    /// This run made the file: it writes it with a rollback journal and
+    /// switches it to WAL when the run ends (see [`Sqlite::open`]).
+    wal_at_end: bool,
+}
+
+/// Puts the database in WAL mode (a no-op when it is), waiting for other
+/// connections to let go of it as any write does.
+fn to_wal(conn: &Connection, path: &Path) -> anyhow::Result<()> {
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .context("switching to WAL")?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!("{}: journal mode {mode}, not WAL", path.display());
+    }
+    Ok(())
 }
 
 fn int(n: u64) -> i64 {
@@ -91,6 +106,13 @@ impl Sqlite {
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
+        // A file this run creates has nothing in it to read yet: its first
+        // sync is written with a rollback journal, straight into the file
+        // (a new page has nothing to journal), and the file goes to WAL
+        // when the run ends. In WAL mode every page of it was written
+        // twice, to the WAL and then back into the file at the checkpoint,
+        // and the WAL grew as large as the file (2 GB for the whole Hub).
+        let fresh = create && std::fs::metadata(path).map_or(true, |m| m.len() == 0);
         let conn = Connection::open_with_flags(path, flags).context("opening")?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Pages of 16 KiB instead of 4: a Hub version row is some 750
@@ -102,11 +124,8 @@ impl Sqlite {
         conn.execute_batch("PRAGMA page_size = 16384")?;
         // WAL: readers never block the writer, and a killed writer leaves
         // the file as of its last commit.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .context("switching to WAL")?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            tracing::warn!("{}: journal mode {mode}, not WAL", path.display());
+        if !fresh {
+            to_wal(&conn, path)?;
         }
         // Page caches sized for a sync's memory: the temporary database
         // holds only the ids a later sync has seen (`seen`), and half a MiB
@@ -119,7 +138,11 @@ impl Sqlite {
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = FILE;
              PRAGMA temp.cache_size = -512; PRAGMA main.cache_size = -1024;",
         )?;
-        let mut db = Sqlite { conn, spill: None };
+        let mut db = Sqlite {
+            conn,
+            spill: None,
+            wal_at_end: fresh,
+        };
         db.migrate().context("migrating the schema")?;
         Ok(db)
     }
@@ -332,6 +355,12 @@ impl Backend for Sqlite {
             "UPDATE run SET finished_at = ?1 WHERE run_id = ?2",
             params![at, run_id],
         )?;
+        if std::mem::take(&mut self.wal_at_end) {
+            // A run that ends before this (killed, failed) leaves it to the
+            // next one to open the file, which switches it then.
+            let path = self.conn.path().unwrap_or_default().to_owned();
+            to_wal(&self.conn, Path::new(&path))?;
+        }
         Ok(())
     }
 
@@ -710,6 +739,49 @@ mod tests {
         assert_eq!(applied.added, 1);
         drop(db);
         assert_eq!(page_size(&old), 4096);
+    }
+
+    #[test]
+    fn a_file_this_run_makes_is_written_without_a_wal_and_goes_to_wal_when_the_run_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |db: &Sqlite| -> String {
+            db.conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap()
+        };
+        let versions = |path: &Path| -> i64 {
+            let conn = Connection::open(path).unwrap();
+            conn.query_row("SELECT COUNT(*) FROM model_version", [], |r| r.get(0))
+                .unwrap()
+        };
+        let records: Vec<String> = (0..2000)
+            .map(|i| format!(r#"{{"provider":"groq","id":"m{i:05}","name":"model {i}"}}"#))
+            .collect();
+        let records: Vec<&str> = records.iter().map(String::as_str).collect();
+
+        let path = dir.path().join("new.db");
+        let mut db = Sqlite::open(&path, true).unwrap();
+        assert_eq!(mode(&db), "delete");
+        assert_eq!(sync(&mut db, &records).added, 2000);
+        // The versions went into the file itself, not into a WAL first.
+        assert!(!dir.path().join("new.db-wal").exists());
+        db.finish_run(1, "2026-12-01T00:00:02.000Z").unwrap();
+        assert_eq!(mode(&db), "wal");
+        drop(db);
+        assert_eq!(versions(&path), 2000);
+        // A file with something in it is in WAL mode from its open on.
+        assert_eq!(mode(&Sqlite::open(&path, true).unwrap()), "wal");
+
+        // A run that ends before finishing (killed, failed) leaves the
+        // switch to the next open.
+        let path = dir.path().join("cut.db");
+        let mut db = Sqlite::open(&path, true).unwrap();
+        sync(&mut db, &records);
+        drop(db);
+        let db = Sqlite::open(&path, false).unwrap();
+        assert_eq!(mode(&db), "wal");
+        drop(db);
+        assert_eq!(versions(&path), 2000);
     }
 
     #[test]
