@@ -1158,14 +1158,15 @@ fn gunzip(gz: &[u8], cap: usize) -> Result<Vec<u8>, Gunzip> {
     let hint = gz.len().checked_sub(4).map_or(0, |at| {
         u32::from_le_bytes([gz[at], gz[at + 1], gz[at + 2], gz[at + 3]]) as usize
     });
-    if let Some(body) = inflate_member(gz, hint.min(cap)) {
+    let size = hint.min(cap);
+    if let Some(body) = inflate_member(gz, size) {
         return Ok(body);
     }
     // Several members, a trailer that lied, or a damaged body: the
     // streaming decoder reads any of them, and says what is wrong.
     // One byte more than the body, so that reading to the end finds the
     // end without growing the buffer.
-    let mut out = Vec::with_capacity(hint.min(cap) + 1);
+    let mut out = Vec::with_capacity(size + 1);
     let read = flate2::bufread::MultiGzDecoder::new(gz)
         .take(cap as u64 + 1)
         .read_to_end(&mut out);

@@ -285,10 +285,7 @@ pub fn normalize(name: &str) -> Option<CompactString> {
     thread_local! {
         static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
     }
-    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-        Ok(mut scratch) => normalize_in(name, &mut scratch),
-        Err(_) => normalize_in(name, &mut Scratch::default()),
-    })
+    SCRATCH.with_borrow_mut(|scratch| normalize_in(name, scratch))
 }
 
 /// The working copies of [`normalize`].

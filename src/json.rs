@@ -29,9 +29,7 @@ fn write_object(out: &mut Vec<u8>, r: &Record, fields: &[Field], with_raw: bool,
     out.push(b'{');
     let mut first = true;
     for &field in fields {
-        let k = field.json_key().as_bytes();
-        out.extend_from_slice(if first { &k[1..] } else { k });
-        first = false;
+        key(out, &mut first, field.json_key());
         match field {
             Field::Provider => string(out, &r.provider),
             Field::Id => string(out, &r.id),
@@ -63,11 +61,11 @@ fn write_object(out: &mut Vec<u8>, r: &Record, fields: &[Field], with_raw: bool,
         }
     }
     if let Some(raw) = r.raw.as_ref().filter(|_| with_raw) {
-        key(out, &mut first, "raw");
+        key(out, &mut first, ",\"raw\":");
         out.extend_from_slice(raw.get().as_bytes());
     }
     if modified {
-        key(out, &mut first, "last_modified");
+        key(out, &mut first, ",\"last_modified\":");
         opt_time(out, r.last_modified);
     }
     out.push(b'}');
@@ -88,15 +86,12 @@ fn price_other(out: &mut Vec<u8>, other: &PriceOther) {
     out.push(b'}');
 }
 
-fn key(out: &mut Vec<u8>, first: &mut bool, name: &str) {
-    if !*first {
-        out.push(b',');
-    }
+/// A member's `,"name":` ([`Field::json_key`]'s form), without the comma
+/// for the object's first member.
+fn key(out: &mut Vec<u8>, first: &mut bool, key: &str) {
+    let key = key.as_bytes();
+    out.extend_from_slice(if *first { &key[1..] } else { key });
     *first = false;
-    // Field names are plain ASCII: nothing to escape.
-    out.push(b'"');
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
 }
 
 fn null(out: &mut Vec<u8>) {

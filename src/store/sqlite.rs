@@ -67,12 +67,15 @@ pub(super) struct Sqlite {
 
 /// Puts the database in WAL mode (a no-op when it is), waiting for other
 /// connections to let go of it as any write does.
-fn to_wal(conn: &Connection, path: &Path) -> anyhow::Result<()> {
+fn to_wal(conn: &Connection) -> anyhow::Result<()> {
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         .context("switching to WAL")?;
     if !mode.eq_ignore_ascii_case("wal") {
-        tracing::warn!("{}: journal mode {mode}, not WAL", path.display());
+        tracing::warn!(
+            "{}: journal mode {mode}, not WAL",
+            conn.path().unwrap_or_default()
+        );
     }
     Ok(())
 }
@@ -116,16 +119,16 @@ impl Sqlite {
         let conn = Connection::open_with_flags(path, flags).context("opening")?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Pages of 16 KiB instead of 4: a Hub version row is some 750
-        // bytes, so a page holds 20 rows rather than 5, and a first sync
-        // writes a quarter as many frames to the WAL and back (two `pwrite`s
-        // each), and splits a quarter as many pages. Only a new file takes
-        // it (it must precede the switch to WAL, which writes the header); an
-        // older database keeps its pages, and works the same.
+        // bytes, so a page holds 20 rows rather than 5, and a sync writes a
+        // quarter as many pages (each a `pwrite`, twice in WAL mode: to the
+        // WAL and back) and splits a quarter as many. Only a new file takes
+        // it (it must precede the file's first write); an older database
+        // keeps its pages, and works the same.
         conn.execute_batch("PRAGMA page_size = 16384")?;
         // WAL: readers never block the writer, and a killed writer leaves
         // the file as of its last commit.
         if !fresh {
-            to_wal(&conn, path)?;
+            to_wal(&conn)?;
         }
         // Page caches sized for a sync's memory: the temporary database
         // holds only the ids a later sync has seen (`seen`), and half a MiB
@@ -358,8 +361,7 @@ impl Backend for Sqlite {
         if std::mem::take(&mut self.wal_at_end) {
             // A run that ends before this (killed, failed) leaves it to the
             // next one to open the file, which switches it then.
-            let path = self.conn.path().unwrap_or_default().to_owned();
-            to_wal(&self.conn, Path::new(&path))?;
+            to_wal(&self.conn)?;
         }
         Ok(())
     }
