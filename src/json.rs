@@ -15,21 +15,40 @@ use crate::record::{CanonicalBy, Field, Price, PriceOther, Record, Timestamp};
 /// `raw` when the record has it, then `last_modified` when `modified` (the
 /// cache form).
 pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record, fields: &[Field], modified: bool) {
-    write_object(out, r, fields, true, modified);
+    write_object::<true>(out, r, fields, true, modified);
 }
 
 /// Appends the fields `fields` of `r`, in that order, as one JSON object and
 /// nothing else (no `raw`): the bytes `serde_json` writes for
-/// [`Record::selected`] of the record without its `raw`.
+/// [`Record::selected`] of the record without its `raw`. The reference of
+/// [`write_fields_without_nulls`].
+#[cfg(test)]
 pub(crate) fn write_fields(out: &mut Vec<u8>, r: &Record, fields: &[Field]) {
-    write_object(out, r, fields, false, false);
+    write_object::<true>(out, r, fields, false, false);
 }
 
-fn write_object(out: &mut Vec<u8>, r: &Record, fields: &[Field], with_raw: bool, modified: bool) {
+/// [`write_fields`] without the members whose value is `null`: the form a
+/// version's attributes are stored in. The bytes are [`write_fields`]'s with
+/// those members cut (`store::tests`), written in one pass instead of
+/// written whole and cut in a second.
+pub(crate) fn write_fields_without_nulls(out: &mut Vec<u8>, r: &Record, fields: &[Field]) {
+    write_object::<false>(out, r, fields, false, false);
+}
+
+/// `NULLS`: whether members whose value is `null` are written.
+fn write_object<const NULLS: bool>(
+    out: &mut Vec<u8>,
+    r: &Record,
+    fields: &[Field],
+    with_raw: bool,
+    modified: bool,
+) {
     out.push(b'{');
     let mut first = true;
     for &field in fields {
+        let (member, was_first) = (out.len(), first);
         key(out, &mut first, field.json_key());
+        let value = out.len();
         match field {
             Field::Provider => string(out, &r.provider),
             Field::Id => string(out, &r.id),
@@ -58,6 +77,12 @@ fn write_object(out: &mut Vec<u8>, r: &Record, fields: &[Field], with_raw: bool,
             Field::ExpiresAt => opt_string(out, r.expires_at.as_deref()),
             Field::CanonicalId => opt_string(out, r.canonical_id.as_deref()),
             Field::CanonicalBy => opt_string(out, r.canonical_by.map(CanonicalBy::as_str)),
+        }
+        // Every writer puts an unknown value down as exactly `null`; a
+        // string "null" has its quotes.
+        if !NULLS && &out[value..] == b"null" {
+            out.truncate(member);
+            first = was_first;
         }
     }
     if let Some(raw) = r.raw.as_ref().filter(|_| with_raw) {
@@ -237,5 +262,44 @@ mod tests {
             write_record(&mut fast, &r, &Field::ALL, true);
             assert_eq!(fast, serde_json::to_vec(&r.cache_form()).unwrap());
         }
+    }
+
+    #[test]
+    fn fields_without_nulls_are_the_fields_with_their_null_members_cut() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        // The second list starts with fields that may be null, for the
+        // comma of a first member cut.
+        let lists: [&[Field]; 2] = [
+            &Field::ALL,
+            &[Field::Name, Field::Task, Field::Id, Field::Quantization],
+        ];
+        let mut cut_first = 0;
+        for _ in 0..3000 {
+            let r = random_record(&mut rng);
+            for fields in lists {
+                let mut full = Vec::new();
+                write_fields(&mut full, &r, fields);
+                // The reference: serde_json's members, in order, but for
+                // those whose value is null, written again by serde_json.
+                let members: indexmap::IndexMap<String, Box<RawValue>> =
+                    serde_json::from_slice(&full).unwrap();
+                let kept: indexmap::IndexMap<&String, &RawValue> = members
+                    .iter()
+                    .filter(|(_, v)| v.get() != "null")
+                    .map(|(k, v)| (k, &**v))
+                    .collect();
+                if members.first().is_some_and(|(_, v)| v.get() == "null") {
+                    cut_first += 1;
+                }
+                let mut cut = b"[".to_vec();
+                write_fields_without_nulls(&mut cut, &r, fields);
+                assert_eq!(cut[0], b'[', "appended after what the buffer held");
+                assert_eq!(
+                    String::from_utf8_lossy(&cut[1..]),
+                    serde_json::to_string(&kept).unwrap()
+                );
+            }
+        }
+        assert!(cut_first > 1000, "{cut_first}");
     }
 }

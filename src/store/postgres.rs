@@ -298,11 +298,22 @@ const DEDUP: &str = "TRUNCATE staged;
 INSERT INTO staged SELECT DISTINCT ON (model_id) * FROM stage_in ORDER BY model_id, seq;
 ANALYZE staged (model_id, attr_hash, seq, downloads, likes);";
 
-/// SQLite's `CLOSE_CHANGED` ($1 fetch, $2 provider).
+/// Closes the current versions whose attributes changed ($1 fetch, $2
+/// provider). A hash that differs is only a hint: the attributes decide, as
+/// on SQLite (`store::same_attrs`), so that hashes of an older rule write no
+/// version; jsonb compares values, and versions stored before schema version
+/// 4 kept their null members.
 const CLOSE_CHANGED: &str = "UPDATE model_version SET valid_to = $1
     WHERE provider = $2 AND valid_to IS NULL
       AND EXISTS (SELECT 1 FROM staged s
-                  WHERE s.model_id = model_version.model_id AND s.attr_hash <> model_version.attr_hash)";
+                  WHERE s.model_id = model_version.model_id AND s.attr_hash <> model_version.attr_hash
+                    AND s.attrs <> jsonb_strip_nulls(model_version.attrs))";
+
+/// The hashes of the current versions that [`CLOSE_CHANGED`] left open
+/// though their hashes differ: the same attributes, hashed by an older rule
+/// ($1 provider).
+const REHASH: &str = "UPDATE model_version m SET attr_hash = s.attr_hash FROM staged s
+    WHERE m.provider = $1 AND m.valid_to IS NULL AND m.model_id = s.model_id AND m.attr_hash <> s.attr_hash";
 
 /// SQLite's `CLOSE_MISSING`.
 const CLOSE_MISSING: &str = "UPDATE model_version SET valid_to = $1
@@ -346,9 +357,8 @@ pub(super) struct Postgres {
     /// The COPY of the current provider's records, while it streams.
     copy: Option<Pin<Box<CopyInSink<Bytes>>>>,
     buf: BytesMut,
-    /// A record's attributes in full and as stored, reused record after
-    /// record ([`Staged::write_attrs`]).
-    full: Vec<u8>,
+    /// A record's attributes as stored, reused record after record
+    /// ([`Staged::write_attrs`]).
     stored: Vec<u8>,
 }
 
@@ -405,7 +415,6 @@ impl Postgres {
             connection,
             copy: None,
             buf: BytesMut::with_capacity(COPY_CHUNK + 4096),
-            full: Vec::new(),
             stored: Vec::new(),
         };
         db.migrate(create).context("migrating the schema")?;
@@ -614,7 +623,7 @@ impl Backend for Postgres {
         let r = row.record;
         let price = |p: Option<crate::record::Price>| p.map(crate::record::Price::usd_per_million);
         self.stored.clear();
-        let hash = row.write_attrs(&mut self.full, &mut self.stored);
+        let hash = row.write_attrs(&mut self.stored);
         let attrs = std::str::from_utf8(&self.stored)?;
         let b = &mut self.buf;
         put_int(b, Some(int(row.seq)));
@@ -715,6 +724,7 @@ impl Backend for Postgres {
             let mut applied = Applied::default();
             if versions {
                 let mut closed = tx.execute(CLOSE_CHANGED, &[&fetch, &f.provider]).await?;
+                tx.execute(REHASH, &[&f.provider]).await?;
                 if close_missing {
                     closed += tx.execute(CLOSE_MISSING, &[&fetch, &f.provider]).await?;
                 }

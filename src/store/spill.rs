@@ -69,8 +69,6 @@ pub(super) struct Spill {
     /// The ids in listing order.
     order: BufWriter<File>,
     seq: u64,
-    /// Scratch space for a record's attributes in full ([`Staged::write_attrs`]).
-    full: Vec<u8>,
 }
 
 impl Spill {
@@ -83,7 +81,6 @@ impl Spill {
             rows: Vec::new(),
             order: BufWriter::with_capacity(16 * 1024, tempfile::tempfile()?),
             seq: 0,
-            full: Vec::with_capacity(2048),
         })
     }
 
@@ -113,7 +110,7 @@ impl Spill {
         put_opt_str(b, r.expires_at.as_deref());
         let at = b.len();
         b.extend_from_slice(&[0; 4]);
-        let hash = s.write_attrs(&mut self.full, b);
+        let hash = s.write_attrs(b);
         let n =
             u32::try_from(b.len() - at - 4).map_err(|_| io::Error::other("a staged record over 4 GiB"))?;
         b[at..at + 4].copy_from_slice(&n.to_le_bytes());

@@ -220,6 +220,9 @@ fn apply(
     let mut insert = tx.prepare_cached(INSERT_VERSION)?;
     let mut seen = tx.prepare_cached("INSERT OR IGNORE INTO seen (model_id) VALUES (?1)")?;
     let mut metric = tx.prepare_cached(INSERT_METRIC)?;
+    let mut attrs_of = tx.prepare_cached("SELECT attrs FROM model_version WHERE rowid = ?1")?;
+    let mut rehash = tx.prepare_cached("UPDATE model_version SET attr_hash = ?1 WHERE rowid = ?2")?;
+    let mut scratch = Vec::new();
     let mut applied = Applied::default();
     // The places of repeated ids (after the first listing of each), left
     // out of the listing's order too.
@@ -245,7 +248,23 @@ fn apply(
         } else {
             None
         };
-        if now.is_none_or(|(_, hash)| hash != r.hash) {
+        let changed = match now {
+            None => true,
+            Some((_, hash)) if hash == r.hash => false,
+            // A hash of another rule (an older version of this tool) or,
+            // rarely, a change: the attributes say which.
+            Some((rowid, _)) => {
+                let same = attrs_of.query_row([rowid], |row| {
+                    let stored = row.get_ref(0)?.as_bytes()?;
+                    Ok(super::same_attrs(stored, r.attrs.as_bytes(), &mut scratch))
+                })?;
+                if same {
+                    rehash.execute(params![r.hash, rowid])?;
+                }
+                !same
+            }
+        };
+        if changed {
             if let Some((rowid, _)) = now {
                 close.execute(params![fetch, rowid])?;
                 applied.closed += 1;

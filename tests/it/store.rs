@@ -166,6 +166,7 @@ on_both!(
     a_run_with_db_names_its_run_id_which_changes_since_takes,
     a_listing_order_stored_in_parts_rebuilds_in_the_harvests_order,
     a_field_that_becomes_known_is_a_change_in_changes_and_history_as_in_diff,
+    hashes_of_an_older_rule_write_no_version_and_are_replaced,
 );
 
 async fn a_first_sync_records_every_fetched_model_with_its_attributes(kind: Kind) {
@@ -1165,5 +1166,60 @@ async fn a_field_that_becomes_known_is_a_change_in_changes_and_history_as_in_dif
     assert!(
         rows[2].ends_with("price_cache_write unknown -> 3.125"),
         "{history}"
+    );
+}
+
+/// A database written by an older version of catalog: every stored hash of
+/// another rule (as an older catalog stored FNV-1a of the form with nulls),
+/// and one model's attributes with a null member, as before version 4. A
+/// hash is only a hint: the sync that follows writes a version for the one
+/// model that changed, none for the others, and stores the hashes of today.
+async fn hashes_of_an_older_rule_write_no_version_and_are_replaced(kind: Kind) {
+    let Some(s) = Setup::new(FakeHub::new(30), kind).await else {
+        return;
+    };
+    s.sync("a.ndjson", &[], 0);
+    s.db.rows("UPDATE model_version SET attr_hash = 7");
+    s.db.rows(match kind {
+        Kind::Sqlite => {
+            "UPDATE model_version SET attrs = json_insert(attrs, '$.price_cache_write', json('null'))
+             WHERE provider = 'openrouter' AND model_id = 'openai/gpt-4o-mini'"
+        }
+        Kind::Postgres => {
+            "UPDATE model_version SET attrs = attrs || '{\"price_cache_write\": null}'::jsonb
+             WHERE provider = 'openrouter' AND model_id = 'openai/gpt-4o-mini'"
+        }
+    });
+    let with_null = s.db.one(
+        "SELECT attrs FROM model_version WHERE provider = 'openrouter' AND model_id = 'openai/gpt-4o-mini'",
+    );
+    assert!(v(&with_null[0]).contains("null"), "{with_null:?}");
+
+    let body = openrouter(|data| model(data, "openai/gpt-4o")["pricing"]["prompt"] = "0.000003125".into());
+    serve(&s.server, Ok(body), FakeHub::new(30)).await;
+    s.sync("b.ndjson", &[], 0);
+    assert_eq!(
+        s.db.one("SELECT SUM(versions_added), SUM(versions_closed) FROM provider_fetch WHERE run_id = 2"),
+        [Some("1".to_owned()), Some("1".to_owned())]
+    );
+    assert_eq!(
+        s.query(&["changes", "--since", "2"]),
+        "changed  openrouter  openai/gpt-4o  price_input 2.5 -> 3.125 (+25%)\n\
+         0 added, 0 removed, 1 changed (1 with price changes)\n"
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM model_version WHERE valid_to IS NULL AND attr_hash = 7"),
+        0,
+        "every current version has today's hash"
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(DISTINCT attr_hash) FROM model_version WHERE valid_to IS NULL"),
+        549 + 20 + 30
+    );
+    // And an unchanged sync after it writes nothing.
+    s.sync("c.ndjson", &[], 0);
+    assert_eq!(
+        s.count("SELECT SUM(versions_added) + SUM(versions_closed) FROM provider_fetch WHERE run_id = 3"),
+        0
     );
 }
