@@ -315,12 +315,14 @@ const CLOSE_CHANGED: &str = "UPDATE model_version SET valid_to = $1
 const REHASH: &str = "UPDATE model_version m SET attr_hash = s.attr_hash FROM staged s
     WHERE m.provider = $1 AND m.valid_to IS NULL AND m.model_id = s.model_id AND m.attr_hash <> s.attr_hash";
 
-/// SQLite's `CLOSE_MISSING`.
+/// Closes the current versions of models no longer listed ($1 fetch, $2
+/// provider).
 const CLOSE_MISSING: &str = "UPDATE model_version SET valid_to = $1
     WHERE provider = $2 AND valid_to IS NULL
       AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.model_id = model_version.model_id)";
 
-/// SQLite's `INSERT_VERSIONS`, its parameters typed.
+/// SQLite's `INSERT_VERSION`, for every staged model at once, its
+/// parameters typed.
 const INSERT_VERSIONS: &str =
     "INSERT INTO model_version (provider, model_id, valid_from, valid_to, attr_hash,
     name, owned_by, task, hugging_face_id, context_length, max_output_tokens,
