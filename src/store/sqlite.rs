@@ -46,21 +46,10 @@ const INSERT_VERSION: &str = "INSERT OR IGNORE INTO model_version (provider, mod
     quantization, knowledge_cutoff, expires_at, attrs)
     VALUES (?2, ?3, ?1, NULL, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 
-/// Closes a version (?1 fetch, ?2 its rowid), and moves it to the end of
-/// the table: the versions a fetch closes then lie together, next to the
-/// ones it added, as `changes` reads them (the old and the new side of each
-/// change). Closed where it lay, the old side of a day's changes was one
-/// 16 KiB page read for each, anywhere in the file.
-const CLOSE: &str =
-    "UPDATE model_version SET valid_to = ?1, rowid = (SELECT MAX(rowid) FROM model_version) + 1
-    WHERE rowid = ?2";
-
-/// The current versions of models no longer listed (?1 fetch, ?2
-/// provider), in the order they lie in, to be [`CLOSE`]d one by one.
-const MISSING: &str = "SELECT rowid FROM model_version
+/// Closes the current versions of models no longer listed (?1 fetch, ?2 provider).
+const CLOSE_MISSING: &str = "UPDATE model_version SET valid_to = ?1
     WHERE provider = ?2 AND valid_to IS NULL AND valid_from <> ?1
-      AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.model_id = model_version.model_id)
-    ORDER BY rowid";
+      AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.model_id = model_version.model_id)";
 
 /// One model's counters as a metric row of this fetch.
 const INSERT_METRIC: &str =
@@ -227,7 +216,7 @@ fn apply(
         tx.execute_batch("DELETE FROM seen")?;
     }
     let mut current = tx.prepare_cached(CURRENT)?;
-    let mut close = tx.prepare_cached(CLOSE)?;
+    let mut close = tx.prepare_cached("UPDATE model_version SET valid_to = ?1 WHERE rowid = ?2")?;
     let mut insert = tx.prepare_cached(INSERT_VERSION)?;
     let mut seen = tx.prepare_cached("INSERT OR IGNORE INTO seen (model_id) VALUES (?1)")?;
     let mut metric = tx.prepare_cached(INSERT_METRIC)?;
@@ -307,14 +296,7 @@ fn apply(
         }
     }
     if close_missing && had_current {
-        let missing: Vec<i64> = tx
-            .prepare(MISSING)?
-            .query_map(params![fetch, provider], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for rowid in missing {
-            close.execute(params![fetch, rowid])?;
-            applied.closed += 1;
-        }
+        applied.closed += tx.execute(CLOSE_MISSING, params![fetch, provider])? as u64;
     }
     repeated.sort_unstable();
     // The listing's order, hashed as the JSON array of its distinct ids
@@ -994,56 +976,5 @@ mod tests {
         let applied = sync(&mut db, &listing[..1]);
         assert_eq!((applied.added, applied.closed), (0, 1));
         assert_eq!(db.count_at(3, "groq").unwrap(), Some(1));
-    }
-
-    #[test]
-    fn the_versions_a_fetch_closes_move_to_the_end_of_the_table_in_order_of_id() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut db = Sqlite::open(&dir.path().join("c.db"), true).unwrap();
-        let model = |id: &str, name: &str| format!(r#"{{"provider":"groq","id":"{id}","name":"{name}"}}"#);
-        let first: Vec<String> = (0..6).map(|i| model(&format!("m{i}"), "a")).collect();
-        let first: Vec<&str> = first.iter().map(String::as_str).collect();
-        assert_eq!(sync(&mut db, &first).added, 6);
-        // m1 and m4 change, m3 and m5 go.
-        let second = [
-            model("m0", "a"),
-            model("m1", "b"),
-            model("m2", "a"),
-            model("m4", "b"),
-        ];
-        let second: Vec<&str> = second.iter().map(String::as_str).collect();
-        let applied = sync(&mut db, &second);
-        assert_eq!((applied.added, applied.closed), (2, 4));
-        let mut st = db
-            .conn
-            .prepare("SELECT model_id, name, valid_to IS NULL FROM model_version ORDER BY rowid")
-            .unwrap();
-        let rows: Vec<(String, String, bool)> = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let rows: Vec<(&str, &str, bool)> = rows
-            .iter()
-            .map(|(i, n, c)| (i.as_str(), n.as_str(), *c))
-            .collect();
-        assert_eq!(
-            rows,
-            [
-                // Untouched, where the first sync put them.
-                ("m0", "a", true),
-                ("m2", "a", true),
-                // Each changed model's closed version, then its new one.
-                ("m1", "a", false),
-                ("m1", "b", true),
-                ("m4", "a", false),
-                ("m4", "b", true),
-                // The models no longer listed, closed last.
-                ("m3", "a", false),
-                ("m5", "a", false),
-            ]
-        );
-        let history = db.versions("groq", "m1").unwrap();
-        assert_eq!(history.len(), 2);
     }
 }
