@@ -340,21 +340,10 @@ where
         target,
         said: std::sync::atomic::AtomicBool::new(false),
     };
-    // Capped: a page size is a request, not a promise.
-    let per_page = page_size.map_or(0, |s| usize::try_from(s.min(1000)).unwrap_or(0));
-    // A page that starts a delivery becomes the delivery's vector, so it is
-    // parsed into room for the pages that will join it (whole pages until
-    // `deliver_at`): those are appended without reallocating it, which moved
-    // every record of the first page again (1.3 % of a 50,000-model harvest
-    // in pages of 100).
-    let delivery_items = if per_page > 0 {
-        deliver_at.div_ceil(per_page).max(1) * per_page
-    } else {
-        0
-    };
-    let mut ctx = ParseCtx {
+    let ctx = ParseCtx {
         raw: opts.raw,
-        expected_items: per_page,
+        // Capped: a page size is a request, not a promise.
+        expected_items: page_size.map_or(0, |s| usize::try_from(s.min(1000)).unwrap_or(0)),
         ..ParseCtx::for_spec(spec, &display_url(&target.url), start.fetched_at)
     };
     let index_failed = |e: std::io::Error| FetchError::Index {
@@ -401,11 +390,6 @@ where
                     return Ok(());
                 }
             }
-            ctx.expected_items = if pending.records.is_empty() {
-                delivery_items
-            } else {
-                per_page
-            };
             let parsed = spec
                 .shape
                 .parse(&page.body, &ctx)
