@@ -29,7 +29,7 @@ pub(crate) fn write_fields(out: &mut Vec<u8>, r: &Record, fields: &[Field]) {
 
 /// [`write_fields`] without the members whose value is `null`: the form a
 /// version's attributes are stored in. The bytes are [`write_fields`]'s with
-/// those members cut (`store::tests`), written in one pass instead of
+/// those members cut (the tests below), written in one pass instead of
 /// written whole and cut in a second.
 pub(crate) fn write_fields_without_nulls(out: &mut Vec<u8>, r: &Record, fields: &[Field]) {
     write_object::<false>(out, r, fields, false, false);

@@ -211,9 +211,9 @@ impl<'a> Staged<'a> {
     /// Written by hand, as the output is: through serde's data model this
     /// was the most expensive step of a first sync after SQLite itself (a
     /// call per key, value and string piece), 0.3 s of 50,000 Hub models.
-    /// Databases written before hold FNV-1a of the form with nulls, a byte
-    /// at a time: with the second pass that cut the nulls, 8 % of a first
-    /// sync's samples. A stored hash is only a shortcut, though: a version
+    /// Databases written before hold FNV-1a of the form with nulls, taken a
+    /// byte at a time after a second pass that cut the nulls: writing,
+    /// cutting and hashing were 8 % of a first sync's samples. A stored hash is only a shortcut, though: a version
     /// whose hash differs is compared by its attributes before a new one is
     /// written ([`same_attrs`]), so a hash of an older rule costs one
     /// comparison, once, not a version.
