@@ -278,6 +278,12 @@ impl Rows {
         self.last = Some((i, key));
         decode(&self.runs[i].row).map(Some)
     }
+
+    /// The encoded bytes of the row [`Rows::next_row`] handed out last
+    /// ([`decode`] reads them), to be kept past the next one.
+    pub(super) fn raw(&self) -> &[u8] {
+        self.last.as_ref().map_or(&[], |(i, _)| &self.runs[*i].row)
+    }
 }
 
 /// The listing's ids in its order, as staged.
@@ -308,7 +314,7 @@ impl Order {
     }
 }
 
-fn decode(b: &[u8]) -> io::Result<Row<'_>> {
+pub(super) fn decode(b: &[u8]) -> io::Result<Row<'_>> {
     let mut c = Cursor { b, at: 0 };
     Ok(Row {
         seq: u64::try_from(c.i64()?).unwrap_or(0),

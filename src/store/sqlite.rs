@@ -37,14 +37,100 @@ const SEEN_DDL: &str = "CREATE TEMP TABLE IF NOT EXISTS seen (model_id TEXT PRIM
 const CURRENT: &str = "SELECT rowid, attr_hash FROM model_version
     WHERE provider = ?1 AND model_id = ?2 AND valid_to IS NULL";
 
-/// A new current version (?1 fetch, ?2 provider, then the row). `OR IGNORE`:
-/// a listing that names a model twice keeps the first (the unique index on
-/// the current version refuses the second).
-const INSERT_VERSION: &str = "INSERT OR IGNORE INTO model_version (provider, model_id, valid_from, valid_to,
+/// New current versions, `rows` of them in one statement (?1 fetch, ?2
+/// provider, then [`ROW_PARAMS`] a row). `OR IGNORE`: a listing that names a
+/// model twice keeps the first (the unique index on the current version
+/// refuses the second).
+fn insert_versions(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT OR IGNORE INTO model_version (provider, model_id, valid_from, valid_to,
     attr_hash, name, owned_by, task, hugging_face_id, context_length, max_output_tokens,
     price_input, price_output, price_cache_read, price_cache_write,
-    quantization, knowledge_cutoff, expires_at, attrs)
-    VALUES (?2, ?3, ?1, NULL, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+    quantization, knowledge_cutoff, expires_at, attrs) VALUES ",
+    );
+    for k in 0..rows {
+        let b = 3 + k * ROW_PARAMS;
+        if k > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("(?2, ?{b}, ?1, NULL"));
+        for j in 1..ROW_PARAMS {
+            sql.push_str(&format!(", ?{}", b + j));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Parameters of one row in [`insert_versions`].
+const ROW_PARAMS: usize = 16;
+
+/// Rows a full [`insert_versions`] statement takes: its fixed cost (five
+/// cursors opened and closed, the reset) is paid once for them, not once a
+/// row.
+const BATCH: usize = 64;
+
+/// Binds row `k` of an [`insert_versions`] statement.
+fn bind_row(
+    st: &mut rusqlite::CachedStatement<'_>,
+    k: usize,
+    r: &super::spill::Row<'_>,
+) -> rusqlite::Result<()> {
+    let b = 3 + k * ROW_PARAMS;
+    st.raw_bind_parameter(b, r.model_id)?;
+    st.raw_bind_parameter(b + 1, r.hash)?;
+    st.raw_bind_parameter(b + 2, r.name)?;
+    st.raw_bind_parameter(b + 3, r.owned_by)?;
+    st.raw_bind_parameter(b + 4, r.task)?;
+    st.raw_bind_parameter(b + 5, r.hugging_face_id)?;
+    st.raw_bind_parameter(b + 6, r.context_length)?;
+    st.raw_bind_parameter(b + 7, r.max_output_tokens)?;
+    st.raw_bind_parameter(b + 8, r.price_input)?;
+    st.raw_bind_parameter(b + 9, r.price_output)?;
+    st.raw_bind_parameter(b + 10, r.price_cache_read)?;
+    st.raw_bind_parameter(b + 11, r.price_cache_write)?;
+    st.raw_bind_parameter(b + 12, r.quantization)?;
+    st.raw_bind_parameter(b + 13, r.knowledge_cutoff)?;
+    st.raw_bind_parameter(b + 14, r.expires_at)?;
+    st.raw_bind_parameter(b + 15, r.attrs)
+}
+
+/// The new versions waiting for a full statement, as the staging file
+/// encodes them.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    fn push(&mut self, raw: &[u8]) {
+        self.bytes.extend_from_slice(raw);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Inserts the waiting rows with `st`, made for exactly that many;
+    /// returns how many were new.
+    fn insert(
+        &mut self,
+        st: &mut rusqlite::CachedStatement<'_>,
+        fetch: i64,
+        provider: &str,
+    ) -> anyhow::Result<usize> {
+        st.raw_bind_parameter(1, fetch)?;
+        st.raw_bind_parameter(2, provider)?;
+        let mut start = 0;
+        for (k, &end) in self.ends.iter().enumerate() {
+            let r = super::spill::decode(&self.bytes[start..end])?;
+            bind_row(st, k, &r)?;
+            start = end;
+        }
+        let n = st.raw_execute()?;
+        self.bytes.clear();
+        self.ends.clear();
+        Ok(n)
+    }
+}
 
 /// Closes the current versions of models no longer listed (?1 fetch, ?2 provider).
 const CLOSE_MISSING: &str = "UPDATE model_version SET valid_to = ?1
@@ -217,7 +303,8 @@ fn apply(
     }
     let mut current = tx.prepare_cached(CURRENT)?;
     let mut close = tx.prepare_cached("UPDATE model_version SET valid_to = ?1 WHERE rowid = ?2")?;
-    let mut insert = tx.prepare_cached(INSERT_VERSION)?;
+    let mut insert = tx.prepare_cached(&insert_versions(BATCH))?;
+    let mut batch = Batch::default();
     let mut seen = tx.prepare_cached("INSERT OR IGNORE INTO seen (model_id) VALUES (?1)")?;
     let mut metric = tx.prepare_cached(INSERT_METRIC)?;
     let mut attrs_of = tx.prepare_cached("SELECT attrs FROM model_version WHERE rowid = ?1")?;
@@ -264,36 +351,25 @@ fn apply(
                 !same
             }
         };
+        if metrics && (r.downloads.is_some() || r.likes.is_some()) {
+            metric.execute(params![provider, r.model_id, fetch, r.downloads, r.likes])?;
+        }
         if changed {
             if let Some((rowid, _)) = now {
                 close.execute(params![fetch, rowid])?;
                 applied.closed += 1;
             }
-            let n = insert.execute(params![
-                fetch,
-                provider,
-                r.model_id,
-                r.hash,
-                r.name,
-                r.owned_by,
-                r.task,
-                r.hugging_face_id,
-                r.context_length,
-                r.max_output_tokens,
-                r.price_input,
-                r.price_output,
-                r.price_cache_read,
-                r.price_cache_write,
-                r.quantization,
-                r.knowledge_cutoff,
-                r.expires_at,
-                r.attrs,
-            ])?;
-            applied.added += n as u64;
+            // Its old version is closed already: the new one cannot clash
+            // with it in the index of current versions when it goes in.
+            batch.push(rows.raw());
+            if batch.ends.len() == BATCH {
+                applied.added += batch.insert(&mut insert, fetch, provider)? as u64;
+            }
         }
-        if metrics && (r.downloads.is_some() || r.likes.is_some()) {
-            metric.execute(params![provider, r.model_id, fetch, r.downloads, r.likes])?;
-        }
+    }
+    if !batch.ends.is_empty() {
+        let mut rest = tx.prepare_cached(&insert_versions(batch.ends.len()))?;
+        applied.added += batch.insert(&mut rest, fetch, provider)? as u64;
     }
     if close_missing && had_current {
         applied.closed += tx.execute(CLOSE_MISSING, params![fetch, provider])? as u64;
