@@ -561,10 +561,7 @@ impl Cache {
         let mut file = file;
         file.seek(SeekFrom::Start(bytes))?;
         Ok(Some(EntryWriter {
-            // 64 KiB: a page of 1000 Hub models (about 600 KB) is ten writes
-            // instead of three, for 192 KiB less of a whole-Hub harvest's
-            // peak memory.
-            out: BufWriter::with_capacity(64 * 1024, file),
+            out: BufWriter::with_capacity(256 * 1024, file),
             partial,
             cursor: self.path(&stem, "cursor"),
             entry: self.path(&stem, "ndjson"),
