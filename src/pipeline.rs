@@ -90,9 +90,11 @@ pub enum Selected {
 }
 
 /// Models a provider may fetch ahead of the writer, in whole deliveries: 2 of
-/// 200 at pages of 100, 1 page of 1000. The provider being written is slowed by a slow
-/// reader (a pipe into jq) instead of filling memory; the others fetch this
-/// far ahead and then wait their turn. Counting models rather than pages keeps
+/// 200 at pages of 100, 1 page of 1000 (the channel's room; the harvest asks
+/// for the next page only when the channel has room again, so one delivery
+/// less than that is queued while it is fetched and parsed). The provider
+/// being written is slowed by a slow reader (a pipe into jq) instead of
+/// filling memory; the others fetch this far ahead and then wait their turn. Counting models rather than pages keeps
 /// the peak the same whatever the page size: with 4 pages of 1000 in flight, a
 /// long harvest's peak grew by the megabytes of whichever pages happened to
 /// queue up while the writer lagged.
@@ -346,7 +348,20 @@ pub(crate) async fn run_into<S: Sink>(
                     };
                     let harvesting = harvest(&http, &target, &opts, start, deliver_at, &bar, |d| {
                         let tx = tx.clone();
-                        async move { tx.send(Msg::Page(d)).await.is_ok() }
+                        async move {
+                            let last = d.next.is_none();
+                            if tx.send(Msg::Page(d)).await.is_err() {
+                                return false;
+                            }
+                            // The next page is asked for once the channel has
+                            // room again: at pages of 1000 (room for one), only
+                            // when the writer has taken this one. Otherwise a
+                            // third page was parsed and held, waiting to be
+                            // queued, while the writer wrote the first and the
+                            // second waited. The last delivery is not waited
+                            // for: the harvest, and its time, end with it.
+                            last || tx.reserve().await.is_ok()
+                        }
                     });
                     // A bug in one provider's harvest fails that provider;
                     // the others are still written.

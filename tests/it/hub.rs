@@ -125,6 +125,31 @@ async fn limit_all_harvests_a_listing_longer_than_the_hubs_default_limit_to_its_
     assert!(seen[0].url.query().unwrap().contains("limit=1000"));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_that_stops_reading_holds_the_harvest_one_page_ahead_of_it() {
+    // Pages of 1000 (about 600 KB of NDJSON each) into a pipe nobody reads:
+    // the writer stalls in the first page, which fills the pipe.
+    let hub = FakeHub::new(10_000);
+    let server = hub_server(hub.clone()).await;
+    let mut child = crate::common::hub_fetch_std(&server)
+        .args(["--batch-size", "1000", "-f", "ndjson", "-q"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let end = std::time::Instant::now() + Duration::from_secs(30);
+    while hub.seen().len() < 2 && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The second page waits for the writer; a third was asked for at once
+    // when the harvest went on while the second waited.
+    std::thread::sleep(Duration::from_millis(500));
+    let asked = hub.seen().len();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(asked, 2, "pages asked for while the writer is stuck in the first");
+}
+
 /// 1,200 models behind a server-enforced quota of 5 requests per 10 s
 /// window (100 ms at test time).
 fn quota_5_per_10s() -> FakeHub {
