@@ -346,12 +346,18 @@ pub(crate) async fn run_into<S: Sink>(
                     let Ok(_permit) = turn.await else {
                         return Outcome::new(&target.spec.name);
                     };
+                    let provider = target.spec.name.clone();
                     let harvesting = harvest(&http, &target, &opts, start, deliver_at, &bar, |d| {
-                        let tx = tx.clone();
+                        let (tx, provider) = (tx.clone(), provider.clone());
                         async move {
                             let last = d.next.is_none();
                             if tx.send(Msg::Page(d)).await.is_err() {
                                 return false;
+                            }
+                            if !last && tx.capacity() == 0 {
+                                tracing::debug!(
+                                    "{provider}: the next page waits for the writer (its queue is full)"
+                                );
                             }
                             // The next page is asked for once the channel has
                             // room again: at pages of 1000 (room for one), only

@@ -131,10 +131,13 @@ async fn a_reader_that_stops_reading_holds_the_harvest_one_page_ahead_of_it() {
     // the writer stalls in the first page, which fills the pipe.
     let hub = FakeHub::new(10_000);
     let server = hub_server(hub.clone()).await;
+    let dir = crate::common::fresh_dir("stalled");
+    let log = dir.join("stderr");
     let mut child = crate::common::hub_fetch_std(&server)
-        .args(["--batch-size", "1000", "-f", "ndjson", "-q"])
+        .args(["--batch-size", "1000", "-f", "ndjson", "--no-progress"])
+        .env("RUST_LOG", "catalog=debug")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let end = std::time::Instant::now() + Duration::from_secs(30);
@@ -148,6 +151,14 @@ async fn a_reader_that_stops_reading_holds_the_harvest_one_page_ahead_of_it() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(asked, 2, "pages asked for while the writer is stuck in the first");
+    // The wait says what it is.
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        log.matches("hug: the next page waits for the writer (its queue is full)")
+            .count(),
+        1,
+        "{log}"
+    );
 }
 
 /// 1,200 models behind a server-enforced quota of 5 requests per 10 s
