@@ -94,10 +94,11 @@ pub enum Selected {
 /// for the next page only when the channel has room again, so one delivery
 /// less than that is queued while it is fetched and parsed). The provider
 /// being written is slowed by a slow reader (a pipe into jq) instead of
-/// filling memory; the others fetch this far ahead and then wait their turn. Counting models rather than pages keeps
-/// the peak the same whatever the page size: with 4 pages of 1000 in flight, a
-/// long harvest's peak grew by the megabytes of whichever pages happened to
-/// queue up while the writer lagged.
+/// filling memory; the others fetch this far ahead and then wait their turn.
+/// Counting models rather than pages keeps the peak the same whatever the
+/// page size: with 4 pages of 1000 in flight, a long harvest's peak grew by
+/// the megabytes of whichever pages happened to queue up while the writer
+/// lagged.
 const MODELS_IN_FLIGHT: u64 = 400;
 
 /// Records a harvest gathers before handing them to the writer (pages of 100
