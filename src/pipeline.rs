@@ -355,11 +355,6 @@ pub(crate) async fn run_into<S: Sink>(
                             if tx.send(Msg::Page(d)).await.is_err() {
                                 return false;
                             }
-                            if !last && tx.capacity() == 0 {
-                                tracing::debug!(
-                                    "{provider}: the next page waits for the writer (its queue is full)"
-                                );
-                            }
                             // The next page is asked for once the channel has
                             // room again: at pages of 1000 (room for one), only
                             // when the writer has taken this one. Otherwise a
@@ -367,7 +362,22 @@ pub(crate) async fn run_into<S: Sink>(
                             // queued, while the writer wrote the first and the
                             // second waited. The last delivery is not waited
                             // for: the harvest, and its time, end with it.
-                            last || tx.reserve().await.is_ok()
+                            if last {
+                                return true;
+                            }
+                            // A writer taking its next delivery does so in
+                            // microseconds; one that has not after this long
+                            // is held up downstream, and the wait says so.
+                            let quick = std::time::Duration::from_millis(100);
+                            match tokio::time::timeout(quick, tx.reserve()).await {
+                                Ok(room) => room.is_ok(),
+                                Err(_) => {
+                                    tracing::debug!(
+                                        "{provider}: the next page waits for the writer (its queue is full)"
+                                    );
+                                    tx.reserve().await.is_ok()
+                                }
+                            }
                         }
                     });
                     // A bug in one provider's harvest fails that provider;

@@ -153,10 +153,8 @@ async fn a_reader_that_stops_reading_holds_the_harvest_one_page_ahead_of_it() {
     assert_eq!(asked, 2, "pages asked for while the writer is stuck in the first");
     // The wait says what it is.
     let log = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(
-        log.matches("hug: the next page waits for the writer (its queue is full)")
-            .count(),
-        1,
+    assert!(
+        log.contains("hug: the next page waits for the writer (its queue is full)"),
         "{log}"
     );
 }
