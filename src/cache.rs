@@ -433,7 +433,7 @@ impl Cache {
         let mut file = file;
         file.seek(SeekFrom::Start(0))?;
         records_from(
-            BufReader::with_capacity(256 * 1024, file),
+            BufReader::with_capacity(READ_BUF, file),
             &entry.path,
             keep_raw,
             each,
@@ -490,7 +490,7 @@ impl Cache {
             id: std::borrow::Cow<'a, str>,
         }
         let path = self.path(&key.stem(provider), "partial");
-        let reader = BufReader::with_capacity(256 * 1024, File::open(&path)?.take(cp.bytes));
+        let reader = BufReader::with_capacity(READ_BUF, File::open(&path)?.take(cp.bytes));
         each_line(reader, |line| {
             let record: Id<'_> = serde_json::from_slice(line).map_err(|e| corrupt(&path, &e))?;
             each(&record.id)
@@ -572,6 +572,12 @@ impl Cache {
     }
 }
 
+/// The buffer entries are read through. A resumed harvest reads its
+/// checkpoint's ids and replays its records while its first pages come in,
+/// so two of these are alive at its busiest moment; the kernel reads ahead
+/// of a sequential reader whatever the buffer's size.
+const READ_BUF: usize = 64 * 1024;
+
 fn padded(json: &[u8]) -> io::Result<Vec<u8>> {
     if json.len() >= HEADER_LEN {
         return Err(io::Error::other("cache header too long"));
@@ -610,7 +616,7 @@ where
     let file = File::open(path)?;
     let len = up_to.unwrap_or(u64::MAX);
     records_from(
-        BufReader::with_capacity(256 * 1024, file.take(len)),
+        BufReader::with_capacity(READ_BUF, file.take(len)),
         path,
         keep_raw,
         each,
