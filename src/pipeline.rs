@@ -106,6 +106,32 @@ const MODELS_IN_FLIGHT: u64 = 400;
 /// listing those wake-ups were a measurable share of the CPU.
 const MODELS_PER_DELIVERY: u64 = 200;
 
+/// Hands a delivery to the writer's channel; `false` once nobody listens.
+/// The next page is asked for only once the channel has room again: at
+/// pages of 1000 (room for one), when the writer has taken this one.
+/// Otherwise a third page was parsed and held, waiting to be queued, while
+/// the writer wrote the first and the second waited. The last delivery is
+/// not waited for: the harvest, and its time, end with it.
+async fn deliver(tx: &mpsc::Sender<Msg>, provider: &str, d: Delivery) -> bool {
+    let last = d.next.is_none();
+    if tx.send(Msg::Page(d)).await.is_err() {
+        return false;
+    }
+    if last {
+        return true;
+    }
+    // A writer taking its next delivery does so in microseconds; one that
+    // has not after this long is held up downstream, and the wait says so.
+    let quick = std::time::Duration::from_millis(100);
+    match tokio::time::timeout(quick, tx.reserve()).await {
+        Ok(room) => room.is_ok(),
+        Err(_) => {
+            tracing::debug!("{provider}: the next page waits for the writer (its queue is full)");
+            tx.reserve().await.is_ok()
+        }
+    }
+}
+
 /// Deliveries that may wait in a provider's channel.
 fn deliveries_in_flight(page_size: Option<u64>) -> usize {
     let delivery = page_size.unwrap_or(100).max(MODELS_PER_DELIVERY);
@@ -347,38 +373,9 @@ pub(crate) async fn run_into<S: Sink>(
                     let Ok(_permit) = turn.await else {
                         return Outcome::new(&target.spec.name);
                     };
-                    let provider = target.spec.name.clone();
-                    let harvesting = harvest(&http, &target, &opts, start, deliver_at, &bar, |d| {
-                        let (tx, provider) = (tx.clone(), provider.clone());
-                        async move {
-                            let last = d.next.is_none();
-                            if tx.send(Msg::Page(d)).await.is_err() {
-                                return false;
-                            }
-                            // The next page is asked for once the channel has
-                            // room again: at pages of 1000 (room for one), only
-                            // when the writer has taken this one. Otherwise a
-                            // third page was parsed and held, waiting to be
-                            // queued, while the writer wrote the first and the
-                            // second waited. The last delivery is not waited
-                            // for: the harvest, and its time, end with it.
-                            if last {
-                                return true;
-                            }
-                            // A writer taking its next delivery does so in
-                            // microseconds; one that has not after this long
-                            // is held up downstream, and the wait says so.
-                            let quick = std::time::Duration::from_millis(100);
-                            match tokio::time::timeout(quick, tx.reserve()).await {
-                                Ok(room) => room.is_ok(),
-                                Err(_) => {
-                                    tracing::debug!(
-                                        "{provider}: the next page waits for the writer (its queue is full)"
-                                    );
-                                    tx.reserve().await.is_ok()
-                                }
-                            }
-                        }
+                    let (sender, provider) = (&tx, target.spec.name.as_str());
+                    let harvesting = harvest(&http, &target, &opts, start, deliver_at, &bar, move |d| {
+                        deliver(sender, provider, d)
                     });
                     // A bug in one provider's harvest fails that provider;
                     // the others are still written.

@@ -213,10 +213,10 @@ impl<'a> Staged<'a> {
     /// call per key, value and string piece), 0.3 s of 50,000 Hub models.
     /// Databases written before hold FNV-1a of the form with nulls, taken a
     /// byte at a time after a second pass that cut the nulls: writing,
-    /// cutting and hashing were 8 % of a first sync's samples. A stored hash is only a shortcut, though: a version
-    /// whose hash differs is compared by its attributes before a new one is
-    /// written ([`same_attrs`]), so a hash of an older rule costs one
-    /// comparison, once, not a version.
+    /// cutting and hashing were 8 % of a first sync's samples. A stored hash
+    /// is only a shortcut, though: a version whose hash differs is compared
+    /// by its attributes before a new one is written ([`same_attrs`]), so a
+    /// hash of an older rule costs one comparison, once, not a version.
     fn write_attrs(&self, out: &mut Vec<u8>) -> i64 {
         let start = out.len();
         crate::json::write_fields_without_nulls(out, self.record, &ATTR_FIELDS);

@@ -37,6 +37,9 @@ const SEEN_DDL: &str = "CREATE TEMP TABLE IF NOT EXISTS seen (model_id TEXT PRIM
 const CURRENT: &str = "SELECT rowid, attr_hash FROM model_version
     WHERE provider = ?1 AND model_id = ?2 AND valid_to IS NULL";
 
+/// Parameters of one row in [`insert_versions`].
+const ROW_PARAMS: usize = 16;
+
 /// New current versions, `rows` of them in one statement (?1 fetch, ?2
 /// provider, then [`ROW_PARAMS`] a row). `OR IGNORE`: a listing that names a
 /// model twice keeps the first (the unique index on the current version
@@ -61,9 +64,6 @@ fn insert_versions(rows: usize) -> String {
     }
     sql
 }
-
-/// Parameters of one row in [`insert_versions`].
-const ROW_PARAMS: usize = 16;
 
 /// Rows a full [`insert_versions`] statement takes: its fixed cost (five
 /// cursors opened and closed, the reset) is paid once for them, not once a

@@ -144,8 +144,8 @@ async fn a_reader_that_stops_reading_holds_the_harvest_one_page_ahead_of_it() {
     while hub.seen().len() < 2 && std::time::Instant::now() < end {
         std::thread::sleep(Duration::from_millis(20));
     }
-    // The second page waits for the writer; a third was asked for at once
-    // when the harvest went on while the second waited.
+    // The second page waits in the queue, and no third is asked for (one
+    // was, when the harvest went on while the second waited).
     std::thread::sleep(Duration::from_millis(500));
     let asked = hub.seen().len();
     child.kill().unwrap();
