@@ -178,13 +178,15 @@ fn main() -> anyhow::Result<()> {
         "db-resync" => db::resync(&opts),
         "db-query" => db::query(&opts),
         "full-hub" => db::full_hub(&opts),
+        "cli" => db::cli(&opts),
+        "targets" => targets(&opts),
         "db" => {
             db::sync(&opts)?;
             db::resync(&opts)?;
             db::query(&opts)
         }
         other => bail!(
-            "unknown --scenario {other:?}: hub, providers, all, hf-compare, full-hub, db-sync, db-resync, db-query or db"
+            "unknown --scenario {other:?}: hub, providers, all, hf-compare, full-hub, cli, db-sync, db-resync, db-query, db or targets"
         ),
     }
 }
@@ -1945,21 +1947,100 @@ fn hf_compare(o: &Opts) -> anyhow::Result<()> {
             median(&theirs)
         );
         println!(
-            "cpu catalog / huggingface_hub (medians): {ratio:.4} (target <= 0.1: {}); per round: {}",
-            if ratio <= 0.1 { "met" } else { "MISSED" },
+            "  target CPU <= 0.10 x huggingface_hub's, {} models in pages of {}: catalog / huggingface_hub (medians) {ratio:.4}; per round {} -> {}",
+            o.models,
+            o.batch,
             rows.chunks(2)
                 .filter_map(|pair| {
                     let c = |i: usize| pair.get(i)?.1.get("cpu_s")?.parse::<f64>().ok();
                     Some(format!("{:.3}", c(1)? / c(0)?))
                 })
                 .collect::<Vec<_>>()
-                .join(" ")
+                .join(" "),
+            if ratio <= 0.1 { "met" } else { "MISSED" }
         );
     }
     println!(
         "mock_cpu_s {mock_cpu:.3} (all rounds); load average after: {}",
         load_average()
     );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Every target in one run
+// ---------------------------------------------------------------------------
+
+/// The scenarios that hold the targets, in the order `targets` runs them,
+/// each with the options it runs under.
+const TARGET_RUNS: &[(&str, &[&str])] = &[
+    ("all", &[]),
+    ("hf-compare", &["--rounds", "11"]),
+    ("cli", &["--rounds", "7"]),
+    ("db-sync", &["--rounds", "7"]),
+    ("db-query", &["--rounds", "5"]),
+    ("full-hub", &[]),
+];
+
+/// `--scenario targets`: every scenario that holds a target, each in a
+/// process of its own (its peak RSS and CPU its own), their output passed
+/// through as it comes; then every target's line, figure and verdict, in
+/// one list. A scenario that fails is named and the rest still run.
+fn targets(o: &Opts) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let exe = std::env::current_exe()?;
+    let mut verdicts: Vec<(&str, String)> = Vec::new();
+    let mut failed = Vec::new();
+    for (scenario, extra) in TARGET_RUNS {
+        println!("== --scenario {scenario} {}", extra.join(" "));
+        let mut cmd = Command::new(&exe);
+        cmd.args(["--scenario", scenario]).args(*extra);
+        if let Some(bin) = &o.catalog {
+            cmd.arg("--catalog").arg(bin);
+        }
+        if let Some(pg) = &o.pg {
+            cmd.args(["--pg", pg]);
+        }
+        let mut child = cmd.stdout(Stdio::piped()).spawn()?;
+        let before = verdicts.len();
+        for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines() {
+            let line = line?;
+            println!("{line}");
+            let t = line.trim();
+            if t.starts_with("target") && (t.ends_with("-> met") || t.ends_with("-> MISSED")) {
+                verdicts.push((scenario, t.to_owned()));
+            }
+        }
+        let status = child.wait()?;
+        if !status.success() {
+            failed.push(format!("{scenario} ({status})"));
+        } else if verdicts.len() == before {
+            // hf-compare without huggingface_hub to compare with, say.
+            verdicts.push((
+                scenario,
+                "target not measured: the scenario printed no verdict (see its output above)".into(),
+            ));
+        }
+    }
+    let met = verdicts.iter().filter(|(_, v)| v.ends_with("-> met")).count();
+    let missed = verdicts.iter().filter(|(_, v)| v.ends_with("-> MISSED")).count();
+    println!();
+    println!(
+        "targets: {met} met, {missed} missed, {} not measured; {} scenarios in {:.1} min; load after: {}",
+        verdicts.len() - met - missed,
+        TARGET_RUNS.len(),
+        started.elapsed().as_secs_f64() / 60.0,
+        load_average()
+    );
+    for (scenario, v) in &verdicts {
+        println!(
+            "  [{scenario}] {}",
+            v.trim_start_matches("target ").trim_start_matches("target")
+        );
+    }
+    if !failed.is_empty() {
+        bail!("scenarios that failed: {}", failed.join(", "));
+    }
     Ok(())
 }
 
@@ -1974,7 +2055,7 @@ mod db {
 
     use anyhow::{bail, Context as _};
 
-    use super::{control, median, parse_quota, MockProc, Opts, Serving};
+    use super::{builtin_specs, control, median, parse_quota, MockProc, Opts, Serving, PROVIDERS};
 
     /// One run of the catalog binary: wall, CPU (user+sys) and peak RSS of
     /// that process alone (`wait4` on its pid).
@@ -1983,6 +2064,8 @@ mod db {
         pub cpu: f64,
         pub rss_mib: f64,
         pub ok: bool,
+        /// Its exit code (`None`: ended by a signal).
+        pub code: Option<i32>,
         /// Its stderr (and stdout when captured), for reasons.
         pub stderr: String,
         pub stdout_lines: u64,
@@ -2047,7 +2130,8 @@ mod db {
             bail!("wait4: {}", std::io::Error::last_os_error());
         }
         let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-        let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+        let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+        let ok = code == Some(0);
         let stdout_lines = count_lines(&out_path)?;
         Ok(Run {
             wall,
@@ -2055,6 +2139,7 @@ mod db {
             // ru_maxrss is in KiB on Linux.
             rss_mib: ru.ru_maxrss as f64 / 1024.0,
             ok,
+            code,
             stderr: String::from_utf8_lossy(&std::fs::read(&err_path)?).into_owned(),
             stdout_lines,
         })
@@ -2210,6 +2295,133 @@ mod db {
             .map(|x| format!("{x:.prec$}"))
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    /// cli: the two targets of commands that read what a harvest left:
+    /// `count --all` answered from the cache (14 providers, no request), and
+    /// `diff` of two 50,000-model snapshots (1 % of the models changed, 65
+    /// removed). Each is the real binary, timed by `wait4`, over `--rounds`.
+    pub(super) fn cli(o: &Opts) -> anyhow::Result<()> {
+        let bin = catalog_bin(o)?;
+        let models = o.models;
+        let mock = MockProc::start(models, 0, None, 1000, Serving::of(o))?;
+        let port = mock.port;
+        control(port, "/__warm?limit=1000")?;
+        let dir = tempfile::tempdir()?;
+        let home = dir.path();
+        println!(
+            "cli: count --all from the cache (14 providers, the Hub's {models}), diff of two {models}-model snapshots; {} rounds; load before: {}",
+            o.rounds,
+            load()
+        );
+        let specs = builtin_specs()?;
+        let with_providers = |mut cmd: Command| {
+            for (i, (p, spec)) in PROVIDERS.iter().zip(&specs).enumerate().take(13) {
+                cmd.env(spec.url_env(), format!("http://127.0.0.1:{port}/p{i}/v1/models"))
+                    .env(&spec.key_env[0], format!("bench-{}-key", p.name));
+            }
+            cmd
+        };
+        let quiet = ["--no-progress", "-q"].map(String::from);
+
+        // The cache a `fetch --all` leaves, then counts from it.
+        let mut a = vec![
+            "fetch".to_owned(),
+            "--all".to_owned(),
+            "--batch-size".to_owned(),
+            "1000".to_owned(),
+        ];
+        a.extend(["--limit".to_owned(), models.to_string(), "-o".to_owned()]);
+        a.push(home.join("all.ndjson").display().to_string());
+        a.extend(quiet.clone());
+        let fill = measure(with_providers(command(&bin, home, port, &a)), home)?;
+        if !fill.ok {
+            bail!("fetch --all failed: {}", first_line(&fill.stderr));
+        }
+        control(port, "/__reset")?;
+        // The same flags as the fetch: the cache holds a harvest of these.
+        let mut count_args: Vec<String> = ["count", "--all", "--batch-size", "1000", "--limit"]
+            .map(String::from)
+            .into();
+        count_args.push(models.to_string());
+        count_args.extend(quiet.clone());
+        let (mut walls, mut rss) = (Vec::new(), Vec::new());
+        let mut said = String::new();
+        for _ in 0..o.rounds {
+            let r = measure(with_providers(command(&bin, home, port, &count_args)), home)?;
+            if !r.ok {
+                bail!("count --all failed: {}", first_line(&r.stderr));
+            }
+            walls.push(r.wall * 1000.0);
+            rss.push(r.rss_mib);
+            said = std::fs::read_to_string(home.join("stdout"))?;
+        }
+        let asked = control(port, "/__stats")?["requests"]
+            .as_u64()
+            .unwrap_or(u64::MAX);
+        let total = said
+            .lines()
+            .find_map(|l| l.strip_prefix("total"))
+            .map_or("?", str::trim)
+            .to_owned();
+        let m = med(&walls);
+        println!(
+            "  target count --all from the cache < 100 ms: median {m:.1} ms (each: {}; total {total} models; {asked} requests to the mock; peak {:.1} MiB) -> {}",
+            fmt_list(&walls, 1),
+            med(&rss),
+            verdict(m < 100.0 && asked == 0)
+        );
+
+        // Two snapshots of the Hub: then 1 % of the models changed (their
+        // pipeline_tag) and the last 65 gone.
+        let snapshot = |name: &str, limit: u64| -> anyhow::Result<PathBuf> {
+            let out = home.join(name);
+            let r = measure(
+                command(&bin, home, port, &fetch_args(limit, 1000, &out, None)),
+                home,
+            )?;
+            if !r.ok {
+                bail!("fetch of {name} failed: {}", first_line(&r.stderr));
+            }
+            Ok(out)
+        };
+        let old = snapshot("old.ndjson", models)?;
+        control(port, "/__mutate?pct=1")?;
+        let removed = 65.min(models - 1);
+        let new = snapshot("new.ndjson", models - removed)?;
+        control(port, "/__mutate?pct=0")?;
+        let diff_args: Vec<String> = vec![
+            "diff".into(),
+            "-f".into(),
+            "ndjson".into(),
+            old.display().to_string(),
+            new.display().to_string(),
+        ];
+        let (mut walls, mut rss) = (Vec::new(), Vec::new());
+        for _ in 0..o.rounds {
+            let r = measure(command(&bin, home, port, &diff_args), home)?;
+            // diff(1)'s codes: 1 is "they differ".
+            if r.code != Some(1) {
+                bail!("diff exited {:?}: {}", r.code, first_line(&r.stderr));
+            }
+            walls.push(r.wall);
+            rss.push(r.rss_mib);
+        }
+        let said = std::fs::read_to_string(home.join("stdout"))?;
+        let kind = |k: &str| said.matches(&format!("{{\"change\":\"{k}\"")).count();
+        let m = med(&walls);
+        println!(
+            "  target diff of two {models}-model snapshots < 1 s: median {m:.3} s (each: {}; {} changed, {} removed, {} added; peak {:.1} MiB) -> {}",
+            fmt_list(&walls, 3),
+            kind("changed"),
+            kind("removed"),
+            kind("added"),
+            med(&rss),
+            verdict(m < 1.0 && kind("removed") == removed as usize)
+        );
+        println!("  load after: {}", load());
+        mock.stop()?;
+        Ok(())
     }
 
     /// db-sync: NDJSON to a file (A) vs the same with `--db FILE` (B), a
