@@ -1737,11 +1737,10 @@ fn suite(o: &Opts) -> anyhow::Result<()> {
         "  peak RSS 50k <= 16 MiB: {rss50:.1} MiB -> {}",
         verdict(rss50 <= 16.0)
     );
-    println!(
-        "  peak RSS 1M <= 1.2 x 50k ({:.1} MiB): {rss1m:.1} MiB -> {}",
-        1.2 * rss50,
-        verdict(rss1m <= 1.2 * rss50)
-    );
+    // Not a verdict: the 1M run's pages are ten times larger, and a page in
+    // flight weighs with its size. Flat memory is judged at one page size
+    // (the last line).
+    println!("  peak RSS 1M (pages of 1000) against 50k (pages of 100): {rss1m:.1} against {rss50:.1} MiB");
     let tput = num(1, "models_per_s");
     // A paced mock's link caps the rate (1,000,000 models of gzip at about
     // 100 Mbit/s take 5 s): then the aim is the link's rate, near enough.
@@ -1772,11 +1771,12 @@ fn suite(o: &Opts) -> anyhow::Result<()> {
         );
     }
     println!(
-        "  quota 50/3s, 120 pages: {} x 429, wall {:.3} s vs quota bound {:.3} s (ratio {:.3})",
+        "  quota 50/3s, 120 pages: {} x 429, wall {:.3} s <= 1.05 x quota bound {:.3} s: ratio {:.3} -> {}",
         num(4, "http_429"),
         num(4, "wall_s"),
         num(4, "bound_s"),
-        num(4, "ratio")
+        num(4, "ratio"),
+        verdict(num(4, "http_429") == 0.0 && num(4, "ratio") <= 1.05)
     );
     let rss50_1000 = num(6, "peak_rss_mib");
     println!(
@@ -2007,7 +2007,7 @@ fn targets(o: &Opts) -> anyhow::Result<()> {
             let line = line?;
             println!("{line}");
             let t = line.trim();
-            if t.starts_with("target") && (t.ends_with("-> met") || t.ends_with("-> MISSED")) {
+            if t.ends_with("-> met") || t.ends_with("-> MISSED") {
                 verdicts.push((scenario, t.to_owned()));
             }
         }
@@ -2726,12 +2726,17 @@ mod db {
         println!("  queries over {models} models x {runs} runs, {rounds} rounds (process wall, ms):");
         for (i, (name, _)) in queries.iter().enumerate() {
             let m = med(&times[i]);
-            println!(
-                "  target sqlite {name} < 150 ms: median {m:.1} ms (each: {}; {} output lines) -> {}",
-                fmt_list(&times[i], 1),
-                lines[i],
-                verdict(m < 150.0)
-            );
+            let each = format!("each: {}; {} output lines", fmt_list(&times[i], 1), lines[i]);
+            if i == 0 {
+                // Two runs' changes, twice a day's: reported beside the
+                // targets, which are a day's changes and one model's past.
+                println!("  sqlite {name}: median {m:.1} ms ({each})");
+            } else {
+                println!(
+                    "  target sqlite {name} < 150 ms: median {m:.1} ms ({each}) -> {}",
+                    verdict(m < 150.0)
+                );
+            }
         }
         println!("  load after: {}", load());
         Ok(())
