@@ -25,6 +25,7 @@
 
 pub(crate) mod hub;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -253,14 +254,15 @@ fn cut_serving<'a>(full: &str, mut id: &'a str, suffixes: &[String]) -> &'a str 
     }
 }
 
-/// `id` with the first alias suffix it ends with replaced.
-fn alias(id: &str, aliases: &[(String, String)]) -> String {
+/// `id` with the first alias suffix it ends with replaced (borrowed when
+/// none applies: the case of nearly every record).
+fn alias<'a>(id: &'a str, aliases: &[(String, String)]) -> Cow<'a, str> {
     for (suffix, with) in aliases {
         if let Some(rest) = id.strip_suffix(suffix.as_str()).filter(|r| !r.is_empty()) {
-            return format!("{rest}{with}");
+            return Cow::Owned(format!("{rest}{with}"));
         }
     }
-    id.to_owned()
+    Cow::Borrowed(id)
 }
 
 /// The canonical key of a model name or repository id: the name without its
@@ -361,7 +363,13 @@ fn is_version(rest: &[u8]) -> bool {
 /// `out`; `name` itself when it has no `p`.
 fn fireworks_versions<'a>(name: &'a str, out: &'a mut String) -> &'a str {
     let b = name.as_bytes();
-    if !b.contains(&b'p') {
+    // Both forms have a `p` between two digits (`v3p3` too); a name without
+    // one (nearly every name: `clip-vit-large-patch14` has a `p`, but not
+    // there) is left as it is, without the rewrite's pass.
+    if !b
+        .windows(3)
+        .any(|w| w[1] == b'p' && w[0].is_ascii_digit() && w[2].is_ascii_digit())
+    {
         return name;
     }
     out.clear();

@@ -83,6 +83,9 @@ fn fireworks_vxpy_is_version_x_dot_y() {
     );
     // A `p` that is not between digits is a letter.
     assert_eq!(n("deepseek-v3p"), "deepseek-v3p");
+    assert_eq!(n("openai/clip-vit-large-patch14"), "clip-vit-large-patch14");
+    assert_eq!(n("p3p-v2p"), "p3p-v2p");
+    assert_eq!(n("phi-3p5-mini"), n("microsoft/Phi-3.5-mini"));
 }
 
 #[test]
