@@ -407,6 +407,20 @@ const PROVIDERS: &[Prov] = &[
 
 /// The built-in table's entry for each of [`PROVIDERS`], in that order;
 /// an error unless they are exactly the table's providers but the Hub.
+/// The environment that points built-in provider `i` of [`PROVIDERS`] at
+/// the mock on `port`: its URL variable and a key.
+fn provider_env(
+    i: usize,
+    p: &Prov,
+    spec: &catalog::providers::ProviderSpec,
+    port: u16,
+) -> [(String, String); 2] {
+    [
+        (spec.url_env(), format!("http://127.0.0.1:{port}/p{i}/v1/models")),
+        (spec.key_env[0].clone(), format!("bench-{}-key", p.name)),
+    ]
+}
+
 fn builtin_specs() -> anyhow::Result<Vec<catalog::providers::ProviderSpec>> {
     let table = catalog::providers::builtin();
     let mut listed: Vec<&str> = PROVIDERS.iter().map(|p| p.name).collect();
@@ -1434,8 +1448,7 @@ fn run_scenario(o: &Opts) -> anyhow::Result<Figures> {
         .take(o.providers.min(13) as usize)
     {
         names.push(p.name.to_owned());
-        env.insert(spec.url_env(), format!("http://127.0.0.1:{port}/p{i}/v1/models"));
-        env.insert(spec.key_env[0].clone(), format!("bench-{}-key", p.name));
+        env.extend(provider_env(i, p, spec, port));
         fixtures.extend(p.pages.iter().copied());
     }
     if hub {
@@ -2033,10 +2046,7 @@ fn targets(o: &Opts) -> anyhow::Result<()> {
         load_average()
     );
     for (scenario, v) in &verdicts {
-        println!(
-            "  [{scenario}] {}",
-            v.trim_start_matches("target ").trim_start_matches("target")
-        );
+        println!("  [{scenario}] {}", v.strip_prefix("target ").unwrap_or(v));
     }
     if !failed.is_empty() {
         bail!("scenarios that failed: {}", failed.join(", "));
@@ -2055,7 +2065,9 @@ mod db {
 
     use anyhow::{bail, Context as _};
 
-    use super::{builtin_specs, control, median, parse_quota, MockProc, Opts, Serving, PROVIDERS};
+    use super::{
+        builtin_specs, control, median, parse_quota, provider_env, MockProc, Opts, Serving, PROVIDERS,
+    };
 
     /// One run of the catalog binary: wall, CPU (user+sys) and peak RSS of
     /// that process alone (`wait4` on its pid).
@@ -2317,34 +2329,42 @@ mod db {
         let specs = builtin_specs()?;
         let with_providers = |mut cmd: Command| {
             for (i, (p, spec)) in PROVIDERS.iter().zip(&specs).enumerate().take(13) {
-                cmd.env(spec.url_env(), format!("http://127.0.0.1:{port}/p{i}/v1/models"))
-                    .env(&spec.key_env[0], format!("bench-{}-key", p.name));
+                cmd.envs(provider_env(i, p, spec, port));
             }
             cmd
         };
-        let quiet = ["--no-progress", "-q"].map(String::from);
 
         // The cache a `fetch --all` leaves, then counts from it.
-        let mut a = vec![
-            "fetch".to_owned(),
-            "--all".to_owned(),
-            "--batch-size".to_owned(),
-            "1000".to_owned(),
-        ];
-        a.extend(["--limit".to_owned(), models.to_string(), "-o".to_owned()]);
-        a.push(home.join("all.ndjson").display().to_string());
-        a.extend(quiet.clone());
+        let all = home.join("all.ndjson").display().to_string();
+        let limit = models.to_string();
+        let a = super::args(&[
+            "fetch",
+            "--all",
+            "--batch-size",
+            "1000",
+            "--limit",
+            &limit,
+            "-o",
+            &all,
+            "--no-progress",
+            "-q",
+        ]);
         let fill = measure(with_providers(command(&bin, home, port, &a)), home)?;
         if !fill.ok {
             bail!("fetch --all failed: {}", first_line(&fill.stderr));
         }
         control(port, "/__reset")?;
         // The same flags as the fetch: the cache holds a harvest of these.
-        let mut count_args: Vec<String> = ["count", "--all", "--batch-size", "1000", "--limit"]
-            .map(String::from)
-            .into();
-        count_args.push(models.to_string());
-        count_args.extend(quiet.clone());
+        let count_args = super::args(&[
+            "count",
+            "--all",
+            "--batch-size",
+            "1000",
+            "--limit",
+            &limit,
+            "--no-progress",
+            "-q",
+        ]);
         let (mut walls, mut rss) = (Vec::new(), Vec::new());
         let mut said = String::new();
         for _ in 0..o.rounds {
@@ -2390,13 +2410,8 @@ mod db {
         let removed = 65.min(models - 1);
         let new = snapshot("new.ndjson", models - removed)?;
         control(port, "/__mutate?pct=0")?;
-        let diff_args: Vec<String> = vec![
-            "diff".into(),
-            "-f".into(),
-            "ndjson".into(),
-            old.display().to_string(),
-            new.display().to_string(),
-        ];
+        let (old, new) = (old.display().to_string(), new.display().to_string());
+        let diff_args = super::args(&["diff", "-f", "ndjson", &old, &new]);
         let (mut walls, mut rss) = (Vec::new(), Vec::new());
         for _ in 0..o.rounds {
             let r = measure(command(&bin, home, port, &diff_args), home)?;
@@ -2688,33 +2703,40 @@ mod db {
         let history_id = history_id.as_str();
         let prev = (runs - 1).to_string();
         let mid = runs.div_ceil(2).to_string();
-        let queries: Vec<(String, Vec<String>)> = vec![
+        // Each with whether it is a target: two runs' changes, twice a day's,
+        // are reported beside the targets (a day's changes, one model's past).
+        let queries: Vec<(String, Vec<String>, bool)> = vec![
             (
                 format!("changes --since {prev} (runs {prev}-{runs})"),
                 super::args(&["changes", "--since", &prev, "-f", "ndjson", "--db", &db_arg]),
+                false,
             ),
             (
                 "changes --since 24h".into(),
                 super::args(&["changes", "--since", "24h", "-f", "ndjson", "--db", &db_arg]),
+                true,
             ),
             (
                 "changes --since 24h (table)".into(),
                 super::args(&["changes", "--since", "24h", "--db", &db_arg]),
+                true,
             ),
             (
                 format!("history {history_id}"),
                 super::args(&["history", history_id, "--db", &db_arg]),
+                true,
             ),
             (
                 format!("count -p hug --as-of {mid}"),
                 super::args(&["count", "-p", "hug", "--as-of", &mid, "--db", &db_arg]),
+                true,
             ),
         ];
         let rounds = o.rounds.max(3);
         let mut times: Vec<Vec<f64>> = vec![Vec::new(); queries.len()];
         let mut lines = vec![0u64; queries.len()];
         for _ in 0..rounds {
-            for (i, (name, a)) in queries.iter().enumerate() {
+            for (i, (name, a, _)) in queries.iter().enumerate() {
                 let r = measure(command(&bin, dir.path(), port, a), dir.path())?;
                 if !r.ok {
                     bail!("catalog {name}: failed: {}", first_line(&r.stderr));
@@ -2724,12 +2746,10 @@ mod db {
             }
         }
         println!("  queries over {models} models x {runs} runs, {rounds} rounds (process wall, ms):");
-        for (i, (name, _)) in queries.iter().enumerate() {
+        for (i, (name, _, target)) in queries.iter().enumerate() {
             let m = med(&times[i]);
             let each = format!("each: {}; {} output lines", fmt_list(&times[i], 1), lines[i]);
-            if i == 0 {
-                // Two runs' changes, twice a day's: reported beside the
-                // targets, which are a day's changes and one model's past.
+            if !target {
                 println!("  sqlite {name}: median {m:.1} ms ({each})");
             } else {
                 println!(

@@ -360,7 +360,7 @@ fn is_version(rest: &[u8]) -> bool {
 }
 
 /// `v3p3` → `3.3` and `2p5` → `2.5` (a digit, `p`, a digit), written into
-/// `out`; `name` itself when it has no `p`.
+/// `out`; `name` itself when it has no `p` between two digits.
 fn fireworks_versions<'a>(name: &'a str, out: &'a mut String) -> &'a str {
     let b = name.as_bytes();
     // Both forms have a `p` between two digits (`v3p3` too); a name without

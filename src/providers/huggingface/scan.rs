@@ -357,7 +357,7 @@ mod tests {
     }
 
     #[test]
-    fn a_model_with_an_escape_is_read_by_serde_and_the_rest_of_the_page_by_the_scanner() {
+    fn a_model_with_an_escape_keeps_its_page_on_the_fast_path_and_reads_as_serde_reads_it() {
         // The first real model with a tag holding an escaped quote and one
         // a \u escape: before, the whole page went to serde_json.
         let real =
