@@ -1923,6 +1923,16 @@ fn hf_compare(o: &Opts) -> anyhow::Result<()> {
         Serving::of(o).label(),
         load_average()
     );
+    // huggingface_hub's CPU moves with the Python and the HTTP packages it
+    // runs on (a fresh install may pull newer ones), so the ratio's
+    // denominator is only comparable between runs that print the same line.
+    if let Some((name, r)) = rows.iter().find(|(n, _)| Some(n) == python_name.as_ref()) {
+        println!(
+            "{name}: python {}, {}",
+            r.get("python").map_or("?", String::as_str),
+            r.get("http_stack").map_or("?", String::as_str)
+        );
+    }
     println!(
         "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
         "client", "models", "requests", "gzipped", "wall_s", "cpu_s", "user_s", "sys_s", "rss_MiB"

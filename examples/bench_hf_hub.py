@@ -14,6 +14,7 @@ page size so that both clients get the same pages.
 """
 
 import argparse
+import importlib.metadata
 import resource
 import sys
 import time
@@ -22,6 +23,18 @@ import time
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime, r.ru_stime
+
+
+def http_stack():
+    """The HTTP packages installed beside huggingface_hub, with versions: its
+    CPU depends on them as much as on its own version."""
+    found = []
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2", "h11", "requests", "urllib3"):
+        try:
+            found.append(f"{name}-{importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return ",".join(found) or "none"
 
 
 def main():
@@ -45,6 +58,7 @@ def main():
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"version {huggingface_hub.__version__}")
     print(f"python {sys.version.split()[0]}")
+    print(f"http_stack {http_stack()}")
     print(f"models_written {n}")
     print(f"wall_s {wall:.3f}")
     print(f"cpu_s {u2 - u1 + s2 - s1:.3f}")
