@@ -187,8 +187,9 @@ pub struct Pacer {
     /// is retried like any transient fault).
     answered: bool,
     /// The window the server's `RateLimit` items describe: the remaining
-    /// count of the last one, and the earliest reset any of them implied.
-    window: Option<(u64, Instant)>,
+    /// count of the last one, the earliest reset any of them implied, and
+    /// the reset a response proved (see [`Pacer::observe`]).
+    window: Option<(u64, Instant, Option<Instant>)>,
 }
 
 impl Pacer {
@@ -281,15 +282,26 @@ impl Pacer {
             .and_then(|a| Some((a.remaining, a.reset?, a.fixed)))
         {
             let implied = later(scaled(reset));
+            // A fixed window never ends more than its length after a
+            // response, so a response whose `t` is the whole length (the
+            // first of a window, from a server that rounds `t` up, as the
+            // bench's mock does) proves that its "now + t" is at or past
+            // the reset, whatever the rounding.
+            // (A `t` cut down to the longest wait proves nothing.)
+            let proved =
+                (fixed && reset < LONGEST_STATED_WAIT && announced.and_then(|a| a.length) == Some(reset))
+                    .then_some(implied);
             // The same window while the count goes down; a count that went
             // up, or a reset passed, is a new one. Only a fixed window's
             // reset stays put: in another kind a later response may name a
             // later reset and mean it.
-            let earliest = match self.window {
-                Some((left, at)) if fixed && remaining <= left && at > Instant::now() => at.min(implied),
-                _ => implied,
+            let (earliest, proved) = match self.window {
+                Some((left, at, was)) if fixed && remaining <= left && at > Instant::now() => {
+                    (at.min(implied), was.or(proved))
+                }
+                _ => (implied, proved),
             };
-            self.window = Some((remaining, earliest));
+            self.window = Some((remaining, earliest, proved));
             let reset_at = if remaining == 0 {
                 // `t` is whole seconds, rounded one way or the other: each
                 // response's "now + t" lies within a second of the true
@@ -297,8 +309,11 @@ impl Pacer {
                 // them plus one second is past it either way (with `t`
                 // rounded up it is a second late; rounded down it is the
                 // reset, within the responses' spacing). One response alone
-                // gives its own "now + t" plus one second, as before.
-                earliest + scaled(Duration::from_secs(1))
+                // gives its own "now + t" plus one second, as before. A
+                // proved reset, when earlier, saves that second: on the
+                // whole Hub's 2,200 pages, a second a window of 1,000.
+                let either_way = earliest + scaled(Duration::from_secs(1));
+                proved.map_or(either_way, |p| p.min(either_way))
             } else {
                 implied
             };
@@ -343,6 +358,8 @@ pub(crate) struct Announced {
     /// The window is a fixed one (`RateLimit-Policy: "fixed window";...`,
     /// as the Hub states): its reset stays put while its count goes down.
     pub(crate) fixed: bool,
+    /// The window's length (the policy's `w`), when stated.
+    pub(crate) length: Option<Duration>,
 }
 
 impl Announced {
@@ -385,27 +402,32 @@ impl Announced {
                     .any(|p| p.trim().eq_ignore_ascii_case("\"fixed window\""))
             })
         });
-        let limit = policy.and_then(|policy| {
-            let q = |item: &str| {
-                item.split(';').find_map(|p| match p.trim().split_once('=') {
-                    Some(("q", v)) => v.trim().parse::<u64>().ok(),
-                    _ => None,
-                })
-            };
-            let named = |item: &str| name.is_some_and(|n| item.split(';').any(|p| p.trim() == n));
-            let items: Vec<&str> = policy.split(',').collect();
-            items
-                .iter()
-                .find(|item| named(item))
-                .and_then(|item| q(item))
-                .or_else(|| items.iter().find_map(|item| q(item)))
-        });
+        // A parameter (`q`, `w`) of the policy item named like the RateLimit
+        // item, else of the first item that has it.
+        let param = |key: &str| {
+            policy.and_then(|policy| {
+                let value = |item: &str| {
+                    item.split(';').find_map(|p| match p.trim().split_once('=') {
+                        Some((k, v)) if k == key => v.trim().parse::<u64>().ok(),
+                        _ => None,
+                    })
+                };
+                let named = |item: &str| name.is_some_and(|n| item.split(';').any(|p| p.trim() == n));
+                let items: Vec<&str> = policy.split(',').collect();
+                items
+                    .iter()
+                    .find(|item| named(item))
+                    .and_then(|item| value(item))
+                    .or_else(|| items.iter().find_map(|item| value(item)))
+            })
+        };
         Some(Announced {
             remaining,
-            limit,
+            limit: param("q"),
             reset: Some(Duration::from_secs(reset).min(LONGEST_STATED_WAIT)),
             paced: true,
             fixed,
+            length: param("w").map(|w| Duration::from_secs(w).min(LONGEST_STATED_WAIT)),
         })
     }
 
@@ -427,6 +449,7 @@ impl Announced {
                     reset: get("reset").and_then(|v| parse_reset(v, now)),
                     paced: false,
                     fixed: false,
+                    length: None,
                 });
             }
         }
@@ -1391,6 +1414,7 @@ mod tests {
             reset: Some(Duration::from_secs(t)),
             paced: true,
             fixed: true,
+            length: None,
         };
         let mut pacer = Pacer::new(Duration::ZERO);
         let before = Instant::now();
@@ -1426,6 +1450,55 @@ mod tests {
         sliding.observe(Some(&unfixed(2, 9)));
         sliding.observe(Some(&unfixed(0, 10)));
         assert!(sliding.quota.unwrap().reset_at >= before + Duration::from_secs(11));
+    }
+
+    #[test]
+    fn a_response_stating_the_whole_window_proves_the_reset_and_saves_the_rounding_second() {
+        // The Hub's headers for a fixed window of 60 s from a server that
+        // rounds `t` up: the window's first response says t=60.
+        let hub = |remaining: u64, t: u64| Announced {
+            remaining,
+            limit: Some(3),
+            reset: Some(Duration::from_secs(t)),
+            paced: true,
+            fixed: true,
+            length: Some(Duration::from_secs(60)),
+        };
+        let mut pacer = Pacer::new(Duration::ZERO);
+        let before = Instant::now();
+        pacer.observe(Some(&hub(2, 60)));
+        pacer.observe(Some(&hub(1, 60)));
+        pacer.observe(Some(&hub(0, 60)));
+        let after = Instant::now();
+        let reset_at = pacer.quota.unwrap().reset_at;
+        assert!(
+            reset_at >= before + Duration::from_secs(60),
+            "not before the proved reset"
+        );
+        assert!(
+            reset_at <= after + Duration::from_secs(60),
+            "the proved reset, not the earliest + 1 s"
+        );
+        // No response of the window said the whole length: the rounding is
+        // unknown and the second stays.
+        let mut unproved = Pacer::new(Duration::ZERO);
+        let before = Instant::now();
+        unproved.observe(Some(&hub(2, 59)));
+        unproved.observe(Some(&hub(0, 59)));
+        assert!(unproved.quota.unwrap().reset_at >= before + Duration::from_secs(60));
+        // A new window (the count went up) forgets the old proof.
+        let before = Instant::now();
+        pacer.observe(Some(&hub(3, 30)));
+        pacer.observe(Some(&hub(0, 30)));
+        assert!(pacer.quota.unwrap().reset_at >= before + Duration::from_secs(31));
+        // Not a fixed window: its length proves nothing.
+        let mut sliding = Pacer::new(Duration::ZERO);
+        let before = Instant::now();
+        sliding.observe(Some(&Announced {
+            fixed: false,
+            ..hub(0, 60)
+        }));
+        assert!(sliding.quota.unwrap().reset_at >= before + Duration::from_secs(61));
     }
 
     #[test]
@@ -1468,6 +1541,7 @@ mod tests {
                 reset: Some(Duration::from_secs(293)),
                 paced: true,
                 fixed: true,
+                length: Some(Duration::from_secs(300)),
             })
         );
         assert_eq!(
@@ -1534,6 +1608,7 @@ mod tests {
                 reset: None,
                 paced: false,
                 fixed: false,
+                length: None,
             })
         );
         // A remaining count only in x-ratelimit-* leaves the pacer alone.
@@ -1555,6 +1630,7 @@ mod tests {
             reset: Some(Duration::from_secs(212)),
             paced: true,
             fixed: true,
+            length: Some(Duration::from_secs(300)),
         };
         let line = answered(StatusCode::OK, 422_195, started, Some(&quota));
         let (head, tail) = line.split_once(" ms").unwrap();
