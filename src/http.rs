@@ -277,9 +277,9 @@ impl Pacer {
     /// Takes in the quota a response announced (see [`Announced::paced`]).
     pub(crate) fn observe(&mut self, announced: Option<&Announced>) {
         self.answered = true;
-        if let Some((remaining, reset, fixed)) = announced
+        if let Some((remaining, reset, fixed, length)) = announced
             .filter(|a| a.paced)
-            .and_then(|a| Some((a.remaining, a.reset?, a.fixed)))
+            .and_then(|a| Some((a.remaining, a.reset?, a.fixed, a.length)))
         {
             let implied = later(scaled(reset));
             // A fixed window never ends more than its length after a
@@ -288,9 +288,7 @@ impl Pacer {
             // bench's mock does) proves that its "now + t" is at or past
             // the reset, whatever the rounding.
             // (A `t` cut down to the longest wait proves nothing.)
-            let proved =
-                (fixed && reset < LONGEST_STATED_WAIT && announced.and_then(|a| a.length) == Some(reset))
-                    .then_some(implied);
+            let proved = (fixed && reset < LONGEST_STATED_WAIT && length == Some(reset)).then_some(implied);
             // The same window while the count goes down; a count that went
             // up, or a reset passed, is a new one. Only a fixed window's
             // reset stays put: in another kind a later response may name a
@@ -404,22 +402,20 @@ impl Announced {
         });
         // A parameter (`q`, `w`) of the policy item named like the RateLimit
         // item, else of the first item that has it.
+        let items: Vec<&str> = policy.map(|p| p.split(',').collect()).unwrap_or_default();
         let param = |key: &str| {
-            policy.and_then(|policy| {
-                let value = |item: &str| {
-                    item.split(';').find_map(|p| match p.trim().split_once('=') {
-                        Some((k, v)) if k == key => v.trim().parse::<u64>().ok(),
-                        _ => None,
-                    })
-                };
-                let named = |item: &str| name.is_some_and(|n| item.split(';').any(|p| p.trim() == n));
-                let items: Vec<&str> = policy.split(',').collect();
-                items
-                    .iter()
-                    .find(|item| named(item))
-                    .and_then(|item| value(item))
-                    .or_else(|| items.iter().find_map(|item| value(item)))
-            })
+            let value = |item: &str| {
+                item.split(';').find_map(|p| match p.trim().split_once('=') {
+                    Some((k, v)) if k == key => v.trim().parse::<u64>().ok(),
+                    _ => None,
+                })
+            };
+            let named = |item: &str| name.is_some_and(|n| item.split(';').any(|p| p.trim() == n));
+            items
+                .iter()
+                .find(|item| named(item))
+                .and_then(|item| value(item))
+                .or_else(|| items.iter().find_map(|item| value(item)))
         };
         Some(Announced {
             remaining,
@@ -1406,16 +1402,22 @@ mod tests {
         assert_eq!(pacer.next_start(now, None), (now, None));
     }
 
-    #[test]
-    fn a_used_up_window_is_waited_for_from_the_earliest_reset_its_responses_implied() {
-        let paced = |remaining: u64, t: u64| Announced {
+    /// What a fixed window of 3 requests says in a response: `remaining`
+    /// left, `t` seconds to the reset, the window's length when stated.
+    fn fixed_window(remaining: u64, t: u64, length: Option<u64>) -> Announced {
+        Announced {
             remaining,
             limit: Some(3),
             reset: Some(Duration::from_secs(t)),
             paced: true,
             fixed: true,
-            length: None,
-        };
+            length: length.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn a_used_up_window_is_waited_for_from_the_earliest_reset_its_responses_implied() {
+        let paced = |remaining, t| fixed_window(remaining, t, None);
         let mut pacer = Pacer::new(Duration::ZERO);
         let before = Instant::now();
         // Three responses of one window; the first implies the earliest
@@ -1456,14 +1458,7 @@ mod tests {
     fn a_response_stating_the_whole_window_proves_the_reset_and_saves_the_rounding_second() {
         // The Hub's headers for a fixed window of 60 s from a server that
         // rounds `t` up: the window's first response says t=60.
-        let hub = |remaining: u64, t: u64| Announced {
-            remaining,
-            limit: Some(3),
-            reset: Some(Duration::from_secs(t)),
-            paced: true,
-            fixed: true,
-            length: Some(Duration::from_secs(60)),
-        };
+        let hub = |remaining, t| fixed_window(remaining, t, Some(60));
         let mut pacer = Pacer::new(Duration::ZERO);
         let before = Instant::now();
         pacer.observe(Some(&hub(2, 60)));
