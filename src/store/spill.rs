@@ -24,29 +24,39 @@ use std::os::unix::fs::FileExt as _;
 
 use super::Staged;
 
-/// A staged record, read back (borrowing the reader's buffer).
-pub(super) struct Row<'a> {
+/// A staged record, read back (borrowing the reader's buffer), its texts
+/// as `S`: `&str` from [`Rows::next_row`], which checks them, and the same
+/// bytes unchecked from [`decode_raw`], for binding a row read before.
+pub(super) struct RowOf<S> {
     /// Its place in the listing (0 first).
     pub seq: u64,
-    pub model_id: &'a str,
+    pub model_id: S,
     pub hash: i64,
-    pub name: Option<&'a str>,
-    pub owned_by: Option<&'a str>,
-    pub task: Option<&'a str>,
-    pub hugging_face_id: Option<&'a str>,
+    pub name: Option<S>,
+    pub owned_by: Option<S>,
+    pub task: Option<S>,
+    pub hugging_face_id: Option<S>,
     pub context_length: Option<i64>,
     pub max_output_tokens: Option<i64>,
     pub price_input: Option<f64>,
     pub price_output: Option<f64>,
     pub price_cache_read: Option<f64>,
     pub price_cache_write: Option<f64>,
-    pub quantization: Option<&'a str>,
-    pub knowledge_cutoff: Option<&'a str>,
-    pub expires_at: Option<&'a str>,
-    pub attrs: &'a str,
+    pub quantization: Option<S>,
+    pub knowledge_cutoff: Option<S>,
+    pub expires_at: Option<S>,
+    pub attrs: S,
     pub downloads: Option<i64>,
     pub likes: Option<i64>,
 }
+
+/// A row read by [`Rows::next_row`]: its texts checked as UTF-8.
+pub(super) type Row<'a> = RowOf<&'a str>;
+
+/// A row's texts as the bytes staged, for a row [`Rows::next_row`] has
+/// checked already: the attributes are most of a row, and checking them
+/// again when the row is bound was 3 % of a first sync.
+pub(super) type RawRow<'a> = RowOf<&'a [u8]>;
 
 fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -176,7 +186,7 @@ impl Spill {
                 row: Vec::new(),
             };
             if run.advance(&file)? {
-                heap.push(Reverse((run.id()?.as_bytes().to_vec(), i)));
+                heap.push(Reverse((run.id()?.to_vec(), i)));
             }
             runs.push(run);
         }
@@ -246,9 +256,11 @@ impl Run {
         Ok(true)
     }
 
-    fn id(&self) -> io::Result<&str> {
+    /// Its current row's id, as bytes: they order as the text does, and
+    /// the row is checked when it is handed out.
+    fn id(&self) -> io::Result<&[u8]> {
         let mut c = Cursor { b: &self.row, at: 8 };
-        c.str()
+        c.bytes()
     }
 }
 
@@ -268,7 +280,7 @@ impl Rows {
         if let Some((i, mut key)) = self.last.take() {
             if self.runs[i].advance(&self.file)? {
                 key.clear();
-                key.extend_from_slice(self.runs[i].id()?.as_bytes());
+                key.extend_from_slice(self.runs[i].id()?);
                 self.heap.push(Reverse((key, i)));
             }
         }
@@ -314,29 +326,46 @@ impl Order {
     }
 }
 
-pub(super) fn decode(b: &[u8]) -> io::Result<Row<'_>> {
+/// A row's fields, each text made by `text` from its bytes.
+fn decode_with<'a, S>(b: &'a [u8], text: impl Fn(&'a [u8]) -> io::Result<S>) -> io::Result<RowOf<S>> {
     let mut c = Cursor { b, at: 0 };
-    Ok(Row {
+    let opt = |c: &mut Cursor<'a>| c.opt_bytes()?.map(&text).transpose();
+    Ok(RowOf {
         seq: u64::try_from(c.i64()?).unwrap_or(0),
-        model_id: c.str()?,
+        model_id: text(c.bytes()?)?,
         hash: c.i64()?,
-        name: c.opt_str()?,
-        owned_by: c.opt_str()?,
-        task: c.opt_str()?,
-        hugging_face_id: c.opt_str()?,
+        name: opt(&mut c)?,
+        owned_by: opt(&mut c)?,
+        task: opt(&mut c)?,
+        hugging_face_id: opt(&mut c)?,
         context_length: c.opt_int()?,
         max_output_tokens: c.opt_int()?,
         price_input: c.opt_f64()?,
         price_output: c.opt_f64()?,
         price_cache_read: c.opt_f64()?,
         price_cache_write: c.opt_f64()?,
-        quantization: c.opt_str()?,
-        knowledge_cutoff: c.opt_str()?,
-        expires_at: c.opt_str()?,
-        attrs: c.str()?,
+        quantization: opt(&mut c)?,
+        knowledge_cutoff: opt(&mut c)?,
+        expires_at: opt(&mut c)?,
+        attrs: text(c.bytes()?)?,
         downloads: c.opt_int()?,
         likes: c.opt_int()?,
     })
+}
+
+fn utf8(b: &[u8]) -> io::Result<&str> {
+    std::str::from_utf8(b).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// A row's fields, its texts checked.
+fn decode(b: &[u8]) -> io::Result<Row<'_>> {
+    decode_with(b, utf8)
+}
+
+/// A row's fields, its texts as they are: for the bytes of a row
+/// [`Rows::next_row`] handed out ([`Rows::raw`]), checked then.
+pub(super) fn decode_raw(b: &[u8]) -> io::Result<RawRow<'_>> {
+    decode_with(b, Ok)
 }
 
 fn put_str(b: &mut Vec<u8>, s: &str) {
@@ -393,18 +422,17 @@ impl<'a> Cursor<'a> {
         Ok(i64::from_le_bytes(v))
     }
 
-    fn str(&mut self) -> io::Result<&'a str> {
+    fn bytes(&mut self) -> io::Result<&'a [u8]> {
         let mut n = [0u8; 4];
         n.copy_from_slice(self.take(4)?);
-        let bytes = self.take(u32::from_le_bytes(n) as usize)?;
-        std::str::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        self.take(u32::from_le_bytes(n) as usize)
     }
 
-    fn opt_str(&mut self) -> io::Result<Option<&'a str>> {
+    fn opt_bytes(&mut self) -> io::Result<Option<&'a [u8]>> {
         Ok(if self.byte()? == 0 {
             None
         } else {
-            Some(self.str()?)
+            Some(self.bytes()?)
         })
     }
 

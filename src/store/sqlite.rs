@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _};
 
 use super::spill::{Order, Rows, Spill};
@@ -70,33 +71,42 @@ fn insert_versions(rows: usize) -> String {
 /// row.
 const BATCH: usize = 64;
 
+/// Text already checked as UTF-8, bound as it is.
+fn text(b: &[u8]) -> ToSqlOutput<'_> {
+    ToSqlOutput::Borrowed(ValueRef::Text(b))
+}
+
+fn opt(b: Option<&[u8]>) -> Option<ToSqlOutput<'_>> {
+    b.map(text)
+}
+
 /// Binds row `k` of an [`insert_versions`] statement.
 fn bind_row(
     st: &mut rusqlite::CachedStatement<'_>,
     k: usize,
-    r: &super::spill::Row<'_>,
+    r: &super::spill::RawRow<'_>,
 ) -> rusqlite::Result<()> {
     let b = 3 + k * ROW_PARAMS;
-    st.raw_bind_parameter(b, r.model_id)?;
+    st.raw_bind_parameter(b, text(r.model_id))?;
     st.raw_bind_parameter(b + 1, r.hash)?;
-    st.raw_bind_parameter(b + 2, r.name)?;
-    st.raw_bind_parameter(b + 3, r.owned_by)?;
-    st.raw_bind_parameter(b + 4, r.task)?;
-    st.raw_bind_parameter(b + 5, r.hugging_face_id)?;
+    st.raw_bind_parameter(b + 2, opt(r.name))?;
+    st.raw_bind_parameter(b + 3, opt(r.owned_by))?;
+    st.raw_bind_parameter(b + 4, opt(r.task))?;
+    st.raw_bind_parameter(b + 5, opt(r.hugging_face_id))?;
     st.raw_bind_parameter(b + 6, r.context_length)?;
     st.raw_bind_parameter(b + 7, r.max_output_tokens)?;
     st.raw_bind_parameter(b + 8, r.price_input)?;
     st.raw_bind_parameter(b + 9, r.price_output)?;
     st.raw_bind_parameter(b + 10, r.price_cache_read)?;
     st.raw_bind_parameter(b + 11, r.price_cache_write)?;
-    st.raw_bind_parameter(b + 12, r.quantization)?;
-    st.raw_bind_parameter(b + 13, r.knowledge_cutoff)?;
-    st.raw_bind_parameter(b + 14, r.expires_at)?;
-    st.raw_bind_parameter(b + 15, r.attrs)
+    st.raw_bind_parameter(b + 12, opt(r.quantization))?;
+    st.raw_bind_parameter(b + 13, opt(r.knowledge_cutoff))?;
+    st.raw_bind_parameter(b + 14, opt(r.expires_at))?;
+    st.raw_bind_parameter(b + 15, text(r.attrs))
 }
 
 /// The new versions waiting for a full statement, as the staging file
-/// encodes them.
+/// encodes them (each one handed out, so checked, by [`Rows::next_row`]).
 #[derive(Default)]
 struct Batch {
     bytes: Vec<u8>,
@@ -121,7 +131,7 @@ impl Batch {
         st.raw_bind_parameter(2, provider)?;
         let mut start = 0;
         for (k, &end) in self.ends.iter().enumerate() {
-            let r = super::spill::decode(&self.bytes[start..end])?;
+            let r = super::spill::decode_raw(&self.bytes[start..end])?;
             bind_row(st, k, &r)?;
             start = end;
         }
@@ -216,6 +226,17 @@ impl Sqlite {
         if !fresh {
             to_wal(&conn)?;
         }
+        // Foreign keys are declared (they document the schema, and
+        // `PRAGMA foreign_key_check` verifies them) but not enforced on this
+        // connection. Enforced, every multi-row insert of versions was a
+        // statement that may abort halfway, so SQLite copied the pages each
+        // one touched (the right edges of the table and its four indexes,
+        // 80 KiB a statement of 64 rows) into a statement journal spilled
+        // to a temporary file, and looked the fetch up for every row: 15 %
+        // of a first sync's samples, its wall 0.483 -> 0.424 s at 50,000
+        // Hub models (farm-bench, 25 pairs). Every row this code writes
+        // names the run or fetch it inserted first in the same transaction;
+        // the store tests check `foreign_key_check` after each kind of sync.
         // Page caches sized for a sync's memory: the temporary database
         // holds only the ids a later sync has seen (`seen`), and half a MiB
         // keeps its upper pages; the main one gets 1 MiB instead of the
@@ -224,7 +245,7 @@ impl Sqlite {
         // (bench db-sync, realistic mock: 1 MiB and 1.5 MiB take the same
         // time, 3.21 and 3.16-3.28 x NDJSON; 1 MiB peaks 0.4 MiB lower).
         conn.execute_batch(
-            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = FILE;
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = FILE;
              PRAGMA temp.cache_size = -512; PRAGMA main.cache_size = -1024;",
         )?;
         let mut db = Sqlite {

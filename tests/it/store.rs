@@ -327,6 +327,7 @@ async fn a_changed_price_writes_one_version_and_changes_prints_it_as_diff_does(k
         (v(&row[0]), num(&row[1]), num(&row[2]), num(&row[3])),
         ("price_input", 2.5, 3.125, 25.0)
     );
+    s.db.assert_references_hold();
 }
 
 async fn history_lists_each_version_with_its_validity(kind: Kind) {
@@ -429,6 +430,7 @@ async fn added_and_removed_models_are_recorded_and_listed_as_diff_lists_them(kin
             pair("removed", "qwen/qwen3.8-27b")
         ]
     );
+    s.db.assert_references_hold();
 }
 
 async fn a_failed_partial_or_limited_fetch_closes_nothing(kind: Kind) {

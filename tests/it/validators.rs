@@ -381,6 +381,7 @@ async fn track_metrics_records_each_models_downloads_and_likes_per_fetch(kind: K
         60,
         "one row per model and fetch"
     );
+    db.assert_references_hold();
     // The fake Hub's model n has 1,000,000 - n downloads and n % 100 likes.
     let seventh: Vec<(i64, i64, i64)> = db
         .rows(&format!(

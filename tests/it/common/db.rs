@@ -85,6 +85,18 @@ impl Db {
         }
     }
 
+    /// Every run, fetch, version, metric and listing order a test wrote
+    /// names rows that exist. catalog's SQLite writer declares its foreign
+    /// keys but does not enforce them (src/store/sqlite.rs says why), so
+    /// they are checked here, after each kind of sync; PostgreSQL enforces
+    /// them on every write.
+    pub fn assert_references_hold(&self) {
+        if let Db::Sqlite(_) = self {
+            let broken = self.rows("PRAGMA foreign_key_check");
+            assert!(broken.is_empty(), "rows naming no row: {broken:?}");
+        }
+    }
+
     /// The one row of `sql`.
     pub fn one(&self, sql: &str) -> Vec<Option<String>> {
         let mut rows = self.rows(sql);
