@@ -54,8 +54,9 @@ pub(super) struct RowOf<S> {
 pub(super) type Row<'a> = RowOf<&'a str>;
 
 /// A row's texts as the bytes staged, for a row [`Rows::next_row`] has
-/// checked already: the attributes are most of a row, and checking them
-/// again when the row is bound was 3 % of a first sync.
+/// checked already: the attributes are most of a row, and they were
+/// checked again when the row was bound (`from_utf8` was 6.9 % of a first
+/// sync's apply).
 pub(super) type RawRow<'a> = RowOf<&'a [u8]>;
 
 fn int(n: u64) -> i64 {
@@ -320,9 +321,7 @@ impl Order {
         }
         self.buf.resize(u32::from_le_bytes(len) as usize, 0);
         self.input.read_exact(&mut self.buf)?;
-        std::str::from_utf8(&self.buf)
-            .map(Some)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        utf8(&self.buf).map(Some)
     }
 }
 
@@ -353,6 +352,7 @@ fn decode_with<'a, S>(b: &'a [u8], text: impl Fn(&'a [u8]) -> io::Result<S>) -> 
     })
 }
 
+/// `b` as text, or the staged row is refused.
 fn utf8(b: &[u8]) -> io::Result<&str> {
     std::str::from_utf8(b).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }

@@ -234,9 +234,10 @@ impl Sqlite {
         // into a statement journal spilled to a temporary file, and looked
         // the fetch up for every row: a first sync of 50,000 Hub models
         // wrote 184.6 MB into that journal beside the file's 47.9 MB, and
-        // took 0.483 s, 0.424 s without (farm-bench, 25 pairs). Every row this code writes
-        // names the run or fetch it inserted first in the same transaction;
-        // the store tests check `foreign_key_check` after each kind of sync.
+        // took 0.483 s, 0.424 s without (farm-bench, 25 pairs). Every row
+        // this code writes names the run or fetch it inserted first in the
+        // same transaction; the store tests check `foreign_key_check` after
+        // each kind of sync.
         // Page caches sized for a sync's memory: the temporary database
         // holds only the ids a later sync has seen (`seen`), and half a MiB
         // keeps its upper pages; the main one gets 1 MiB instead of the
