@@ -288,10 +288,15 @@ impl Bloom {
         let probes = ((blocks * 512) as f64 / keys.max(1) as f64 * std::f64::consts::LN_2)
             .round()
             .clamp(2.0, 5.0) as u32;
-        Bloom {
-            blocks: vec![[0; 8]; blocks],
-            probes,
-        }
+        // Allocated at the filter's largest size, so that it is always a
+        // mapping of its own (the allocator maps blocks of 1 MiB and up apart
+        // from the heap, src/main.rs) and replacing it gives its pages back.
+        // A smaller filter sat in the heap, and each spill's larger one left
+        // the last one's space behind, resident. Zeroed memory from a fresh
+        // mapping is only made resident where it is touched: the blocks in use.
+        let mut all = vec![[0; 8]; Self::MAX_BYTES / 64];
+        all.truncate(blocks);
+        Bloom { blocks: all, probes }
     }
 
     /// The filter of the `len` hashes of a run's file.
@@ -486,6 +491,9 @@ mod tests {
         );
         // Below the cap, as before: 8 bits a key, 5 set.
         assert_eq!(Bloom::new(100_000).probes, 5);
+        // However small, a filter's allocation is its largest size: only so
+        // is it mapped apart from the heap (see `Bloom::new`).
+        assert_eq!(Bloom::new(100_000).blocks.capacity() * 64, Bloom::MAX_BYTES);
         assert_eq!(Bloom::new(1 << 20).blocks.len() * 64, Bloom::MAX_BYTES);
     }
 }

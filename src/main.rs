@@ -59,10 +59,11 @@ fn main() -> ExitCode {
 /// next page, and its moving mmap threshold sent some of them to `mmap` until
 /// it adapted: 1,177-4,760 page faults and up to 400 `brk` calls in a 500-page
 /// harvest, 642-777 and 13 with fixed thresholds. At 1 MiB both, page buffers
-/// stay in the heap while larger blocks (the id index's filter: 1 MiB from
-/// 1,048,576 models on) are mapped apart and given back when replaced: the whole
-/// Hub (2,200,000 models in pages of 1000) peaked at 19.4 MiB, against 21.5
-/// MiB with glibc's defaults and 21.1 MiB with a 4 MiB trim threshold.
+/// stay in the heap while larger blocks (the id index's filter, allocated at
+/// its 1 MiB whatever its size, src/dedup.rs) are mapped apart and given back
+/// when replaced: the whole Hub (2,200,000 models in pages of 1000) peaked at
+/// 19.4 MiB, against 21.5 MiB with glibc's defaults and 21.1 MiB with a 4 MiB
+/// trim threshold.
 fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a malloc parameter; it is thread-safe and its
