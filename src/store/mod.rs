@@ -551,6 +551,21 @@ trait Backend: Send {
     /// The provider's last stored listing order at or before fetch `x`:
     /// its parts, in order (each a JSON array of ids).
     fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<Vec<String>>>;
+    /// [`Backend::listing_order`] handed to `each` part by part; `false`
+    /// when none is stored. A backend that can read the parts one at a time
+    /// holds one (about 300 KB), not all of them.
+    fn each_order_part(
+        &self,
+        x: i64,
+        provider: &str,
+        each: &mut dyn FnMut(&str) -> anyhow::Result<()>,
+    ) -> anyhow::Result<bool> {
+        let Some(parts) = self.listing_order(x, provider)? else {
+            return Ok(false);
+        };
+        parts.iter().try_for_each(|p| each(p))?;
+        Ok(true)
+    }
     /// Whether a version of the provider began after fetch `x0`, up to `x1`.
     fn began(&self, x0: i64, x1: i64, provider: &str) -> anyhow::Result<bool>;
 }
@@ -581,6 +596,19 @@ const ORDER_PARTS_SQLITE: &str = "SELECT ids FROM listing_order
 /// Calls `each` with every id of a stored order and its place, reading the
 /// parts' JSON in place (an id is copied only when it has escapes).
 fn each_id(parts: &[String], mut each: impl FnMut(usize, std::borrow::Cow<'_, str>)) -> anyhow::Result<()> {
+    let mut at = 0usize;
+    parts
+        .iter()
+        .try_for_each(|part| each_id_of(part, &mut at, &mut each))
+}
+
+/// [`each_id`] for one part, whose first id is at place `*at`; moves `*at`
+/// past its last.
+fn each_id_of(
+    part: &str,
+    at: &mut usize,
+    mut each: impl FnMut(usize, std::borrow::Cow<'_, str>),
+) -> anyhow::Result<()> {
     use serde::de::{Deserializer as _, SeqAccess, Visitor};
     /// An id, borrowed from the stored text unless it has escapes.
     #[derive(serde::Deserialize)]
@@ -599,22 +627,19 @@ fn each_id(parts: &[String], mut each: impl FnMut(usize, std::borrow::Cow<'_, st
             Ok(())
         }
     }
-    let mut at = 0usize;
-    for part in parts {
-        // Ids without escapes (nearly all) are read off the text directly:
-        // a listing order of 500,000 ids is parsed by every `changes`.
-        if memchr::memchr(b'\\', part.as_bytes()).is_none() {
-            if let Some(n) = plain_ids(part, |i, id| each(at + i, std::borrow::Cow::Borrowed(id))) {
-                at += n;
-                continue;
-            }
+    // Ids without escapes (nearly all) are read off the text directly: a
+    // listing order of 500,000 ids is parsed by every `changes`.
+    if memchr::memchr(b'\\', part.as_bytes()).is_none() {
+        let first = *at;
+        if let Some(n) = plain_ids(part, |i, id| each(first + i, std::borrow::Cow::Borrowed(id))) {
+            *at += n;
+            return Ok(());
         }
-        let mut de = serde_json::Deserializer::from_str(part);
-        de.deserialize_seq(Each(&mut each, &mut at))
-            .and_then(|()| de.end())
-            .context("a stored listing order is not a list of ids")?;
     }
-    Ok(())
+    let mut de = serde_json::Deserializer::from_str(part);
+    de.deserialize_seq(Each(&mut each, at))
+        .and_then(|()| de.end())
+        .context("a stored listing order is not a list of ids")
 }
 
 /// The ids of a JSON array of strings without escapes (`["a","b"]`, or with
@@ -673,10 +698,19 @@ pub(crate) struct Places {
 }
 
 impl Places {
+    /// Adds the ids of the order's next part.
+    fn extend(&mut self, part: &str) -> anyhow::Result<()> {
+        let hashes = &mut self.hashes;
+        hashes.reserve(ORDER_PART);
+        let mut at = hashes.len();
+        each_id_of(part, &mut at, |_, id| hashes.push(Places::key(&id)))
+    }
+
+    #[cfg(test)]
     fn of(parts: &[String]) -> anyhow::Result<Places> {
-        let mut hashes = Vec::with_capacity(parts.len() * ORDER_PART);
-        each_id(parts, |_, id| hashes.push(Places::key(&id)))?;
-        Ok(Places { hashes })
+        let mut places = Places { hashes: Vec::new() };
+        parts.iter().try_for_each(|p| places.extend(p))?;
+        Ok(places)
     }
 
     fn key(id: &str) -> u64 {
@@ -1127,23 +1161,25 @@ impl Reader {
         wanted: &FastSet<&str>,
     ) -> anyhow::Result<FastMap<String, usize>> {
         let mut places = FastMap::with_capacity_and_hasher(wanted.len(), Default::default());
-        if let Some(parts) = self.backend.listing_order(x, provider)? {
-            each_id(&parts, |i, id| {
+        let mut at = 0;
+        self.backend.each_order_part(x, provider, &mut |part| {
+            each_id_of(part, &mut at, |i, id| {
                 if wanted.contains(id.as_ref()) {
                     places.insert(id.into_owned(), i);
                 }
-            })?;
-        }
+            })
+        })?;
         Ok(places)
     }
 
     /// `provider`'s listing order at fetch `x` as hashes (see [`Places`]);
     /// `None` when no order is stored.
     pub(crate) fn places(&self, x: i64, provider: &str) -> anyhow::Result<Option<Places>> {
-        let Some(parts) = self.backend.listing_order(x, provider)? else {
-            return Ok(None);
-        };
-        Places::of(&parts).map(Some)
+        let mut places = Places { hashes: Vec::new() };
+        let stored = self
+            .backend
+            .each_order_part(x, provider, &mut |part| places.extend(part))?;
+        Ok(stored.then_some(places))
     }
 
     /// Whether a version of `provider` began after fetch `x0`, up to `x1`

@@ -14,7 +14,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::db::{num, on_both, v, Db, Kind};
-use crate::common::hub::{FakeHub, Faults};
+use crate::common::hub::{hub_id, FakeHub, Faults};
 use crate::common::pg::{self, PASSWORD};
 use crate::common::providers::{fixture, mount, mount_hub, url_env, PROVIDERS};
 use crate::common::{catalog, catalog_std, fresh_dir, ndjson};
@@ -1112,7 +1112,8 @@ async fn a_listing_order_stored_in_parts_rebuilds_in_the_harvests_order(kind: Ki
     // 25,000 Hub models: three parts of at most 10,000 ids. The Hub lists
     // them in an order that is not their ids' (org0/model-000000,
     // org1/model-000001, ...), so a part read out of place shows.
-    let Some(s) = Setup::new(FakeHub::new(25_000), kind).await else {
+    let hub = FakeHub::new(25_000);
+    let Some(s) = Setup::new(hub.clone(), kind).await else {
         return;
     };
     s.sync("a.ndjson", &["--limit", "25000"], 0);
@@ -1143,6 +1144,21 @@ async fn a_listing_order_stored_in_parts_rebuilds_in_the_harvests_order(kind: Ki
     let (code, out, _) = run_db(&s, &["count", "-p", "hug", "--as-of", "2", "-f", "json"]);
     assert_eq!(code, Some(0));
     assert!(out.contains("25000"), "{out}");
+    // Two models changed, in the first part and early in the last: `changes`
+    // places them by the stored order, read part by part, as `diff` places
+    // them (a place counted from its own part would put the second first).
+    // (Touched as well: an incremental harvest asks only for models
+    // modified since the last one.)
+    for i in [20_003, 5_000] {
+        hub.retag(&hub_id(i));
+        hub.touch(&hub_id(i));
+    }
+    s.sync("c.ndjson", &["--limit", "25000"], 0);
+    let expected = "changed  hug  org2/model-005000  input_modalities [text] -> [audio]\n\
+         changed  hug  org4/model-020003  input_modalities [text] -> [audio]\n\
+         0 added, 0 removed, 2 changed (0 with price changes)\n";
+    assert_eq!(s.diff("b.ndjson", "c.ndjson", &[]), expected);
+    assert_eq!(s.query(&["changes", "--since", "3"]), expected);
 }
 
 /// gpt-4o's payload has no `input_cache_write` (its record: `null`); the

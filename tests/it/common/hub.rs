@@ -154,6 +154,8 @@ pub struct FakeHub {
     time_scale: f64,
     window: Arc<Mutex<(Option<Instant>, u64)>>,
     throttled: Arc<AtomicU64>,
+    /// Models whose `pipeline_tag` became `automatic-speech-recognition`.
+    retagged: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeHub {
@@ -170,6 +172,7 @@ impl FakeHub {
             time_scale: 1.0,
             window: Arc::new(Mutex::new((None, 0))),
             throttled: Arc::new(AtomicU64::new(0)),
+            retagged: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -237,6 +240,12 @@ impl FakeHub {
         m.push((id.to_owned(), newest + 1));
     }
 
+    /// Changes a model's `pipeline_tag` in place: its record's task and input
+    /// modalities change.
+    pub fn retag(&self, id: &str) {
+        self.retagged.lock().unwrap().push(id.to_owned());
+    }
+
     /// Marks a model as modified now (after every other).
     pub fn touch(&self, id: &str) {
         let mut m = self.models.lock().unwrap();
@@ -268,9 +277,14 @@ impl FakeHub {
 
     fn page(&self, url: &url::Url) -> ResponseTemplate {
         let models = self.sorted(query(url, "sort").as_deref() == Some("lastModified"));
+        let retagged = self.retagged.lock().unwrap().clone();
         let (body, link) = hub_page_of(url, models.len(), |i| {
             let (id, modified, n) = &models[i];
-            hub_model_modified(id, *n, *modified)
+            let mut model = hub_model_modified(id, *n, *modified);
+            if retagged.contains(id) {
+                model["pipeline_tag"] = "automatic-speech-recognition".into();
+            }
+            model
         });
         let response = ResponseTemplate::new(200).set_body_raw(body, "application/json");
         match link {
