@@ -1159,6 +1159,17 @@ async fn a_listing_order_stored_in_parts_rebuilds_in_the_harvests_order(kind: Ki
          0 added, 0 removed, 2 changed (0 with price changes)\n";
     assert_eq!(s.diff("b.ndjson", "c.ndjson", &[]), expected);
     assert_eq!(s.query(&["changes", "--since", "3"]), expected);
+    // Two models no longer listed, one in the last part and one in the
+    // first: `changes` places removed models by the older order, read part
+    // by part, as `diff` does.
+    hub.remove(&hub_id(20_001));
+    hub.remove(&hub_id(3));
+    s.sync("d.ndjson", &["--limit", "25000"], 0);
+    let expected = "removed  hug  org3/model-000003\n\
+         removed  hug  org2/model-020001\n\
+         0 added, 2 removed, 0 changed (0 with price changes)\n";
+    assert_eq!(s.diff("c.ndjson", "d.ndjson", &[]), expected);
+    assert_eq!(s.query(&["changes", "--since", "4"]), expected);
 }
 
 /// gpt-4o's payload has no `input_cache_write` (its record: `null`); the

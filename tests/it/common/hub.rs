@@ -240,6 +240,11 @@ impl FakeHub {
         m.push((id.to_owned(), newest + 1));
     }
 
+    /// Takes a model out of the listing.
+    pub fn remove(&self, id: &str) {
+        self.models.lock().unwrap().retain(|(i, _)| i != id);
+    }
+
     /// Changes a model's `pipeline_tag` in place: its record's task and input
     /// modalities change.
     pub fn retag(&self, id: &str) {
