@@ -491,6 +491,54 @@ pub(crate) struct Transition {
     pub new: Option<String>,
 }
 
+/// The two range scans of [`Backend::transitions`], matched. A model whose
+/// state differs between x0 and x1 had its version valid at x0 end in (x0,
+/// x1] ("ended": [`TRANSITIONS_ENDED`]), or its version valid at x1 begin
+/// there ("began": [`TRANSITIONS_BEGAN`]), or both: two scans of the
+/// `valid_to` and `valid_from` indexes instead of a lookup of both versions
+/// of every touched model. A model added and removed inside the window is in
+/// neither, as it should be.
+#[derive(Default)]
+struct Pairing {
+    ended: FastMap<(String, String), String>,
+}
+
+impl Pairing {
+    /// A version valid at x0 that ended in the window (read first, all of them).
+    fn ended(&mut self, provider: String, id: String, attrs: String) {
+        self.ended.insert((provider, id), attrs);
+    }
+
+    /// A version valid at x1 that began in the window, with what it replaced.
+    fn began(&mut self, provider: String, id: String, attrs: String) -> Transition {
+        let key = (provider, id);
+        let old = self.ended.remove(&key);
+        Transition {
+            provider: key.0,
+            id: key.1,
+            old,
+            new: Some(attrs),
+        }
+    }
+
+    /// The versions that ended with nothing after them: removed models.
+    fn removed(self) -> impl Iterator<Item = Transition> {
+        self.ended.into_iter().map(|((provider, id), attrs)| Transition {
+            provider,
+            id,
+            old: Some(attrs),
+            new: None,
+        })
+    }
+}
+
+/// [`Pairing`]'s first scan (`?1` x0, `?2` x1, then the provider filter;
+/// `$N` on PostgreSQL).
+const TRANSITIONS_ENDED: &str = "valid_to > ?1 AND valid_to <= ?2 AND valid_from <= ?1";
+/// [`Pairing`]'s second scan.
+const TRANSITIONS_BEGAN: &str =
+    "valid_from > ?1 AND valid_from <= ?2 AND (valid_to IS NULL OR valid_to > ?2)";
+
 /// Where a `--since`/`--until` bound falls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bound {

@@ -832,42 +832,41 @@ impl Backend for Postgres {
         } else {
             "AND provider = ANY($3)"
         };
-        // SQLite's query, attrs read back as text.
-        let sql = format!(
-            "WITH touched AS (
-                SELECT provider, model_id FROM model_version WHERE valid_from > $1 AND valid_from <= $2 {filter}
-                UNION
-                SELECT provider, model_id FROM model_version WHERE valid_to > $1 AND valid_to <= $2 {filter}
+        // The two scans SQLite makes (see `Pairing`), attrs read back as text.
+        let scan = |condition: &str| {
+            format!(
+                "SELECT provider, model_id, attrs::text FROM model_version WHERE {} {filter}",
+                condition.replace('?', "$")
             )
-            SELECT t.provider, t.model_id,
-                (SELECT o.attrs::text FROM model_version o
-                 WHERE o.provider = t.provider AND o.model_id = t.model_id
-                   AND o.valid_from <= $1 AND (o.valid_to IS NULL OR o.valid_to > $1)),
-                (SELECT n.attrs::text FROM model_version n
-                 WHERE n.provider = t.provider AND n.model_id = t.model_id
-                   AND n.valid_from <= $2 AND (n.valid_to IS NULL OR n.valid_to > $2))
-            FROM touched t
-            ORDER BY t.provider COLLATE \"C\", t.model_id COLLATE \"C\""
-        );
+        };
         let mut bind: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&x0, &x1];
         if !providers.is_empty() {
             bind.push(&providers);
         }
+        let mut pairing = super::Pairing::default();
         // Streamed, not collected: a first sync's window is every model.
         self.block(async {
-            let rows = self.client.query_raw(&sql, bind).await?;
+            let rows = self
+                .client
+                .query_raw(&scan(super::TRANSITIONS_ENDED), bind.iter().copied())
+                .await?;
             futures::pin_mut!(rows);
             while let Some(row) = futures::StreamExt::next(&mut rows).await {
                 let row = row?;
-                each(Transition {
-                    provider: row.get(0),
-                    id: row.get(1),
-                    old: row.get(2),
-                    new: row.get(3),
-                })?;
+                pairing.ended(row.get(0), row.get(1), row.get(2));
+            }
+            let rows = self
+                .client
+                .query_raw(&scan(super::TRANSITIONS_BEGAN), bind.iter().copied())
+                .await?;
+            futures::pin_mut!(rows);
+            while let Some(row) = futures::StreamExt::next(&mut rows).await {
+                let row = row?;
+                each(pairing.began(row.get(0), row.get(1), row.get(2)))?;
             }
             anyhow::Ok(())
-        })
+        })?;
+        pairing.removed().try_for_each(each)
     }
 
     fn versions(&self, provider: &str, id: &str) -> anyhow::Result<Vec<Version>> {

@@ -633,47 +633,25 @@ impl Backend for Sqlite {
         } else {
             format!("AND provider IN ({only})")
         };
-        // A model whose state differs between x0 and x1 had its version
-        // valid at x0 end in (x0, x1], or its version valid at x1 begin
-        // there (or both): two range scans of the valid_to and valid_from
-        // indexes, matched here, instead of a lookup of both versions of
-        // every touched model.
-        let mut old: super::FastMap<(String, String), String> = super::FastMap::default();
+        let mut pairing = super::Pairing::default();
         let mut bind: Vec<&dyn rusqlite::ToSql> = vec![&x0, &x1];
         bind.extend(providers.iter().map(|p| p as &dyn rusqlite::ToSql));
+        let scan = |condition: &str| {
+            format!("SELECT provider, model_id, attrs FROM model_version WHERE {condition} {filter}")
+        };
         {
-            let mut st = self.conn.prepare(&format!(
-                "SELECT provider, model_id, attrs FROM model_version
-                 WHERE valid_to > ?1 AND valid_to <= ?2 AND valid_from <= ?1 {filter}"
-            ))?;
+            let mut st = self.conn.prepare(&scan(super::TRANSITIONS_ENDED))?;
             let mut rows = st.query(bind.as_slice())?;
             while let Some(row) = rows.next()? {
-                old.insert((row.get(0)?, row.get(1)?), row.get(2)?);
+                pairing.ended(row.get(0)?, row.get(1)?, row.get(2)?);
             }
         }
-        let mut st = self.conn.prepare(&format!(
-            "SELECT provider, model_id, attrs FROM model_version
-             WHERE valid_from > ?1 AND valid_from <= ?2 AND (valid_to IS NULL OR valid_to > ?2) {filter}"
-        ))?;
+        let mut st = self.conn.prepare(&scan(super::TRANSITIONS_BEGAN))?;
         let mut rows = st.query(bind.as_slice())?;
         while let Some(row) = rows.next()? {
-            let key: (String, String) = (row.get(0)?, row.get(1)?);
-            let before = old.remove(&key);
-            each(Transition {
-                provider: key.0,
-                id: key.1,
-                old: before,
-                new: Some(row.get(2)?),
-            })?;
+            each(pairing.began(row.get(0)?, row.get(1)?, row.get(2)?))?;
         }
-        for ((provider, id), attrs) in old {
-            each(Transition {
-                provider,
-                id,
-                old: Some(attrs),
-                new: None,
-            })?;
-        }
+        pairing.removed().try_for_each(each)?;
         Ok(())
     }
 

@@ -163,6 +163,7 @@ on_both!(
     count_and_ls_as_of_a_run_show_the_catalog_and_price_of_then,
     as_of_refuses_harvest_flags,
     diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints,
+    changes_over_several_runs_compare_their_ends_only,
     a_run_with_db_names_its_run_id_which_changes_since_takes,
     a_listing_order_stored_in_parts_rebuilds_in_the_harvests_order,
     a_field_that_becomes_known_is_a_change_in_changes_and_history_as_in_diff,
@@ -1077,6 +1078,35 @@ async fn diff_db_and_changes_of_two_runs_print_what_diff_of_their_files_prints(k
     assert!(
         err.contains("there is no run 9 (the runs recorded are 1 to 2)"),
         "{err}"
+    );
+}
+
+/// A window of two runs: gpt-4o's price changed in each (one change, from
+/// the first price to the last), acme/new-model added in the first and
+/// removed in the second (no change at all), as `diff` of the ends says.
+async fn changes_over_several_runs_compare_their_ends_only(kind: Kind) {
+    let Some(s) = several_changes(kind).await else {
+        return;
+    };
+    let body = openrouter(|data| {
+        model(data, "qwen/qwen3.8-27b")["pricing"]["prompt"] = "0.000001".into();
+        model(data, "openai/gpt-4o")["pricing"]["prompt"] = "0.000004".into();
+        data.retain(|m| m["id"] != "mistralai/voxtral-mini-3b-2507");
+    });
+    serve(&s.server, Ok(body), FakeHub::new(30)).await;
+    s.sync("c.ndjson", &[], 0);
+    let expected = "changed  openrouter  qwen/qwen3.8-27b  price_input 0.45 -> 1 (+122.2%)\n\
+         changed  openrouter  openai/gpt-4o  price_input 2.5 -> 4 (+60%)\n\
+         removed  openrouter  mistralai/voxtral-mini-3b-2507\n\
+         0 added, 1 removed, 2 changed (2 with price changes)\n";
+    assert_eq!(s.diff("a.ndjson", "c.ndjson", &[]), expected);
+    assert_eq!(s.query(&["changes", "--since", "2"]), expected);
+    // The last run alone: gpt-4o's second change and the new model's removal.
+    assert_eq!(
+        s.query(&["changes", "--since", "3"]),
+        "changed  openrouter  openai/gpt-4o  price_input 3.125 -> 4 (+28%)\n\
+         removed  openrouter  acme/new-model\n\
+         0 added, 1 removed, 1 changed (1 with price changes)\n"
     );
 }
 
