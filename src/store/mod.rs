@@ -741,6 +741,7 @@ fn plain_ids(text: &str, mut each: impl FnMut(usize, &str)) -> Option<usize> {
 /// asked about are known; 8 bytes an id instead of a copy of each (an order
 /// of 500,000 Hub ids is 20 MB of text), and one pass over them once those
 /// ids are known.
+#[derive(Default)]
 pub(crate) struct Places {
     hashes: Vec<u64>,
 }
@@ -756,7 +757,7 @@ impl Places {
 
     #[cfg(test)]
     fn of(parts: &[String]) -> anyhow::Result<Places> {
-        let mut places = Places { hashes: Vec::new() };
+        let mut places = Places::default();
         parts.iter().try_for_each(|p| places.extend(p))?;
         Ok(places)
     }
@@ -1223,7 +1224,7 @@ impl Reader {
     /// `provider`'s listing order at fetch `x` as hashes (see [`Places`]);
     /// `None` when no order is stored.
     pub(crate) fn places(&self, x: i64, provider: &str) -> anyhow::Result<Option<Places>> {
-        let mut places = Places { hashes: Vec::new() };
+        let mut places = Places::default();
         let stored = self
             .backend
             .each_order_part(x, provider, &mut |part| places.extend(part))?;

@@ -846,23 +846,25 @@ impl Backend for Postgres {
         let mut pairing = super::Pairing::default();
         // Streamed, not collected: a first sync's window is every model.
         self.block(async {
-            let rows = self
-                .client
-                .query_raw(&scan(super::TRANSITIONS_ENDED), bind.iter().copied())
-                .await?;
-            futures::pin_mut!(rows);
-            while let Some(row) = futures::StreamExt::next(&mut rows).await {
-                let row = row?;
-                pairing.ended(row.get(0), row.get(1), row.get(2));
-            }
-            let rows = self
-                .client
-                .query_raw(&scan(super::TRANSITIONS_BEGAN), bind.iter().copied())
-                .await?;
-            futures::pin_mut!(rows);
-            while let Some(row) = futures::StreamExt::next(&mut rows).await {
-                let row = row?;
-                each(pairing.began(row.get(0), row.get(1), row.get(2)))?;
+            // The ended versions first: each began one is matched as it comes.
+            for (condition, began) in [
+                (super::TRANSITIONS_ENDED, false),
+                (super::TRANSITIONS_BEGAN, true),
+            ] {
+                let rows = self
+                    .client
+                    .query_raw(&scan(condition), bind.iter().copied())
+                    .await?;
+                futures::pin_mut!(rows);
+                while let Some(row) = futures::StreamExt::next(&mut rows).await {
+                    let row = row?;
+                    let (provider, id, attrs) = (row.get(0), row.get(1), row.get(2));
+                    if began {
+                        each(pairing.began(provider, id, attrs))?;
+                    } else {
+                        pairing.ended(provider, id, attrs);
+                    }
+                }
             }
             anyhow::Ok(())
         })?;

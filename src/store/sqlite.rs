@@ -639,20 +639,23 @@ impl Backend for Sqlite {
         let scan = |condition: &str| {
             format!("SELECT provider, model_id, attrs FROM model_version WHERE {condition} {filter}")
         };
-        {
-            let mut st = self.conn.prepare(&scan(super::TRANSITIONS_ENDED))?;
+        // The ended versions first: each began one is matched as it comes.
+        for (condition, began) in [
+            (super::TRANSITIONS_ENDED, false),
+            (super::TRANSITIONS_BEGAN, true),
+        ] {
+            let mut st = self.conn.prepare(&scan(condition))?;
             let mut rows = st.query(bind.as_slice())?;
             while let Some(row) = rows.next()? {
-                pairing.ended(row.get(0)?, row.get(1)?, row.get(2)?);
+                let (provider, id, attrs) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                if began {
+                    each(pairing.began(provider, id, attrs))?;
+                } else {
+                    pairing.ended(provider, id, attrs);
+                }
             }
         }
-        let mut st = self.conn.prepare(&scan(super::TRANSITIONS_BEGAN))?;
-        let mut rows = st.query(bind.as_slice())?;
-        while let Some(row) = rows.next()? {
-            each(pairing.began(row.get(0)?, row.get(1)?, row.get(2)?))?;
-        }
-        pairing.removed().try_for_each(each)?;
-        Ok(())
+        pairing.removed().try_for_each(each)
     }
 
     fn versions(&self, provider: &str, id: &str) -> anyhow::Result<Vec<Version>> {
@@ -732,10 +735,11 @@ impl Backend for Sqlite {
     }
 
     fn listing_order(&self, x: i64, provider: &str) -> anyhow::Result<Option<Vec<String>>> {
-        let mut st = self.conn.prepare(super::ORDER_PARTS_SQLITE)?;
-        let parts: Vec<String> = st
-            .query_map(params![provider, x], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let mut parts = Vec::new();
+        self.each_order_part(x, provider, &mut |part| {
+            parts.push(part.to_owned());
+            Ok(())
+        })?;
         Ok((!parts.is_empty()).then_some(parts))
     }
 
