@@ -2541,17 +2541,27 @@ mod db {
             );
             let ratio = med(&bw) / med(&aw);
             let per_round: Vec<f64> = aw.iter().zip(&bw).map(|(a, b)| b / a).collect();
-            println!(
-                "  target {name} first sync <= 2x NDJSON time: B/A wall (medians) {ratio:.2} (per round {}) -> {}",
-                fmt_list(&per_round, 2),
-                verdict(ratio <= 2.0)
-            );
-            println!(
-                "  target {name} first sync peak RSS <= 16 MiB: median {:.1} MiB, max {:.1} MiB -> {}",
-                med(&br),
-                br.iter().copied().fold(0.0, f64::max),
-                verdict(br.iter().all(|&r| r <= 16.0))
-            );
+            let peak_max = br.iter().copied().fold(0.0, f64::max);
+            if name == "sqlite" {
+                println!(
+                    "  target {name} first sync <= 2x NDJSON time: B/A wall (medians) {ratio:.2} (per round {}) -> {}",
+                    fmt_list(&per_round, 2),
+                    verdict(ratio <= 2.0)
+                );
+                println!(
+                    "  target {name} first sync peak RSS <= 16 MiB: median {:.1} MiB, max {peak_max:.1} MiB -> {}",
+                    med(&br),
+                    verdict(br.iter().all(|&r| r <= 16.0))
+                );
+            } else {
+                // The store issue sets these targets on SQLite and asks for
+                // the server's figures beside them: no verdict.
+                println!(
+                    "  {name} first sync (beside SQLite's targets): B/A wall (medians) {ratio:.2} (per round {}); peak RSS median {:.1} MiB, max {peak_max:.1} MiB",
+                    fmt_list(&per_round, 2),
+                    med(&br)
+                );
+            }
             println!("  cpu B/A (medians) {:.2}", med(&bc) / med(&ac));
         }
         println!(
