@@ -904,8 +904,8 @@ struct Mock {
     /// the pacing alone adds to the requests, summed).
     paced_us: AtomicU64,
     /// The same as it happened: from a paced body's first piece written to
-    /// its last (the timer wakes late on a busy machine: the link the
-    /// client met was this one).
+    /// its last (pieces can go out later than asked: the link the client
+    /// met was this one).
     paced_real_us: AtomicU64,
     /// Percent of the Hub's models served with a changed pipeline_tag
     /// (`/__mutate?pct=M`: those whose number modulo 100 is below M), so a
@@ -2268,21 +2268,7 @@ mod db {
 
     /// Empties the PostgreSQL database (its `public` schema) for a first sync.
     fn pg_reset(url: &str) -> anyhow::Result<()> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        rt.block_on(async {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-                .await
-                .with_context(|| format!("connecting to {}", redact_url(url)))?;
-            let task = tokio::spawn(conn);
-            client
-                .batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-                .await?;
-            drop(client);
-            let _ = task.await;
-            anyhow::Ok(())
-        })
+        pg_row(url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;").map(drop)
     }
 
     fn redact_url(url: &str) -> String {
@@ -2700,10 +2686,7 @@ mod db {
                 ))?;
             }
             println!("  runs backdated one day apart (the last one now)");
-            // `--since 24h` counts from a whole second: the run before the
-            // last, a day and less than a second older when runs are small,
-            // stays out of it only once that second has passed.
-            std::thread::sleep(std::time::Duration::from_millis(1100));
+            past_the_second();
         }
         let size = std::fs::metadata(&db_file)?.len() as f64 / (1024.0 * 1024.0);
         println!("  sqlite database {size:.0} MiB");
@@ -2804,6 +2787,7 @@ mod db {
             ] {
                 pg_row(url, &sql)?;
             }
+            past_the_second();
             let size = pg_row(
                 url,
                 "SELECT (pg_database_size(current_database()) / 1048576)::text",
@@ -2836,6 +2820,14 @@ mod db {
         mock.stop()?;
         println!("  load after: {}", load());
         Ok(())
+    }
+
+    /// Waits out the second the runs were backdated in: `--since 24h` counts
+    /// from a whole second, and the run before the last, a day and less than
+    /// a second older when runs are small, stays out of it only once that
+    /// second has passed.
+    fn past_the_second() {
+        std::thread::sleep(std::time::Duration::from_millis(1100));
     }
 
     /// Records `runs` runs of the mock's `models` into `db` through
@@ -2917,7 +2909,8 @@ mod db {
         Ok(out)
     }
 
-    /// The first row of one statement on the server, its values as text.
+    /// The first row the statements give on the server, its values as text
+    /// (none for statements that return no rows).
     fn pg_row(url: &str, sql: &str) -> anyhow::Result<Vec<String>> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
