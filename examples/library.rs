@@ -45,7 +45,7 @@ async fn main() -> anyhow::Result<()> {
     let progress = Progress::new(true, false);
     let bar = progress.bar(&name, target.limit(&opts));
     let outcome = harvest(&http, &target, &opts, Start::fresh(), 0, &bar, |page| {
-        records.extend(page.records);
+        records.extend(page.into_records());
         std::future::ready(true)
     })
     .await;

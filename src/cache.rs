@@ -720,15 +720,20 @@ impl EntryWriter {
     ///
     /// # Errors
     /// I/O errors.
-    pub fn write_pages(&mut self, records: &[Record], next: Option<&str>, pages: u64) -> io::Result<()> {
+    pub fn write_pages<'a>(
+        &mut self,
+        records: impl IntoIterator<Item = &'a Record>,
+        next: Option<&str>,
+        pages: u64,
+    ) -> io::Result<()> {
         for r in records {
             self.line.clear();
             crate::json::write_record(&mut self.line, r, &crate::record::Field::ALL, true);
             self.line.push(b'\n');
             self.out.write_all(&self.line)?;
             self.bytes += self.line.len() as u64;
+            self.header.models += 1;
         }
-        self.header.models += records.len() as u64;
         self.header.pages += pages;
         if let Some(next) = next {
             // Handing the bytes to the OS is enough for a killed process; the

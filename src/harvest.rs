@@ -237,12 +237,26 @@ fn id_hash(id: &str) -> u64 {
 /// `deliver_at` gathers several).
 #[derive(Debug, Default)]
 pub struct Delivery {
-    /// New records of the pages (after de-duplication and the limit).
-    pub records: Vec<Record>,
+    /// New records of the pages (after de-duplication and the limit), each
+    /// page's in its own vector: joining them moved every record once more
+    /// (5 % of a Hub harvest's CPU, in pages of 100).
+    pub pages_records: Vec<Vec<Record>>,
     /// The URL of the page after them, when the harvest goes on (a resumable point).
     pub next: Option<String>,
     /// How many pages these are.
     pub pages: u64,
+}
+
+impl Delivery {
+    /// The records, in listing order.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.pages_records.iter().flatten()
+    }
+
+    /// The records, in listing order, taken.
+    pub fn into_records(self) -> impl Iterator<Item = Record> {
+        self.pages_records.into_iter().flatten()
+    }
 }
 
 /// Progress of a harvest, as it goes.
@@ -359,6 +373,7 @@ where
 
     // Pages gathered and not yet handed on (see `deliver_at`).
     let mut pending = Delivery::default();
+    let mut pending_models = 0;
     let result: Result<(), FetchError> = async {
         loop {
             let pages_left = match (limit, page_size) {
@@ -456,19 +471,16 @@ where
             if let Some(n) = next.as_mut() {
                 crate::http::scrub(n, target.credential.as_ref())?;
             }
-            if pending.records.is_empty() {
-                // The page's own vector, rather than copying its records.
-                pending.records = fresh;
-            } else {
-                pending.records.append(&mut fresh);
-            }
+            pending_models += fresh.len();
+            pending.pages_records.push(fresh);
             pending.pages += 1;
             pending.next = next.as_ref().map(ToString::to_string);
-            if (next.is_none() || pending.records.len() >= deliver_at)
-                && !emit(std::mem::take(&mut pending)).await
-            {
-                // The consumer is gone (closed pipe, cancelled run).
-                return Ok(());
+            if next.is_none() || pending_models >= deliver_at {
+                pending_models = 0;
+                if !emit(std::mem::take(&mut pending)).await {
+                    // The consumer is gone (closed pipe, cancelled run).
+                    return Ok(());
+                }
             }
             let Some(next) = next else {
                 return Ok(());

@@ -1076,7 +1076,7 @@ fn consume_live<S: Sink>(
         match rx.blocking_recv() {
             Some(Msg::Page(d)) => {
                 if let Some(w) = writer.as_mut() {
-                    if let Err(e) = w.write_pages(&d.records, d.next.as_deref(), d.pages) {
+                    if let Err(e) = w.write_pages(d.records(), d.next.as_deref(), d.pages) {
                         // The cache is best effort: a full or broken cache
                         // disk costs the cached copy, never the output.
                         tracing::warn!(
@@ -1096,7 +1096,7 @@ fn consume_live<S: Sink>(
                         w.abandon();
                     }
                 }
-                for r in &d.records {
+                for r in d.records() {
                     if let Some(b) = &base {
                         fetched_ids.insert(r.id.clone());
                         match b.modified.get(&r.id) {
