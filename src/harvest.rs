@@ -258,6 +258,10 @@ impl Delivery {
     pub fn into_records(self) -> impl Iterator<Item = Record> {
         self.pages_records.into_iter().flatten()
     }
+
+    fn models(&self) -> usize {
+        self.pages_records.iter().map(Vec::len).sum()
+    }
 }
 
 /// Progress of a harvest, as it goes.
@@ -374,7 +378,6 @@ where
 
     // Pages gathered and not yet handed on (see `deliver_at`).
     let mut pending = Delivery::default();
-    let mut pending_models = 0;
     let result: Result<(), FetchError> = async {
         loop {
             let pages_left = match (limit, page_size) {
@@ -472,16 +475,13 @@ where
             if let Some(n) = next.as_mut() {
                 crate::http::scrub(n, target.credential.as_ref())?;
             }
-            pending_models += fresh.len();
             pending.pages_records.push(fresh);
             pending.pages += 1;
             pending.next = next.as_ref().map(ToString::to_string);
-            if next.is_none() || pending_models >= deliver_at {
-                pending_models = 0;
-                if !emit(std::mem::take(&mut pending)).await {
-                    // The consumer is gone (closed pipe, cancelled run).
-                    return Ok(());
-                }
+            if (next.is_none() || pending.models() >= deliver_at) && !emit(std::mem::take(&mut pending)).await
+            {
+                // The consumer is gone (closed pipe, cancelled run).
+                return Ok(());
             }
             let Some(next) = next else {
                 return Ok(());

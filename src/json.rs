@@ -163,18 +163,16 @@ fn fetched_at(out: &mut Vec<u8>, t: Timestamp) {
         Some((last, text)) if last == t => Some(text),
         _ => t.rfc3339().inspect(|text| LAST.set(Some((t, *text)))),
     };
-    match text {
-        Some(bytes) => {
-            out.push(b'"');
-            out.extend_from_slice(&bytes);
-            out.push(b'"');
-        }
-        None => time(out, t),
-    }
+    time_as(out, t, text);
 }
 
 fn time(out: &mut Vec<u8>, t: Timestamp) {
-    match t.rfc3339() {
+    time_as(out, t, t.rfc3339());
+}
+
+/// `t`, given its [`Timestamp::rfc3339`] text.
+fn time_as(out: &mut Vec<u8>, t: Timestamp, text: Option<[u8; 20]>) {
+    match text {
         Some(bytes) => {
             out.push(b'"');
             out.extend_from_slice(&bytes);
