@@ -51,6 +51,12 @@ impl StrList {
         Some(StrList(CompactString::from(text)))
     }
 
+    /// A literal the caller knows to be in canonical form; not copied.
+    pub(crate) fn from_static(text: &'static str) -> StrList {
+        debug_assert!(StrList::from_json(text).is_some(), "{text}");
+        StrList(CompactString::const_new(text))
+    }
+
     /// Text the caller has already checked to be in canonical form.
     pub(crate) fn from_canonical(text: &str) -> StrList {
         debug_assert!(StrList::from_json(text).is_some(), "{text}");
