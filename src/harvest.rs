@@ -315,13 +315,20 @@ impl Target {
     }
 }
 
+/// The longest gathered pages wait for more to join their delivery: a
+/// listing that answers slowly (a paced one, a real network) still reaches
+/// the output and its checkpoint page by page, while a fast one is handed on
+/// in deliveries of `deliver_at`.
+pub(crate) const HOLD: Duration = Duration::from_millis(250);
+
 /// Harvests one provider, handing each page's new records to `emit` in the
 /// provider's order. Never panics on bad data; failures end up in the outcome.
 /// `emit` resolves to `false` when nobody listens any more, which ends the
 /// harvest; while it is pending (a full channel), no further page is asked
 /// for, so a slow reader slows the harvest instead of growing memory.
 /// Records are handed on once `deliver_at` have gathered (0: every page on
-/// its own); pages are never split, and the last page goes at once.
+/// its own), or once the first of them has waited [`HOLD`] for the rest;
+/// pages are never split, and the last page goes at once.
 pub async fn harvest<F, Fut>(
     http: &Http,
     target: &Target,
@@ -376,8 +383,9 @@ where
     let mut url = start.url.clone().unwrap_or_else(|| target.first_url(opts));
     let mut fetched_items: u64 = out.models;
 
-    // Pages gathered and not yet handed on (see `deliver_at`).
+    // Pages gathered and not yet handed on (see `deliver_at`), and since when.
     let mut pending = Delivery::default();
+    let mut held_since: Option<Instant> = None;
     let result: Result<(), FetchError> = async {
         loop {
             let pages_left = match (limit, page_size) {
@@ -388,16 +396,49 @@ where
             let first = start.url.is_none() && out.pages == start.pages;
             let known = start.known.as_deref().filter(|_| first);
             let conditional = known.map(|k| &k.validators).filter(|v| !v.is_empty());
-            let page = http
-                .get_if(
-                    &url,
-                    target.credential.as_ref(),
-                    &mut pacer,
-                    pages_left,
-                    &hinting,
-                    conditional,
-                )
-                .await?;
+            let request = http.get_if(
+                &url,
+                target.credential.as_ref(),
+                &mut pacer,
+                pages_left,
+                &hinting,
+                conditional,
+            );
+            let page = match held_since {
+                None => request.await?,
+                Some(since) => {
+                    // Pages gathered for a delivery go on after `HOLD` even
+                    // if this page is slow to come: the output (and the
+                    // checkpoint) never lag far behind the harvest.
+                    let mut request = std::pin::pin!(request);
+                    let due = tokio::time::Instant::from_std(since + HOLD);
+                    tokio::select! {
+                        biased;
+                        page = &mut request => page?,
+                        () = tokio::time::sleep_until(due) => {
+                            held_since = None;
+                            // The page on its way is still read while the
+                            // writer is busy with this delivery: a slow
+                            // reader must not let it time out unread.
+                            let mut sending = std::pin::pin!(emit(std::mem::take(&mut pending)));
+                            let mut arrived = None;
+                            let sent = loop {
+                                tokio::select! {
+                                    sent = &mut sending => break sent,
+                                    page = &mut request, if arrived.is_none() => arrived = Some(page),
+                                }
+                            };
+                            if !sent {
+                                return Ok(());
+                            }
+                            match arrived {
+                                Some(page) => page?,
+                                None => request.await?,
+                            }
+                        }
+                    }
+                }
+            };
             out.pages += 1;
             if first {
                 let response = first_response(&page, known);
@@ -478,10 +519,14 @@ where
             pending.pages_records.push(fresh);
             pending.pages += 1;
             pending.next = next.as_ref().map(ToString::to_string);
-            if (next.is_none() || pending.models() >= deliver_at) && !emit(std::mem::take(&mut pending)).await
-            {
-                // The consumer is gone (closed pipe, cancelled run).
-                return Ok(());
+            if next.is_none() || pending.models() >= deliver_at {
+                held_since = None;
+                if !emit(std::mem::take(&mut pending)).await {
+                    // The consumer is gone (closed pipe, cancelled run).
+                    return Ok(());
+                }
+            } else {
+                held_since.get_or_insert_with(Instant::now);
             }
             let Some(next) = next else {
                 return Ok(());

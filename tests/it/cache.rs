@@ -674,7 +674,9 @@ async fn a_full_cache_disk_costs_the_cached_copy_never_the_output() {
     let Some(disk) = TinyDisk::mount("full-cache") else {
         return;
     };
-    let hub = FakeHub::new(300);
+    // Enough models for more than one delivery to the cache writer, so the
+    // disk fills while the entry is being streamed, not only at its close.
+    let hub = FakeHub::new(2500);
     let server = hub_server(hub.clone()).await;
     for extra in [&[][..], &["--stale-ok"][..]] {
         let out = cmd(&server, &disk.0)

@@ -274,9 +274,9 @@ async fn the_summary_colours_each_provider_by_how_it_ended_unless_no_color_is_se
 async fn a_bar_ends_when_its_harvest_does_even_while_the_writer_is_busy_with_another() {
     use wiremock::matchers::{method, path};
     // The Hub comes first in the output and takes seconds. A second listing
-    // of the Hub's shape after it finishes at once, its two deliveries of
-    // 200 models filling the queue to the writer, which is still busy with
-    // the Hub: only its end is left to hand on.
+    // of the Hub's shape after it finishes at once, its one delivery (its
+    // 400 models, under a delivery's 1000) filling the queue to the writer,
+    // which is still busy with the Hub.
     let (server, mut env) = mocks(Duration::from_millis(300)).await;
     wiremock::Mock::given(method("GET"))
         .and(path("/second/api/models"))

@@ -265,3 +265,38 @@ fn a_provider_that_cannot_be_reached_fails_after_one_retry_in_one_line() {
     assert!(line.contains("HF_ENDPOINT or CATALOG_<NAME>_URL"), "{line}");
     assert_eq!(stderr.matches("retrying").count(), 1, "one retry: {stderr}");
 }
+
+#[test]
+fn a_reader_that_stops_reading_never_times_out_the_page_still_coming() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    // Pages of 100 that each take 0.6 s to arrive go to the output one by
+    // one (each waits out the hold for company). A reader that stops reading
+    // fills the pipe and the writer's channel; the page then on its way must
+    // still be read as it comes, not left unpolled past --timeout 1 and
+    // failed (there are no retries to hide it).
+    let server = RawServer::start(|req| {
+        let page = hub_page(req, 1000);
+        let chunk = page.body.len() / 3 + 1;
+        Action::Trickle {
+            response: page,
+            chunk,
+            every: Duration::from_millis(200),
+        }
+    });
+    let mut child = crate::common::hub_fetch_std(&server)
+        .args(["-f", "ndjson", "--timeout", "1", "--retries", "0", "-q"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    assert_eq!(ids(&ndjson(&out)), hub_ids(1000));
+    assert_eq!(server.count(), 10, "{stderr}");
+}
