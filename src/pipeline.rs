@@ -101,12 +101,14 @@ pub enum Selected {
 const DELIVERIES_IN_FLIGHT: usize = 1;
 
 /// Records a harvest gathers before handing them to the writer (pages of 100
-/// go ten at a time, unless they come slower than [`crate::harvest::HOLD`]).
+/// go five at a time, unless they come slower than [`crate::harvest::HOLD`]).
 /// Each hand-off wakes the writer thread, and the harvest again when the
-/// writer makes room: 1,513 `futex` calls for 50,000 Hub models in pages of
-/// 100 at 200 a delivery, 477 at 1,000, and 5 % less CPU (`perf stat`, 21
-/// alternating pairs; waking a thread on the other core is dear in a VM).
-const MODELS_PER_DELIVERY: u64 = 1000;
+/// writer makes room; waking a thread on the other core is dear in a VM.
+/// 50,000 Hub models in pages of 100 (`perf stat`, 21 rounds of each in
+/// turn): 119.4 ms of CPU at 200 a delivery, 113.4 at 500, 110.2 at 1,000;
+/// peak 11.2, 11.6 and 12.7 MiB, and with `--db` 15.1, 15.4 and 16.3 MiB,
+/// past that sink's 16 MiB budget at 1,000.
+const MODELS_PER_DELIVERY: u64 = 500;
 
 /// Hands a delivery to the writer's channel; `false` once nobody listens.
 /// The next page is asked for only once the channel has room again: at

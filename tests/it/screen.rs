@@ -275,7 +275,7 @@ async fn a_bar_ends_when_its_harvest_does_even_while_the_writer_is_busy_with_ano
     use wiremock::matchers::{method, path};
     // The Hub comes first in the output and takes seconds. A second listing
     // of the Hub's shape after it finishes at once, its one delivery (its
-    // 400 models, under a delivery's 1000) filling the queue to the writer,
+    // 400 models, under a delivery's 500) filling the queue to the writer,
     // which is still busy with the Hub.
     let (server, mut env) = mocks(Duration::from_millis(300)).await;
     wiremock::Mock::given(method("GET"))
