@@ -105,9 +105,9 @@ const DELIVERIES_IN_FLIGHT: usize = 1;
 /// Each hand-off wakes the writer thread, and the harvest again when the
 /// writer makes room; waking a thread on the other core is dear in a VM.
 /// 50,000 Hub models in pages of 100 (`perf stat`, 21 rounds of each in
-/// turn): 119.4 ms of CPU at 200 a delivery, 113.4 at 500, 110.2 at 1,000;
-/// peak 11.2, 11.6 and 12.7 MiB, and with `--db` 15.1, 15.4 and 16.3 MiB,
-/// past that sink's 16 MiB budget at 1,000.
+/// turn): 122.3 ms of CPU at 200 a delivery, 115.2 at 500, 112.2 at 1,000;
+/// peak 10.7, 11.2 and 12.2 MiB, and with `--db` 15.1, 14.9 and 16.0 MiB
+/// (16.3 at most), past that sink's 16 MiB budget at 1,000.
 const MODELS_PER_DELIVERY: u64 = 500;
 
 /// Hands a delivery to the writer's channel; `false` once nobody listens.
