@@ -178,6 +178,19 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// `response` sent in about `pieces` writes of its body's share (its
+    /// head goes with the first), `every` apart.
+    pub fn trickle(response: Response, pieces: usize, every: Duration) -> Self {
+        let chunk = response.body.len() / pieces + 1;
+        Self::Trickle {
+            response,
+            chunk,
+            every,
+        }
+    }
+}
+
 type Handler = dyn Fn(&RawRequest) -> Action + Send + Sync;
 
 /// A raw HTTP server on a loopback port.

@@ -114,12 +114,7 @@ fn a_run_never_removes_the_temporary_file_of_a_live_run_in_the_same_directory() 
         if req.n == 1 {
             return respond(page);
         }
-        let chunk = page.body.len() / 2 + 1;
-        Action::Trickle {
-            response: page,
-            chunk,
-            every: Duration::from_millis(1500),
-        }
+        Action::trickle(page, 2, Duration::from_millis(1500))
     });
     let fast = RawServer::start(|req| respond(hub_page(req, 10)));
     let dir = tempfile::tempdir().unwrap();

@@ -125,15 +125,7 @@ async fn a_body_that_stalls_mid_way_times_out_and_the_other_provider_is_still_wr
 fn a_slow_trickle_whose_pauses_stay_under_the_timeout_succeeds() {
     // The read timeout bounds each pause, not the whole response: 1.5 s of
     // trickle under --timeout 1 must still arrive.
-    let server = RawServer::start(|req| {
-        let page = hub_page(req, 20);
-        let chunk = page.body.len() / 5 + 1;
-        Action::Trickle {
-            response: page,
-            chunk,
-            every: Duration::from_millis(250),
-        }
-    });
+    let server = RawServer::start(|req| Action::trickle(hub_page(req, 20), 5, Duration::from_millis(250)));
     let started = Instant::now();
     let out = hub_catalog(&server)
         .args([
@@ -275,15 +267,7 @@ fn a_reader_that_stops_reading_never_times_out_the_page_still_coming() {
     // fills the pipe and the writer's channel; the page then on its way must
     // still be read as it comes, not left unpolled past --timeout 1 and
     // failed (there are no retries to hide it).
-    let server = RawServer::start(|req| {
-        let page = hub_page(req, 1000);
-        let chunk = page.body.len() / 3 + 1;
-        Action::Trickle {
-            response: page,
-            chunk,
-            every: Duration::from_millis(200),
-        }
-    });
+    let server = RawServer::start(|req| Action::trickle(hub_page(req, 1000), 3, Duration::from_millis(200)));
     let mut child = crate::common::hub_fetch_std(&server)
         .args(["-f", "ndjson", "--timeout", "1", "--retries", "0", "-q"])
         .stdout(Stdio::piped())
