@@ -321,6 +321,31 @@ impl Target {
 /// in deliveries of `deliver_at`.
 pub(crate) const HOLD: Duration = Duration::from_millis(250);
 
+/// Awaits `sending` (a delivery on its way to the writer) while `request`,
+/// the next page, goes on being read: a writer held up by a slow reader
+/// must not leave the page coming unread until it times out. The page, or
+/// `None` once nobody listens (the page is then not waited for).
+async fn send_reading<T>(
+    sending: impl std::future::Future<Output = bool>,
+    mut request: std::pin::Pin<&mut impl std::future::Future<Output = T>>,
+) -> Option<T> {
+    let mut sending = std::pin::pin!(sending);
+    let mut arrived = None;
+    let sent = loop {
+        tokio::select! {
+            sent = &mut sending => break sent,
+            page = &mut request, if arrived.is_none() => arrived = Some(page),
+        }
+    };
+    if !sent {
+        return None;
+    }
+    Some(match arrived {
+        Some(page) => page,
+        None => request.await,
+    })
+}
+
 /// Harvests one provider, handing each page's new records to `emit` in the
 /// provider's order. Never panics on bad data; failures end up in the outcome.
 /// `emit` resolves to `false` when nobody listens any more, which ends the
@@ -417,23 +442,10 @@ where
                         page = &mut request => page?,
                         () = tokio::time::sleep_until(due) => {
                             held_since = None;
-                            // The page on its way is still read while the
-                            // writer is busy with this delivery: a slow
-                            // reader must not let it time out unread.
-                            let mut sending = std::pin::pin!(emit(std::mem::take(&mut pending)));
-                            let mut arrived = None;
-                            let sent = loop {
-                                tokio::select! {
-                                    sent = &mut sending => break sent,
-                                    page = &mut request, if arrived.is_none() => arrived = Some(page),
-                                }
-                            };
-                            if !sent {
-                                return Ok(());
-                            }
-                            match arrived {
+                            match send_reading(emit(std::mem::take(&mut pending)), request.as_mut()).await {
                                 Some(page) => page?,
-                                None => request.await?,
+                                // The consumer is gone.
+                                None => return Ok(()),
                             }
                         }
                     }

@@ -1208,14 +1208,15 @@ fn gunzip(gz: &[u8], cap: usize) -> Result<Vec<u8>, Gunzip> {
 fn inflate_member(gz: &[u8], size: usize) -> Option<Vec<u8>> {
     let mut out: Vec<u8> = Vec::with_capacity(size);
     let (mut read, mut written) = (0usize, 0usize);
-    let done = DECOMPRESSOR.with(|cell| {
-        let mut kept = cell.borrow_mut();
+    let done = DECOMPRESSOR.with_borrow_mut(|kept| {
         if kept.is_none() {
             // SAFETY: allocates a decompressor, or returns null.
             let d = unsafe { libdeflate_sys::libdeflate_alloc_decompressor() };
-            *kept = Some(Decompressor(std::ptr::NonNull::new(d)?));
+            *kept = std::ptr::NonNull::new(d).map(Decompressor);
         }
-        let d = kept.as_ref()?.0.as_ptr();
+        let Some(d) = kept.as_ref().map(|d| d.0.as_ptr()) else {
+            return false;
+        };
         // SAFETY: the decompressor is this thread's alone and used by one
         // call at a time, as libdeflate allows reusing it; the
         // input is `gz.len()` readable bytes and the output
@@ -1232,9 +1233,8 @@ fn inflate_member(gz: &[u8], size: usize) -> Option<Vec<u8>> {
                 &raw mut written,
             )
         };
-        Some(result == libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS)
+        result == libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS
     });
-    let done = done.unwrap_or(false);
     // A member that ends before the body does is followed by another one
     // (or by garbage): that is for the streaming decoder to read or refuse.
     if !done || read != gz.len() || written > out.capacity() {
