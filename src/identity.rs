@@ -328,41 +328,50 @@ fn normalize_in(name: &str, scratch: &mut Scratch) -> Option<CompactString> {
     }
     let name = fireworks_versions(name, versions);
     let b = name.as_bytes();
+    // The key is never longer than the name: written at `w` into a buffer
+    // of the name's length (a `push` a byte, with its capacity test, and a
+    // test a class through `is_ascii_*` were a third of this function).
     out.clear();
-    out.reserve(b.len());
-    // The last byte pushed (0: none yet), whether a letter or digit was, and
-    // whether a `.` was (only then can a `.0` need dropping).
+    out.resize(b.len(), 0);
+    let mut w = 0;
+    // The class of the last byte written (0: none yet), whether a letter or
+    // digit was, and whether a `.` was (only then can a `.0` need dropping).
     let (mut prev, mut alnum, mut dot) = (0u8, false, false);
     for (i, &c) in b.iter().enumerate() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-            (prev, alnum) = (c, true);
+        let class = CLASS[usize::from(c)];
+        if class & ALNUM != 0 {
+            out[w] = c;
+            w += 1;
+            (prev, alnum) = (class, true);
             continue;
         }
-        if !matches!(c, b'-' | b'_' | b'.' | b' ') || !prev.is_ascii_alphanumeric() {
+        if class != SEPARATOR || prev & ALNUM == 0 {
             continue;
         }
         let Some(&n) = b.get(i + 1) else { continue };
-        if !n.is_ascii_alphanumeric() {
+        let next = CLASS[usize::from(n)];
+        if next & ALNUM == 0 {
             continue;
         }
-        let sep = if prev.is_ascii_digit() && n.is_ascii_digit() {
+        let sep = if prev == DIGIT && next == DIGIT {
             if c == b'-' {
                 b'-'
             } else {
                 dot = true;
                 b'.'
             }
-        } else if prev.is_ascii_alphabetic() && n.is_ascii_digit() && is_version(&b[i + 1..]) {
+        } else if prev == LETTER && next == DIGIT && is_version(&b[i + 1..]) {
             // `qwen-2.5`, `FLUX.1`: no separator before a version;
             // one before a size stays (`maverick-17b`).
             continue;
         } else {
             b'-'
         };
-        out.push(sep);
-        prev = sep;
+        out[w] = sep;
+        w += 1;
+        prev = SEPARATOR;
     }
+    out.truncate(w);
     if !alnum {
         return None;
     }
@@ -442,6 +451,29 @@ fn drop_point_zero(s: &mut Vec<u8>) {
         i += 1;
     }
 }
+
+/// [`normalize`]'s byte classes: a digit, an ASCII letter, a separator
+/// between words (`-`, `_`, `.`, space), or nothing the key keeps (0).
+const DIGIT: u8 = 1;
+const LETTER: u8 = 2;
+const ALNUM: u8 = DIGIT | LETTER;
+const SEPARATOR: u8 = 4;
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        #[allow(clippy::cast_possible_truncation, reason = "c < 256")]
+        let b = c as u8;
+        table[c] = match b {
+            b'0'..=b'9' => DIGIT,
+            b'a'..=b'z' | b'A'..=b'Z' => LETTER,
+            b'-' | b'_' | b'.' | b' ' => SEPARATOR,
+            _ => 0,
+        };
+        c += 1;
+    }
+    table
+};
 
 /// The words and numbers of a name, lowercased: `Meta-Llama-3.1-8B` →
 /// `meta`, `llama`, `3`, `1`, `8b`.
