@@ -57,5 +57,6 @@ pub mod progress;
 pub mod providers;
 pub mod record;
 pub mod report;
+mod reserve;
 mod store;
 mod term;

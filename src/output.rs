@@ -8,6 +8,7 @@ use tempfile::NamedTempFile;
 
 use crate::error::UsageError;
 use crate::record::{Field, Record};
+use crate::reserve::Reserving;
 
 /// A writer that must be finished to be complete (a gzip stream writes its
 /// trailer then).
@@ -37,105 +38,10 @@ impl<W: Write> Finish for flate2::write::GzEncoder<W> {
     }
 }
 
-/// A new file written from its start, with disk blocks reserved ahead of the
-/// writes on ext4: in steps as large as what is written so far (1 MiB at
-/// least, 16 MiB at most), past the file's end, so its length is always
-/// what was written. [`publish`] gives back what is left.
-///
-/// Why: ext4's delayed allocation reserves space and notes a delayed extent
-/// for each 4 KiB page a write dirties, and finds the blocks when the file
-/// is synced; blocks reserved up front skip both. 48 MiB written in 64 KiB
-/// writes and synced cost 11.0 ms of CPU plain and 7.6 ms so, and a
-/// 50,000-model Hub harvest 4.4 % less CPU (README, Performance). On tmpfs
-/// the same reservation cost 10 % more, and other file systems were not
-/// measured, so they are written as before.
-struct Reserving {
-    file: fs::File,
-    /// Bytes written.
-    end: u64,
-    /// Bytes from the start that have blocks reserved.
-    reserved: u64,
-    /// Off on other file systems, and after a reservation fails (a full
-    /// disk, no support): the writes then report what is wrong.
-    on: bool,
-}
-
-impl Reserving {
-    const MIN_STEP: u64 = 1 << 20;
-    const MAX_STEP: u64 = 16 << 20;
-
-    fn new(file: fs::File) -> Self {
-        let on = is_ext4(&file);
-        Reserving {
-            file,
-            end: 0,
-            reserved: 0,
-            on,
-        }
-    }
-}
-
-impl Write for Reserving {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let want = self.end + buf.len() as u64;
-        if self.on && want > self.reserved {
-            let step = self
-                .end
-                .clamp(Self::MIN_STEP, Self::MAX_STEP)
-                .max(want - self.reserved);
-            self.on = reserve(&self.file, self.reserved, step);
-            if self.on {
-                self.reserved += step;
-            }
-        }
-        let n = self.file.write(buf)?;
-        self.end += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
-}
-
 impl Finish for Reserving {
     fn finish(mut self: Box<Self>) -> io::Result<()> {
-        self.file.flush()
+        self.flush()
     }
-}
-
-#[cfg(target_os = "linux")]
-fn is_ext4(file: &fs::File) -> bool {
-    use std::os::fd::AsRawFd;
-    let mut fs = std::mem::MaybeUninit::<libc::statfs>::uninit();
-    // SAFETY: fstatfs fills the struct it is given when it returns 0.
-    let ok = unsafe { libc::fstatfs(file.as_raw_fd(), fs.as_mut_ptr()) } == 0;
-    // SAFETY: initialised by the successful call.
-    #[allow(clippy::unnecessary_cast)] // f_type's type differs between targets
-    let ok = ok && unsafe { fs.assume_init() }.f_type as i64 == libc::EXT4_SUPER_MAGIC as i64;
-    ok
-}
-
-#[cfg(not(target_os = "linux"))]
-fn is_ext4(_: &fs::File) -> bool {
-    false
-}
-
-/// Reserves `len` bytes of blocks at `offset` without changing the file's
-/// length; false when the file system refuses.
-#[cfg(target_os = "linux")]
-fn reserve(file: &fs::File, offset: u64, len: u64) -> bool {
-    use std::os::fd::AsRawFd;
-    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
-        return false;
-    };
-    // SAFETY: a plain system call on an open descriptor.
-    unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, offset, len) == 0 }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn reserve(_: &fs::File, _: u64, _: u64) -> bool {
-    false
 }
 
 /// Wraps `inner` in gzip when `gzip`.
@@ -419,12 +325,7 @@ pub(crate) fn remove_stale_temps(dir: &Path) {
 /// I/O errors, with the path.
 pub(crate) fn publish(temp: NamedTempFile, path: &Path, replace: bool) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    // Blocks a `Reserving` writer reserved past the end are given back
-    // (ext4 frees them on a truncate to the file's own length).
-    let len = temp.as_file().metadata().map(|m| m.len());
-    if let Ok(len) = len {
-        let _ = temp.as_file().set_len(len);
-    }
+    crate::reserve::give_back(temp.as_file());
     temp.as_file()
         .sync_all()
         .with_context(|| format!("writing {}", path.display()))?;
@@ -798,7 +699,7 @@ mod tests {
         let Sink::File { temp, .. } = &sink else {
             panic!("a file sink")
         };
-        let ext4 = is_ext4(temp.as_file());
+        let ext4 = crate::reserve::is_ext4(temp.as_file());
         let held = temp.as_file().metadata().unwrap().blocks() * 512;
         if ext4 {
             // 1 MiB, then 1 MiB more once the first was full.
