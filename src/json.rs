@@ -9,7 +9,7 @@
 //! the two on records full of quotes, control characters and non-ASCII text.
 
 use crate::escape::string;
-use crate::record::{CanonicalBy, Field, Price, PriceOther, Record, Timestamp};
+use crate::record::{CanonicalBy, Field, Price, PriceOther, Record, Timestamp, PADDED_KEY};
 
 /// Appends `r` as one JSON object: the fields `fields` in that order, then
 /// `raw` when the record has it, then `last_modified` when `modified` (the
@@ -47,7 +47,7 @@ fn write_object<const NULLS: bool>(
     let mut first = true;
     for &field in fields {
         let (member, was_first) = (out.len(), first);
-        key(out, &mut first, field.json_key());
+        field_key(out, &mut first, field);
         let value = out.len();
         match field {
             Field::Provider => string(out, &r.provider),
@@ -109,6 +109,27 @@ fn price_other(out: &mut Vec<u8>, other: &PriceOther) {
         opt_price(out, Some(price));
     }
     out.push(b'}');
+}
+
+/// A field's `,"name":` ([`Field::json_key`]), without the comma for the
+/// object's first member. The other members' keys are copied as blocks of
+/// a fixed size ([`Field::json_key_padded`]): 27 copies of a record's
+/// keys through `memcpy` calls were 2.2 % of a Hub harvest's instructions.
+fn field_key(out: &mut Vec<u8>, first: &mut bool, field: Field) {
+    if *first {
+        key(out, first, field.json_key());
+        return;
+    }
+    let (padded, len) = field.json_key_padded();
+    out.reserve(PADDED_KEY);
+    let at = out.len();
+    // SAFETY: `reserve` made room for PADDED_KEY bytes past the length;
+    // all of them are written before the length grows, by `len` of them
+    // (at most PADDED_KEY, checked when the table was built).
+    unsafe {
+        std::ptr::copy_nonoverlapping(padded.as_ptr(), out.as_mut_ptr().add(at), PADDED_KEY);
+        out.set_len(at + len);
+    }
 }
 
 /// A member's `,"name":` ([`Field::json_key`]'s form), without the comma

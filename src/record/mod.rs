@@ -55,8 +55,33 @@ macro_rules! schema {
                     $(Field::$field => concat!(",\"", $name, "\":"),)*
                 }
             }
+
+            /// [`Field::json_key`] in a block of [`PADDED_KEY`] bytes, and
+            /// its length: copied whole, a fixed size, it is a pair of moves
+            /// instead of a call to `memcpy`.
+            pub(crate) const fn json_key_padded(self) -> &'static ([u8; PADDED_KEY], usize) {
+                match self {
+                    $(Field::$field => &const { pad_key(concat!(",\"", $name, "\":")) },)*
+                }
+            }
         }
     };
+}
+
+/// The room a padded JSON key takes ([`Field::json_key_padded`]): the
+/// longest, `,"max_output_tokens":`, is 21 bytes.
+pub(crate) const PADDED_KEY: usize = 32;
+
+const fn pad_key(key: &str) -> ([u8; PADDED_KEY], usize) {
+    let b = key.as_bytes();
+    assert!(b.len() <= PADDED_KEY, "a JSON key longer than PADDED_KEY");
+    let mut out = [0u8; PADDED_KEY];
+    let mut i = 0;
+    while i < b.len() {
+        out[i] = b[i];
+        i += 1;
+    }
+    (out, b.len())
 }
 
 schema! {
