@@ -18,8 +18,48 @@ pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Whether any byte is `"`, `\` or below 0x20.
+///
+/// On x86-64 a string of sixteen bytes or more has its last few tested as
+/// the last sixteen bytes again, overlapping: no copy of the tail, which
+/// [`first_special`] makes (it stays as it is for the Hub scanner, which
+/// reads on into the page and seldom gets there).
 pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(last) = bytes.len().checked_sub(16) {
+        let mut at = 0;
+        while at < last {
+            // SAFETY: at + 16 <= last + 16 = bytes.len().
+            if unsafe { specials(bytes.as_ptr().add(at)) } != 0 {
+                return true;
+            }
+            at += 16;
+        }
+        // SAFETY: bytes[last..last + 16] is in the slice.
+        return unsafe { specials(bytes.as_ptr().add(last)) } != 0;
+    }
     first_special(bytes) < bytes.len()
+}
+
+/// The bytes of `block` (16 of them, read unaligned) that end a plain run,
+/// one bit each. SAFETY of the callers: `block` points at 16 readable bytes.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::cast_possible_wrap, reason = "bytes as SSE2's signed lanes")]
+unsafe fn specials(block: *const u8) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    // SAFETY: the caller's; the intrinsics are SSE2, always there on x86-64.
+    unsafe {
+        let v = _mm_loadu_si128(block.cast::<__m128i>());
+        // A byte is below 0x20 when the unsigned minimum with 0x1f is itself.
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        #[allow(clippy::cast_sign_loss, reason = "a 16-bit mask")]
+        let mask = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(control, quote), backslash)) as u32;
+        mask
+    }
 }
 
 /// The index of the first byte that is `"`, `\` or below 0x20 (the end of a
@@ -33,26 +73,6 @@ pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
 /// harvest's CPU).
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn first_special(bytes: &[u8]) -> usize {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
-    // The bytes of `block` (16 of them, read unaligned) that end a plain run,
-    // one bit each. SAFETY of the callers: `block` points at 16 readable bytes.
-    #[allow(clippy::cast_possible_wrap, reason = "bytes as SSE2's signed lanes")]
-    unsafe fn specials(block: *const u8) -> u32 {
-        // SAFETY: the caller's; the intrinsics are SSE2, always there on x86-64.
-        unsafe {
-            let v = _mm_loadu_si128(block.cast::<__m128i>());
-            // A byte is below 0x20 when the unsigned minimum with 0x1f is itself.
-            let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-            #[allow(clippy::cast_sign_loss, reason = "a 16-bit mask")]
-            let mask = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(control, quote), backslash)) as u32;
-            mask
-        }
-    }
     let mut at = 0;
     while at + 16 <= bytes.len() {
         // SAFETY: bytes[at..at + 16] is in the slice.
@@ -138,12 +158,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_first_special_byte_is_found_at_any_offset() {
+    fn the_first_special_byte_is_found_and_told_at_any_offset() {
         for len in 0..40 {
             // Bytes at 0x80 and above (é), and the neighbours of the
             // specials (space, `!`, `#`, `[`, `]`, DEL), are plain.
             let plain = "é !#[]\u{7f}".repeat(len / 2) + &"a".repeat(len % 2);
             assert_eq!(first_special(plain.as_bytes()), plain.len());
+            assert!(!needs_escape(plain.as_bytes()), "{plain:?}");
             for at in 0..=plain.len() {
                 if !plain.is_char_boundary(at) {
                     continue;
@@ -151,6 +172,7 @@ mod tests {
                 for special in ["\"", "\\", "\n", "\u{1f}", "\u{0}"] {
                     let text = format!("{}{special}{}", &plain[..at], &plain[at..]);
                     assert_eq!(first_special(text.as_bytes()), at, "{text:?}");
+                    assert!(needs_escape(text.as_bytes()), "{text:?}");
                 }
             }
         }
