@@ -1499,7 +1499,7 @@ fn run_scenario(o: &Opts) -> anyhow::Result<Figures> {
     let rss_before = proc_status_mib("VmRSS");
     let (u0, s0) = rusage(libc::RUSAGE_SELF);
     let t0 = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = catalog::commands::runtime()?;
     let report = runtime.block_on(catalog::commands::fetch::run(cfg, &Progress::hidden()))?;
     drop(runtime);
     let wall = t0.elapsed().as_secs_f64();

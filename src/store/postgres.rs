@@ -11,11 +11,12 @@
 //!
 //! Crate: `tokio-postgres`, not the sync `postgres` wrapper. The wrapper
 //! starts a runtime of its own per client and blocks on it; the consumer
-//! thread already lives in the command's multi-threaded runtime, so this
-//! backend spawns the connection task on that runtime and blocks on each
-//! call with `block_in_place` + `Handle::block_on` (allowed on the blocking
-//! consumer thread and on the thread of `Runtime::block_on` where `changes`
-//! and `history` run). One runtime, no extra threads.
+//! thread already lives in the command's runtime, so this backend spawns
+//! the connection task on that runtime and blocks on each call with
+//! `block_in_place` + `Handle::block_on`, from a thread of the blocking
+//! pool (the consumer's; `changes`, `history` and `diff` run there too):
+//! the runtime's own thread drives the connection meanwhile. One runtime,
+//! no extra threads.
 //!
 //! Writing: records are streamed with `COPY ... FROM STDIN` (text format)
 //! into a temporary table while the provider is harvested, deduplicated
