@@ -45,7 +45,7 @@ fn main() -> ExitCode {
 }
 
 /// With glibc, every thread that allocates may get its own malloc arena, and a
-/// record allocated while parsing (on a runtime worker) is freed after writing
+/// record allocated while parsing (on the runtime's thread) is freed after writing
 /// (on the writer thread). Per-thread arenas then keep growing with the harvest
 /// from fragmentation, and every cross-thread free takes another arena's lock.
 /// One shared arena keeps the peak flat: measured with `examples/bench.rs`,

@@ -75,10 +75,11 @@ async fn blocking<T: Send + 'static>(
 /// Why one: the harvests are waits on the network and short bursts of
 /// parsing; a scheduler of two workers woke the idle one to look for work
 /// at every page and handed tasks between them. 50,000 Hub models in pages
-/// of 100 on the realistic mock: CPU 0.964 of the two workers' (`perf
-/// stat` task-clock, 15 alternating pairs, 14 lower), 821 context switches
-/// a run against 1,028; one worker of the multi-threaded scheduler changed
-/// nothing (1.009). The bench runs the library on this same runtime.
+/// of 100 on the realistic mock: CPU 0.964 and 0.968 of the two workers'
+/// (`perf stat` task-clock, 15 and 21 alternating pairs, 14 and 18 lower),
+/// 821 context switches a run against 1,028; one worker of the
+/// multi-threaded scheduler changed nothing (1.009). The bench runs the
+/// library on this same runtime.
 ///
 /// # Errors
 /// When the runtime cannot be made (no threads, no epoll).
