@@ -110,8 +110,11 @@ impl<'a> Scan<'a> {
             return None;
         }
         self.i = end + 1;
-        // Both ends are ASCII quotes, so both are character boundaries.
-        Some(&self.text[start..end])
+        // SAFETY: `start` follows an ASCII quote and `end` is at one (within
+        // the text: `get` found it), so both are character boundaries. The
+        // checked slice tested both again for every string of the page
+        // (2 % of a Hub harvest's instructions).
+        Some(unsafe { self.text.get_unchecked(start..end) })
     }
 
     fn opt_string(&mut self) -> Option<Option<&'a str>> {
@@ -160,7 +163,11 @@ impl<'a> Scan<'a> {
                 }
             }
         }
-        Some(StrList::from_canonical(&self.text[start..self.i]))
+        // SAFETY: the list starts at `[` and ends after `]`, ASCII bytes
+        // both, within the text: character boundaries.
+        Some(StrList::from_canonical(unsafe {
+            self.text.get_unchecked(start..self.i)
+        }))
     }
 
     fn model(&mut self) -> Option<Model<'a>> {
