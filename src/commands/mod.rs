@@ -22,6 +22,9 @@ pub use docs::{complete_if_asked, COMPLETE_VAR};
 use std::io;
 use std::time::Duration;
 
+use anyhow::Context as _;
+use tokio::task::spawn_blocking;
+
 use crate::config::Config;
 use crate::diff::InputError;
 use crate::error::UsageError;
@@ -45,26 +48,21 @@ pub async fn run(config: Config, progress: &Progress) -> anyhow::Result<ExitCode
         Config::Providers(cfg) => providers::run(&cfg).map(|()| ExitCode::Ok),
         // Sync, and blocking on PostgreSQL: off the runtime's one thread,
         // which drives the connection meanwhile.
-        Config::Diff(cfg) => blocking(move || diff::run(&cfg)).await,
-        Config::Changes(cfg) => blocking(move || changes::run(&cfg)).await,
-        Config::History(cfg) => blocking(move || history::run(&cfg)).await,
+        Config::Diff(cfg) => spawn_blocking(move || diff::run(&cfg))
+            .await
+            .context("diff panicked")?,
+        Config::Changes(cfg) => spawn_blocking(move || changes::run(&cfg))
+            .await
+            .context("changes panicked")?,
+        Config::History(cfg) => spawn_blocking(move || history::run(&cfg))
+            .await
+            .context("history panicked")?,
         Config::Completions(shell) => docs::completions(shell).map(|()| ExitCode::Ok),
         Config::Man => docs::man().map(|()| ExitCode::Ok),
         Config::CacheList { cache, format } => cache::list(&cache, format).map(|()| ExitCode::Ok),
         Config::CacheClear { cache, provider } => {
             cache::clear(&cache, provider.as_deref()).map(|()| ExitCode::Ok)
         }
-    }
-}
-
-/// Runs a sync command on the blocking pool and waits for it.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> anyhow::Result<T> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => Err(anyhow::anyhow!("the command was cancelled: {e}")),
     }
 }
 
