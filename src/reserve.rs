@@ -98,7 +98,7 @@ pub(crate) fn is_ext4(_: &File) -> bool {
 /// Reserves `len` bytes of blocks at `offset` without changing the file's
 /// length; false when the file system refuses.
 #[cfg(target_os = "linux")]
-pub(crate) fn ahead(file: &File, offset: u64, len: u64) -> bool {
+fn ahead(file: &File, offset: u64, len: u64) -> bool {
     use std::os::fd::AsRawFd;
     let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
         return false;
@@ -108,6 +108,6 @@ pub(crate) fn ahead(file: &File, offset: u64, len: u64) -> bool {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn ahead(_: &File, _: u64, _: u64) -> bool {
+fn ahead(_: &File, _: u64, _: u64) -> bool {
     false
 }
